@@ -1,0 +1,20 @@
+/* oi/metrics.h: process-wide Prometheus text metrics (thread-safe).
+ *
+ * Series are identified by (name, labels), labels already formatted: `route="/v1/x",code="200"`.
+ * Counters and gauges are created on first use; histograms use fixed latency buckets in
+ * seconds (0.0005 … 10). */
+#ifndef OI_METRICS_H
+#define OI_METRICS_H
+
+#include <stdint.h>
+
+void oi_metric_help(const char *name, const char *type /* counter|gauge|histogram */, const char *help);
+void oi_metric_inc(const char *name, const char *labels, double delta);
+void oi_metric_set(const char *name, const char *labels, double value);
+void oi_metric_observe(const char *name, const char *labels, double seconds);
+/* Current value of a counter/gauge (0 if unknown); for tests and /readyz logic. */
+double oi_metric_get(const char *name, const char *labels);
+/* Prometheus text exposition format 0.0.4, as a new string. */
+char *oi_metrics_render(void);
+
+#endif

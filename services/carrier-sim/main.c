@@ -1,0 +1,2 @@
+/* placeholder until the service is wired */
+int main(void) { return 1; }
