@@ -1,2 +1,13 @@
-/* placeholder until the service is wired */
-int main(void) { return 1; }
+/* oi-gateway: the HTTP API. main only wires the service together. */
+#include "gateway.h"
+#include "oi/service.h"
+
+int main(void)
+{
+    oi_service_t *svc = oi_service_new("oi-gateway");
+    gw_t *gw = gw_start(svc);
+    if (!gw)
+        return 2;
+    oi_service_set_drain(svc, gw_on_drain, gw);
+    return oi_service_run(&svc);
+}

@@ -23,10 +23,12 @@ bool oi_log_level_parse(const char *s, oi_log_level_t *out);
 void oi_log_at(oi_log_level_t level, const char *tag, const oi_log_ctx_t *ctx, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Each .c that logs defines OI_LOG_TAG ("gw.http") before using these. */
-#define oi_log_debug(ctx, ...) oi_log_at(OI_LOG_DEBUG, OI_LOG_TAG, (ctx), __VA_ARGS__)
-#define oi_log_info(ctx, ...) oi_log_at(OI_LOG_INFO, OI_LOG_TAG, (ctx), __VA_ARGS__)
-#define oi_log_warn(ctx, ...) oi_log_at(OI_LOG_WARN, OI_LOG_TAG, (ctx), __VA_ARGS__)
-#define oi_log_error(ctx, ...) oi_log_at(OI_LOG_ERROR, OI_LOG_TAG, (ctx), __VA_ARGS__)
+/* Each .c that logs defines OI_LOG_TAG ("gw.http") before using these. The first argument is
+ * the context (oi_log_ctx_t *, may be NULL); everything goes through __VA_ARGS__ so a compound
+ * literal with commas, &(oi_log_ctx_t){.request_id = id, .action = "…"}, works as an argument. */
+#define oi_log_debug(...) oi_log_at(OI_LOG_DEBUG, OI_LOG_TAG, __VA_ARGS__)
+#define oi_log_info(...) oi_log_at(OI_LOG_INFO, OI_LOG_TAG, __VA_ARGS__)
+#define oi_log_warn(...) oi_log_at(OI_LOG_WARN, OI_LOG_TAG, __VA_ARGS__)
+#define oi_log_error(...) oi_log_at(OI_LOG_ERROR, OI_LOG_TAG, __VA_ARGS__)
 
 #endif

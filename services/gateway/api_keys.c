@@ -1,0 +1,156 @@
+/* api_keys.c: POST/DELETE /v1/api-keys. Keys are "oi_sk_" + 48 hex, shown once, stored as
+ * SHA-256. The admin token creates a workspace (by name) on first use. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "gw.h"
+#include "oi/clock.h"
+#include "oi/crypto.h"
+#include "oi/ids.h"
+#include "oi/mem.h"
+
+typedef struct {
+    char *name;        /* owned */
+    char *workspace;   /* owned; admin only */
+    char id[37];
+    char workspace_id[37];
+    char *key;         /* owned; plaintext shown once */
+    char created_at[32];
+} key_create_t;
+
+static void key_create_free(void *p)
+{
+    key_create_t *k = p;
+    free(k->name);
+    free(k->workspace);
+    if (k->key)
+        oi_crypto_free_secret(k->key);
+    free(k);
+}
+
+static oi_status_t ensure_workspace(PGconn *c, key_create_t *k, oi_error_t *err)
+{
+    char id[37];
+    oi_uuid_new(id);
+    const char *params[] = {id, k->workspace};
+    PGresult *res = NULL;
+    oi_status_t rc = oi_pg_exec(c, "INSERT INTO gateway.workspaces(id, name) VALUES ($1, $2) "
+                       "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id::text",
+                    2, params, &res, err);
+    if (rc)
+        return rc;
+    snprintf(k->workspace_id, sizeof k->workspace_id, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return OI_OK;
+}
+
+static oi_status_t create_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    key_create_t *k = arg;
+    oi_status_t rc = OI_OK;
+    if (k->workspace)
+        rc = ensure_workspace(c, k, err);
+    else
+        snprintf(k->workspace_id, sizeof k->workspace_id, "%s", r->workspace_id);
+    if (rc)
+        return rc;
+    oi_uuid_new(k->id);
+    k->key = oi_random_token("oi_sk_", 24);
+    char hash[65], prefix[16];
+    oi_sha256_hex(k->key, strlen(k->key), hash);
+    snprintf(prefix, sizeof prefix, "%.10s", k->key);
+    const char *params[] = {k->id, k->workspace_id, k->name, hash, prefix};
+    PGresult *res = NULL;
+    rc = oi_pg_exec(c, "INSERT INTO gateway.api_keys(id, workspace_id, name, key_hash, key_prefix) "
+                       "VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
+                    5, params, &res, err);
+    if (rc)
+        return rc;
+    oi_clock_pg_to_rfc3339(PQgetvalue(res, 0, 0), k->created_at, sizeof k->created_at);
+    PQclear(res);
+    return OI_OK;
+}
+
+static void on_created(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+{
+    key_create_t *k = arg;
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_respond_json(r, 201, NULL,
+                    json_pack("{ss ss ss ss ss}", "id", k->id, "key", k->key, "workspace_id", k->workspace_id, "name",
+                              k->name, "created_at", k->created_at));
+}
+
+void gw_api_keys_create(gw_req_t *r)
+{
+    oi_validation_t *v = gw_req_validation(r);
+    oi_loc_t loc = oi_loc_root("body");
+    if (!oi_v_object(v, &loc, r->body)) {
+        gw_respond_validation(r);
+        return;
+    }
+    const char *name = oi_v_string(v, &loc, r->body, "name", OI_V_REQUIRED, 1, 255, NULL);
+    const char *workspace = oi_v_string(v, &loc, r->body, "workspace", r->caller == GW_CALLER_ADMIN ? OI_V_REQUIRED : 0,
+                                        1, 255, NULL);
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return;
+    }
+    key_create_t *k = oi_xcalloc(1, sizeof *k);
+    k->name = oi_xstrdup(name);
+    k->workspace = r->caller == GW_CALLER_ADMIN ? oi_xstrdup(workspace) : NULL;
+    r->scratch = k; /* owned by the request: freed with it, after the answer is written */
+    r->scratch_free = key_create_free;
+    gw_db(r, create_key, k, on_created);
+}
+
+typedef struct {
+    char id[37];
+    bool found;
+} key_revoke_t;
+
+static oi_status_t revoke_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    key_revoke_t *k = arg;
+    const char *params[] = {k->id, r->workspace_id};
+    PGresult *res = NULL;
+    oi_status_t rc = oi_pg_exec(c, r->caller == GW_CALLER_ADMIN
+                                       ? "UPDATE gateway.api_keys SET revoked_at = now() WHERE id = $1 "
+                                         "AND revoked_at IS NULL RETURNING 1"
+                                       : "UPDATE gateway.api_keys SET revoked_at = now() WHERE id = $1 "
+                                         "AND workspace_id = $2::uuid AND revoked_at IS NULL RETURNING 1",
+                                r->caller == GW_CALLER_ADMIN ? 1 : 2, params, &res, err);
+    if (rc)
+        return rc;
+    k->found = PQntuples(res) == 1;
+    PQclear(res);
+    return OI_OK;
+}
+
+static void on_revoked(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+{
+    key_revoke_t *k = arg;
+    if (st)
+        gw_respond_error(r, err);
+    else if (!k->found)
+        gw_respond_status(r, OI_API_KEY_NOT_FOUND, NULL);
+    else {
+        gw_auth_cache_forget_key(r->gw->auth, k->id);
+        gw_respond_json(r, 204, NULL, NULL);
+    }
+    free(k);
+}
+
+void gw_api_keys_delete(gw_req_t *r)
+{
+    key_revoke_t *k = oi_xcalloc(1, sizeof *k);
+    if (!gw_req_path_uuid(r, "key_id", k->id)) {
+        free(k);
+        return;
+    }
+    gw_db(r, revoke_key, k, on_revoked);
+}

@@ -1,0 +1,169 @@
+/* auth.c: the auth phase. Admin and internal tokens compare in constant time; API keys are
+ * looked up by SHA-256 in a small TTL cache, then in gateway.api_keys. */
+#define OI_LOG_TAG "gw.auth"
+#include "auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "oi/clock.h"
+#include "oi/crypto.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "pipeline.h"
+
+#define AUTH_CACHE_SLOTS 1024
+
+typedef struct {
+    char hash[65];
+    char key_id[37];
+    char workspace_id[37];
+    int64_t expires_ms; /* monotonic */
+} auth_entry_t;
+
+struct gw_auth_cache {
+    auth_entry_t slots[AUTH_CACHE_SLOTS]; /* direct-mapped by hash prefix */
+    uint32_t ttl_ms;
+};
+
+gw_auth_cache_t *gw_auth_cache_new(uint32_t ttl_ms)
+{
+    gw_auth_cache_t *c = oi_xcalloc(1, sizeof *c);
+    c->ttl_ms = ttl_ms;
+    return c;
+}
+
+void gw_auth_cache_destroy(gw_auth_cache_t **self_p)
+{
+    if (self_p && *self_p)
+        OI_FREE(*self_p);
+}
+
+static auth_entry_t *slot_for(gw_auth_cache_t *c, const char *hash)
+{
+    unsigned long h = strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7], 0},
+                              NULL, 16);
+    return &c->slots[h % AUTH_CACHE_SLOTS];
+}
+
+void gw_auth_cache_forget_key(gw_auth_cache_t *c, const char *key_id)
+{
+    for (int i = 0; i < AUTH_CACHE_SLOTS; i++)
+        if (strcmp(c->slots[i].key_id, key_id) == 0)
+            memset(&c->slots[i], 0, sizeof c->slots[i]);
+}
+
+const char *gw_auth_bearer(const char *header)
+{
+    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+        return NULL;
+    const char *t = header + 7;
+    while (*t == ' ')
+        t++;
+    return *t ? t : NULL;
+}
+
+static void unauthorized(gw_req_t *r, const char *msg)
+{
+    gw_respond_status(r, OI_UNAUTHORIZED, msg);
+}
+
+typedef struct {
+    char hash[65];
+    char key_id[37];
+    char workspace_id[37];
+    bool found;
+} key_lookup_t;
+
+static oi_status_t lookup_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    key_lookup_t *k = arg;
+    PGresult *res = NULL;
+    const char *params[] = {k->hash};
+    oi_status_t rc = oi_pg_exec(c, "SELECT id::text, workspace_id::text FROM gateway.api_keys "
+                                   "WHERE key_hash = $1 AND revoked_at IS NULL", 1, params, &res, err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1) {
+        snprintf(k->key_id, sizeof k->key_id, "%s", PQgetvalue(res, 0, 0));
+        snprintf(k->workspace_id, sizeof k->workspace_id, "%s", PQgetvalue(res, 0, 1));
+        k->found = true;
+    }
+    PQclear(res);
+    return OI_OK;
+}
+
+static void accept_key(gw_req_t *r, const char *key_id, const char *workspace_id)
+{
+    r->caller = GW_CALLER_KEY;
+    snprintf(r->api_key_id, sizeof r->api_key_id, "%s", key_id);
+    snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
+    gw_phase_idempotency(r);
+}
+
+static void on_key_looked_up(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+{
+    key_lookup_t *k = arg;
+    if (st) {
+        gw_respond_error(r, err);
+    } else if (!k->found) {
+        unauthorized(r, "invalid API key");
+    } else {
+        auth_entry_t *e = slot_for(r->gw->auth, k->hash);
+        snprintf(e->hash, sizeof e->hash, "%s", k->hash);
+        snprintf(e->key_id, sizeof e->key_id, "%s", k->key_id);
+        snprintf(e->workspace_id, sizeof e->workspace_id, "%s", k->workspace_id);
+        e->expires_ms = oi_clock_mono_ms() + r->gw->auth->ttl_ms;
+        accept_key(r, k->key_id, k->workspace_id);
+    }
+    free(k);
+}
+
+static void auth_with_key(gw_req_t *r, const char *token)
+{
+    if (strncmp(token, "oi_sk_", 6) != 0 || strlen(token) > 200) {
+        unauthorized(r, "invalid API key");
+        return;
+    }
+    char hash[65];
+    oi_sha256_hex(token, strlen(token), hash);
+    auth_entry_t *e = slot_for(r->gw->auth, hash);
+    if (strcmp(e->hash, hash) == 0 && e->expires_ms > oi_clock_mono_ms()) {
+        accept_key(r, e->key_id, e->workspace_id);
+        return;
+    }
+    key_lookup_t *k = oi_xcalloc(1, sizeof *k);
+    memcpy(k->hash, hash, sizeof hash);
+    gw_db(r, lookup_key, k, on_key_looked_up);
+}
+
+void gw_phase_auth(gw_req_t *r)
+{
+    unsigned flags = r->route->flags;
+    if (!(flags & (GW_AUTH_KEY | GW_AUTH_ADMIN | GW_AUTH_INTERNAL))) {
+        gw_phase_idempotency(r);
+        return;
+    }
+    const char *token = gw_auth_bearer(oi_http_req_header(r->http, "Authorization"));
+    if (!token) {
+        unauthorized(r, "missing bearer credentials");
+        return;
+    }
+    if ((flags & GW_AUTH_ADMIN) && oi_secure_streq(token, r->gw->admin_token)) {
+        r->caller = GW_CALLER_ADMIN;
+        gw_phase_idempotency(r);
+        return;
+    }
+    if ((flags & GW_AUTH_INTERNAL) && oi_secure_streq(token, r->gw->internal_token)) {
+        r->caller = GW_CALLER_INTERNAL;
+        gw_phase_idempotency(r);
+        return;
+    }
+    if (flags & GW_AUTH_KEY) {
+        auth_with_key(r, token);
+        return;
+    }
+    unauthorized(r, "invalid credentials");
+}

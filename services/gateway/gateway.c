@@ -1,0 +1,130 @@
+/* gateway.c: configuration → modules, and the drain sequence. */
+#define OI_LOG_TAG "gw.main"
+#include "gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "health.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+
+#ifndef OI_SOURCE_DIR
+#define OI_SOURCE_DIR "."
+#endif
+
+#define TOKEN_MIN_LEN 16
+
+typedef struct {
+    const char *host;
+    int port;
+    int ops_port;
+    const char *conninfo;
+    int pool_size;
+    const char *provisioning;
+    const char *dispatch;
+    const char *carrier;
+    const char *migrations;
+} gw_config_t;
+
+static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
+{
+    cfg->host = oi_config_str(c, "OI_HTTP_HOST", "127.0.0.1");
+    cfg->port = (int)oi_config_int(c, "OI_HTTP_PORT", 8080, 1, 65535);
+    cfg->ops_port = (int)oi_config_int(c, "OI_OPS_PORT", 9080, 0, 65535);
+    cfg->conninfo = oi_config_str_required(c, "OI_PG_CONNINFO");
+    cfg->pool_size = (int)oi_config_int(c, "OI_PG_POOL_SIZE", 8, 1, 256);
+    cfg->provisioning = oi_config_str(c, "OI_PROVISIONING_ENDPOINTS", "tcp://127.0.0.1:7201");
+    cfg->dispatch = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
+    cfg->carrier = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
+    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", OI_SOURCE_DIR "/services/gateway/migrations");
+    gw->admin_token = oi_config_str_required(c, "OI_ADMIN_TOKEN");
+    gw->internal_token = oi_config_str_required(c, "OI_INTERNAL_TOKEN");
+    if (*gw->admin_token && strlen(gw->admin_token) < TOKEN_MIN_LEN)
+        oi_config_fail(c, "OI_ADMIN_TOKEN", "must be at least 16 characters");
+    if (*gw->internal_token && strlen(gw->internal_token) < TOKEN_MIN_LEN)
+        oi_config_fail(c, "OI_INTERNAL_TOKEN", "must be at least 16 characters");
+    gw->sync_wait_ms = (uint32_t)oi_config_int(c, "OI_SYNC_WAIT_MS", 20000, 0, 600000);
+    gw->rpc_timeout_ms = (uint32_t)oi_config_int(c, "OI_RPC_TIMEOUT_MS", 5000, 100, 600000);
+}
+
+static bool connect_clients(gw_t *gw, const gw_config_t *cfg)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    gw->provisioning = oi_rpc_client_new(gw->loop, cfg->provisioning, &err);
+    gw->dispatch = oi_rpc_client_new(gw->loop, cfg->dispatch, &err);
+    gw->carrier = oi_rpc_client_new(gw->loop, cfg->carrier, &err);
+    if (!gw->provisioning || !gw->dispatch || !gw->carrier) {
+        oi_log_error(&(oi_log_ctx_t){.action = "connecting to services"}, "%s", err.message);
+        return false;
+    }
+    return true;
+}
+
+gw_t *gw_start(oi_service_t *svc)
+{
+    gw_t *gw = oi_xcalloc(1, sizeof *gw);
+    gw->loop = oi_service_loop(svc);
+    gw_config_t cfg;
+    read_config(oi_service_config(svc), gw, &cfg);
+    if (!oi_config_check(oi_service_config(svc)))
+        return NULL;
+    gw->pg = oi_pg_pool_new(cfg.conninfo, cfg.pool_size, 10000);
+    oi_error_t err;
+    oi_error_init(&err);
+    if (oi_pg_migrate(gw->pg, "gateway", cfg.migrations, &err)) {
+        oi_log_error(&(oi_log_ctx_t){.action = "migrating schema gateway"}, "%s", err.message);
+        return NULL;
+    }
+    if (!connect_clients(gw, &cfg))
+        return NULL;
+    gw->auth = gw_auth_cache_new(5000);
+    gw->health = gw_health_new(gw);
+    gw->http = oi_http_server_new(gw->loop, NULL, gw_http_on_request, gw);
+    int rc = oi_http_server_listen(gw->http, cfg.host, cfg.port);
+    if (rc) {
+        oi_log_error(&(oi_log_ctx_t){.action = "listening"}, "cannot listen on %s:%d: %s", cfg.host, cfg.port,
+                     uv_strerror(rc));
+        return NULL;
+    }
+    if (!oi_service_start_ops(svc, cfg.ops_port, gw_health_ready, gw))
+        return NULL;
+    oi_log_info(&(oi_log_ctx_t){.action = "starting"}, "listening on http://%s:%d", cfg.host, cfg.port);
+    return gw;
+}
+
+typedef struct {
+    oi_service_t *svc;
+    gw_t *gw;
+} drain_t;
+
+static void on_http_closed(void *ud)
+{
+    drain_t *d = ud;
+    gw_t *gw = d->gw;
+    gw_health_close(&gw->health);
+    oi_rpc_client_close(&gw->provisioning);
+    oi_rpc_client_close(&gw->dispatch);
+    oi_rpc_client_close(&gw->carrier);
+    oi_http_server_destroy(&gw->http);
+    oi_pg_pool_destroy(&gw->pg);
+    gw_auth_cache_destroy(&gw->auth);
+    oi_service_drained(d->svc);
+    free(gw);
+    free(d);
+}
+
+void gw_on_drain(oi_service_t *svc, bool force, void *ud)
+{
+    gw_t *gw = ud;
+    if (force || gw->draining)
+        return; /* the grace timer fired: the loop is closed around whatever is left */
+    gw->draining = true;
+    drain_t *d = oi_xcalloc(1, sizeof *d);
+    d->svc = svc;
+    d->gw = gw;
+    oi_http_server_close(gw->http, on_http_closed, d);
+}

@@ -1,0 +1,144 @@
+/* gw.h: the gateway's shared state and the per-request context every phase works on. */
+#ifndef GW_H
+#define GW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "oi/http_server.h"
+#include "oi/pg.h"
+#include "oi/rpc.h"
+#include "oi/status.h"
+#include "oi/validate.h"
+
+typedef struct gw_auth_cache gw_auth_cache_t;
+typedef struct gw_health gw_health_t;
+
+typedef struct {
+    uv_loop_t *loop;                 /* borrowed */
+    oi_http_server_t *http;          /* owned */
+    oi_pg_pool_t *pg;                /* owned */
+    oi_rpc_client_t *provisioning;   /* owned */
+    oi_rpc_client_t *dispatch;       /* owned */
+    oi_rpc_client_t *carrier;        /* owned; health only */
+    gw_auth_cache_t *auth;           /* owned */
+    gw_health_t *health;             /* owned */
+    const char *admin_token;         /* borrowed (environment) */
+    const char *internal_token;      /* borrowed (environment) */
+    uint32_t sync_wait_ms;
+    uint32_t rpc_timeout_ms;
+    bool draining;
+} gw_t;
+
+typedef enum {
+    GW_AUTH_NONE = 0,
+    GW_AUTH_KEY = 1 << 0,       /* workspace API key */
+    GW_AUTH_ADMIN = 1 << 1,     /* OI_ADMIN_TOKEN */
+    GW_AUTH_INTERNAL = 1 << 2,  /* OI_INTERNAL_TOKEN */
+    GW_IDEMPOTENT = 1 << 3,     /* honours Idempotency-Key */
+    GW_JSON_BODY = 1 << 4,      /* body parsed as JSON before the handler */
+} gw_route_flags_t;
+
+typedef struct gw_req gw_req_t;
+typedef void (*gw_handler_fn)(gw_req_t *r);
+
+typedef struct {
+    const char *method;
+    const char *pattern;          /* "/v1/phone-numbers/{id}" */
+    gw_handler_fn handler;
+    unsigned flags;
+    const char *name;             /* metrics label */
+} gw_route_t;
+
+typedef enum { GW_CALLER_NONE = 0, GW_CALLER_KEY, GW_CALLER_ADMIN, GW_CALLER_INTERNAL } gw_caller_t;
+
+/* One HTTP request's context. Created by the pipeline, freed by gw_req_finish. */
+struct gw_req {
+    gw_t *gw;                      /* borrowed */
+    oi_http_req_t *http;           /* borrowed until responded */
+    const gw_route_t *route;       /* borrowed (static table) */
+    char request_id[32];
+    char path_id[40];              /* the {id} path parameter, raw (validated by handlers) */
+    gw_caller_t caller;
+    char workspace_id[37];         /* "" for admin/internal */
+    char api_key_id[37];
+    json_t *body;                  /* owned; parsed JSON when GW_JSON_BODY */
+    oi_validation_t *v;            /* owned; lazily created */
+    /* idempotency */
+    char idem_key[256];
+    char idem_hash[65];
+    bool idem_owner;               /* this request inserted the record and must complete it */
+    /* handler scratch */
+    char job_id[37];
+    int success_status;            /* HTTP status when the job succeeds (201/200/204) */
+    void *scratch;                 /* owned by the handler that set it, freed via scratch_free */
+    void (*scratch_free)(void *);
+    uint64_t start_ns;
+    bool responded;
+};
+
+/* --- pipeline (server.c) --- */
+void gw_http_on_request(oi_http_req_t *http, void *ud);
+/* Sends a JSON response and finishes the request (records idempotency, logs, frees r). */
+void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t *body /* stolen, may be NULL */);
+/* {"detail":{"code","message"}} with the status's HTTP code. */
+void gw_respond_error(gw_req_t *r, const oi_error_t *err);
+void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message /* NULL = default */);
+/* FastAPI 422 from r->v. */
+void gw_respond_validation(gw_req_t *r);
+oi_validation_t *gw_req_validation(gw_req_t *r);
+/* Validates the {id} path parameter as a UUID (loc ["path", name]); false → responded 422. */
+bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37]);
+
+/* --- RPC from handlers (rpc_call.c) --- */
+typedef void (*gw_rpc_done_fn)(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply);
+void gw_rpc(gw_req_t *r, oi_rpc_client_t *c, const char *method, const ProtobufCMessage *msg,
+            const ProtobufCMessageDescriptor *reply_desc, uint32_t timeout_ms, gw_rpc_done_fn done);
+
+/* --- database work on the threadpool (db_work.c) --- */
+typedef oi_status_t (*gw_db_fn)(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err);
+typedef void (*gw_db_done_fn)(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg);
+/* Runs fn(r, conn, arg) on the threadpool with a pooled connection, then done on the loop. */
+void gw_db(gw_req_t *r, gw_db_fn fn, void *arg, gw_db_done_fn done);
+
+/* --- jobs: wait for a provisioning job and answer (job_wait.c) --- */
+/* reply is the Job returned by a submit RPC; success_status is 201/200/204. */
+void gw_job_answer(gw_req_t *r, const ProtobufCMessage *job, int success_status);
+
+/* --- list helpers (numbers.c) --- */
+/* limit (1..100, default 20) and an opaque cursor; false → already answered (422/400). */
+bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n);
+/* "Link: <path?limit=N&cursor=C>; rel=\"next\"\r\n" (relative: the API gateway in front owns the
+ * host), or NULL at the end. New string. */
+char *gw_link_next(const gw_req_t *r, int limit, const char *next_cursor);
+
+/* --- handlers --- */
+void gw_api_keys_create(gw_req_t *r);
+void gw_api_keys_delete(gw_req_t *r);
+void gw_agents_create(gw_req_t *r);
+void gw_agents_list(gw_req_t *r);
+void gw_agents_get(gw_req_t *r);
+void gw_agents_update(gw_req_t *r);
+void gw_agents_delete(gw_req_t *r);
+void gw_integrations_create(gw_req_t *r);
+void gw_integrations_list(gw_req_t *r);
+void gw_integrations_get(gw_req_t *r);
+void gw_integrations_delete(gw_req_t *r);
+void gw_numbers_register(gw_req_t *r);
+void gw_numbers_purchase(gw_req_t *r);
+void gw_numbers_search(gw_req_t *r);
+void gw_numbers_list(gw_req_t *r);
+void gw_numbers_get(gw_req_t *r);
+void gw_numbers_update(gw_req_t *r);
+void gw_numbers_delete(gw_req_t *r);
+void gw_jobs_list(gw_req_t *r);
+void gw_jobs_get(gw_req_t *r);
+void gw_jobs_retry(gw_req_t *r);
+void gw_jobs_cancel(gw_req_t *r);
+void gw_routing_resolve(gw_req_t *r);
+void gw_routing_failure(gw_req_t *r);
+void gw_health_http(gw_req_t *r);
+
+#endif

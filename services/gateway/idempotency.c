@@ -1,0 +1,179 @@
+/* idempotency.c: Idempotency-Key on POST. Same key + same request replays the first answer;
+ * same key + another request is 409 IDEMPOTENCY_KEY_REUSED. The record is claimed before the
+ * handler runs and completed before the answer leaves (pipeline.h). */
+#define OI_LOG_TAG "gw.idempotency"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+#include "oi/crypto.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "pipeline.h"
+
+#define ADMIN_WORKSPACE "00000000-0000-0000-0000-000000000000"
+/* An in-progress record this old belongs to a request that died: the next one takes it over. */
+#define ABANDONED_AFTER "60 seconds"
+
+typedef enum { IDEM_OWNER, IDEM_REPLAY, IDEM_REUSED, IDEM_IN_PROGRESS } idem_outcome_t;
+
+typedef struct {
+    idem_outcome_t outcome;
+    int status;
+    char *headers; /* owned */
+    char *body;    /* owned */
+} idem_claim_t;
+
+static const char *idem_workspace(const gw_req_t *r)
+{
+    return r->workspace_id[0] ? r->workspace_id : ADMIN_WORKSPACE;
+}
+
+/* Hash of what makes two requests "the same": method, path and the JSON body in canonical
+ * form (key order and whitespace do not matter); raw bytes when the body is not JSON. */
+static void request_hash(gw_req_t *r, char out[65])
+{
+    size_t len = 0;
+    const char *body = oi_http_req_body(r->http, &len);
+    json_t *j = json_loadb(body ? body : "", len, JSON_DECODE_ANY, NULL);
+    char *canon = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    char *material = oi_xasprintf("%s %s\n%s", oi_http_req_method(r->http), oi_http_req_path(r->http),
+                                  canon ? canon : (body ? body : ""));
+    oi_sha256_hex(material, strlen(material), out);
+    free(material);
+    free(canon);
+}
+
+static oi_status_t claim(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    idem_claim_t *cl = arg;
+    const char *params[] = {idem_workspace(r), r->idem_key, r->idem_hash};
+    PGresult *res = NULL;
+    oi_status_t rc = oi_pg_exec(c,
+        "INSERT INTO gateway.idempotency_keys(workspace_id, key, request_hash, state) "
+        "VALUES ($1, $2, $3, 'in_progress') ON CONFLICT (workspace_id, key) DO UPDATE "
+        "SET updated_at = now(), created_at = now() WHERE idempotency_keys.state = 'in_progress' "
+        "AND idempotency_keys.request_hash = $3 AND idempotency_keys.updated_at < now() - interval '" ABANDONED_AFTER "' "
+        "RETURNING 1", 3, params, &res, err);
+    if (rc)
+        return rc;
+    bool inserted = PQntuples(res) == 1;
+    PQclear(res);
+    if (inserted) {
+        cl->outcome = IDEM_OWNER;
+        return OI_OK;
+    }
+    const char *p2[] = {idem_workspace(r), r->idem_key};
+    rc = oi_pg_exec(c, "SELECT request_hash, state, status, headers, body FROM gateway.idempotency_keys "
+                       "WHERE workspace_id = $1 AND key = $2", 2, p2, &res, err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) != 1) { /* forgotten between our two statements: a 5xx; try again as new */
+        PQclear(res);
+        return oi_error_set(err, OI_UNAVAILABLE, "idempotency record changed concurrently; retry");
+    }
+    if (strcmp(oi_pg_get(res, 0, "request_hash"), r->idem_hash) != 0) {
+        cl->outcome = IDEM_REUSED;
+    } else if (strcmp(oi_pg_get(res, 0, "state"), "done") == 0) {
+        cl->outcome = IDEM_REPLAY;
+        const char *status = oi_pg_get(res, 0, "status");
+        cl->status = status ? (int)strtol(status, NULL, 10) : 500;
+        cl->headers = oi_pg_dup(res, 0, "headers");
+        cl->body = oi_pg_dup(res, 0, "body");
+    } else {
+        cl->outcome = IDEM_IN_PROGRESS;
+    }
+    PQclear(res);
+    return OI_OK;
+}
+
+static bool joins_running_job(const gw_req_t *r)
+{
+    /* register and purchase are jobs deduplicated by key in oi-provisioning: a concurrent twin
+     * joins the same job and gets the same answer instead of a 409 */
+    return r->route->handler == gw_numbers_register || r->route->handler == gw_numbers_purchase;
+}
+
+static void replay(gw_req_t *r, idem_claim_t *cl)
+{
+    json_t *body = cl->body ? json_loads(cl->body, JSON_DECODE_ANY, NULL) : NULL;
+    char *headers = oi_xasprintf("Idempotent-Replayed: true\r\n%s", cl->headers ? cl->headers : "");
+    /* strip our own X-Request-Id from the stored headers: this answer has its own */
+    char *x = strstr(headers, "X-Request-Id: ");
+    if (x) {
+        char *eol = strstr(x, "\r\n");
+        if (eol)
+            memmove(x, eol + 2, strlen(eol + 2) + 1);
+    }
+    gw_respond_json(r, cl->status, headers, body);
+    free(headers);
+}
+
+static void on_claimed(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+{
+    idem_claim_t *cl = arg;
+    if (st) {
+        gw_respond_error(r, err);
+    } else if (cl->outcome == IDEM_OWNER) {
+        r->idem_owner = true;
+        gw_phase_body(r);
+    } else if (cl->outcome == IDEM_REUSED) {
+        gw_respond_status(r, OI_IDEMPOTENCY_KEY_REUSED, NULL);
+    } else if (cl->outcome == IDEM_REPLAY) {
+        replay(r, cl);
+    } else if (joins_running_job(r)) {
+        gw_phase_body(r);
+    } else {
+        gw_respond_status(r, OI_IDEMPOTENCY_IN_PROGRESS, NULL);
+    }
+    free(cl->headers);
+    free(cl->body);
+    free(cl);
+}
+
+void gw_phase_idempotency(gw_req_t *r)
+{
+    const char *key = oi_http_req_header(r->http, "Idempotency-Key");
+    if (!(r->route->flags & GW_IDEMPOTENT) || !key) {
+        gw_phase_body(r);
+        return;
+    }
+    size_t n = strlen(key);
+    if (n == 0 || n > 255) {
+        oi_loc_t loc = oi_loc_root("header");
+        loc = oi_loc_key(&loc, "idempotency-key");
+        json_t *in = json_string(key);
+        oi_validation_add(gw_req_validation(r), &loc, n ? "string_too_long" : "string_too_short",
+                          n ? "String should have at most 255 characters" : "String should have at least 1 character",
+                          in, NULL);
+        json_decref(in);
+        gw_respond_validation(r);
+        return;
+    }
+    snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
+    request_hash(r, r->idem_hash);
+    gw_db(r, claim, oi_xcalloc(1, sizeof(idem_claim_t)), on_claimed);
+}
+
+void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *headers, const char *body)
+{
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    const char *params[] = {idem_workspace(r), r->idem_key, st, headers, body};
+    oi_error_t err;
+    oi_error_init(&err);
+    if (oi_pg_exec(c, "UPDATE gateway.idempotency_keys SET state = 'done', status = $3::int, headers = $4, "
+                      "body = $5, updated_at = now() WHERE workspace_id = $1 AND key = $2",
+                   5, params, NULL, &err))
+        oi_log_warn(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording idempotent answer"}, "%s",
+                    err.message);
+}
+
+void gw_idempotency_forget(gw_req_t *r, PGconn *c)
+{
+    const char *params[] = {idem_workspace(r), r->idem_key};
+    oi_pg_exec(c, "DELETE FROM gateway.idempotency_keys WHERE workspace_id = $1 AND key = $2 AND state = 'in_progress'",
+               2, params, NULL, NULL);
+}

@@ -1,0 +1,202 @@
+/* numbers.c: /v1/phone-numbers — register, purchase, search, get, list, PATCH, DELETE. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+#include "number_schema.h"
+#include "oi/http_server.h"
+#include "oi/mem.h"
+#include "oneinbox/v1/carrier.pb-c.h"
+#include "oneinbox/v1/provisioning.pb-c.h"
+#include "render.h"
+
+/* A submit RPC answers a Job; the request then waits for it (job_wait.c). */
+static void on_submitted_201(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_job_answer(r, reply, 201);
+}
+
+static void on_submitted_200(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_job_answer(r, reply, 200);
+}
+
+static void on_submitted_204(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_job_answer(r, reply, 204);
+}
+
+void gw_numbers_register(gw_req_t *r)
+{
+    gw_register_msg_t m;
+    bool ok = gw_register_parse(gw_req_validation(r), r->body, &m);
+    if (!ok) {
+        gw_register_msg_cleanup(&m);
+        gw_respond_validation(r);
+        return;
+    }
+    m.req.idempotency_key = r->idem_key;
+    gw_rpc(r, r->gw->provisioning, "provisioning.RegisterNumber", &m.req.base, &oneinbox__v1__job__descriptor, 0,
+           on_submitted_201);
+    gw_register_msg_cleanup(&m);
+}
+
+void gw_numbers_purchase(gw_req_t *r)
+{
+    gw_purchase_msg_t m;
+    if (!gw_purchase_parse(gw_req_validation(r), r->body, &m)) {
+        gw_respond_validation(r);
+        return;
+    }
+    m.req.idempotency_key = r->idem_key;
+    gw_rpc(r, r->gw->provisioning, "provisioning.PurchaseNumber", &m.req.base, &oneinbox__v1__job__descriptor, 0,
+           on_submitted_201);
+}
+
+void gw_numbers_update(gw_req_t *r)
+{
+    char id[37];
+    if (!gw_req_path_uuid(r, "phone_id", id))
+        return;
+    gw_update_msg_t m;
+    if (!gw_update_parse(gw_req_validation(r), r->body, &m)) {
+        gw_respond_validation(r);
+        return;
+    }
+    m.req.id = id;
+    gw_rpc(r, r->gw->provisioning, "provisioning.UpdateNumber", &m.req.base, &oneinbox__v1__job__descriptor, 0,
+           on_submitted_200);
+}
+
+void gw_numbers_delete(gw_req_t *r)
+{
+    char id[37];
+    if (!gw_req_path_uuid(r, "phone_id", id))
+        return;
+    Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
+    req.id = id;
+    gw_rpc(r, r->gw->provisioning, "provisioning.DeleteNumber", &req.base, &oneinbox__v1__job__descriptor, 0,
+           on_submitted_204);
+}
+
+static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_respond_json(r, 200, NULL, gw_render_number((const Oneinbox__V1__PhoneNumber *)reply));
+}
+
+void gw_numbers_get(gw_req_t *r)
+{
+    char id[37];
+    if (!gw_req_path_uuid(r, "phone_id", id))
+        return;
+    Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
+    req.id = id;
+    gw_rpc(r, r->gw->provisioning, "provisioning.GetNumber", &req.base, &oneinbox__v1__phone_number__descriptor, 0,
+           on_number);
+}
+
+bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n)
+{
+    const char *query = oi_http_req_query(r->http);
+    char raw[32];
+    long l = 20;
+    if (oi_http_query_get(query, "limit", raw, sizeof raw) && !oi_v_query_int(gw_req_validation(r), "limit", raw, 1, 100, &l)) {
+        gw_respond_validation(r);
+        return false;
+    }
+    *limit = (int)l;
+    cursor[0] = '\0';
+    if (oi_http_query_get(query, "cursor", cursor, n) && strlen(cursor) >= n - 1) {
+        gw_respond_status(r, OI_BAD_REQUEST, "invalid cursor");
+        return false;
+    }
+    return true;
+}
+
+char *gw_link_next(const gw_req_t *r, int limit, const char *next_cursor)
+{
+    if (!next_cursor || !*next_cursor)
+        return NULL;
+    return oi_xasprintf("Link: <%s?limit=%d&cursor=%s>; rel=\"next\"\r\n", oi_http_req_path(r->http), limit, next_cursor);
+}
+
+static void on_numbers(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    const Oneinbox__V1__ListNumbersReply *l = (const Oneinbox__V1__ListNumbersReply *)reply;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l->n_numbers; i++)
+        json_array_append_new(arr, gw_render_number(l->numbers[i]));
+    char *link = gw_link_next(r, *(int *)r->scratch, l->next_cursor);
+    gw_respond_json(r, 200, link, arr);
+    free(link);
+}
+
+void gw_numbers_list(gw_req_t *r)
+{
+    int limit;
+    char cursor[256];
+    if (!gw_list_params(r, &limit, cursor, sizeof cursor))
+        return;
+    int *saved = oi_xmalloc(sizeof *saved);
+    *saved = limit;
+    r->scratch = saved;
+    r->scratch_free = free;
+    Oneinbox__V1__ListNumbersRequest req = ONEINBOX__V1__LIST_NUMBERS_REQUEST__INIT;
+    req.limit = limit;
+    req.cursor = cursor;
+    gw_rpc(r, r->gw->provisioning, "provisioning.ListNumbers", &req.base, &oneinbox__v1__list_numbers_reply__descriptor,
+           0, on_numbers);
+}
+
+static void on_search(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    const Oneinbox__V1__CarrierSearchReply *s = (const Oneinbox__V1__CarrierSearchReply *)reply;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n_numbers; i++)
+        json_array_append_new(arr, gw_render_available(s->numbers[i]));
+    gw_respond_json(r, 200, NULL, arr);
+}
+
+void gw_numbers_search(gw_req_t *r)
+{
+    gw_search_query_t q;
+    if (!gw_search_parse(gw_req_validation(r), oi_http_req_query(r->http), &q)) {
+        gw_respond_validation(r);
+        return;
+    }
+    Oneinbox__V1__SearchNumbersRequest req = ONEINBOX__V1__SEARCH_NUMBERS_REQUEST__INIT;
+    Oneinbox__V1__OptString area = ONEINBOX__V1__OPT_STRING__INIT, contains = ONEINBOX__V1__OPT_STRING__INIT;
+    req.country = q.country;
+    area.value = q.area_code;
+    contains.value = q.contains;
+    req.area_code = q.has_area_code ? &area : NULL;
+    req.contains = q.has_contains ? &contains : NULL;
+    req.limit = (int32_t)q.limit;
+    gw_rpc(r, r->gw->provisioning, "provisioning.SearchNumbers", &req.base,
+           &oneinbox__v1__carrier_search_reply__descriptor, 0, on_search);
+}

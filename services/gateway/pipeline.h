@@ -1,0 +1,20 @@
+/* pipeline.h: the generic phases every request goes through, in order:
+ * parse → route → auth → idempotency → body/JSON → handler → respond/log.
+ * Each asynchronous phase calls the next one through these entry points. */
+#ifndef GW_PIPELINE_H
+#define GW_PIPELINE_H
+
+#include "gw.h"
+
+/* auth.c: authenticates r per its route flags, then calls gw_phase_idempotency (or responds 401). */
+void gw_phase_auth(gw_req_t *r);
+/* idempotency.c: claims/replays the Idempotency-Key, then calls gw_phase_body. */
+void gw_phase_idempotency(gw_req_t *r);
+/* server.c: parses the JSON body if the route wants one, then runs the handler. */
+void gw_phase_body(gw_req_t *r);
+/* idempotency.c: records the final answer of an owning request (blocking; threadpool only). */
+void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *headers, const char *body);
+/* idempotency.c: forgets the record of an owning request that failed with a 5xx. */
+void gw_idempotency_forget(gw_req_t *r, PGconn *c);
+
+#endif

@@ -1,0 +1,110 @@
+/* render.c: one function per API shape. */
+#include "render.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+json_t *gw_json_str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* OptString: NULL pointer = absent → JSON null */
+static json_t *opt_or_null(const Oneinbox__V1__OptString *o) { return o ? json_string(o->value) : json_null(); }
+static json_t *nonempty_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
+static json_t *opt_nonempty_or_null(const Oneinbox__V1__OptString *o)
+{
+    return o && o->value[0] ? json_string(o->value) : json_null();
+}
+
+static json_t *render_routing(const Oneinbox__V1__InboundRouting *ir)
+{
+    if (!ir)
+        return json_null();
+    json_t *fallback = ir->fallback_agent_id ? json_pack("{ss}", "agent_id", ir->fallback_agent_id->value) : json_null();
+    return json_pack("{ssso so}", "agent_id", ir->agent_id, "fallback", fallback, "voicemail_message",
+                     opt_or_null(ir->voicemail_message));
+}
+
+json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(n->id));
+    json_object_set_new(o, "phone_number", json_string(n->phone_number));
+    json_object_set_new(o, "friendly_name", opt_or_null(n->friendly_name));
+    json_object_set_new(o, "provider", json_string(n->provider));
+    json_object_set_new(o, "agent_id", json_string(n->agent_id));
+    json_object_set_new(o, "status", json_string(n->status && *n->status ? n->status : "active"));
+    json_object_set_new(o, "inbound_trunk_id", opt_nonempty_or_null(n->inbound_trunk_id));
+    json_object_set_new(o, "outbound_trunk_id", opt_nonempty_or_null(n->outbound_trunk_id));
+    json_object_set_new(o, "dispatch_rule_id", opt_nonempty_or_null(n->dispatch_rule_id));
+    json_object_set_new(o, "inbound_routing", render_routing(n->inbound_routing));
+    json_object_set_new(o, "sms_capable", n->sms_capable ? json_boolean(n->sms_capable->value) : json_null());
+    json_object_set_new(o, "created_at", json_string(n->created_at));
+    json_object_set_new(o, "updated_at", json_string(n->updated_at));
+    return o;
+}
+
+json_t *gw_render_agent(const Oneinbox__V1__Agent *a)
+{
+    return json_pack("{ss ss ss so ss ss}", "id", a->id, "name", a->name, "status", a->status, "voicemail_message",
+                     opt_or_null(a->voicemail_message), "created_at", a->created_at, "updated_at",
+                     a->updated_at);
+}
+
+static bool looks_secret(const char *key)
+{
+    static const char *const words[] = {"password", "secret", "token", "api_key", "apikey", "auth", NULL};
+    for (int i = 0; words[i]; i++)
+        if (strcasestr(key, words[i]))
+            return true;
+    return false;
+}
+
+json_t *gw_render_integration(const Oneinbox__V1__Integration *i)
+{
+    json_t *meta = i->metadata_json && *i->metadata_json ? json_loads(i->metadata_json, 0, NULL) : NULL;
+    if (!json_is_object(meta)) {
+        json_decref(meta);
+        meta = json_object();
+    }
+    const char *key;
+    json_t *value;
+    void *tmp;
+    json_object_foreach_safe(meta, tmp, key, value) {
+        if (looks_secret(key))
+            json_object_del(meta, key);
+    }
+    return json_pack("{ss ss ss so ss ss}", "id", i->id, "name", i->name, "provider", i->provider, "metadata", meta,
+                     "created_at", i->created_at, "updated_at", i->updated_at);
+}
+
+json_t *gw_render_job(const Oneinbox__V1__Job *j)
+{
+    json_t *error = j->error_code && *j->error_code
+                        ? json_pack("{ssss}", "code", j->error_code, "message", j->error_message ? j->error_message : "")
+                        : json_null();
+    json_t *events = json_array();
+    for (size_t i = 0; i < j->n_events; i++) {
+        const Oneinbox__V1__JobEvent *e = j->events[i];
+        json_array_append_new(events, json_pack("{ss ss ss so}", "at", e->at, "step", e->step, "state", e->state,
+                                                "error", nonempty_or_null(e->error)));
+    }
+    return json_pack("{ss ss ss ss si so so ss ss so}", "id", j->id, "kind", j->kind, "status", j->state, "step",
+                     j->step, "attempts", j->attempts, "error", error, "result",
+                     j->result && j->result->id && *j->result->id ? gw_render_number(j->result) : json_null(),
+                     "created_at", j->created_at, "updated_at", j->updated_at, "events", events);
+}
+
+json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a)
+{
+    return json_pack("{ss ss ss ss ss s{sbsbsb}}", "phone_number", a->phone_number, "friendly_name", a->friendly_name,
+                     "locality", a->locality, "region", a->region, "country", a->country, "capabilities", "voice",
+                     a->voice, "sms", a->sms, "mms", a->mms);
+}
+
+json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r)
+{
+    return json_pack("{ss so so so ss ss ss}", "number_id", r->number_id, "agent_id", opt_or_null(r->agent_id),
+                     "fallback_agent_id", opt_or_null(r->fallback_agent_id), "voicemail_message",
+                     opt_or_null(r->voicemail_message), "dispatch_rule_id", r->dispatch_rule_id,
+                     "inbound_trunk_id", r->inbound_trunk_id, "reason", r->reason);
+}

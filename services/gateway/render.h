@@ -1,0 +1,22 @@
+/* render.h: protobuf messages → the API's JSON shapes (new references, caller owns). */
+#ifndef GW_RENDER_H
+#define GW_RENDER_H
+
+#include <jansson.h>
+
+#include "oneinbox/v1/carrier.pb-c.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+#include "oneinbox/v1/provisioning.pb-c.h"
+
+/* PhoneNumberResponse: every required field present, null where empty. */
+json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n);
+json_t *gw_render_agent(const Oneinbox__V1__Agent *a);
+/* Integration without secrets: metadata keys that look secret are dropped. */
+json_t *gw_render_integration(const Oneinbox__V1__Integration *i);
+json_t *gw_render_job(const Oneinbox__V1__Job *j);
+json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a);
+json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r);
+/* json_string or json_null for NULL. */
+json_t *gw_json_str_or_null(const char *s);
+
+#endif

@@ -1,0 +1,83 @@
+/* routing.c: the internal routing API (resolve, failures) used by the SIP workers. */
+#include <string.h>
+
+#include "gw.h"
+#include "oi/http_server.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+#include "oneinbox/v1/envelope.pb-c.h"
+#include "render.h"
+
+static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_respond_json(r, 200, NULL, gw_render_resolve((const Oneinbox__V1__ResolveReply *)reply));
+}
+
+/* to (required) and from (optional) must be E.164; call_id optional, ≤128 chars. */
+void gw_routing_resolve(gw_req_t *r)
+{
+    const char *query = oi_http_req_query(r->http);
+    char to[32] = "", from[32] = "", call_id[130] = "";
+    json_t *holder = json_object();
+    bool has_to = oi_http_query_get(query, "to", to, sizeof to);
+    bool has_from = oi_http_query_get(query, "from", from, sizeof from);
+    bool has_call = oi_http_query_get(query, "call_id", call_id, sizeof call_id);
+    if (has_to)
+        json_object_set_new(holder, "to", json_string(to));
+    if (has_from)
+        json_object_set_new(holder, "from", json_string(from));
+    if (has_call)
+        json_object_set_new(holder, "call_id", json_string(call_id));
+    oi_validation_t *v = gw_req_validation(r);
+    oi_loc_t loc = oi_loc_root("query");
+    oi_v_e164(v, &loc, holder, "to", OI_V_REQUIRED, NULL);
+    oi_v_e164(v, &loc, holder, "from", 0, NULL);
+    oi_v_string(v, &loc, holder, "call_id", 0, 1, 128, NULL);
+    json_decref(holder);
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return;
+    }
+    Oneinbox__V1__ResolveRequest req = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
+    req.to = to;
+    req.from = from;
+    req.call_id = call_id;
+    gw_rpc(r, r->gw->dispatch, "dispatch.Resolve", &req.base, &oneinbox__v1__resolve_reply__descriptor, 0,
+           on_resolved);
+}
+
+static void on_reported(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    gw_respond_json(r, 204, NULL, NULL);
+}
+
+/* {"call_id", "agent_id", "to"}: the worker could not reach agent_id for this call. */
+void gw_routing_failure(gw_req_t *r)
+{
+    oi_validation_t *v = gw_req_validation(r);
+    oi_loc_t loc = oi_loc_root("body");
+    if (!oi_v_object(v, &loc, r->body)) {
+        gw_respond_validation(r);
+        return;
+    }
+    char agent[37];
+    const char *call_id = oi_v_string(v, &loc, r->body, "call_id", OI_V_REQUIRED, 1, 128, NULL);
+    oi_v_uuid(v, &loc, r->body, "agent_id", OI_V_REQUIRED, NULL, agent);
+    const char *to = oi_v_e164(v, &loc, r->body, "to", 0, NULL);
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return;
+    }
+    Oneinbox__V1__ReportFailureRequest req = ONEINBOX__V1__REPORT_FAILURE_REQUEST__INIT;
+    req.call_id = (char *)call_id;
+    req.agent_id = agent;
+    req.to = (char *)(to ? to : "");
+    gw_rpc(r, r->gw->dispatch, "dispatch.ReportFailure", &req.base, &oneinbox__v1__empty__descriptor, 0, on_reported);
+}

@@ -1,0 +1,202 @@
+/* server.c: request context, the body phase, and the one way out (gw_respond_*). */
+#define OI_LOG_TAG "gw.http"
+#include "gw.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oi/clock.h"
+#include "oi/ids.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "oi/metrics.h"
+#include "pipeline.h"
+#include "routes.h"
+
+static bool request_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 28)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+            return false;
+    return true;
+}
+
+static gw_req_t *req_new(gw_t *gw, oi_http_req_t *http)
+{
+    gw_req_t *r = oi_xcalloc(1, sizeof *r);
+    r->gw = gw;
+    r->http = http;
+    r->start_ns = oi_clock_mono_ns();
+    const char *rid = oi_http_req_header(http, "X-Request-Id");
+    if (rid && request_id_ok(rid))
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    else
+        oi_request_id_new(r->request_id);
+    return r;
+}
+
+static void req_free(gw_req_t *r)
+{
+    json_decref(r->body);
+    oi_validation_destroy(&r->v);
+    if (r->scratch && r->scratch_free)
+        r->scratch_free(r->scratch);
+    free(r);
+}
+
+oi_validation_t *gw_req_validation(gw_req_t *r)
+{
+    if (!r->v)
+        r->v = oi_validation_new();
+    return r->v;
+}
+
+static void log_access(gw_req_t *r, int status)
+{
+    double secs = (double)(oi_clock_mono_ns() - r->start_ns) / 1e9;
+    const char *name = r->route ? r->route->name : "unmatched";
+    char labels[160];
+    snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", name, status);
+    oi_metric_inc("oi_gateway_requests_total", labels, 1);
+    snprintf(labels, sizeof labels, "route=\"%s\"", name);
+    oi_metric_observe("oi_gateway_request_duration_seconds", labels, secs);
+    oi_log_at(status >= 500 ? OI_LOG_WARN : OI_LOG_INFO, OI_LOG_TAG,
+              &(oi_log_ctx_t){.request_id = r->request_id, .action = "answering request"}, "%s %s %d %.1fms",
+              oi_http_req_method(r->http), oi_http_req_path(r->http), status, secs * 1000);
+}
+
+/* --- responding ------------------------------------------------------------------------------ */
+
+typedef struct {
+    int status;
+    char *headers; /* owned; "X-Request-Id: …\r\n…" */
+    char *body;    /* owned; NULL for no body */
+} pending_answer_t;
+
+static void send_now(gw_req_t *r, pending_answer_t *a)
+{
+    const char *ctype = a->body ? "application/json" : NULL;
+    oi_http_respond(r->http, a->status, ctype, a->headers, a->body, a->body ? strlen(a->body) : 0);
+    log_access(r, a->status);
+    free(a->headers);
+    free(a->body);
+    free(a);
+    req_free(r);
+}
+
+static oi_status_t store_answer(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    pending_answer_t *a = arg;
+    /* 5xx and 202 are not final: forget the key so a retry runs (or re-joins its job) again */
+    if (a->status >= 500 || a->status == 202)
+        gw_idempotency_forget(r, c);
+    else
+        gw_idempotency_store(r, c, a->status, a->headers, a->body);
+    return OI_OK;
+}
+
+static void on_answer_stored(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg) { send_now(r, arg); }
+
+void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t *body)
+{
+    if (r->responded) {
+        json_decref(body);
+        return;
+    }
+    r->responded = true;
+    pending_answer_t *a = oi_xcalloc(1, sizeof *a);
+    a->status = status;
+    a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
+    if (body && status != 204)
+        a->body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (r->idem_owner) /* record before answering: a retry that sees our answer must replay it */
+        gw_db(r, store_answer, a, on_answer_stored);
+    else
+        send_now(r, a);
+}
+
+void gw_respond_error(gw_req_t *r, const oi_error_t *err)
+{
+    oi_status_t s = err ? err->status : OI_INTERNAL;
+    const char *code = err && err->code[0] ? err->code : oi_status_code(s);
+    const char *msg = err && err->message[0] ? err->message : oi_status_message(s);
+    json_t *body = json_pack("{s{ssss}}", "detail", "code", code, "message", msg);
+    gw_respond_json(r, oi_status_http(s), NULL, body);
+}
+
+void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_error_set(&err, s, message ? "%s" : NULL, message);
+    gw_respond_error(r, &err);
+}
+
+void gw_respond_validation(gw_req_t *r)
+{
+    char *s = oi_validation_render(gw_req_validation(r));
+    json_t *body = json_loads(s, 0, NULL);
+    free(s);
+    gw_respond_json(r, 422, NULL, body);
+}
+
+bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37])
+{
+    json_t *holder = json_pack("{ss}", name, r->path_id);
+    oi_loc_t loc = oi_loc_root("path");
+    bool ok = oi_v_uuid(gw_req_validation(r), &loc, holder, name, OI_V_REQUIRED, NULL, out);
+    json_decref(holder);
+    if (!ok)
+        gw_respond_validation(r);
+    return ok;
+}
+
+/* --- phases -------------------------------------------------------------------------------- */
+
+void gw_phase_body(gw_req_t *r)
+{
+    if (r->route->flags & GW_JSON_BODY) {
+        size_t len = 0;
+        const char *body = oi_http_req_body(r->http, &len);
+        oi_validation_t *v = gw_req_validation(r);
+        if (len == 0) {
+            oi_loc_t loc = oi_loc_root("body");
+            oi_validation_add(v, &loc, "missing", "Field required", json_null(), NULL);
+            gw_respond_validation(r);
+            return;
+        }
+        r->body = oi_v_parse_body(v, body, len);
+        if (!r->body) {
+            gw_respond_validation(r);
+            return;
+        }
+    }
+    r->route->handler(r);
+}
+
+void gw_http_on_request(oi_http_req_t *http, void *ud)
+{
+    gw_t *gw = ud;
+    gw_req_t *r = req_new(gw, http);
+    gw_match_t m = gw_route_match(oi_http_req_method(http), oi_http_req_path(http), &r->route, r->path_id,
+                                  sizeof r->path_id);
+    if (m == GW_MATCH_NOT_FOUND) {
+        gw_respond_status(r, OI_NOT_FOUND, "Not Found");
+        return;
+    }
+    if (m == GW_MATCH_BAD_METHOD) {
+        gw_respond_status(r, OI_METHOD_NOT_ALLOWED, "Method Not Allowed");
+        return;
+    }
+    if (gw->draining && r->route->handler != gw_health_http) {
+        gw_respond_status(r, OI_UNAVAILABLE, "shutting down");
+        return;
+    }
+    gw_phase_auth(r);
+}

@@ -1,0 +1,63 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oi/crypto.h"
+
+#define KEY "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+TestSuite(crypto, .init = (void (*)(void))oi_crypto_global_init);
+
+Test(crypto, seal_then_open_round_trips_without_plaintext_in_ciphertext)
+{
+    oi_crypto_t *c = oi_crypto_new(KEY, NULL);
+    cr_assert_not_null(c);
+    char *sealed = oi_crypto_seal(c, "s3cr3t-sip-password");
+    cr_assert_null(strstr(sealed, "s3cr3t"));
+    cr_assert_eq(strncmp(sealed, "v1:", 3), 0);
+    char *plain = oi_crypto_open(c, sealed);
+    cr_assert_str_eq(plain, "s3cr3t-sip-password");
+    oi_crypto_free_secret(plain);
+    free(sealed);
+    oi_crypto_destroy(&c);
+    cr_assert_null(c);
+}
+
+Test(crypto, tampered_or_foreign_ciphertext_is_refused)
+{
+    oi_crypto_t *c = oi_crypto_new(KEY, NULL);
+    char *sealed = oi_crypto_seal(c, "x");
+    sealed[strlen(sealed) - 3] ^= 1;
+    cr_assert_null(oi_crypto_open(c, sealed));
+    cr_assert_null(oi_crypto_open(c, "v1:!!!"));
+    cr_assert_null(oi_crypto_open(c, "plain"));
+    cr_assert_null(oi_crypto_open(c, NULL));
+    free(sealed);
+    oi_crypto_destroy(&c);
+}
+
+Test(crypto, bad_keys_are_rejected_with_an_error)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_null(oi_crypto_new("abc", &err));
+    cr_assert_eq(err.status, OI_INVALID);
+    cr_assert_null(oi_crypto_new("zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", NULL));
+    cr_assert_null(oi_crypto_new(NULL, NULL));
+}
+
+Test(crypto, sha256_matches_known_vector)
+{
+    char out[65];
+    oi_sha256_hex("abc", 3, out);
+    cr_assert_str_eq(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(crypto, tokens_have_prefix_and_length)
+{
+    char *t = oi_random_token("oi_sk_", 24);
+    cr_assert_eq(strlen(t), 6 + 48);
+    cr_assert(oi_secure_streq(t, t));
+    cr_assert_not(oi_secure_streq(t, "oi_sk_"));
+    free(t);
+}
