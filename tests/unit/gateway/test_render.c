@@ -1,0 +1,68 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+
+TestSuite(render);
+
+static const char *const required[] = {"id",           "phone_number",     "friendly_name",     "provider",
+                                       "agent_id",     "status",           "inbound_trunk_id",  "outbound_trunk_id",
+                                       "dispatch_rule_id", "created_at",   "updated_at",        NULL};
+
+Test(render, number_has_every_required_field_with_nulls_where_empty)
+{
+    Oneinbox__V1__PhoneNumber n = ONEINBOX__V1__PHONE_NUMBER__INIT;
+    n.id = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+    n.phone_number = "+15739693824";
+    n.provider = "twilio";
+    n.agent_id = "9f1c2b3a-0d44-4b50-8888-8dd25736052b";
+    n.status = "active";
+    n.created_at = n.updated_at = "2026-11-22T10:00:00Z";
+    json_t *j = gw_render_number(&n);
+    for (int i = 0; required[i]; i++)
+        cr_assert_not_null(json_object_get(j, required[i]), "%s", required[i]);
+    cr_assert(json_is_null(json_object_get(j, "friendly_name")));
+    cr_assert(json_is_null(json_object_get(j, "inbound_trunk_id")));
+    cr_assert(json_is_null(json_object_get(j, "inbound_routing")));
+    cr_assert(json_is_null(json_object_get(j, "sms_capable")));
+    json_decref(j);
+}
+
+Test(render, routing_fallback_and_voicemail)
+{
+    Oneinbox__V1__PhoneNumber n = ONEINBOX__V1__PHONE_NUMBER__INIT;
+    Oneinbox__V1__InboundRouting ir = ONEINBOX__V1__INBOUND_ROUTING__INIT;
+    Oneinbox__V1__OptString fb = ONEINBOX__V1__OPT_STRING__INIT;
+    Oneinbox__V1__OptBool sms = ONEINBOX__V1__OPT_BOOL__INIT;
+    ir.agent_id = "a";
+    fb.value = "b";
+    ir.fallback_agent_id = &fb;
+    n.inbound_routing = &ir;
+    sms.value = 1;
+    n.sms_capable = &sms;
+    json_t *j = gw_render_number(&n);
+    json_t *r = json_object_get(j, "inbound_routing");
+    cr_assert_str_eq(json_string_value(json_object_get(r, "agent_id")), "a");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "fallback"), "agent_id")), "b");
+    cr_assert(json_is_null(json_object_get(r, "voicemail_message")));
+    cr_assert(json_is_true(json_object_get(j, "sms_capable")));
+    json_decref(j);
+}
+
+Test(render, integration_never_shows_secret_looking_metadata)
+{
+    Oneinbox__V1__Integration i = ONEINBOX__V1__INTEGRATION__INIT;
+    i.id = "x";
+    i.name = "My Twilio Account";
+    i.provider = "twilio";
+    i.metadata_json = "{\"account_sid\":\"AC1\",\"sip_trunk\":\"t\",\"auth_password\":\"p\",\"api_key\":\"k\"}";
+    i.created_at = i.updated_at = "2026-11-22T10:00:00Z";
+    json_t *j = gw_render_integration(&i);
+    char *s = json_dumps(j, 0);
+    cr_assert_null(strstr(s, "auth_password"));
+    cr_assert_null(strstr(s, "api_key"));
+    cr_assert_not_null(strstr(s, "account_sid"));
+    free(s);
+    json_decref(j);
+}
