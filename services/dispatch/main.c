@@ -1,2 +1,13 @@
-/* placeholder until the service is wired */
-int main(void) { return 1; }
+/* oi-dispatch: agents, SIP trunks, dispatch rules and routing decisions. main only wires. */
+#include "dispatch.h"
+#include "oi/service.h"
+
+int main(void)
+{
+    oi_service_t *svc = oi_service_new("oi-dispatch");
+    dsp_t *d = dsp_start(svc);
+    if (!d)
+        return 2;
+    oi_service_set_drain(svc, dsp_on_drain, d);
+    return oi_service_run(&svc);
+}

@@ -19,6 +19,8 @@ typedef struct oi_ops oi_ops_t;
 oi_ops_t *oi_ops_new(uv_loop_t *loop, const char *host, int port, oi_ops_ready_cb ready, void *ud);
 /* Marks the service as draining: /readyz answers 503 from now on. */
 void oi_ops_set_draining(oi_ops_t *o);
+/* The bound port (useful with port 0); 0 if o is NULL. */
+int oi_ops_port(const oi_ops_t *o);
 void oi_ops_close(oi_ops_t *o, void (*on_closed)(void *ud), void *ud);
 void oi_ops_destroy(oi_ops_t **self_p);
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bootstrap.sh: installs the Debian 12 packages the suite needs, and nothing when all are present.
+# Runs as root (or through sudo when available); non-interactive; safe to re-run.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libhiredis-dev
+  libcurl4-openssl-dev libcriterion-dev libpq-dev libjansson-dev libhttp-parser-dev
+  libsodium-dev uuid-dev
+  postgresql redis-server
+  python3 python3-pytest curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+echo "bootstrap: installing ${missing[*]}" >&2
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo -n)
+  else
+    echo "bootstrap: missing packages (${missing[*]}) and not root: run as root once" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# the postgresql package would create and start a system cluster on port 5432; we run our
+# own private cluster, so keep the package from starting services during installation.
+policy_created=0
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+  policy_created=1
+fi
+cleanup() { if [[ $policy_created -eq 1 ]]; then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
+
+"${SUDO[@]}" apt-get update -qq </dev/null
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+echo "bootstrap: done" >&2

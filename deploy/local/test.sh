@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# test.sh unit|integration|all: the test pipeline of `make test` (after bootstrap and build).
+#  unit:        every <build>/unit_* Criterion runner (ASan/UBSan build), then the fuzz corpus
+#               replays (<build>/fuzz_*).
+#  integration: a private stack in .run/test on ports offset by 50 (so it runs next to
+#               `make run`), `pytest -q tests/integration`, the stack stopped even on failure.
+# Exit status non-zero on any failure; the last lines printed are the runners' own summaries.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${OI_BUILD_DIR:-$ROOT/build}
+STACK="$HERE/stack.sh"
+STACKLOG="$ROOT/.run/test-stack.log"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_unit() {
+  local rc=0 r n found=0
+  for r in "$BUILD"/unit_*; do
+    [[ -x "$r" && -f "$r" ]] || continue
+    found=1
+    echo "== $(basename "$r")"
+    "$r" --jobs "${OI_TEST_JOBS:-2}" || rc=1
+  done
+  for r in "$BUILD"/fuzz_*; do
+    [[ -x "$r" && -f "$r" ]] || continue
+    n=${r##*/fuzz_}
+    [[ -d "$ROOT/tests/fuzz/$n/corpus" ]] || continue
+    echo "== $(basename "$r") (corpus replay)"
+    "$r" "$ROOT/tests/fuzz/$n/corpus" || rc=1
+  done
+  if ((!found)); then
+    echo "no unit test runners in $BUILD (build first)" >&2
+    return 1
+  fi
+  return $rc
+}
+
+pick_python() {
+  local p
+  for p in python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import pytest' 2>/dev/null; then
+      echo "$p"; return 0
+    fi
+  done
+  echo "pytest is not installed (deploy/local/bootstrap.sh installs python3-pytest)" >&2
+  return 1
+}
+
+run_integration() {
+  local py; py=$(pick_python) || return 1
+  export OI_RUN_DIR="$ROOT/.run/test"
+  export OI_PORT_OFFSET=${OI_TEST_PORT_OFFSET:-50}
+  export OI_PG_FAST=1
+  export OI_LOG_LEVEL=${OI_TEST_LOG_LEVEL:-debug}
+  export OI_BUILD_DIR="$BUILD"
+  unset OI_HTTP_PORT OI_PG_PORT OI_REDIS_PORT OI_SIM_PORT OI_ADMIN_TOKEN OI_INTERNAL_TOKEN OI_SECRET_KEY
+  # register fallbacks (docs/WIRING.md): the test stack sets the TELNYX_* trio only, so a
+  # telnyx register may omit provider_config while a twilio one must bring it (or an
+  # integration): both halves of the resolution are tested. Test-only dummy values.
+  unset TWILIO_TRUNK_ADDRESS TWILIO_SIP_USERNAME TWILIO_SIP_PASSWORD
+  export TELNYX_TRUNK_ADDRESS=sip.telnyx.com
+  export TELNYX_SIP_USERNAME=oi-test-telnyx-user
+  export TELNYX_SIP_PASSWORD=oi-test-telnyx-env-password
+  export OI_TEST_ENV_SECRETS="$TELNYX_SIP_PASSWORD"
+
+  mkdir -p "$ROOT/.run"
+  "$STACK" purge >"$STACKLOG" 2>&1 || true
+  # stopped even on failure or interruption; quietly, so the last lines stay pytest's
+  trap '"$STACK" down >>"$STACKLOG" 2>&1' EXIT
+  trap 'exit 130' INT TERM
+  if ! "$STACK" up 2>&1 | tee -a "$STACKLOG"; then
+    echo "the test stack did not start (above; full output in $STACKLOG)" >&2
+  fi
+  export OI_STACK_ENV="$OI_RUN_DIR/stack.env"
+  (cd "$ROOT" && timeout --signal=TERM "${OI_TEST_TIMEOUT_S:-900}" \
+    "$py" -m pytest -q -p no:cacheprovider tests/integration)
+}
+
+case "${1:-all}" in
+  unit) run_unit ;;
+  integration) run_integration ;;
+  all)
+    run_unit; unit_rc=$?
+    run_integration; int_rc=$?
+    exit $((unit_rc || int_rc))
+    ;;
+  *) echo "usage: $0 unit|integration|all" >&2; exit 2 ;;
+esac

@@ -1,0 +1,533 @@
+/* cache.c: Redis side of the routing cache (see cache.h for the scheme). */
+#define OI_LOG_TAG "dsp.cache"
+#include "cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "oi/ids.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "oi/metrics.h"
+
+#define KEY_GEN "dsp:gen"
+#define RETRY_MS 1000
+#define KEY_MAX 640
+
+typedef enum { CACHE_DOWN = 0, CACHE_SYNCING, CACHE_READY, CACHE_RETRY } cache_state_t;
+
+struct dsp_cache {
+    dsp_t *d;                 /* borrowed */
+    cache_state_t state;
+    unsigned epoch;           /* bumped on every state change, so stale sync steps are ignored */
+    int outstanding;          /* Redis commands and work items not yet called back */
+    bool closing;
+    bool timer_closed;
+    uv_timer_t retry;
+    void (*on_closed)(void *ud);
+    void *on_closed_ud;
+};
+
+static const char *const state_names[] = {"redis disconnected", "cache resynchronising", "ready",
+                                          "cache generation bump pending"};
+
+static void start_sync(dsp_cache_t *c);
+
+/* Every command goes through here: lengths are always explicit (binary-safe values). */
+static void send_cmd(dsp_cache_t *c, int argc, const char **argv, const size_t *lens, oi_redis_cb cb, void *ud)
+{
+    size_t stack_lens[8];
+    size_t *heap_lens = NULL;
+    size_t *l = stack_lens;
+    if (!lens) {
+        if (argc > 8) {
+            heap_lens = oi_xcalloc((size_t)argc, sizeof *heap_lens);
+            l = heap_lens;
+        }
+        for (int i = 0; i < argc; i++)
+            l[i] = strlen(argv[i]);
+        lens = l;
+    }
+    oi_redis_command(c->d->redis, argc, argv, lens, cb, ud);
+    free(heap_lens);
+}
+
+/* --- bookkeeping ---------------------------------------------------------------------- */
+
+static void maybe_closed(dsp_cache_t *c)
+{
+    if (!c->closing || c->outstanding > 0 || !c->timer_closed)
+        return;
+    void (*cb)(void *) = c->on_closed;
+    void *ud = c->on_closed_ud;
+    free(c);
+    if (cb)
+        cb(ud);
+}
+
+static void op_begin(dsp_cache_t *c) { c->outstanding++; }
+
+/* false when the cache is closing (and may have been freed): the caller stops. */
+static bool op_end(dsp_cache_t *c)
+{
+    c->outstanding--;
+    if (c->closing) {
+        maybe_closed(c);
+        return false;
+    }
+    return true;
+}
+
+static void set_state(dsp_cache_t *c, cache_state_t s)
+{
+    if (c->state != s)
+        oi_log_info(&(oi_log_ctx_t){.action = "route cache state"}, "%s -> %s", state_names[c->state],
+                    state_names[s]);
+    c->state = s;
+    c->epoch++;
+    oi_metric_set("oi_dispatch_route_cache_usable", "", s == CACHE_READY ? 1 : 0);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    dsp_cache_t *c = t->data;
+    if (oi_redis_connected(c->d->redis))
+        start_sync(c);
+    else
+        set_state(c, CACHE_DOWN);
+}
+
+static void schedule_retry(dsp_cache_t *c)
+{
+    set_state(c, CACHE_RETRY);
+    if (!c->closing)
+        uv_timer_start(&c->retry, on_retry, RETRY_MS, 0);
+}
+
+/* --- (re)synchronisation: bump dsp:gen, copy recent failures from PostgreSQL --------------- */
+
+typedef struct {
+    uv_work_t work;
+    dsp_cache_t *c;
+    unsigned epoch;
+    char **calls;     /* owned */
+    char **agents;    /* owned: "id,id," per call */
+    int n;
+    oi_status_t status;
+    int pending;      /* APPEND/EXPIRE replies still expected */
+    bool failed;
+} sync_t;
+
+static void sync_free(sync_t *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->calls[i]);
+        free(s->agents[i]);
+    }
+    free(s->calls);
+    free(s->agents);
+    free(s);
+}
+
+static void sync_finish(sync_t *s)
+{
+    dsp_cache_t *c = s->c;
+    bool current = s->epoch == c->epoch;
+    bool failed = s->failed;
+    sync_free(s);
+    if (!op_end(c) || !current)
+        return;
+    if (failed)
+        schedule_retry(c);
+    else
+        set_state(c, CACHE_READY);
+}
+
+static void on_sync_cmd(oi_status_t st, const redisReply *reply, void *ud)
+{
+    sync_t *s = ud;
+    if (st || !reply || reply->type == REDIS_REPLY_ERROR)
+        s->failed = true;
+    if (--s->pending == 0)
+        sync_finish(s);
+}
+
+static void sync_load(uv_work_t *w)
+{
+    sync_t *s = w->data;
+    PGconn *conn = NULL;
+    PGresult *res = NULL;
+    oi_status_t rc = dsp_db_acquire(s->c->d, &conn, NULL);
+    if (!rc)
+        rc = oi_pg_exec(conn,
+                        "SELECT call_id, string_agg(agent_id::text || ',', '') AS agents FROM dispatch.call_failures "
+                        "WHERE created_at > now() - interval '1 hour' GROUP BY call_id LIMIT 20000",
+                        0, NULL, &res, NULL);
+    if (!rc) {
+        s->n = PQntuples(res);
+        s->calls = oi_xcalloc((size_t)s->n + 1, sizeof *s->calls);
+        s->agents = oi_xcalloc((size_t)s->n + 1, sizeof *s->agents);
+        for (int i = 0; i < s->n; i++) {
+            s->calls[i] = dsp_db_str(res, i, "call_id");
+            s->agents[i] = dsp_db_str(res, i, "agents");
+        }
+        PQclear(res);
+    }
+    dsp_db_release(s->c->d, &conn);
+    s->status = rc;
+}
+
+static void sync_loaded(uv_work_t *w, int status)
+{
+    sync_t *s = w->data;
+    dsp_cache_t *c = s->c;
+    if (status || s->status || c->closing || s->epoch != c->epoch || !oi_redis_connected(c->d->redis)) {
+        s->failed = true;
+        sync_finish(s);
+        return;
+    }
+    s->pending = 1; /* held until every command is sent */
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", DSP_FAILURE_TTL_S);
+    for (int i = 0; i < s->n; i++) {
+        char key[KEY_MAX];
+        snprintf(key, sizeof key, "dsp:f:%s", s->calls[i]);
+        const char *append[] = {"APPEND", key, s->agents[i]};
+        const char *expire[] = {"EXPIRE", key, ttl};
+        s->pending += 2;
+        send_cmd(c, 3, append, NULL, on_sync_cmd, s);
+        send_cmd(c, 3, expire, NULL, on_sync_cmd, s);
+    }
+    if (--s->pending == 0)
+        sync_finish(s);
+}
+
+static void on_gen_bumped(oi_status_t st, const redisReply *reply, void *ud)
+{
+    sync_t *s = ud;
+    dsp_cache_t *c = s->c;
+    if (c->closing || st || !reply || reply->type == REDIS_REPLY_ERROR || s->epoch != c->epoch) {
+        s->failed = true;
+        sync_finish(s);
+        return;
+    }
+    int rc = uv_queue_work(c->d->loop, &s->work, sync_load, sync_loaded);
+    if (rc) {
+        s->failed = true;
+        sync_finish(s);
+    }
+}
+
+static void start_sync(dsp_cache_t *c)
+{
+    if (c->closing)
+        return;
+    set_state(c, CACHE_SYNCING);
+    sync_t *s = oi_xcalloc(1, sizeof *s);
+    s->c = c;
+    s->epoch = c->epoch;
+    s->work.data = s;
+    char gen[OI_UUID_STR_LEN + 1];
+    oi_uuid_new(gen);
+    const char *argv[] = {"SET", KEY_GEN, gen};
+    op_begin(c);
+    send_cmd(c, 3, argv, NULL, on_gen_bumped, s);
+}
+
+static void on_redis_state(bool connected, void *ud)
+{
+    dsp_cache_t *c = ud;
+    if (c->closing)
+        return;
+    if (connected) {
+        start_sync(c);
+    } else {
+        uv_timer_stop(&c->retry);
+        set_state(c, CACHE_DOWN);
+    }
+}
+
+/* --- lifecycle ------------------------------------------------------------------------- */
+
+dsp_cache_t *dsp_cache_new(dsp_t *d)
+{
+    dsp_cache_t *c = oi_xcalloc(1, sizeof *c);
+    c->d = d;
+    uv_timer_init(d->loop, &c->retry);
+    c->retry.data = c;
+    oi_metric_help("oi_dispatch_route_cache_hits_total", "counter", "Resolve answers served from the Redis cache");
+    oi_metric_help("oi_dispatch_route_cache_misses_total", "counter", "Resolve lookups that missed the cache");
+    oi_metric_help("oi_dispatch_route_cache_errors_total", "counter", "Redis failures on the routing path");
+    oi_metric_help("oi_dispatch_route_cache_usable", "gauge", "1 when Resolve may use the Redis cache");
+    oi_metric_set("oi_dispatch_route_cache_usable", "", 0);
+    oi_redis_on_state(d->redis, on_redis_state, c);
+    if (oi_redis_connected(d->redis))
+        start_sync(c);
+    return c;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    dsp_cache_t *c = h->data;
+    c->timer_closed = true;
+    maybe_closed(c);
+}
+
+void dsp_cache_close(dsp_cache_t *c, void (*on_closed)(void *ud), void *ud)
+{
+    c->closing = true;
+    c->on_closed = on_closed;
+    c->on_closed_ud = ud;
+    c->state = CACHE_DOWN;
+    uv_close((uv_handle_t *)&c->retry, on_timer_closed);
+}
+
+bool dsp_cache_usable(const dsp_cache_t *c)
+{
+    return c && !c->closing && c->state == CACHE_READY && oi_redis_connected(c->d->redis);
+}
+
+const char *dsp_cache_state(const dsp_cache_t *c)
+{
+    if (c && c->state == CACHE_READY && !oi_redis_connected(c->d->redis))
+        return state_names[CACHE_DOWN];
+    return c ? state_names[c->state] : state_names[CACHE_DOWN];
+}
+
+/* A Redis failure on the routing path: count it; a timeout means the connection is slow, so
+ * the cache may have missed writes: resynchronise before trusting it again. */
+static void redis_failed(dsp_cache_t *c, oi_status_t st)
+{
+    oi_metric_inc("oi_dispatch_route_cache_errors_total", "", 1);
+    if (st == OI_TIMEOUT && c->state == CACHE_READY)
+        schedule_retry(c);
+}
+
+/* --- lookup ---------------------------------------------------------------------------- */
+
+typedef struct {
+    dsp_cache_t *c;
+    dsp_cache_lookup_cb cb;
+    void *ud;
+    bool with_failures;
+    char to[24];
+} lookup_t;
+
+static const redisReply *elem(const redisReply *r, size_t i)
+{
+    return r && r->type == REDIS_REPLY_ARRAY && i < r->elements ? r->element[i] : NULL;
+}
+
+static bool is_str(const redisReply *r) { return r && r->type == REDIS_REPLY_STRING; }
+
+static void on_fire_and_forget(oi_status_t st, const redisReply *reply, void *ud)
+{
+    dsp_cache_t *c = ud;
+    (void)reply;
+    if (!op_end(c))
+        return;
+    if (st)
+        redis_failed(c, st);
+}
+
+static void fresh_version(dsp_cache_t *c, const char *to)
+{
+    char kv[KEY_MAX], ver[OI_UUID_STR_LEN + 1];
+    snprintf(kv, sizeof kv, "dsp:rv:%s", to);
+    oi_uuid_new(ver);
+    const char *argv[] = {"SET", kv, ver, "NX"};
+    op_begin(c);
+    send_cmd(c, 4, argv, NULL, on_fire_and_forget, c);
+}
+
+static void fill_lookup(dsp_cache_t *c, const redisReply *reply, const char *to, bool with_failures,
+                        dsp_cache_lookup_t *res)
+{
+    const redisReply *gen = elem(reply, 0), *ver = elem(reply, 1), *snap = elem(reply, 2);
+    if (with_failures && is_str(elem(reply, 3)))
+        res->n_failed = dsp_failures_parse(elem(reply, 3)->str, elem(reply, 3)->len, res->failed, DSP_FAILED_MAX);
+    if (!is_str(gen)) {
+        /* the generation was evicted or flushed: bump a new one before caching again */
+        if (c->state == CACHE_READY)
+            schedule_retry(c);
+        return;
+    }
+    if (!is_str(ver)) {
+        /* a number never versioned (or evicted): answer from the database without storing,
+         * and give it a fresh version so later lookups can be cached */
+        fresh_version(c, to);
+        return;
+    }
+    res->tag = oi_xasprintf("%.*s/%.*s", (int)gen->len, gen->str, (int)ver->len, ver->str);
+    if (!is_str(snap))
+        return;
+    char *tag = NULL;
+    if (dsp_route_decode((const uint8_t *)snap->str, snap->len, &res->route, &tag) == OI_OK) {
+        res->hit = strcmp(tag, res->tag) == 0;
+        if (!res->hit)
+            dsp_route_cleanup(&res->route);
+    }
+    free(tag);
+}
+
+static void on_lookup(oi_status_t st, const redisReply *reply, void *ud)
+{
+    lookup_t *l = ud;
+    dsp_cache_t *c = l->c;
+    dsp_cache_lookup_t res;
+    memset(&res, 0, sizeof res);
+    res.status = st;
+    if (!st && (!reply || reply->type != REDIS_REPLY_ARRAY))
+        res.status = OI_INTERNAL;
+    if (!op_end(c)) {
+        res.status = OI_UNAVAILABLE;
+        l->cb(&res, l->ud);
+        free(l);
+        return;
+    }
+    if (res.status)
+        redis_failed(c, res.status);
+    else
+        fill_lookup(c, reply, l->to, l->with_failures, &res);
+    oi_metric_inc(res.hit ? "oi_dispatch_route_cache_hits_total" : "oi_dispatch_route_cache_misses_total", "", 1);
+    l->cb(&res, l->ud);
+    dsp_route_cleanup(&res.route);
+    free(res.tag);
+    free(l);
+}
+
+void dsp_cache_lookup(dsp_cache_t *c, const char *to, const char *call_id, dsp_cache_lookup_cb cb, void *ud)
+{
+    char kv[KEY_MAX], kr[KEY_MAX], kf[KEY_MAX] = "";
+    snprintf(kv, sizeof kv, "dsp:rv:%s", to);
+    snprintf(kr, sizeof kr, "dsp:r:%s", to);
+    bool with_failures = call_id && *call_id;
+    if (with_failures)
+        snprintf(kf, sizeof kf, "dsp:f:%s", call_id);
+    const char *argv[] = {"MGET", KEY_GEN, kv, kr, kf};
+    lookup_t *l = oi_xcalloc(1, sizeof *l);
+    l->c = c;
+    l->cb = cb;
+    l->ud = ud;
+    l->with_failures = with_failures;
+    snprintf(l->to, sizeof l->to, "%s", to);
+    op_begin(c);
+    send_cmd(c, with_failures ? 5 : 4, argv, NULL, on_lookup, l);
+}
+
+/* --- store, invalidate, failures -------------------------------------------------------- */
+
+void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const dsp_route_t *r)
+{
+    if (!tag || !dsp_cache_usable(c))
+        return;
+    char kr[KEY_MAX], ttl[16];
+    snprintf(kr, sizeof kr, "dsp:r:%s", to);
+    snprintf(ttl, sizeof ttl, "%u", c->d->cache_ttl_s);
+    size_t len = 0;
+    uint8_t *blob = dsp_route_encode(r, tag, &len);
+    const char *argv[] = {"SET", kr, (const char *)blob, "EX", ttl};
+    size_t argvlen[] = {3, strlen(kr), len, 2, strlen(ttl)};
+    op_begin(c);
+    send_cmd(c, 5, argv, argvlen, on_fire_and_forget, c);
+    free(blob);
+}
+
+typedef struct {
+    dsp_cache_t *c;
+    dsp_cache_done_cb cb;
+    void *ud;
+    int pending;
+    oi_status_t status;
+    bool resync_on_error; /* a lost write must not be trusted away: resync before reuse */
+} multi_t;
+
+static void multi_done(multi_t *m)
+{
+    dsp_cache_t *c = m->c;
+    oi_status_t st = m->status;
+    dsp_cache_done_cb cb = m->cb;
+    void *ud = m->ud;
+    bool resync = m->resync_on_error;
+    free(m);
+    if (op_end(c) && st) {
+        redis_failed(c, st);
+        if (resync && c->state == CACHE_READY)
+            schedule_retry(c);
+    }
+    if (cb)
+        cb(st, ud);
+}
+
+static void on_multi_reply(oi_status_t st, const redisReply *reply, void *ud)
+{
+    multi_t *m = ud;
+    if (!st && (!reply || reply->type == REDIS_REPLY_ERROR))
+        st = OI_INTERNAL;
+    if (st && !m->status)
+        m->status = st;
+    if (--m->pending == 0)
+        multi_done(m);
+}
+
+static void on_invalidate_reply(oi_status_t st, const redisReply *reply, void *ud)
+{
+    multi_t *m = ud;
+    if (!st && (!reply || reply->type == REDIS_REPLY_ERROR))
+        st = OI_INTERNAL;
+    m->status = st;
+    dsp_cache_t *c = m->c;
+    /* A failed (or unknown-outcome) invalidation: no snapshot may be trusted until dsp:gen is
+     * bumped; this replica bypasses the cache and keeps trying. */
+    if (st && !c->closing && c->state != CACHE_DOWN)
+        schedule_retry(c);
+    multi_done(m);
+}
+
+void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud)
+{
+    multi_t *m = oi_xcalloc(1, sizeof *m);
+    m->c = c;
+    m->cb = cb;
+    m->ud = ud;
+    size_t argc = 1 + 2 * n;
+    const char **argv = oi_xcalloc(argc, sizeof *argv);
+    char **owned = oi_xcalloc(2 * n + 1, sizeof *owned);
+    argv[0] = "MSET";
+    for (size_t i = 0; i < n; i++) {
+        char ver[OI_UUID_STR_LEN + 1];
+        oi_uuid_new(ver);
+        owned[2 * i] = oi_xasprintf("dsp:rv:%s", numbers[i]);
+        owned[2 * i + 1] = oi_xstrdup(ver);
+        argv[1 + 2 * i] = owned[2 * i];
+        argv[2 + 2 * i] = owned[2 * i + 1];
+    }
+    op_begin(c);
+    send_cmd(c, (int)argc, argv, NULL, on_invalidate_reply, m);
+    for (size_t i = 0; i < 2 * n; i++)
+        free(owned[i]);
+    free(owned);
+    free(argv);
+}
+
+void dsp_cache_record_failure(dsp_cache_t *c, const char *call_id, const char *agent_id, dsp_cache_done_cb cb,
+                              void *ud)
+{
+    multi_t *m = oi_xcalloc(1, sizeof *m);
+    m->c = c;
+    m->cb = cb;
+    m->ud = ud;
+    m->pending = 2;
+    char kf[KEY_MAX], item[DSP_ID_MAX + 2], ttl[16];
+    snprintf(kf, sizeof kf, "dsp:f:%s", call_id);
+    snprintf(item, sizeof item, "%s,", agent_id);
+    snprintf(ttl, sizeof ttl, "%d", DSP_FAILURE_TTL_S);
+    const char *append[] = {"APPEND", kf, item};
+    const char *expire[] = {"EXPIRE", kf, ttl};
+    m->resync_on_error = true;
+    op_begin(c);
+    send_cmd(c, 3, append, NULL, on_multi_reply, m);
+    send_cmd(c, 3, expire, NULL, on_multi_reply, m);
+}

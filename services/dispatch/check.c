@@ -1,0 +1,239 @@
+/* check.c: request validation for oi-dispatch. */
+#include "check.h"
+
+#include <string.h>
+
+#include "oi/e164.h"
+#include "oi/ids.h"
+
+#define PROVIDER_MAX 32
+#define ADDRESS_MAX 255
+#define CRED_MAX 255
+
+static oi_status_t invalid(oi_error_t *err, const char *field, const char *msg)
+{
+    oi_status_t rc = oi_error_set(err, OI_INVALID, "%s: %s", field, msg);
+    oi_error_set_loc(err, field);
+    return rc;
+}
+
+/* Length of the UTF-8 sequence starting with byte c, 0 if c cannot start one. */
+static int utf8_seq_len(unsigned char c)
+{
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return 2;
+    if (c >= 0xe0 && c <= 0xef)
+        return 3;
+    if (c >= 0xf0 && c <= 0xf4)
+        return 4;
+    return 0;
+}
+
+long dsp_text_len(const char *s, bool allow_newline)
+{
+    if (!s)
+        return -1;
+    long n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int len = utf8_seq_len(*p);
+        if (len == 0)
+            return -1;
+        if (len == 1 && (*p < 0x20 || *p == 0x7f) && !(allow_newline && (*p == '\n' || *p == '\t' || *p == '\r')))
+            return -1;
+        for (int i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return -1;
+        }
+        /* reject overlongs and surrogates of 3-byte forms and > U+10FFFF */
+        if (len == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+            return -1;
+        if (len == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+            return -1;
+        p += len;
+        n++;
+    }
+    return n;
+}
+
+bool dsp_res_id_valid(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = strlen(s);
+    if (n == 0 || n > DSP_RES_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == ':' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool dsp_agent_status_valid(const char *s)
+{
+    return s && (strcmp(s, "active") == 0 || strcmp(s, "paused") == 0);
+}
+
+static oi_status_t check_text(const char *s, const char *field, long min, long max, bool multiline, oi_error_t *err)
+{
+    long n = dsp_text_len(s, multiline);
+    if (n < 0)
+        return invalid(err, field, "must be valid UTF-8 text without control characters");
+    if (n < min)
+        return invalid(err, field, "is too short");
+    if (n > max)
+        return invalid(err, field, "is too long");
+    return OI_OK;
+}
+
+static oi_status_t check_voicemail(const Oneinbox__V1__OptString *vm, oi_error_t *err)
+{
+    if (!vm)
+        return OI_OK;
+    return check_text(vm->value, "voicemail_message", 0, DSP_VOICEMAIL_MAX, true, err);
+}
+
+oi_status_t dsp_check_create_agent(const Oneinbox__V1__CreateAgentRequest *r, oi_error_t *err)
+{
+    oi_status_t rc = check_text(r->name, "name", 1, DSP_NAME_MAX, false, err);
+    if (rc)
+        return rc;
+    if (r->status && *r->status && !dsp_agent_status_valid(r->status))
+        return invalid(err, "status", "must be 'active' or 'paused'");
+    return check_voicemail(r->voicemail_message, err);
+}
+
+oi_status_t dsp_check_uuid(const char *s, const char *field, char *out, oi_error_t *err)
+{
+    if (!s || !oi_uuid_normalize(s, out))
+        return invalid(err, field, "must be a UUID");
+    return OI_OK;
+}
+
+oi_status_t dsp_check_update_agent(const Oneinbox__V1__UpdateAgentRequest *r, oi_error_t *err)
+{
+    char id[OI_UUID_STR_LEN + 1];
+    oi_status_t rc = dsp_check_uuid(r->id, "id", id, err);
+    if (rc)
+        return rc;
+    if (r->name) {
+        rc = check_text(r->name->value, "name", 1, DSP_NAME_MAX, false, err);
+        if (rc)
+            return rc;
+    }
+    if (r->status && !dsp_agent_status_valid(r->status->value))
+        return invalid(err, "status", "must be 'active' or 'paused'");
+    return r->set_voicemail_message ? check_voicemail(r->voicemail_message, err) : OI_OK;
+}
+
+oi_status_t dsp_check_limit(int limit, int *out, oi_error_t *err)
+{
+    if (limit == 0) {
+        *out = DSP_LIST_DEFAULT;
+        return OI_OK;
+    }
+    if (limit < 1 || limit > DSP_LIST_MAX)
+        return invalid(err, "limit", "must be between 1 and 100");
+    *out = limit;
+    return OI_OK;
+}
+
+static oi_status_t check_res_id(const char *s, const char *field, bool required, oi_error_t *err)
+{
+    if (!required && (!s || !*s))
+        return OI_OK;
+    if (!dsp_res_id_valid(s))
+        return invalid(err, field, "must be 1..128 characters of [A-Za-z0-9._:-]");
+    return OI_OK;
+}
+
+static oi_status_t check_e164(const char *s, const char *field, oi_error_t *err)
+{
+    if (!s || !oi_e164_valid(s))
+        return invalid(err, field, "must be an E.164 number like +14155550100");
+    return OI_OK;
+}
+
+static oi_status_t check_provider(const char *s, oi_error_t *err)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > PROVIDER_MAX)
+        return invalid(err, "provider", "must be 1..32 lowercase letters, digits or '_'");
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return invalid(err, "provider", "must be 1..32 lowercase letters, digits or '_'");
+    }
+    return OI_OK;
+}
+
+oi_status_t dsp_check_outbound_trunk(const Oneinbox__V1__OutboundTrunk *t, oi_error_t *err)
+{
+    oi_status_t rc = check_res_id(t->id, "id", true, err);
+    if (!rc)
+        rc = check_e164(t->phone_number, "phone_number", err);
+    if (!rc)
+        rc = check_provider(t->provider, err);
+    if (!rc)
+        rc = check_text(t->trunk_address, "trunk_address", 1, ADDRESS_MAX, false, err);
+    if (!rc)
+        rc = check_text(t->auth_username, "auth_username", 0, CRED_MAX, false, err);
+    if (!rc)
+        rc = check_text(t->auth_password, "auth_password", 0, CRED_MAX, false, err);
+    return rc;
+}
+
+oi_status_t dsp_check_inbound_trunk(const Oneinbox__V1__InboundTrunk *t, oi_error_t *err)
+{
+    oi_status_t rc = check_res_id(t->id, "id", true, err);
+    if (!rc)
+        rc = check_e164(t->phone_number, "phone_number", err);
+    if (!rc)
+        rc = check_provider(t->provider, err);
+    return rc;
+}
+
+oi_status_t dsp_check_rule(const Oneinbox__V1__DispatchRule *r, oi_error_t *err)
+{
+    char tmp[OI_UUID_STR_LEN + 1];
+    oi_status_t rc = check_res_id(r->id, "id", true, err);
+    if (!rc)
+        rc = check_res_id(r->number_id, "number_id", true, err);
+    if (!rc)
+        rc = check_e164(r->phone_number, "phone_number", err);
+    if (!rc)
+        rc = check_res_id(r->inbound_trunk_id, "inbound_trunk_id", false, err);
+    if (!rc)
+        rc = dsp_check_uuid(r->agent_id, "agent_id", tmp, err);
+    if (!rc && r->fallback_agent_id)
+        rc = dsp_check_uuid(r->fallback_agent_id->value, "fallback_agent_id", tmp, err);
+    if (!rc)
+        rc = check_voicemail(r->voicemail_message, err);
+    return rc;
+}
+
+oi_status_t dsp_check_resolve(const Oneinbox__V1__ResolveRequest *r, oi_error_t *err)
+{
+    oi_status_t rc = check_e164(r->to, "to", err);
+    if (!rc && r->from && *r->from)
+        rc = check_e164(r->from, "from", err);
+    if (!rc && r->call_id && *r->call_id)
+        rc = check_text(r->call_id, "call_id", 1, DSP_CALL_ID_MAX, false, err);
+    return rc;
+}
+
+oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r, oi_error_t *err)
+{
+    char tmp[OI_UUID_STR_LEN + 1];
+    oi_status_t rc = check_text(r->call_id, "call_id", 1, DSP_CALL_ID_MAX, false, err);
+    if (!rc)
+        rc = dsp_check_uuid(r->agent_id, "agent_id", tmp, err);
+    if (!rc && r->to && *r->to)
+        rc = check_e164(r->to, "to", err);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* check.h: validation of dispatch requests (pure). Each checker returns OI_OK or OI_INVALID
+ * with err->loc set to the offending field name (the first problem wins). */
+#ifndef DSP_CHECK_H
+#define DSP_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "oi/status.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+
+#define DSP_NAME_MAX 255        /* code points */
+#define DSP_VOICEMAIL_MAX 2000  /* code points */
+#define DSP_RES_ID_MAX 128      /* caller-chosen ids of trunks and rules */
+#define DSP_CALL_ID_MAX 128
+#define DSP_LIST_MAX 100
+#define DSP_LIST_DEFAULT 20
+#define DSP_CHECK_IDS_MAX 100
+
+/* Number of UTF-8 code points, or -1 when s is not valid UTF-8 or holds control characters
+ * other than tab/newline (allow_newline) . */
+long dsp_text_len(const char *s, bool allow_newline);
+/* Caller-chosen resource id: 1..128 of [A-Za-z0-9._:-]. */
+bool dsp_res_id_valid(const char *s);
+/* "active" or "paused". */
+bool dsp_agent_status_valid(const char *s);
+
+oi_status_t dsp_check_create_agent(const Oneinbox__V1__CreateAgentRequest *r, oi_error_t *err);
+oi_status_t dsp_check_update_agent(const Oneinbox__V1__UpdateAgentRequest *r, oi_error_t *err);
+/* Normalises req->id-like uuid strings into out (>= 37 bytes); OI_INVALID loc field. */
+oi_status_t dsp_check_uuid(const char *s, const char *field, char *out, oi_error_t *err);
+/* limit 0 = default; else 1..100. */
+oi_status_t dsp_check_limit(int limit, int *out, oi_error_t *err);
+oi_status_t dsp_check_outbound_trunk(const Oneinbox__V1__OutboundTrunk *t, oi_error_t *err);
+oi_status_t dsp_check_inbound_trunk(const Oneinbox__V1__InboundTrunk *t, oi_error_t *err);
+oi_status_t dsp_check_rule(const Oneinbox__V1__DispatchRule *r, oi_error_t *err);
+oi_status_t dsp_check_resolve(const Oneinbox__V1__ResolveRequest *r, oi_error_t *err);
+oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r, oi_error_t *err);
+
+#endif

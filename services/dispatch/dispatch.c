@@ -1,0 +1,221 @@
+/* dispatch.c: configuration → modules, the method table, readiness and the drain sequence. */
+#define OI_LOG_TAG "dsp.main"
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents.h"
+#include "cache.h"
+#include "db.h"
+#include "failures.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "oi/metrics.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+#include "oneinbox/v1/envelope.pb-c.h"
+#include "resolve.h"
+#include "rules.h"
+#include "trunks.h"
+
+#ifndef OI_SOURCE_DIR
+#define OI_SOURCE_DIR "."
+#endif
+
+#define DRAIN_POLL_MS 10
+
+static oi_status_t ping(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                        oi_error_t *err)
+{
+    (void)req;
+    dsp_t *d = ctx->ud;
+    PGconn *conn = NULL;
+    oi_status_t rc = dsp_db_acquire(d, &conn, err);
+    if (!rc)
+        rc = oi_pg_exec(conn, "SELECT 1", 0, NULL, NULL, err);
+    dsp_db_release(d, &conn);
+    if (rc)
+        return oi_error_set(err, OI_UNAVAILABLE, "database unreachable");
+    Oneinbox__V1__Empty *e = oi_xmalloc(sizeof *e);
+    oneinbox__v1__empty__init(e);
+    *reply = &e->base;
+    return OI_OK;
+}
+
+static const oi_rpc_method_t methods[] = {
+    {"dispatch.Ping", &oneinbox__v1__empty__descriptor, ping, NULL},
+    {"dispatch.CreateAgent", &oneinbox__v1__create_agent_request__descriptor, dsp_agent_create, NULL},
+    {"dispatch.GetAgent", &oneinbox__v1__agent_id_request__descriptor, dsp_agent_get, NULL},
+    {"dispatch.ListAgents", &oneinbox__v1__list_request__descriptor, dsp_agent_list, NULL},
+    {"dispatch.UpdateAgent", &oneinbox__v1__update_agent_request__descriptor, NULL, dsp_agent_update_on_call},
+    {"dispatch.DeleteAgent", &oneinbox__v1__agent_id_request__descriptor, NULL, dsp_agent_delete_on_call},
+    {"dispatch.CheckAgents", &oneinbox__v1__check_agents_request__descriptor, dsp_agent_check, NULL},
+    {"dispatch.PutOutboundTrunk", &oneinbox__v1__outbound_trunk__descriptor, dsp_outbound_trunk_put, NULL},
+    {"dispatch.DeleteOutboundTrunk", &oneinbox__v1__resource_id_request__descriptor, dsp_outbound_trunk_delete,
+     NULL},
+    {"dispatch.PutInboundTrunk", &oneinbox__v1__inbound_trunk__descriptor, dsp_inbound_trunk_put, NULL},
+    {"dispatch.DeleteInboundTrunk", &oneinbox__v1__resource_id_request__descriptor, dsp_inbound_trunk_delete, NULL},
+    {"dispatch.PutDispatchRule", &oneinbox__v1__dispatch_rule__descriptor, NULL, dsp_rule_put_on_call},
+    {"dispatch.DeleteDispatchRule", &oneinbox__v1__resource_id_request__descriptor, NULL, dsp_rule_delete_on_call},
+    {"dispatch.Resolve", &oneinbox__v1__resolve_request__descriptor, NULL, dsp_resolve_on_call},
+    {"dispatch.ReportFailure", &oneinbox__v1__report_failure_request__descriptor, NULL, dsp_report_failure_on_call},
+};
+
+const oi_rpc_method_t *dsp_methods(size_t *n)
+{
+    *n = sizeof methods / sizeof methods[0];
+    return methods;
+}
+
+typedef struct {
+    const char *bind;
+    int ops_port;
+    const char *conninfo;
+    int pool_size;
+    const char *redis_host;
+    int redis_port;
+    uint32_t redis_timeout_ms;
+    const char *secret_key;
+    const char *migrations;
+} dsp_config_t;
+
+static void read_config(oi_config_t *c, dsp_t *d, dsp_config_t *cfg)
+{
+    cfg->bind = oi_config_str(c, "OI_RPC_BIND", "tcp://127.0.0.1:7301");
+    cfg->ops_port = (int)oi_config_int(c, "OI_OPS_PORT", 9301, 0, 65535);
+    cfg->conninfo = oi_config_str_required(c, "OI_PG_CONNINFO");
+    cfg->pool_size = (int)oi_config_int(c, "OI_PG_POOL_SIZE", 8, 1, 256);
+    cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
+    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
+    cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 50, 1, 10000);
+    cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
+    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", OI_SOURCE_DIR "/services/dispatch/migrations");
+    d->cache_ttl_s = (uint32_t)oi_config_int(c, "OI_ROUTE_CACHE_TTL_S", 300, 1, 86400);
+    d->pg_acquire_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
+}
+
+static void metrics_help(void)
+{
+    oi_metric_help("oi_dispatch_resolve_db_queries_total", "counter",
+                   "routing snapshots read from PostgreSQL (one per single-flight)");
+    oi_metric_inc("oi_dispatch_resolve_db_queries_total", "", 0);
+    oi_metric_inc("oi_dispatch_route_cache_hits_total", "", 0);
+    oi_metric_inc("oi_dispatch_route_cache_misses_total", "", 0);
+    oi_metric_inc("oi_dispatch_route_cache_errors_total", "", 0);
+}
+
+static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    d->crypto = oi_crypto_new(cfg->secret_key, &err);
+    if (!d->crypto) {
+        oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
+        return false;
+    }
+    d->pg = oi_pg_pool_new(cfg->conninfo, cfg->pool_size, DSP_PG_STATEMENT_TIMEOUT_MS);
+    if (oi_pg_migrate(d->pg, "dispatch", cfg->migrations, &err)) {
+        oi_log_error(&(oi_log_ctx_t){.action = "migrating schema dispatch"}, "%s", err.message);
+        return false;
+    }
+    metrics_help();
+    d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
+    d->flights = dsp_flights_new();
+    d->cache = dsp_cache_new(d);
+    size_t n = 0;
+    const oi_rpc_method_t *m = dsp_methods(&n);
+    d->rpc = oi_rpc_server_new(d->loop, m, n, d);
+    if (oi_rpc_server_bind(d->rpc, cfg->bind, &err)) {
+        oi_log_error(&(oi_log_ctx_t){.action = "binding the RPC socket"}, "%s: %s", cfg->bind, err.message);
+        return false;
+    }
+    return true;
+}
+
+dsp_t *dsp_start(oi_service_t *svc)
+{
+    dsp_t *d = oi_xcalloc(1, sizeof *d);
+    d->svc = svc;
+    d->loop = oi_service_loop(svc);
+    dsp_config_t cfg;
+    read_config(oi_service_config(svc), d, &cfg);
+    if (!oi_config_check(oi_service_config(svc)) || !open_modules(d, &cfg))
+        return NULL; /* the process exits: the OS reclaims what was opened */
+    if (!oi_service_start_ops(svc, cfg.ops_port, dsp_ready, d))
+        return NULL;
+    oi_log_info(&(oi_log_ctx_t){.action = "starting"}, "serving %s (redis %s:%d, cache ttl %us)", cfg.bind,
+                cfg.redis_host, cfg.redis_port, d->cache_ttl_s);
+    return d;
+}
+
+oi_ops_readiness_t dsp_ready(void *ud, char *detail, size_t n)
+{
+    dsp_t *d = ud;
+    if (!oi_pg_pool_healthy(d->pg)) {
+        snprintf(detail, n, "postgresql unreachable");
+        return OI_OPS_UNREADY;
+    }
+    if (!dsp_cache_usable(d->cache)) {
+        snprintf(detail, n, "%s: resolving from postgresql", dsp_cache_state(d->cache));
+        return OI_OPS_DEGRADED;
+    }
+    return OI_OPS_READY;
+}
+
+/* --- drain: RPC server → our threadpool work → cache → Redis, pool ---------------------- */
+
+typedef struct {
+    uv_timer_t timer;
+    dsp_t *d;
+} drain_t;
+
+static void on_drain_timer_closed(uv_handle_t *h) { free(h->data); }
+
+static void on_cache_closed(void *ud)
+{
+    dsp_t *d = ud;
+    oi_redis_close(&d->redis);
+    oi_rpc_server_destroy(&d->rpc);
+    dsp_flights_destroy(&d->flights);
+    oi_pg_pool_destroy(&d->pg);
+    oi_crypto_destroy(&d->crypto);
+    oi_service_t *svc = d->svc;
+    free(d);
+    oi_log_info(&(oi_log_ctx_t){.action = "draining"}, "drained");
+    oi_service_drained(svc);
+}
+
+static void on_drain_poll(uv_timer_t *t)
+{
+    drain_t *dr = t->data;
+    dsp_t *d = dr->d;
+    if (d->busy > 0 || dsp_flights_count(d->flights) > 0)
+        return; /* our work items still hold calls, connections or cache references */
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, on_drain_timer_closed);
+    dsp_cache_close(d->cache, on_cache_closed, d);
+    d->cache = NULL;
+}
+
+static void on_rpc_drained(void *ud)
+{
+    dsp_t *d = ud;
+    drain_t *dr = oi_xcalloc(1, sizeof *dr);
+    dr->d = d;
+    dr->timer.data = dr;
+    uv_timer_init(d->loop, &dr->timer);
+    uv_timer_start(&dr->timer, on_drain_poll, 0, DRAIN_POLL_MS);
+}
+
+void dsp_on_drain(oi_service_t *svc, bool force, void *ud)
+{
+    dsp_t *d = ud;
+    (void)svc;
+    if (force || d->draining)
+        return; /* the grace timer fired: the service closes the loop around what is left */
+    d->draining = true;
+    oi_log_info(&(oi_log_ctx_t){.action = "draining"}, "stopping the RPC server (%zu in flight)",
+                oi_rpc_server_inflight(d->rpc));
+    oi_rpc_server_drain(d->rpc, oi_service_grace_ms(svc), on_rpc_drained, d);
+}

@@ -1,0 +1,36 @@
+/* dsp.h: the oi-dispatch service state shared by its modules (one per process). */
+#ifndef DSP_DSP_H
+#define DSP_DSP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "oi/crypto.h"
+#include "oi/pg.h"
+#include "oi/redis.h"
+#include "oi/rpc.h"
+#include "oi/service.h"
+
+typedef struct dsp_cache dsp_cache_t;
+typedef struct dsp_flights dsp_flights_t;
+
+typedef struct dsp {
+    uv_loop_t *loop;           /* borrowed from the service */
+    oi_service_t *svc;         /* borrowed */
+    oi_pg_pool_t *pg;          /* owned */
+    oi_redis_t *redis;         /* owned */
+    oi_crypto_t *crypto;       /* owned */
+    oi_rpc_server_t *rpc;      /* owned */
+    dsp_cache_t *cache;        /* owned */
+    dsp_flights_t *flights;    /* owned */
+    uint32_t cache_ttl_s;
+    int pg_acquire_ms;         /* how long work waits for a pooled connection */
+    int busy;                  /* our own threadpool work items in flight (loop thread) */
+    bool draining;
+} dsp_t;
+
+#define DSP_PG_STATEMENT_TIMEOUT_MS 5000
+#define DSP_FAILURE_TTL_S 3600
+
+#endif

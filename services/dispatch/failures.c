@@ -1,0 +1,93 @@
+/* failures.c: ReportFailure: PostgreSQL first (the truth), then the Redis copy. */
+#define OI_LOG_TAG "dsp.failures"
+#include "failures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cache.h"
+#include "check.h"
+#include "dsp.h"
+#include "oi/ids.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "route_db.h"
+
+typedef struct {
+    uv_work_t work;
+    dsp_t *d;
+    oi_rpc_call_t *call;
+    char *call_id;                  /* owned */
+    char agent_id[OI_UUID_STR_LEN + 1];
+    oi_status_t status;
+    oi_error_t err;
+} report_t;
+
+static void report_free(report_t *r)
+{
+    free(r->call_id);
+    free(r);
+}
+
+static void report_work(uv_work_t *w)
+{
+    report_t *r = w->data;
+    r->status = dsp_failure_store(r->d, r->call_id, r->agent_id, &r->err);
+}
+
+static void on_redis_recorded(oi_status_t st, void *ud)
+{
+    report_t *r = ud;
+    if (st)
+        oi_log_warn(&(oi_log_ctx_t){.action = "recording call failure"},
+                    "redis copy failed (%s); the cache is resynchronised before reuse", oi_status_name(st));
+    oi_rpc_call_reply(&r->call, OI_OK, NULL, NULL);
+    report_free(r);
+}
+
+static void report_done(uv_work_t *w, int status)
+{
+    report_t *r = w->data;
+    r->d->busy--;
+    if (status == UV_ECANCELED && !r->status)
+        r->status = oi_error_set(&r->err, OI_UNAVAILABLE, "service is shutting down");
+    if (r->status) {
+        oi_rpc_call_reply(&r->call, r->status, &r->err, NULL);
+        report_free(r);
+        return;
+    }
+    /* While the cache is unusable Resolve reads failures from PostgreSQL, and the resync that
+     * makes it usable again copies them over: nothing to write now. */
+    if (!dsp_cache_usable(r->d->cache)) {
+        on_redis_recorded(OI_OK, r);
+        return;
+    }
+    dsp_cache_record_failure(r->d->cache, r->call_id, r->agent_id, on_redis_recorded, r);
+}
+
+void dsp_report_failure_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg)
+{
+    const Oneinbox__V1__ReportFailureRequest *req = (const Oneinbox__V1__ReportFailureRequest *)msg;
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_status_t rc = dsp_check_report_failure(req, &err);
+    if (rc) {
+        oi_rpc_call_reply(&call, rc, &err, NULL);
+        return;
+    }
+    report_t *r = oi_xcalloc(1, sizeof *r);
+    r->d = ctx->ud;
+    r->call = call;
+    r->call_id = oi_xstrdup(req->call_id);
+    oi_uuid_normalize(req->agent_id, r->agent_id);
+    oi_error_init(&r->err);
+    r->work.data = r;
+    int qrc = uv_queue_work(r->d->loop, &r->work, report_work, report_done);
+    if (!qrc)
+        r->d->busy++;
+    if (qrc) {
+        oi_error_set(&r->err, OI_INTERNAL, "cannot queue work: %s", uv_strerror(qrc));
+        oi_rpc_call_reply(&r->call, OI_INTERNAL, &r->err, NULL);
+        report_free(r);
+    }
+}

@@ -1,0 +1,299 @@
+/* resolve.c: Resolve with cache-aside, single-flight and a PostgreSQL fallback. */
+#define OI_LOG_TAG "dsp.resolve"
+#include "resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "check.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "oi/metrics.h"
+#include "route.h"
+#include "route_db.h"
+
+typedef struct request request_t;
+typedef struct flight flight_t;
+
+struct request {
+    request_t *next;          /* in its flight's waiter list */
+    dsp_t *d;
+    oi_rpc_call_t *call;
+    char to[24];
+    char *call_id;            /* owned, "" when none */
+    char failed[DSP_FAILED_MAX][DSP_ID_MAX];
+    size_t n_failed;
+    int pending;              /* parts still missing: snapshot, failures */
+    bool have_route;
+    dsp_route_t route;        /* owned copy once have_route */
+    oi_status_t status;       /* first failure of any part */
+    oi_error_t err;
+};
+
+struct flight {
+    flight_t *next;
+    uv_work_t work;
+    dsp_t *d;
+    char *key;                /* owned: "<to>|<tag or ->" */
+    char to[24];
+    char *tag;                /* owned, NULL = don't store */
+    request_t *waiters;
+    dsp_route_t route;
+    oi_status_t status;
+    oi_error_t err;
+};
+
+struct dsp_flights {
+    flight_t *head;
+    size_t n;
+};
+
+dsp_flights_t *dsp_flights_new(void) { return oi_xcalloc(1, sizeof(dsp_flights_t)); }
+
+void dsp_flights_destroy(dsp_flights_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    OI_FREE(*self_p);
+}
+
+size_t dsp_flights_count(const dsp_flights_t *f) { return f ? f->n : 0; }
+
+/* --- finishing a request ---------------------------------------------------------------- */
+
+static void request_free(request_t *r)
+{
+    dsp_route_cleanup(&r->route);
+    free(r->call_id);
+    free(r);
+}
+
+static void request_reply(request_t *r)
+{
+    if (r->status || !r->have_route) {
+        if (!r->status)
+            r->status = oi_error_set(&r->err, OI_INTERNAL, "no routing snapshot");
+        oi_rpc_call_reply(&r->call, r->status, &r->err, NULL);
+        request_free(r);
+        return;
+    }
+    const char *failed[DSP_FAILED_MAX];
+    for (size_t i = 0; i < r->n_failed; i++)
+        failed[i] = r->failed[i];
+    Oneinbox__V1__ResolveReply *rep = dsp_route_decide(&r->route, failed, r->n_failed);
+    oi_rpc_call_reply(&r->call, OI_OK, NULL, &rep->base);
+    protobuf_c_message_free_unpacked(&rep->base, NULL);
+    request_free(r);
+}
+
+static void part_done(request_t *r)
+{
+    if (--r->pending == 0)
+        request_reply(r);
+}
+
+static void part_failed(request_t *r, oi_status_t st, const oi_error_t *err)
+{
+    if (!r->status) {
+        r->status = st;
+        if (err)
+            r->err = *err;
+        else
+            oi_error_set(&r->err, st, NULL);
+    }
+    part_done(r);
+}
+
+/* --- single flight ---------------------------------------------------------------------- */
+
+static void flight_work(uv_work_t *w)
+{
+    flight_t *f = w->data;
+    f->status = dsp_route_load(f->d, f->to, &f->route, &f->err);
+}
+
+static void flight_unlink(dsp_flights_t *fl, flight_t *f)
+{
+    for (flight_t **pp = &fl->head; *pp; pp = &(*pp)->next) {
+        if (*pp == f) {
+            *pp = f->next;
+            fl->n--;
+            return;
+        }
+    }
+}
+
+static void flight_done(uv_work_t *w, int status)
+{
+    flight_t *f = w->data;
+    dsp_t *d = f->d;
+    d->busy--;
+    flight_unlink(d->flights, f);
+    if (status == UV_ECANCELED && !f->status)
+        f->status = oi_error_set(&f->err, OI_UNAVAILABLE, "service is shutting down");
+    if (!f->status)
+        dsp_cache_store(d->cache, f->to, f->tag, &f->route);
+    request_t *r = f->waiters;
+    while (r) {
+        request_t *next = r->next;
+        if (f->status) {
+            part_failed(r, f->status, &f->err);
+        } else {
+            dsp_route_copy(&r->route, &f->route);
+            r->have_route = true;
+            part_done(r);
+        }
+        r = next;
+    }
+    dsp_route_cleanup(&f->route);
+    free(f->key);
+    free(f->tag);
+    free(f);
+}
+
+static void flight_join(request_t *r, const char *tag)
+{
+    dsp_flights_t *fl = r->d->flights;
+    char *key = oi_xasprintf("%s|%s", r->to, tag ? tag : "-");
+    for (flight_t *f = fl->head; f; f = f->next) {
+        if (strcmp(f->key, key) == 0) {
+            free(key);
+            r->next = f->waiters;
+            f->waiters = r;
+            return;
+        }
+    }
+    flight_t *f = oi_xcalloc(1, sizeof *f);
+    f->d = r->d;
+    f->key = key;
+    snprintf(f->to, sizeof f->to, "%s", r->to);
+    f->tag = oi_xstrdup(tag);
+    f->waiters = r;
+    r->next = NULL;
+    oi_error_init(&f->err);
+    f->work.data = f;
+    int rc = uv_queue_work(r->d->loop, &f->work, flight_work, flight_done);
+    if (!rc)
+        r->d->busy++;
+    if (rc) {
+        f->waiters = NULL;
+        free(f->key);
+        free(f->tag);
+        free(f);
+        oi_error_t err;
+        oi_error_init(&err);
+        oi_error_set(&err, OI_INTERNAL, "cannot queue work: %s", uv_strerror(rc));
+        part_failed(r, OI_INTERNAL, &err);
+        return;
+    }
+    f->next = fl->head;
+    fl->head = f;
+    fl->n++;
+}
+
+/* --- per-call failures from PostgreSQL (when Redis cannot tell) ---------------------------- */
+
+typedef struct {
+    uv_work_t work;
+    request_t *r;
+    oi_status_t status;
+    oi_error_t err;
+} failures_job_t;
+
+static void failures_work(uv_work_t *w)
+{
+    failures_job_t *j = w->data;
+    request_t *r = j->r;
+    j->status = dsp_failures_load(r->d, r->call_id, r->failed, DSP_FAILED_MAX, &r->n_failed, &j->err);
+}
+
+static void failures_done(uv_work_t *w, int status)
+{
+    failures_job_t *j = w->data;
+    request_t *r = j->r;
+    r->d->busy--;
+    if (status == UV_ECANCELED && !j->status)
+        j->status = oi_error_set(&j->err, OI_UNAVAILABLE, "service is shutting down");
+    if (j->status)
+        part_failed(r, j->status, &j->err);
+    else
+        part_done(r);
+    free(j);
+}
+
+static void failures_from_db(request_t *r)
+{
+    r->n_failed = 0;
+    r->pending++;
+    failures_job_t *j = oi_xcalloc(1, sizeof *j);
+    j->r = r;
+    oi_error_init(&j->err);
+    j->work.data = j;
+    int rc = uv_queue_work(r->d->loop, &j->work, failures_work, failures_done);
+    if (!rc)
+        r->d->busy++;
+    if (rc) {
+        free(j);
+        oi_error_t err;
+        oi_error_init(&err);
+        oi_error_set(&err, OI_INTERNAL, "cannot queue work: %s", uv_strerror(rc));
+        part_failed(r, OI_INTERNAL, &err);
+    }
+}
+
+/* --- the handler ------------------------------------------------------------------------ */
+
+static void on_looked_up(dsp_cache_lookup_t *res, void *ud)
+{
+    request_t *r = ud;
+    r->pending = 1; /* held while the parts are started */
+    if (res->status) {
+        /* Redis is down or slow: PostgreSQL answers, failures included */
+        if (*r->call_id)
+            failures_from_db(r);
+        r->pending++;
+        flight_join(r, NULL);
+    } else {
+        memcpy(r->failed, res->failed, sizeof r->failed);
+        r->n_failed = res->n_failed;
+        if (res->hit) {
+            dsp_route_copy(&r->route, &res->route);
+            r->have_route = true;
+        } else {
+            r->pending++;
+            flight_join(r, res->tag);
+        }
+    }
+    part_done(r);
+}
+
+void dsp_resolve_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg)
+{
+    const Oneinbox__V1__ResolveRequest *req = (const Oneinbox__V1__ResolveRequest *)msg;
+    dsp_t *d = ctx->ud;
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_status_t rc = dsp_check_resolve(req, &err);
+    if (rc) {
+        oi_rpc_call_reply(&call, rc, &err, NULL);
+        return;
+    }
+    request_t *r = oi_xcalloc(1, sizeof *r);
+    r->d = d;
+    r->call = call;
+    snprintf(r->to, sizeof r->to, "%s", req->to);
+    r->call_id = oi_xstrdup(req->call_id ? req->call_id : "");
+    oi_error_init(&r->err);
+    if (dsp_cache_usable(d->cache)) {
+        dsp_cache_lookup(d->cache, r->to, r->call_id, on_looked_up, r);
+        return;
+    }
+    r->pending = 1;
+    if (*r->call_id)
+        failures_from_db(r);
+    r->pending++;
+    flight_join(r, NULL);
+    part_done(r);
+}

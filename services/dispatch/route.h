@@ -1,0 +1,62 @@
+/* route.h: the routing decision (pure) and its cached snapshot form.
+ *
+ * A route snapshot is everything Resolve needs about one phone number: the dispatch rule and
+ * the state of its primary and fallback agents. It is what the Redis cache stores; per-call
+ * failures (ReportFailure) are applied after the cache, in dsp_route_decide, so they never
+ * poison the shared entry. */
+#ifndef DSP_ROUTE_H
+#define DSP_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oi/status.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+
+#define DSP_ID_MAX 37 /* canonical UUID + NUL */
+
+typedef struct {
+    bool present;     /* a row exists in the rule's workspace (deleted or not) */
+    bool deleted;     /* soft-deleted */
+    bool active;      /* status == "active" */
+    char *voicemail;  /* owned; the agent's default voicemail, NULL = none */
+} dsp_agent_state_t;
+
+typedef struct {
+    char *rule_id;           /* owned, never NULL after load/decode */
+    char *workspace_id;      /* owned */
+    char *number_id;         /* owned */
+    char *inbound_trunk_id;  /* owned ("" when none) */
+    char *agent_id;          /* owned: the primary agent */
+    char *fallback_agent_id; /* owned, NULL = no fallback configured */
+    char *voicemail;         /* owned, the rule's (number's) voicemail, NULL = none */
+    dsp_agent_state_t primary;
+    dsp_agent_state_t fallback;
+} dsp_route_t;
+
+/* Frees every owned field and zeroes r. NULL-safe. */
+void dsp_route_cleanup(dsp_route_t *r);
+/* Deep copy of src into dst (dst is overwritten, not cleaned). */
+void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src);
+
+/* The decision. failed: agent ids reported failed for this call (borrowed, may be NULL when
+ * n_failed is 0). Returns a new reply built from heap fields (free with
+ * protobuf_c_message_free_unpacked(&reply->base, NULL)). reason is one of "primary",
+ * "fallback_primary_paused", "fallback_primary_deleted", "fallback_primary_failed",
+ * "voicemail_no_agent". */
+Oneinbox__V1__ResolveReply *dsp_route_decide(const dsp_route_t *r, const char *const *failed, size_t n_failed);
+
+/* Cache codec: "DR1" + three length-prefixed protobuf messages (a ResolveReply carrying the
+ * rule fields with the cache tag in `reason`, then the primary and fallback Agent, empty when
+ * the agent row is absent; a soft-deleted agent has status "deleted"). Returns a new buffer. */
+uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len);
+/* Decodes into out (cleaned first by the caller) and returns the tag as a new string in *tag.
+ * OI_BAD_REQUEST on anything malformed; out is then left clean. */
+oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, char **tag);
+
+/* Parses the failure list kept per call ("id,id,..."): stores up to max canonical UUIDs in
+ * ids, ignores malformed items and duplicates. Returns how many were stored. */
+size_t dsp_failures_parse(const char *s, size_t len, char (*ids)[DSP_ID_MAX], size_t max);
+
+#endif

@@ -1,0 +1,39 @@
+/* integrations.h: integrations (carrier credentials of a workspace). The api_key and any SIP
+ * password found in metadata are sealed with OI_SECRET_KEY; they are never returned or logged. */
+#ifndef PROV_INTEGRATIONS_H
+#define PROV_INTEGRATIONS_H
+
+#include <libpq-fe.h>
+
+#include "oi/rpc.h"
+#include "prov.h"
+
+/* RPC work functions (threadpool). */
+oi_status_t prov_integration_create(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                                    oi_error_t *err);
+oi_status_t prov_integration_get(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                                 oi_error_t *err);
+oi_status_t prov_integration_list(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                                  oi_error_t *err);
+oi_status_t prov_integration_delete(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                                    oi_error_t *err);
+
+/* SIP settings an integration contributes to a registration. */
+typedef struct {
+    char *trunk_address;   /* owned; metadata.sip_trunk */
+    char *auth_username;   /* owned; metadata sip_username | auth_username | username */
+    char *auth_password;   /* owned secret (wiped on cleanup) */
+} prov_integration_sip_t;
+
+/* Loads integration id of workspace ws: OI_INTEGRATION_NOT_FOUND when absent/deleted/foreign. */
+oi_status_t prov_integration_sip_load(prov_t *p, PGconn *c, const char *ws, const char *id,
+                                      prov_integration_sip_t *out, oi_error_t *err);
+void prov_integration_sip_cleanup(prov_integration_sip_t *s);
+
+/* Splits metadata (a JSON object text) into what is stored and the SIP password it carried.
+ * Secret-looking keys (password, api_key, secret, token, auth_token) are removed from *stored.
+ * Returns OI_INVALID when metadata is not a JSON object. *stored is a new string; *password is
+ * new (wipe with oi_crypto_free_secret) or NULL. Pure. */
+oi_status_t prov_integration_metadata_split(const char *metadata, char **stored, char **password, oi_error_t *err);
+
+#endif

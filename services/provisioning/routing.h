@@ -1,0 +1,35 @@
+/* routing.h: a number's inbound routing (agent, fallback agent, voicemail) and its JSON form.
+ *
+ * The JSON stored in phone_numbers.inbound_routing is the API's output shape:
+ *   {"agent_id": "…", "fallback": {"agent_id": "…"} | null, "voicemail_message": "…" | null} */
+#ifndef PROV_ROUTING_H
+#define PROV_ROUTING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "oi/status.h"
+#include "oneinbox/v1/provisioning.pb-c.h"
+
+typedef struct {
+    bool present;              /* false: outbound-only number */
+    char *agent_id;            /* owned */
+    char *fallback_agent_id;   /* owned; NULL = none */
+    char *voicemail_message;   /* owned; NULL = none */
+} prov_routing_t;
+
+void prov_routing_cleanup(prov_routing_t *r);
+/* Deep copy into out (out is overwritten, not cleaned). */
+void prov_routing_copy(prov_routing_t *out, const prov_routing_t *in);
+/* From a request's InboundRouting (NULL → absent). */
+void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRouting *in);
+/* From the stored JSON text (NULL → absent). OI_INTERNAL on malformed JSON. */
+oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, oi_error_t *err);
+/* New JSON object, or NULL when absent. */
+json_t *prov_routing_to_json(const prov_routing_t *r);
+/* New heap-built InboundRouting (free with the parent message), or NULL when absent. */
+Oneinbox__V1__InboundRouting *prov_routing_to_proto(const prov_routing_t *r);
+/* Field-by-field equality (NULLs equal). */
+bool prov_routing_equal(const prov_routing_t *a, const prov_routing_t *b);
+
+#endif

@@ -1,0 +1,27 @@
+/* sipcfg.h: resolving a registered number's SIP trunk settings (pure).
+ *
+ * Field by field, the first non-empty value wins: the request's provider_config, then the
+ * integration named by credential_id (metadata.sip_trunk is the trunk address; its username and
+ * sealed password if present), then env {PROVIDER}_TRUNK_ADDRESS / _SIP_USERNAME / _SIP_PASSWORD
+ * (PROVIDER upper-cased). Still incomplete → OI_SIP_TRUNK_PROVISION_FAILED naming what is
+ * missing (never a value). */
+#ifndef PROV_SIPCFG_H
+#define PROV_SIPCFG_H
+
+#include "oi/status.h"
+
+/* All strings borrowed; NULL or "" = not given. */
+typedef struct {
+    const char *trunk_address;
+    const char *auth_username;
+    const char *auth_password;
+} prov_sip_fields_t;
+
+/* Resolves into out (pointers borrowed from the three sources). Any source may be NULL. */
+oi_status_t prov_sip_resolve(const prov_sip_fields_t *req, const prov_sip_fields_t *integration,
+                             const prov_sip_fields_t *env, prov_sip_fields_t *out, oi_error_t *err);
+/* Reads the env fallbacks of provider ("twilio" → TWILIO_*). Pointers borrowed from environ.
+ * Unknown or over-long provider → all NULL. */
+void prov_sip_env(const char *provider, prov_sip_fields_t *out);
+
+#endif

@@ -1,0 +1,129 @@
+"""GET /v1/routing/resolve?to=&from= with the internal token (OI_INTERNAL_TOKEN)."""
+import time
+
+import pytest
+
+from oiclient import is_uuid, new_number, outbound_body, path_c_body, quote
+
+VM = "Sorry, we missed you. Please leave a message."
+FROM = "+14155550100"
+
+
+def resolve(internal, number, frm=FROM):
+    q = "/v1/routing/resolve?to=" + quote(number)
+    if frm:
+        q += "&from=" + quote(frm)
+    return internal.get(q)
+
+
+def resolve_until(internal, number, pred, timeout=6.0):
+    """Routing decisions are cached; a change of an agent must show within a few seconds."""
+    deadline = time.time() + timeout
+    while True:
+        r = resolve(internal, number)
+        if pred(r) or time.time() > deadline:
+            return r
+        time.sleep(0.25)
+
+
+@pytest.fixture
+def routed(client, agents):
+    return client.register(path_c_body(agents["primary"], agents["routing"], agents["fallback"])).json
+
+
+def test_requires_internal_token(anon, client, admin, routed):
+    path = "/v1/routing/resolve?to=" + quote(routed["phone_number"])
+    assert anon.get(path).status == 401
+    assert client.get(path).status in (401, 403)
+    assert admin.get(path).status in (401, 403)
+    assert anon.get(path, headers={"Authorization": "Bearer wrong-internal-token-xxxx"}, token=None).status == 401
+
+
+def test_primary(internal, agents, routed):
+    r = resolve(internal, routed["phone_number"])
+    assert r.status == 200, r
+    b = r.json
+    assert b["number_id"] == routed["id"]
+    assert b["agent_id"] == agents["routing"]
+    assert b["fallback_agent_id"] == agents["fallback"]
+    assert b["voicemail_message"] == VM
+    assert b["dispatch_rule_id"] == routed["dispatch_rule_id"]
+    assert b["inbound_trunk_id"] == routed["inbound_trunk_id"]
+    assert isinstance(b["reason"], str) and b["reason"]
+    assert is_uuid(b["number_id"])
+
+
+def test_without_from(internal, agents, routed):
+    r = resolve(internal, routed["phone_number"], frm=None)
+    assert r.status == 200 and r.json["agent_id"] == agents["routing"], r
+
+
+def test_paused_primary_yields_fallback(client, internal, agents, routed):
+    assert resolve(internal, routed["phone_number"]).json["agent_id"] == agents["routing"]
+    assert client.patch("/v1/agents/" + agents["routing"], {"status": "paused"}).status == 200
+    r = resolve_until(internal, routed["phone_number"], lambda r: r.json and r.json.get("agent_id") != agents["routing"])
+    assert r.status == 200, r
+    assert r.json["agent_id"] == agents["fallback"], r
+    assert "fallback" in r.json["reason"], r
+    # and back
+    assert client.patch("/v1/agents/" + agents["routing"], {"status": "active"}).status == 200
+    r = resolve_until(internal, routed["phone_number"], lambda r: r.json and r.json.get("agent_id") == agents["routing"])
+    assert r.json["agent_id"] == agents["routing"], r
+
+
+def test_deleted_primary_yields_fallback(client, internal, agents, routed):
+    resolve(internal, routed["phone_number"])  # warm the cache
+    assert client.delete("/v1/agents/" + agents["routing"]).status == 204
+    r = resolve_until(internal, routed["phone_number"], lambda r: r.json and r.json.get("agent_id") == agents["fallback"])
+    assert r.status == 200 and r.json["agent_id"] == agents["fallback"], r
+
+
+def test_no_usable_agent_yields_voicemail(client, internal, agents, routed):
+    resolve(internal, routed["phone_number"])
+    for a in (agents["routing"], agents["fallback"]):
+        assert client.patch("/v1/agents/" + a, {"status": "paused"}).status == 200
+    r = resolve_until(internal, routed["phone_number"], lambda r: r.json and r.json.get("agent_id") is None)
+    assert r.status == 200, r
+    assert r.json["agent_id"] is None
+    assert r.json["voicemail_message"] == VM
+    assert "voicemail" in r.json["reason"], r
+
+
+def test_patch_routing_is_seen_by_resolve(client, internal, agents, routed):
+    resolve(internal, routed["phone_number"])
+    new = client.agent("new-router")["id"]
+    assert client.patch("/v1/phone-numbers/" + routed["id"], {"inbound_routing": {"agent_id": new}}).status == 200
+    r = resolve_until(internal, routed["phone_number"], lambda r: r.json and r.json.get("agent_id") == new)
+    assert r.json["agent_id"] == new, r
+    assert r.json["fallback_agent_id"] == agents["fallback"]
+
+
+def test_unknown_number_is_no_route(internal):
+    r = resolve(internal, new_number())
+    assert r.status == 404 and r.code == "NO_ROUTE", r
+
+
+def test_outbound_only_is_no_route(client, internal, agents):
+    n = client.register(outbound_body(agents["primary"])).json
+    r = resolve(internal, n["phone_number"])
+    assert r.status == 404 and r.code == "NO_ROUTE", r
+
+
+@pytest.mark.parametrize("q", ["", "?to=", "?to=12345", "?to=%2B0123", "?to=%2B15551234567&from=abc"])
+def test_bad_query(internal, q):
+    r = internal.get("/v1/routing/resolve" + q)
+    assert r.status == 422, r
+    assert any(loc and loc[0] == "query" for loc in r.locs()), r
+
+
+def test_resolve_is_not_workspace_scoped(new_workspace, internal):
+    """Two workspaces, two numbers: each resolves to its own agent."""
+    out = []
+    for _ in range(2):
+        c = new_workspace()
+        a = c.agent()["id"]
+        n = c.register(outbound_body(a, inbound_routing={"agent_id": a})).json
+        out.append((n, a))
+    for n, a in out:
+        r = resolve(internal, n["phone_number"])
+        assert r.status == 200 and r.json["agent_id"] == a, r

@@ -1,0 +1,182 @@
+/* test_check.c: request validation reports OI_INVALID with the field in err->loc. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "check.h"
+
+TestSuite(check);
+
+#define A "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+static void expect_invalid(oi_status_t rc, const oi_error_t *err, const char *loc)
+{
+    cr_expect_eq(rc, OI_INVALID);
+    cr_expect_str_eq(err->loc, loc);
+}
+
+Test(check, create_agent_name_bounds)
+{
+    Oneinbox__V1__CreateAgentRequest r = ONEINBOX__V1__CREATE_AGENT_REQUEST__INIT;
+    oi_error_t err;
+    oi_error_init(&err);
+    r.name = "";
+    expect_invalid(dsp_check_create_agent(&r, &err), &err, "name");
+    char name[300];
+    memset(name, 'x', 256);
+    name[256] = '\0';
+    r.name = name;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_create_agent(&r, &err), &err, "name");
+    name[255] = '\0';
+    cr_expect_eq(dsp_check_create_agent(&r, NULL), OI_OK);
+    r.name = "Zoë"; /* code points, not bytes */
+    cr_expect_eq(dsp_check_create_agent(&r, NULL), OI_OK);
+    r.name = "bad\x01name";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_create_agent(&r, &err), &err, "name");
+    r.name = "bad \xc3\x28";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_create_agent(&r, &err), &err, "name");
+}
+
+Test(check, create_agent_status_and_voicemail)
+{
+    Oneinbox__V1__CreateAgentRequest r = ONEINBOX__V1__CREATE_AGENT_REQUEST__INIT;
+    Oneinbox__V1__OptString vm = ONEINBOX__V1__OPT_STRING__INIT;
+    oi_error_t err;
+    oi_error_init(&err);
+    r.name = "Ada";
+    r.status = "sleeping";
+    expect_invalid(dsp_check_create_agent(&r, &err), &err, "status");
+    r.status = "paused";
+    vm.value = "Leave a message\nplease";
+    r.voicemail_message = &vm;
+    cr_expect_eq(dsp_check_create_agent(&r, NULL), OI_OK);
+    r.status = ""; /* empty = active */
+    cr_expect_eq(dsp_check_create_agent(&r, NULL), OI_OK);
+}
+
+Test(check, update_agent_fields)
+{
+    Oneinbox__V1__UpdateAgentRequest r = ONEINBOX__V1__UPDATE_AGENT_REQUEST__INIT;
+    Oneinbox__V1__OptString st = ONEINBOX__V1__OPT_STRING__INIT, name = ONEINBOX__V1__OPT_STRING__INIT;
+    oi_error_t err;
+    oi_error_init(&err);
+    r.id = "nope";
+    expect_invalid(dsp_check_update_agent(&r, &err), &err, "id");
+    r.id = A;
+    st.value = "deleted";
+    r.status = &st;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_update_agent(&r, &err), &err, "status");
+    st.value = "active";
+    name.value = "";
+    r.name = &name;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_update_agent(&r, &err), &err, "name");
+    name.value = "New";
+    r.set_voicemail_message = true; /* absent voicemail = clear */
+    cr_expect_eq(dsp_check_update_agent(&r, NULL), OI_OK);
+}
+
+Test(check, limit_range)
+{
+    int out = 0;
+    cr_expect_eq(dsp_check_limit(0, &out, NULL), OI_OK);
+    cr_expect_eq(out, DSP_LIST_DEFAULT);
+    cr_expect_eq(dsp_check_limit(100, &out, NULL), OI_OK);
+    oi_error_t err;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_limit(101, &out, &err), &err, "limit");
+    cr_expect_eq(dsp_check_limit(-1, &out, NULL), OI_INVALID);
+}
+
+Test(check, resource_ids)
+{
+    cr_expect(dsp_res_id_valid("rule_1.a:b-c"));
+    cr_expect(dsp_res_id_valid(A));
+    cr_expect_not(dsp_res_id_valid(""));
+    cr_expect_not(dsp_res_id_valid("has space"));
+    cr_expect_not(dsp_res_id_valid("semi;colon"));
+    char longid[200];
+    memset(longid, 'a', 129);
+    longid[129] = '\0';
+    cr_expect_not(dsp_res_id_valid(longid));
+}
+
+Test(check, rule_fields)
+{
+    Oneinbox__V1__DispatchRule r = ONEINBOX__V1__DISPATCH_RULE__INIT;
+    Oneinbox__V1__OptString fb = ONEINBOX__V1__OPT_STRING__INIT;
+    r.id = "rule_1";
+    r.number_id = "num_1";
+    r.phone_number = "+14155550100";
+    r.inbound_trunk_id = "";
+    r.agent_id = A;
+    cr_expect_eq(dsp_check_rule(&r, NULL), OI_OK);
+    oi_error_t err;
+    oi_error_init(&err);
+    r.phone_number = "4155550100";
+    expect_invalid(dsp_check_rule(&r, &err), &err, "phone_number");
+    r.phone_number = "+14155550100";
+    r.agent_id = "x";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_rule(&r, &err), &err, "agent_id");
+    r.agent_id = A;
+    fb.value = "y";
+    r.fallback_agent_id = &fb;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_rule(&r, &err), &err, "fallback_agent_id");
+    r.fallback_agent_id = NULL;
+    r.id = "";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_rule(&r, &err), &err, "id");
+}
+
+Test(check, trunks)
+{
+    Oneinbox__V1__OutboundTrunk t = ONEINBOX__V1__OUTBOUND_TRUNK__INIT;
+    t.id = "otr_1";
+    t.phone_number = "+14155550100";
+    t.provider = "twilio";
+    t.trunk_address = "example.pstn.twilio.com";
+    t.auth_username = "user";
+    t.auth_password = "secret";
+    cr_expect_eq(dsp_check_outbound_trunk(&t, NULL), OI_OK);
+    oi_error_t err;
+    oi_error_init(&err);
+    t.provider = "Twilio!";
+    expect_invalid(dsp_check_outbound_trunk(&t, &err), &err, "provider");
+    t.provider = "telnyx";
+    t.trunk_address = "";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_outbound_trunk(&t, &err), &err, "trunk_address");
+    Oneinbox__V1__InboundTrunk in = ONEINBOX__V1__INBOUND_TRUNK__INIT;
+    in.id = "itr_1";
+    in.phone_number = "+1";
+    in.provider = "twilio";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_inbound_trunk(&in, &err), &err, "phone_number");
+}
+
+Test(check, resolve_and_report_failure)
+{
+    Oneinbox__V1__ResolveRequest r = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
+    oi_error_t err;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_resolve(&r, &err), &err, "to");
+    r.to = "+14155550100";
+    cr_expect_eq(dsp_check_resolve(&r, NULL), OI_OK);
+    r.from = "junk";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_resolve(&r, &err), &err, "from");
+    Oneinbox__V1__ReportFailureRequest f = ONEINBOX__V1__REPORT_FAILURE_REQUEST__INIT;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_report_failure(&f, &err), &err, "call_id");
+    f.call_id = "call-1";
+    f.agent_id = "bad";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_report_failure(&f, &err), &err, "agent_id");
+    f.agent_id = A;
+    cr_expect_eq(dsp_check_report_failure(&f, NULL), OI_OK);
+}
