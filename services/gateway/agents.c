@@ -71,9 +71,7 @@ static void on_agents(gw_req_t *r, oi_status_t st, const oi_error_t *err, const 
     json_t *arr = json_array();
     for (size_t i = 0; i < l->n_agents; i++)
         json_array_append_new(arr, gw_render_agent(l->agents[i]));
-    char *link = gw_link_next(r, *(int *)r->scratch, l->next_cursor);
-    gw_respond_json(r, 200, link, arr);
-    free(link);
+    gw_respond_list(r, arr, l->next_cursor);
 }
 
 void gw_agents_list(gw_req_t *r)
@@ -82,10 +80,6 @@ void gw_agents_list(gw_req_t *r)
     char cursor[256];
     if (!gw_list_params(r, &limit, cursor, sizeof cursor))
         return;
-    int *saved = oi_xmalloc(sizeof *saved);
-    *saved = limit;
-    r->scratch = saved;
-    r->scratch_free = free;
     Oneinbox__V1__ListRequest req = ONEINBOX__V1__LIST_REQUEST__INIT;
     req.limit = limit;
     req.cursor = cursor;

@@ -75,6 +75,7 @@ struct gw_req {
     int success_status;            /* HTTP status when the job succeeds (201/200/204) */
     void *scratch;                 /* owned by the handler that set it, freed via scratch_free */
     void (*scratch_free)(void *);
+    int list_limit;                /* page size of a list request (for the Link header) */
     uint64_t start_ns;
     bool responded;
 };
@@ -113,6 +114,8 @@ bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n);
 /* "Link: <path?limit=N&cursor=C>; rel=\"next\"\r\n" (relative: the API gateway in front owns the
  * host), or NULL at the end. New string. */
 char *gw_link_next(const gw_req_t *r, int limit, const char *next_cursor);
+/* 200 with the JSON array (stolen) and the Link header for the next page, if any. */
+void gw_respond_list(gw_req_t *r, json_t *arr, const char *next_cursor);
 
 /* --- handlers --- */
 void gw_api_keys_create(gw_req_t *r);

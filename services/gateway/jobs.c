@@ -41,9 +41,7 @@ static void on_jobs(gw_req_t *r, oi_status_t st, const oi_error_t *err, const Pr
     json_t *arr = json_array();
     for (size_t i = 0; i < l->n_jobs; i++)
         json_array_append_new(arr, gw_render_job(l->jobs[i]));
-    char *link = gw_link_next(r, *(int *)r->scratch, l->next_cursor);
-    gw_respond_json(r, 200, link, arr);
-    free(link);
+    gw_respond_list(r, arr, l->next_cursor);
 }
 
 static bool one_of(const char *s, const char *const *choices)
@@ -83,10 +81,6 @@ void gw_jobs_list(gw_req_t *r)
         gw_respond_validation(r);
         return;
     }
-    int *saved = oi_xmalloc(sizeof *saved);
-    *saved = limit;
-    r->scratch = saved;
-    r->scratch_free = free;
     Oneinbox__V1__ListJobsRequest req = ONEINBOX__V1__LIST_JOBS_REQUEST__INIT;
     req.state = state;
     req.kind = kind;

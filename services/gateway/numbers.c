@@ -122,6 +122,7 @@ bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n)
         return false;
     }
     *limit = (int)l;
+    r->list_limit = (int)l;
     cursor[0] = '\0';
     if (oi_http_query_get(query, "cursor", cursor, n) && strlen(cursor) >= n - 1) {
         gw_respond_status(r, OI_BAD_REQUEST, "invalid cursor");
@@ -137,6 +138,13 @@ char *gw_link_next(const gw_req_t *r, int limit, const char *next_cursor)
     return oi_xasprintf("Link: <%s?limit=%d&cursor=%s>; rel=\"next\"\r\n", oi_http_req_path(r->http), limit, next_cursor);
 }
 
+void gw_respond_list(gw_req_t *r, json_t *arr, const char *next_cursor)
+{
+    char *link = gw_link_next(r, r->list_limit, next_cursor);
+    gw_respond_json(r, 200, link, arr);
+    free(link);
+}
+
 static void on_numbers(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
     if (st) {
@@ -147,9 +155,7 @@ static void on_numbers(gw_req_t *r, oi_status_t st, const oi_error_t *err, const
     json_t *arr = json_array();
     for (size_t i = 0; i < l->n_numbers; i++)
         json_array_append_new(arr, gw_render_number(l->numbers[i]));
-    char *link = gw_link_next(r, *(int *)r->scratch, l->next_cursor);
-    gw_respond_json(r, 200, link, arr);
-    free(link);
+    gw_respond_list(r, arr, l->next_cursor);
 }
 
 void gw_numbers_list(gw_req_t *r)
@@ -158,10 +164,6 @@ void gw_numbers_list(gw_req_t *r)
     char cursor[256];
     if (!gw_list_params(r, &limit, cursor, sizeof cursor))
         return;
-    int *saved = oi_xmalloc(sizeof *saved);
-    *saved = limit;
-    r->scratch = saved;
-    r->scratch_free = free;
     Oneinbox__V1__ListNumbersRequest req = ONEINBOX__V1__LIST_NUMBERS_REQUEST__INIT;
     req.limit = limit;
     req.cursor = cursor;
