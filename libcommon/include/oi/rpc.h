@@ -5,8 +5,9 @@
  * an absolute deadline; a server drops work already past its deadline and a client answers
  * OI_TIMEOUT when no reply arrives in time, never hangs.
  *
- * Wire: DEALER sends [empty][Envelope]; ROUTER receives [identity][empty][Envelope] and
- * answers [identity][empty][Reply].
+ * Wire: DEALER sends [empty][call id][Envelope]; ROUTER receives [identity][empty][call id][Envelope]
+ * and answers [identity][empty][call id][Reply]. The 8-byte call id is the client's correlation
+ * number, echoed untouched, so late replies to timed-out calls are recognised and dropped.
  *
  * The ZMQ_FD is edge-triggered: after every send and receive, ZMQ_EVENTS is re-checked and
  * drained until EAGAIN (see DESIGN.md pitfalls).

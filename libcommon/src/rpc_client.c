@@ -1,0 +1,299 @@
+/* rpc_client.c: asynchronous RPC calls from a libuv loop over one DEALER socket.
+ *
+ * Each call gets an id (hash table), a timer (cb exactly once: reply, timeout or close) and,
+ * while no replica is connected yet, a place in the send backlog (ZMQ_IMMEDIATE makes a send
+ * with no live peer fail instead of queueing towards a dead one). */
+#define OI_LOG_TAG "rpc.client"
+#include "rpc_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oi/clock.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+
+#define CLIENT_BUCKETS 1024
+#define CLIENT_PUMP_BUDGET 512
+#define CLIENT_RETRY_MS 5
+
+typedef struct client_call {
+    struct client_call *next;    /* hash chain */
+    struct client_call *q_next;  /* send backlog */
+    oi_rpc_client_t *client;
+    uint64_t id;
+    uv_timer_t timer;
+    oi_rpc_reply_cb cb;
+    void *ud;
+    const ProtobufCMessageDescriptor *reply_desc;
+    uint8_t *bytes;
+    size_t len;
+    char method[64];
+    uint32_t timeout_ms;
+    bool done, in_backlog, timer_closed;
+} client_call_t;
+
+struct oi_rpc_client {
+    uv_loop_t *loop;
+    void *sock;
+    uv_poll_t poll;
+    uv_timer_t retry;
+    client_call_t *buckets[CLIENT_BUCKETS];
+    client_call_t *backlog_head, *backlog_tail;
+    uint64_t next_id;
+    int handles_open;
+    bool pumping, repump, closing;
+};
+
+static void client_pump(oi_rpc_client_t *c);
+static void client_retry(uv_timer_t *t);
+
+static client_call_t **client_slot(oi_rpc_client_t *c, uint64_t id)
+{
+    client_call_t **pp = &c->buckets[id & (CLIENT_BUCKETS - 1)];
+    while (*pp && (*pp)->id != id)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void call_free(client_call_t *call)
+{
+    free(call->bytes);
+    free(call);
+}
+
+static void call_timer_closed(uv_handle_t *h)
+{
+    client_call_t *call = h->data;
+    call->timer_closed = true;
+    if (!call->in_backlog)
+        call_free(call);
+}
+
+/* Runs the callback once and retires the call. */
+static void call_complete(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, const oi_error_t *err,
+                          const ProtobufCMessage *reply)
+{
+    if (call->done)
+        return;
+    call->done = true;
+    client_call_t **pp = client_slot(c, call->id);
+    if (*pp == call)
+        *pp = call->next;
+    uv_timer_stop(&call->timer);
+    uv_close((uv_handle_t *)&call->timer, call_timer_closed);
+    call->cb(st, st == OI_OK ? NULL : err, reply, call->ud);
+}
+
+static void call_fail(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, const char *why)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_error_set(&err, st, "%s: %s", call->method, why);
+    call_complete(c, call, st, &err, NULL);
+}
+
+static void call_timed_out(uv_timer_t *t)
+{
+    client_call_t *call = t->data;
+    call_fail(call->client, call, OI_TIMEOUT, "no reply in time");
+}
+
+/* 0 sent, 1 would block, -1 failed for good. */
+static int call_try_send(oi_rpc_client_t *c, client_call_t *call)
+{
+    uint8_t idbuf[RPC_CALL_ID_LEN];
+    rpc_call_id_put(call->id, idbuf);
+    const void *data[3] = {"", idbuf, call->bytes};
+    size_t lens[3] = {0, RPC_CALL_ID_LEN, call->len};
+    if (rpc_frames_send(c->sock, data, lens, 3) == 0) {
+        OI_FREE(call->bytes);
+        return 0;
+    }
+    return errno == EAGAIN ? 1 : -1;
+}
+
+static void backlog_push(oi_rpc_client_t *c, client_call_t *call)
+{
+    call->in_backlog = true;
+    call->q_next = NULL;
+    if (c->backlog_tail)
+        c->backlog_tail->q_next = call;
+    else
+        c->backlog_head = call;
+    c->backlog_tail = call;
+}
+
+static client_call_t *backlog_pop(oi_rpc_client_t *c)
+{
+    client_call_t *call = c->backlog_head;
+    if (!call)
+        return NULL;
+    c->backlog_head = call->q_next;
+    if (!c->backlog_head)
+        c->backlog_tail = NULL;
+    call->in_backlog = false;
+    return call;
+}
+
+/* Sends what waits in the backlog, in order, until ZeroMQ would block again. */
+static void backlog_flush(oi_rpc_client_t *c)
+{
+    while (c->backlog_head && !c->closing) {
+        client_call_t *call = c->backlog_head;
+        if (call->done) {
+            backlog_pop(c);
+            if (call->timer_closed)
+                call_free(call);
+            continue;
+        }
+        int rc = call_try_send(c, call);
+        if (rc == 1)
+            return;
+        backlog_pop(c);
+        if (rc < 0)
+            call_fail(c, call, OI_UNAVAILABLE, "send failed");
+    }
+}
+
+static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
+{
+    uint64_t id;
+    if (f->truncated || f->n != 3 || !rpc_call_id_get(&f->part[1], &id))
+        return;
+    client_call_t *call = *client_slot(c, id);
+    if (!call)
+        return; /* a late reply to a call that already timed out */
+    oi_error_t err;
+    oi_error_init(&err);
+    ProtobufCMessage *reply = NULL;
+    zmq_msg_t *body = (zmq_msg_t *)&f->part[2];
+    oi_status_t st = rpc_reply_decode(zmq_msg_data(body), zmq_msg_size(body), call->reply_desc, &reply, &err);
+    call_complete(c, call, st, &err, reply);
+    if (reply)
+        protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+static void client_pump(oi_rpc_client_t *c)
+{
+    if (c->pumping) {
+        c->repump = true;
+        return;
+    }
+    c->pumping = true;
+    int budget = CLIENT_PUMP_BUDGET;
+    do {
+        c->repump = false;
+        backlog_flush(c);
+        while (!c->closing && budget > 0 && rpc_socket_has(c->sock, ZMQ_POLLIN)) {
+            rpc_frames_t f;
+            if (rpc_frames_recv(c->sock, &f) <= 0)
+                break;
+            client_on_reply(c, &f);
+            rpc_frames_close(&f);
+            budget--;
+        }
+    } while (c->repump && !c->closing && budget > 0);
+    c->pumping = false;
+    if (!c->closing && (budget == 0 || c->backlog_head))
+        uv_timer_start(&c->retry, client_retry, budget == 0 ? 0 : CLIENT_RETRY_MS, 0);
+}
+
+static void client_retry(uv_timer_t *t)
+{
+    client_pump(t->data);
+}
+
+static void client_on_poll(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    client_pump(p->data);
+}
+
+oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_error_t *err)
+{
+    void *sock = rpc_socket_new(ZMQ_DEALER, 0, err);
+    if (!sock)
+        return NULL;
+    if (rpc_socket_connect_all(sock, endpoints, err) != 0) {
+        zmq_close(sock);
+        return NULL;
+    }
+    oi_rpc_client_t *c = oi_xcalloc(1, sizeof *c);
+    c->loop = loop;
+    c->sock = sock;
+    c->next_id = ((uint64_t)oi_clock_mono_ns() << 16) | 1;
+    int fd = -1;
+    size_t len = sizeof fd;
+    zmq_getsockopt(sock, ZMQ_FD, &fd, &len);
+    uv_poll_init(loop, &c->poll, fd);
+    uv_timer_init(loop, &c->retry);
+    c->poll.data = c->retry.data = c;
+    c->handles_open = 2;
+    uv_poll_start(&c->poll, UV_READABLE, client_on_poll);
+    return c;
+}
+
+int oi_rpc_client_call(oi_rpc_client_t *c, const char *method, const char *request_id, const char *workspace_id,
+                       const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                       uint32_t timeout_ms, oi_rpc_reply_cb cb, void *ud)
+{
+    if (!c || c->closing || !method || !cb)
+        return -1;
+    client_call_t *call = oi_xcalloc(1, sizeof *call);
+    call->client = c;
+    call->id = c->next_id++;
+    call->cb = cb;
+    call->ud = ud;
+    call->reply_desc = reply_desc;
+    call->timeout_ms = timeout_ms;
+    snprintf(call->method, sizeof call->method, "%s", method);
+    call->bytes = rpc_envelope_pack(method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req,
+                                    &call->len);
+    int rc = call_try_send(c, call);
+    if (rc < 0) {
+        call_free(call);
+        return -1;
+    }
+    client_call_t **slot = client_slot(c, call->id);
+    *slot = call;
+    uv_timer_init(c->loop, &call->timer);
+    call->timer.data = call;
+    uv_timer_start(&call->timer, call_timed_out, timeout_ms, 0);
+    if (rc == 1)
+        backlog_push(c, call);
+    client_pump(c);
+    return 0;
+}
+
+static void client_handle_closed(uv_handle_t *h)
+{
+    oi_rpc_client_t *c = h->data;
+    if (--c->handles_open == 0)
+        free(c);
+}
+
+void oi_rpc_client_close(oi_rpc_client_t **self_p)
+{
+    oi_rpc_client_t *c = *self_p;
+    *self_p = NULL;
+    if (!c || c->closing)
+        return;
+    c->closing = true;
+    for (size_t i = 0; i < CLIENT_BUCKETS; i++)
+        while (c->buckets[i])
+            call_fail(c, c->buckets[i], OI_UNAVAILABLE, "client closed");
+    while (c->backlog_head) {
+        client_call_t *call = backlog_pop(c);
+        if (call->timer_closed)
+            call_free(call);
+    }
+    uv_poll_stop(&c->poll);
+    zmq_close(c->sock);
+    c->sock = NULL;
+    uv_close((uv_handle_t *)&c->poll, client_handle_closed);
+    uv_close((uv_handle_t *)&c->retry, client_handle_closed);
+}

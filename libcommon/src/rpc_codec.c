@@ -1,0 +1,97 @@
+/* rpc_codec.c: Envelope/Reply packing and payload decoding (pure functions). */
+#include "rpc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "oi/mem.h"
+
+uint8_t *oi_rpc_pack(const ProtobufCMessage *m, size_t *len)
+{
+    size_t n = m ? protobuf_c_message_get_packed_size(m) : 0;
+    uint8_t *buf = oi_xmalloc(n ? n : 1);
+    if (m)
+        protobuf_c_message_pack(m, buf);
+    *len = n;
+    return buf;
+}
+
+ProtobufCMessage *oi_rpc_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                                oi_error_t *err)
+{
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, data);
+    if (!m)
+        oi_error_set(err, OI_BAD_REQUEST, "malformed %s message", desc->short_name);
+    return m;
+}
+
+uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id,
+                           int64_t deadline_ms, const ProtobufCMessage *req, size_t *len)
+{
+    Oneinbox__V1__Envelope env = ONEINBOX__V1__ENVELOPE__INIT;
+    size_t plen = 0;
+    uint8_t *payload = oi_rpc_pack(req, &plen);
+    env.method = (char *)method;
+    env.request_id = (char *)(request_id ? request_id : "");
+    env.workspace_id = (char *)(workspace_id ? workspace_id : "");
+    env.deadline_unix_ms = deadline_ms;
+    env.payload.data = payload;
+    env.payload.len = plen;
+    uint8_t *out = oi_rpc_pack(&env.base, len);
+    free(payload);
+    return out;
+}
+
+uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_error_t *err,
+                        const ProtobufCMessage *reply, size_t *len)
+{
+    Oneinbox__V1__Reply r = ONEINBOX__V1__REPLY__INIT;
+    size_t plen = 0;
+    uint8_t *payload = NULL;
+    r.request_id = (char *)(request_id ? request_id : "");
+    r.status = (int32_t)status;
+    if (status == OI_OK) {
+        payload = oi_rpc_pack(reply, &plen);
+        r.payload.data = payload;
+        r.payload.len = plen;
+    } else {
+        bool have = err && err->status != OI_OK;
+        r.error_code = (char *)(have && err->code[0] ? err->code : oi_status_code(status));
+        r.error_message = (char *)(have && err->message[0] ? err->message : oi_status_message(status));
+        r.error_loc = (char *)(have ? err->loc : "");
+    }
+    uint8_t *out = oi_rpc_pack(&r.base, len);
+    free(payload);
+    return out;
+}
+
+static oi_status_t reply_error(const Oneinbox__V1__Reply *r, oi_error_t *err)
+{
+    oi_status_t st = oi_status_valid(r->status) ? (oi_status_t)r->status : OI_INTERNAL;
+    if (st == OI_OK)
+        st = OI_INTERNAL;
+    oi_error_set_code(err, st, r->error_code && *r->error_code ? r->error_code : oi_status_code(st),
+                      r->error_message);
+    if (r->error_loc && *r->error_loc)
+        oi_error_set_loc(err, r->error_loc);
+    return st;
+}
+
+oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *reply_desc,
+                             ProtobufCMessage **out, oi_error_t *err)
+{
+    *out = NULL;
+    Oneinbox__V1__Reply *r = oneinbox__v1__reply__unpack(NULL, len, data);
+    if (!r)
+        return oi_error_set(err, OI_INTERNAL, "malformed reply from service");
+    oi_status_t st = OI_OK;
+    if (r->status != OI_OK) {
+        st = reply_error(r, err);
+    } else if (reply_desc) {
+        *out = protobuf_c_message_unpack(reply_desc, NULL, r->payload.len, r->payload.data);
+        if (!*out)
+            st = oi_error_set(err, OI_INTERNAL, "malformed %s in reply", reply_desc->short_name);
+    }
+    oneinbox__v1__reply__free_unpacked(r, NULL);
+    return st;
+}

@@ -1,0 +1,55 @@
+/* rpc_internal.h: pieces shared by the RPC server, the async client and the sync client.
+ *
+ * Wire (after ZeroMQ's routing frames): [empty][call id, 8 bytes][Envelope or Reply]. The call
+ * id is the client's own correlation number; the server echoes it untouched. */
+#ifndef OI_RPC_INTERNAL_H
+#define OI_RPC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "oi/rpc.h"
+#include "oneinbox/v1/envelope.pb-c.h"
+
+#define RPC_MAX_FRAMES 5
+#define RPC_CALL_ID_LEN 8
+
+/* A received multipart message; frames beyond RPC_MAX_FRAMES are read and dropped. */
+typedef struct {
+    zmq_msg_t part[RPC_MAX_FRAMES];
+    int n;
+    bool truncated;
+} rpc_frames_t;
+
+/* Receives one whole multipart message without blocking. 1 = got one, 0 = none waiting,
+ * -1 = socket error. On 1 the caller must rpc_frames_close(). */
+int rpc_frames_recv(void *sock, rpc_frames_t *f);
+void rpc_frames_close(rpc_frames_t *f);
+/* Sends n frames without blocking; 0, or -1 with errno (EAGAIN when it would block; nothing
+ * of the message is sent then, as ZeroMQ queues multipart messages atomically). */
+int rpc_frames_send(void *sock, const void *const *data, const size_t *len, int n);
+/* True when ZMQ_EVENTS has `what` (ZMQ_POLLIN / ZMQ_POLLOUT) now. */
+bool rpc_socket_has(void *sock, int what);
+/* New socket of `type` with linger and high-water marks set; NULL + err. */
+void *rpc_socket_new(int type, int linger_ms, oi_error_t *err);
+/* Connects to every comma-separated endpoint; -1 + err when one is malformed. */
+int rpc_socket_connect_all(void *sock, const char *endpoints, oi_error_t *err);
+
+/* Call ids travel as 8 bytes big-endian. */
+void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN]);
+bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id);
+
+/* Packs an Envelope for a call; caller frees. NULL + err when the payload cannot be packed. */
+uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id,
+                           int64_t deadline_ms, const ProtobufCMessage *req, size_t *len);
+/* Packs a Reply; reply may be NULL (empty payload). */
+uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_error_t *err,
+                        const ProtobufCMessage *reply, size_t *len);
+/* Decodes a Reply frame into status/err/payload message (reply_desc may be NULL → *out NULL).
+ * Returns the call's status; on OI_OK *out is set (caller frees with free_unpacked). */
+oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *reply_desc,
+                             ProtobufCMessage **out, oi_error_t *err);
+
+#endif

@@ -1,0 +1,351 @@
+/* rpc_server.c: a ROUTER socket on the service's libuv loop, dispatching to a method table.
+ *
+ * The ZMQ_FD is edge-triggered, so every receive and every send is followed by re-reading
+ * ZMQ_EVENTS until nothing is left (server_pump). `work` methods run on the libuv threadpool;
+ * `on_loop` methods run here and reply when they are done. */
+#define OI_LOG_TAG "rpc.server"
+#include "rpc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "oi/clock.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+
+#define SERVER_PUMP_BUDGET 512
+#define SERVER_IDENTITY_MAX 256
+
+struct oi_rpc_server {
+    uv_loop_t *loop;
+    void *sock;
+    uv_poll_t poll;
+    uv_timer_t kick;  /* continues a pump that hit its budget */
+    uv_timer_t grace; /* bounds a drain */
+    const oi_rpc_method_t *methods;
+    size_t n_methods;
+    void *ud;
+    size_t inflight;
+    int handles_open;
+    bool pumping, repump, draining, closed, destroyed, polling, poll_inited;
+    void (*on_drained)(void *ud);
+    void *drained_ud;
+};
+
+struct oi_rpc_call {
+    oi_rpc_server_t *srv;
+    uv_work_t work;
+    uint8_t identity[SERVER_IDENTITY_MAX];
+    size_t identity_len;
+    uint8_t call_id[RPC_CALL_ID_LEN];
+    const oi_rpc_method_t *m;
+    ProtobufCMessage *req;
+    oi_rpc_ctx_t ctx;
+    char *request_id, *workspace_id;
+    /* filled by a work method on the threadpool */
+    ProtobufCMessage *reply;
+    oi_status_t status;
+    oi_error_t err;
+};
+
+static void server_pump(oi_rpc_server_t *s);
+static void server_kick(uv_timer_t *t);
+
+static void server_maybe_free(oi_rpc_server_t *s)
+{
+    if (s->destroyed && s->handles_open == 0 && s->inflight == 0)
+        free(s);
+}
+
+static void server_handle_closed(uv_handle_t *h)
+{
+    oi_rpc_server_t *s = h->data;
+    s->handles_open--;
+    server_maybe_free(s);
+}
+
+static void server_close_socket(oi_rpc_server_t *s)
+{
+    if (s->closed)
+        return;
+    s->closed = true;
+    if (s->polling)
+        uv_poll_stop(&s->poll);
+    s->polling = false;
+    zmq_close(s->sock);
+    s->sock = NULL;
+}
+
+static void server_finish_drain(oi_rpc_server_t *s)
+{
+    void (*cb)(void *) = s->on_drained;
+    s->on_drained = NULL;
+    uv_timer_stop(&s->grace);
+    server_close_socket(s);
+    if (cb)
+        cb(s->drained_ud);
+}
+
+static void call_free(oi_rpc_call_t *call)
+{
+    if (call->req)
+        protobuf_c_message_free_unpacked(call->req, NULL);
+    free(call->request_id);
+    free(call->workspace_id);
+    free(call);
+}
+
+static void call_send(oi_rpc_call_t *call, oi_status_t status, const oi_error_t *err,
+                      const ProtobufCMessage *reply)
+{
+    oi_rpc_server_t *s = call->srv;
+    if (s->closed)
+        return;
+    size_t len = 0;
+    uint8_t *bytes = rpc_reply_pack(call->ctx.request_id, status, err, reply, &len);
+    const void *data[4] = {call->identity, "", call->call_id, bytes};
+    size_t lens[4] = {call->identity_len, 0, RPC_CALL_ID_LEN, len};
+    if (rpc_frames_send(s->sock, data, lens, 4) != 0)
+        oi_log_warn(&(oi_log_ctx_t){.request_id = call->ctx.request_id}, "reply to %s not sent: %s",
+                    call->ctx.method, zmq_strerror(zmq_errno()));
+    free(bytes);
+}
+
+void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_error_t *err,
+                       const ProtobufCMessage *reply)
+{
+    oi_rpc_call_t *call = *call_p;
+    *call_p = NULL;
+    if (!call)
+        return;
+    oi_rpc_server_t *s = call->srv;
+    call_send(call, status, err, reply);
+    call_free(call);
+    s->inflight--;
+    if (s->draining && s->inflight == 0 && s->on_drained)
+        server_finish_drain(s);
+    if (!s->closed)
+        server_pump(s);
+    server_maybe_free(s);
+}
+
+static void call_work(uv_work_t *w)
+{
+    oi_rpc_call_t *call = w->data;
+    oi_error_init(&call->err);
+    if (call->ctx.deadline_ms > 0 && oi_clock_now_ms() > call->ctx.deadline_ms) {
+        call->status = oi_error_set(&call->err, OI_TIMEOUT, "deadline passed before the work started");
+        return;
+    }
+    call->status = call->m->work(&call->ctx, call->req, &call->reply, &call->err);
+}
+
+static void call_after_work(uv_work_t *w, int status)
+{
+    oi_rpc_call_t *call = w->data;
+    ProtobufCMessage *reply = call->reply;
+    oi_error_t err = call->err;
+    oi_status_t st = status == 0 ? call->status : OI_INTERNAL;
+    if (status != 0)
+        oi_error_set(&err, OI_INTERNAL, "work cancelled");
+    oi_rpc_call_reply(&call, st, &err, reply);
+    if (reply)
+        protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+static const oi_rpc_method_t *server_method(const oi_rpc_server_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_methods; i++)
+        if (strcmp(s->methods[i].method, name) == 0)
+            return &s->methods[i];
+    return NULL;
+}
+
+static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const rpc_frames_t *f, const Oneinbox__V1__Envelope *env)
+{
+    oi_rpc_call_t *call = oi_xcalloc(1, sizeof *call);
+    call->srv = s;
+    call->identity_len = zmq_msg_size((zmq_msg_t *)&f->part[0]);
+    memcpy(call->identity, zmq_msg_data((zmq_msg_t *)&f->part[0]), call->identity_len);
+    memcpy(call->call_id, zmq_msg_data((zmq_msg_t *)&f->part[2]), RPC_CALL_ID_LEN);
+    call->request_id = oi_xstrdup(env->request_id ? env->request_id : "");
+    call->workspace_id = oi_xstrdup(env->workspace_id ? env->workspace_id : "");
+    call->ctx = (oi_rpc_ctx_t){.request_id = call->request_id,
+                               .workspace_id = call->workspace_id,
+                               .deadline_ms = env->deadline_unix_ms,
+                               .ud = s->ud};
+    s->inflight++;
+    return call;
+}
+
+static bool frames_well_formed(const rpc_frames_t *f)
+{
+    return !f->truncated && f->n == 4 && zmq_msg_size((zmq_msg_t *)&f->part[0]) <= SERVER_IDENTITY_MAX &&
+           zmq_msg_size((zmq_msg_t *)&f->part[1]) == 0 &&
+           zmq_msg_size((zmq_msg_t *)&f->part[2]) == RPC_CALL_ID_LEN;
+}
+
+static void call_start(oi_rpc_call_t *call, const Oneinbox__V1__Envelope *env)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    call->m = server_method(call->srv, env->method ? env->method : "");
+    if (!call->m) {
+        call->ctx.method = "";
+        oi_error_set(&err, OI_NOT_FOUND, "unknown method %.64s", env->method ? env->method : "");
+        oi_rpc_call_reply(&call, OI_NOT_FOUND, &err, NULL);
+        return;
+    }
+    call->ctx.method = call->m->method;
+    call->req = oi_rpc_unpack(call->m->request, env->payload.data, env->payload.len, &err);
+    if (!call->req) {
+        oi_rpc_call_reply(&call, OI_BAD_REQUEST, &err, NULL);
+        return;
+    }
+    if (call->m->on_loop) {
+        call->m->on_loop(call, &call->ctx, call->req);
+        return;
+    }
+    call->work.data = call;
+    if (uv_queue_work(call->srv->loop, &call->work, call_work, call_after_work) != 0) {
+        oi_error_set(&err, OI_UNAVAILABLE, "cannot queue work");
+        oi_rpc_call_reply(&call, OI_UNAVAILABLE, &err, NULL);
+    }
+}
+
+static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *f)
+{
+    if (!frames_well_formed(f)) {
+        oi_log_debug(NULL, "dropped a malformed request (%d frames)", f->n);
+        return;
+    }
+    zmq_msg_t *body = (zmq_msg_t *)&f->part[3];
+    Oneinbox__V1__Envelope *env = oneinbox__v1__envelope__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    if (!env) {
+        oi_log_debug(NULL, "dropped an undecodable envelope");
+        return;
+    }
+    if (env->deadline_unix_ms > 0 && oi_clock_now_ms() > env->deadline_unix_ms) {
+        oi_log_debug(&(oi_log_ctx_t){.request_id = env->request_id}, "dropped %s: deadline already passed",
+                     env->method);
+    } else {
+        call_start(call_new(s, f, env), env);
+    }
+    oneinbox__v1__envelope__free_unpacked(env, NULL);
+}
+
+static void server_pump(oi_rpc_server_t *s)
+{
+    if (s->pumping) {
+        s->repump = true;
+        return;
+    }
+    s->pumping = true;
+    int budget = SERVER_PUMP_BUDGET;
+    do {
+        s->repump = false;
+        while (!s->draining && !s->closed && budget > 0 && rpc_socket_has(s->sock, ZMQ_POLLIN)) {
+            rpc_frames_t f;
+            if (rpc_frames_recv(s->sock, &f) <= 0)
+                break;
+            server_handle(s, &f);
+            rpc_frames_close(&f);
+            budget--;
+        }
+    } while (s->repump && budget > 0);
+    s->pumping = false;
+    if (budget == 0 && !s->closed)
+        uv_timer_start(&s->kick, server_kick, 0, 0);
+}
+
+static void server_kick(uv_timer_t *t)
+{
+    server_pump(t->data);
+}
+
+static void server_on_poll(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    server_pump(p->data);
+}
+
+oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const oi_rpc_method_t *methods, size_t n, void *ud)
+{
+    oi_rpc_server_t *s = oi_xcalloc(1, sizeof *s);
+    s->loop = loop;
+    s->methods = methods;
+    s->n_methods = n;
+    s->ud = ud;
+    uv_timer_init(loop, &s->kick);
+    uv_timer_init(loop, &s->grace);
+    s->kick.data = s->grace.data = s;
+    s->handles_open = 2;
+    return s;
+}
+
+int oi_rpc_server_bind(oi_rpc_server_t *s, const char *endpoint, oi_error_t *err)
+{
+    if (!s->sock) {
+        s->sock = rpc_socket_new(ZMQ_ROUTER, 2000, err);
+        if (!s->sock)
+            return -1;
+    }
+    if (zmq_bind(s->sock, endpoint) != 0) {
+        oi_error_set(err, OI_INTERNAL, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    if (s->polling)
+        return 0;
+    int fd = -1;
+    size_t len = sizeof fd;
+    zmq_getsockopt(s->sock, ZMQ_FD, &fd, &len);
+    uv_poll_init(s->loop, &s->poll, fd);
+    s->poll.data = s;
+    s->handles_open++;
+    s->poll_inited = true;
+    uv_poll_start(&s->poll, UV_READABLE, server_on_poll);
+    s->polling = true;
+    server_pump(s);
+    return 0;
+}
+
+static void server_grace_expired(uv_timer_t *t)
+{
+    oi_rpc_server_t *s = t->data;
+    oi_log_warn(NULL, "drain grace expired with %zu call(s) in flight", s->inflight);
+    server_finish_drain(s);
+}
+
+void oi_rpc_server_drain(oi_rpc_server_t *s, uint32_t grace_ms, void (*on_drained)(void *ud), void *ud)
+{
+    s->draining = true;
+    s->on_drained = on_drained;
+    s->drained_ud = ud;
+    if (s->polling)
+        uv_poll_stop(&s->poll);
+    s->polling = false;
+    uv_timer_start(&s->grace, server_grace_expired, s->inflight == 0 ? 0 : grace_ms, 0);
+}
+
+void oi_rpc_server_destroy(oi_rpc_server_t **self_p)
+{
+    oi_rpc_server_t *s = *self_p;
+    *self_p = NULL;
+    if (!s)
+        return;
+    s->on_drained = NULL;
+    s->draining = true;
+    if (s->sock)
+        server_close_socket(s);
+    s->destroyed = true;
+    uv_close((uv_handle_t *)&s->kick, server_handle_closed);
+    uv_close((uv_handle_t *)&s->grace, server_handle_closed);
+    if (s->poll_inited)
+        uv_close((uv_handle_t *)&s->poll, server_handle_closed);
+}
+
+size_t oi_rpc_server_inflight(const oi_rpc_server_t *s)
+{
+    return s->inflight;
+}

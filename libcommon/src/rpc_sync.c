@@ -1,0 +1,116 @@
+/* rpc_sync.c: blocking RPC calls for threadpool work and job threads (one client per thread). */
+#include "rpc_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "oi/clock.h"
+#include "oi/mem.h"
+
+struct oi_rpc_sync {
+    void *sock;
+    uint64_t next_id;
+};
+
+oi_rpc_sync_t *oi_rpc_sync_new(const char *endpoints, oi_error_t *err)
+{
+    void *sock = rpc_socket_new(ZMQ_DEALER, 0, err);
+    if (!sock)
+        return NULL;
+    if (rpc_socket_connect_all(sock, endpoints, err) != 0) {
+        zmq_close(sock);
+        return NULL;
+    }
+    oi_rpc_sync_t *s = oi_xcalloc(1, sizeof *s);
+    s->sock = sock;
+    s->next_id = ((uint64_t)oi_clock_mono_ns() << 16) | 1;
+    return s;
+}
+
+void oi_rpc_sync_destroy(oi_rpc_sync_t **self_p)
+{
+    oi_rpc_sync_t *s = *self_p;
+    *self_p = NULL;
+    if (!s)
+        return;
+    zmq_close(s->sock);
+    free(s);
+}
+
+/* Waits for `events` until deadline (monotonic ms); false on timeout or error. */
+static bool sync_wait(void *sock, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - oi_clock_mono_ms();
+        if (left <= 0)
+            return false;
+        zmq_pollitem_t item = {.socket = sock, .events = events};
+        int rc = zmq_poll(&item, 1, (long)left);
+        if (rc > 0)
+            return true;
+        if (rc < 0 && zmq_errno() != EINTR)
+            return false;
+    }
+}
+
+static oi_status_t sync_send(oi_rpc_sync_t *s, uint64_t id, const uint8_t *bytes, size_t len, int64_t deadline,
+                             oi_error_t *err)
+{
+    uint8_t idbuf[RPC_CALL_ID_LEN];
+    rpc_call_id_put(id, idbuf);
+    const void *data[3] = {"", idbuf, bytes};
+    size_t lens[3] = {0, RPC_CALL_ID_LEN, len};
+    for (;;) {
+        if (rpc_frames_send(s->sock, data, lens, 3) == 0)
+            return OI_OK;
+        if (zmq_errno() != EAGAIN)
+            return oi_error_set(err, OI_UNAVAILABLE, "send failed: %s", zmq_strerror(zmq_errno()));
+        if (!sync_wait(s->sock, ZMQ_POLLOUT, deadline))
+            return oi_error_set(err, OI_UNAVAILABLE, "no service replica is reachable");
+    }
+}
+
+/* Receives until the reply with `id` arrives; replies to earlier calls are discarded. */
+static oi_status_t sync_receive(oi_rpc_sync_t *s, uint64_t id, const ProtobufCMessageDescriptor *reply_desc,
+                                int64_t deadline, ProtobufCMessage **reply, oi_error_t *err)
+{
+    for (;;) {
+        if (!sync_wait(s->sock, ZMQ_POLLIN, deadline))
+            return oi_error_set(err, OI_TIMEOUT, "no reply in time");
+        rpc_frames_t f;
+        int rc;
+        while ((rc = rpc_frames_recv(s->sock, &f)) == 1) {
+            uint64_t got = 0;
+            bool mine = !f.truncated && f.n == 3 && rpc_call_id_get(&f.part[1], &got) && got == id;
+            oi_status_t st = OI_OK;
+            if (mine)
+                st = rpc_reply_decode(zmq_msg_data(&f.part[2]), zmq_msg_size(&f.part[2]), reply_desc, reply, err);
+            rpc_frames_close(&f);
+            if (mine)
+                return st;
+        }
+        if (rc < 0)
+            return oi_error_set(err, OI_UNAVAILABLE, "receive failed: %s", zmq_strerror(zmq_errno()));
+    }
+}
+
+oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const char *method, const char *request_id, const char *workspace_id,
+                             const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                             uint32_t timeout_ms, ProtobufCMessage **reply, oi_error_t *err)
+{
+    *reply = NULL;
+    int64_t deadline = oi_clock_mono_ms() + timeout_ms;
+    uint64_t id = s->next_id++;
+    size_t len = 0;
+    uint8_t *bytes = rpc_envelope_pack(method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req, &len);
+    oi_status_t st = sync_send(s, id, bytes, len, deadline, err);
+    free(bytes);
+    if (st != OI_OK)
+        return st;
+    st = sync_receive(s, id, reply_desc, deadline, reply, err);
+    if (st != OI_OK && *reply) {
+        protobuf_c_message_free_unpacked(*reply, NULL);
+        *reply = NULL;
+    }
+    return st;
+}

@@ -1,0 +1,240 @@
+/* test_rpc.c: the ZeroMQ RPC server, async client and sync client, over real TCP sockets.
+ *
+ * The server runs on its own uv loop in a thread; async calls run on a loop in the test thread
+ * and sync calls block the test thread. */
+#include <criterion/criterion.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "oi/mem.h"
+#include "oi/rpc.h"
+#include "oneinbox/v1/envelope.pb-c.h"
+
+typedef struct {
+    uv_loop_t loop;
+    uv_async_t stop;
+    pthread_t thread;
+    oi_rpc_server_t *srv;
+    char endpoint[64];
+} fx_t;
+
+static fx_t fx;
+
+static oi_status_t echo_work(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                             oi_error_t *err)
+{
+    const Oneinbox__V1__OptString *in = (const Oneinbox__V1__OptString *)req;
+    if (strcmp(in->value, "fail") == 0)
+        return oi_error_set(err, OI_CONFLICT, "nope for %s", ctx->workspace_id);
+    if (strcmp(in->value, "sleep") == 0)
+        usleep(300 * 1000);
+    Oneinbox__V1__OptString *out = oi_xmalloc(sizeof *out);
+    oneinbox__v1__opt_string__init(out);
+    out->value = oi_xasprintf("%s:%s", in->value, ctx->request_id);
+    *reply = &out->base;
+    return OI_OK;
+}
+
+static void ping_loop(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    (void)ctx;
+    (void)req;
+    Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
+    oi_rpc_call_reply(&call, OI_OK, NULL, &e.base);
+}
+
+static const oi_rpc_method_t methods[] = {
+    {"t.Echo", &oneinbox__v1__opt_string__descriptor, echo_work, NULL},
+    {"t.Ping", &oneinbox__v1__empty__descriptor, NULL, ping_loop},
+};
+
+static void on_stop(uv_async_t *a)
+{
+    (void)a;
+    oi_rpc_server_destroy(&fx.srv);
+    uv_close((uv_handle_t *)&fx.stop, NULL);
+}
+
+static void *server_thread(void *arg)
+{
+    (void)arg;
+    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static void setup(void)
+{
+    snprintf(fx.endpoint, sizeof fx.endpoint, "tcp://127.0.0.1:%d", 21000 + (int)(getpid() % 20000));
+    cr_assert_eq(uv_loop_init(&fx.loop), 0);
+    uv_async_init(&fx.loop, &fx.stop, on_stop);
+    fx.srv = oi_rpc_server_new(&fx.loop, methods, 2, NULL);
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(oi_rpc_server_bind(fx.srv, fx.endpoint, &err), 0, "%s", err.message);
+    pthread_create(&fx.thread, NULL, server_thread, NULL);
+}
+
+static void teardown(void)
+{
+    uv_async_send(&fx.stop);
+    pthread_join(fx.thread, NULL);
+    uv_loop_close(&fx.loop);
+}
+
+TestSuite(rpc, .init = setup, .fini = teardown, .timeout = 20);
+
+static Oneinbox__V1__OptString *sync_echo(oi_rpc_sync_t *s, const char *value, uint32_t timeout_ms,
+                                          oi_status_t *st, oi_error_t *err)
+{
+    Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
+    in.value = (char *)value;
+    ProtobufCMessage *out = NULL;
+    oi_error_init(err);
+    *st = oi_rpc_sync_call(s, "t.Echo", "req_1", "ws_9", &in.base, &oneinbox__v1__opt_string__descriptor,
+                           timeout_ms, &out, err);
+    return (Oneinbox__V1__OptString *)out;
+}
+
+Test(rpc, sync_round_trip_and_remote_error)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_rpc_sync_t *s = oi_rpc_sync_new(fx.endpoint, &err);
+    cr_assert_not_null(s);
+    oi_status_t st;
+    Oneinbox__V1__OptString *out = sync_echo(s, "hello", 2000, &st, &err);
+    cr_assert_eq(st, OI_OK, "%s", err.message);
+    cr_assert_str_eq(out->value, "hello:req_1");
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+
+    out = sync_echo(s, "fail", 2000, &st, &err);
+    cr_assert_null(out);
+    cr_assert_eq(st, OI_CONFLICT);
+    cr_assert_str_eq(err.code, "CONFLICT");
+    cr_assert_str_eq(err.message, "nope for ws_9");
+    oi_rpc_sync_destroy(&s);
+    cr_assert_null(s);
+}
+
+Test(rpc, sync_timeout_then_late_reply_is_discarded)
+{
+    oi_error_t err;
+    oi_rpc_sync_t *s = oi_rpc_sync_new(fx.endpoint, &err);
+    oi_status_t st;
+    Oneinbox__V1__OptString *out = sync_echo(s, "sleep", 100, &st, &err);
+    cr_assert_null(out);
+    cr_assert_eq(st, OI_TIMEOUT);
+    usleep(400 * 1000); /* the late reply is now waiting in the socket */
+    out = sync_echo(s, "next", 2000, &st, &err);
+    cr_assert_eq(st, OI_OK, "%s", err.message);
+    cr_assert_str_eq(out->value, "next:req_1");
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+    oi_rpc_sync_destroy(&s);
+}
+
+Test(rpc, unknown_method_and_garbage_payload)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_rpc_sync_t *s = oi_rpc_sync_new(fx.endpoint, &err);
+    Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
+    ProtobufCMessage *out = NULL;
+    oi_status_t st = oi_rpc_sync_call(s, "t.Nope", NULL, NULL, &e.base, NULL, 2000, &out, &err);
+    cr_assert_eq(st, OI_NOT_FOUND);
+    cr_assert(strstr(err.message, "t.Nope") != NULL);
+
+    /* An OptBool's field 1 is a varint: not a valid OptString (whose field 1 is a string). */
+    Oneinbox__V1__OptBool bogus = ONEINBOX__V1__OPT_BOOL__INIT;
+    bogus.value = true;
+    oi_error_init(&err);
+    st = oi_rpc_sync_call(s, "t.Echo", NULL, NULL, &bogus.base, NULL, 2000, &out, &err);
+    cr_assert_eq(st, OI_BAD_REQUEST, "got %d %s", st, err.message);
+    oi_rpc_sync_destroy(&s);
+}
+
+Test(rpc, no_server_is_unavailable_not_a_hang)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_rpc_sync_t *s = oi_rpc_sync_new("tcp://127.0.0.1:1", &err);
+    cr_assert_not_null(s);
+    oi_status_t st;
+    Oneinbox__V1__OptString *out = sync_echo(s, "x", 200, &st, &err);
+    cr_assert_null(out);
+    cr_assert_eq(st, OI_UNAVAILABLE);
+    oi_rpc_sync_destroy(&s);
+    cr_assert_null(oi_rpc_sync_new("not an endpoint", &err));
+}
+
+/* --- async client ------------------------------------------------------------------------ */
+
+typedef struct {
+    int done;
+    int ok;
+    int timeouts;
+    int unavailable;
+    char last[64];
+} tally_t;
+
+static void on_reply(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
+{
+    tally_t *t = ud;
+    t->done++;
+    if (st == OI_OK) {
+        t->ok++;
+        cr_assert_null(err);
+        if (reply && reply->descriptor == &oneinbox__v1__opt_string__descriptor)
+            snprintf(t->last, sizeof t->last, "%s", ((const Oneinbox__V1__OptString *)reply)->value);
+    } else {
+        cr_assert_not_null(err);
+        t->timeouts += st == OI_TIMEOUT;
+        t->unavailable += st == OI_UNAVAILABLE;
+    }
+}
+
+static void run_until(uv_loop_t *loop, const tally_t *t, int want)
+{
+    while (t->done < want)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+Test(rpc, async_many_calls_and_timeouts)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_error_t err;
+    oi_rpc_client_t *c = oi_rpc_client_new(&loop, fx.endpoint, &err);
+    cr_assert_not_null(c);
+    tally_t t = {0};
+    Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
+    in.value = "a";
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor,
+                                        5000, on_reply, &t), 0);
+    Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
+    oi_rpc_client_call(c, "t.Ping", NULL, NULL, &e.base, &oneinbox__v1__empty__descriptor, 5000, on_reply, &t);
+    run_until(&loop, &t, 201);
+    cr_assert_eq(t.ok, 201);
+
+    in.value = "sleep";
+    oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor, 50, on_reply, &t);
+    run_until(&loop, &t, 202);
+    cr_assert_eq(t.timeouts, 1);
+
+    in.value = "z";
+    oi_rpc_client_call(c, "t.Echo", "q", NULL, &in.base, &oneinbox__v1__opt_string__descriptor, 5000, on_reply, &t);
+    run_until(&loop, &t, 203);
+    cr_assert_str_eq(t.last, "z:q");
+
+    in.value = "sleep";
+    oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor, 5000, on_reply, &t);
+    oi_rpc_client_close(&c);
+    cr_assert_eq(t.done, 204);
+    cr_assert_eq(t.unavailable, 1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
