@@ -98,7 +98,10 @@ static void call_fail(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, c
 static void call_timed_out(uv_timer_t *t)
 {
     client_call_t *call = t->data;
-    call_fail(call->client, call, OI_TIMEOUT, "no reply in time");
+    if (call->bytes) /* never left the backlog: no replica was reachable */
+        call_fail(call->client, call, OI_UNAVAILABLE, "no service replica is reachable");
+    else
+        call_fail(call->client, call, OI_TIMEOUT, "no reply in time");
 }
 
 /* 0 sent, 1 would block, -1 failed for good. */
