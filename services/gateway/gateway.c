@@ -70,13 +70,17 @@ gw_t *gw_start(oi_service_t *svc)
     gw->loop = oi_service_loop(svc);
     gw_config_t cfg;
     read_config(oi_service_config(svc), gw, &cfg);
-    if (!oi_config_check(oi_service_config(svc)))
+    if (!oi_config_check(oi_service_config(svc))) {
+        free(gw);
         return NULL;
+    }
     gw->pg = oi_pg_pool_new(cfg.conninfo, cfg.pool_size, 10000);
     oi_error_t err;
     oi_error_init(&err);
     if (oi_pg_migrate(gw->pg, "gateway", cfg.migrations, &err)) {
         oi_log_error(&(oi_log_ctx_t){.action = "migrating schema gateway"}, "%s", err.message);
+        oi_pg_pool_destroy(&gw->pg);
+        free(gw);
         return NULL;
     }
     if (!connect_clients(gw, &cfg))

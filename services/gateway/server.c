@@ -81,8 +81,8 @@ typedef struct {
 static void send_now(gw_req_t *r, pending_answer_t *a)
 {
     const char *ctype = a->body ? "application/json" : NULL;
+    log_access(r, a->status); /* before responding: the HTTP request may be freed by the answer */
     oi_http_respond(r->http, a->status, ctype, a->headers, a->body, a->body ? strlen(a->body) : 0);
-    log_access(r, a->status);
     free(a->headers);
     free(a->body);
     free(a);
