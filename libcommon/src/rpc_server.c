@@ -6,12 +6,14 @@
 #define OI_LOG_TAG "rpc.server"
 #include "rpc_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/metrics.h"
 
 #define SERVER_PUMP_BUDGET 512
 #define SERVER_IDENTITY_MAX 256
@@ -42,6 +44,7 @@ struct oi_rpc_call {
     ProtobufCMessage *req;
     oi_rpc_ctx_t ctx;
     char *request_id, *workspace_id;
+    uint64_t start_ns;
     /* filled by a work method on the threadpool */
     ProtobufCMessage *reply;
     oi_status_t status;
@@ -95,6 +98,16 @@ static void call_free(oi_rpc_call_t *call)
     free(call);
 }
 
+static void call_observe(const oi_rpc_call_t *call, oi_status_t status)
+{
+    char labels[160];
+    const char *method = call->ctx.method && *call->ctx.method ? call->ctx.method : "unknown";
+    snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method, oi_status_code(status));
+    oi_metric_inc("oi_rpc_server_requests_total", labels, 1);
+    snprintf(labels, sizeof labels, "method=\"%s\"", method);
+    oi_metric_observe("oi_rpc_server_duration_seconds", labels, (double)(oi_clock_mono_ns() - call->start_ns) / 1e9);
+}
+
 static void call_send(oi_rpc_call_t *call, oi_status_t status, const oi_error_t *err,
                       const ProtobufCMessage *reply)
 {
@@ -119,6 +132,7 @@ void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_erro
     if (!call)
         return;
     oi_rpc_server_t *s = call->srv;
+    call_observe(call, status);
     call_send(call, status, err, reply);
     call_free(call);
     s->inflight--;
@@ -165,6 +179,7 @@ static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const rpc_frames_t *f, const 
 {
     oi_rpc_call_t *call = oi_xcalloc(1, sizeof *call);
     call->srv = s;
+    call->start_ns = oi_clock_mono_ns();
     call->identity_len = zmq_msg_size((zmq_msg_t *)&f->part[0]);
     memcpy(call->identity, zmq_msg_data((zmq_msg_t *)&f->part[0]), call->identity_len);
     memcpy(call->call_id, zmq_msg_data((zmq_msg_t *)&f->part[2]), RPC_CALL_ID_LEN);
