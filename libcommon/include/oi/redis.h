@@ -17,8 +17,6 @@
 typedef struct oi_redis oi_redis_t;
 
 typedef void (*oi_redis_cb)(oi_status_t status, const redisReply *reply, void *ud);
-/* Published messages on a subscribed channel. payload borrowed. */
-typedef void (*oi_redis_message_cb)(const char *channel, const char *payload, size_t len, void *ud);
 /* Connection state changes (e.g. to flush local caches after a reconnect). */
 typedef void (*oi_redis_state_cb)(bool connected, void *ud);
 
@@ -27,8 +25,6 @@ void oi_redis_on_state(oi_redis_t *r, oi_redis_state_cb cb, void *ud);
 bool oi_redis_connected(const oi_redis_t *r);
 /* argv-style command (binary-safe). cb runs exactly once. */
 void oi_redis_command(oi_redis_t *r, int argc, const char **argv, const size_t *argvlen, oi_redis_cb cb, void *ud);
-/* Subscribes (on a second, dedicated connection) and re-subscribes after reconnects. */
-void oi_redis_subscribe(oi_redis_t *r, const char *channel, oi_redis_message_cb cb, void *ud);
 /* Fails pending commands with OI_UNAVAILABLE, disconnects, frees in the close callback. */
 void oi_redis_close(oi_redis_t **self_p);
 
