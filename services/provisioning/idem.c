@@ -1,6 +1,7 @@
 /* idem.c: request hashes for idempotency keys. */
 #include "idem.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "oi/buf.h"

@@ -1,2 +1,13 @@
-/* placeholder until the service is wired */
-int main(void) { return 1; }
+/* oi-provisioning: phone numbers, integrations and durable jobs. main only wires. */
+#include "oi/service.h"
+#include "provisioning.h"
+
+int main(void)
+{
+    oi_service_t *svc = oi_service_new("oi-provisioning");
+    prov_t *p = prov_start(svc);
+    if (!p)
+        return 2;
+    oi_service_set_drain(svc, prov_on_drain, p);
+    return oi_service_run(&svc);
+}

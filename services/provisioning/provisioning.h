@@ -1,0 +1,13 @@
+/* provisioning.h: starting and draining the oi-provisioning service. */
+#ifndef PROV_PROVISIONING_H
+#define PROV_PROVISIONING_H
+
+#include "oi/service.h"
+#include "prov.h"
+
+/* Reads the configuration, migrates, starts runners and the RPC server; NULL on failure. */
+prov_t *prov_start(oi_service_t *svc);
+/* The service's drain callback (SIGTERM): stop taking calls, let runners finish their step. */
+void prov_on_drain(oi_service_t *svc, bool force, void *ud);
+
+#endif
