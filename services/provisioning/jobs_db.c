@@ -194,18 +194,18 @@ oi_status_t prov_job_set_state(prov_t *p, PGconn *c, prov_job_t *job, prov_job_s
     PGresult *res = NULL;
     oi_status_t rc = oi_pg_exec(
         c,
-        "UPDATE provisioning.jobs SET state = $2, "
+        "UPDATE provisioning.jobs SET state = $2::text, "
         "attempts = CASE WHEN $3 = 'failed' AND $2 = 'queued' THEN 0 WHEN $10::boolean THEN "
         "greatest(attempts - 1, 0) ELSE attempts END + CASE WHEN $2 = 'running' THEN 1 ELSE 0 END, "
         "step = CASE WHEN $3 = 'failed' AND $2 = 'queued' THEN '' ELSE step END, "
         "lease_owner = CASE WHEN $2 = 'running' THEN $4 END, "
-        "lease_until = CASE WHEN $2 = 'running' THEN clock_timestamp() + ($5 || ' milliseconds')::interval END, "
-        "run_after = clock_timestamp() + ($6 || ' milliseconds')::interval, "
+        "lease_until = CASE WHEN $2 = 'running' THEN clock_timestamp() + ($5::text || ' milliseconds')::interval END, "
+        "run_after = clock_timestamp() + ($6::text || ' milliseconds')::interval, "
         "error_code = $7, error_message = $8, error_status = $9::int, updated_at = clock_timestamp(), "
         "events = CASE WHEN jsonb_array_length(events) >= 100 THEN events ELSE events || "
         "jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-        "'step', step, 'state', $2, 'error', COALESCE($7 || ': ' || $8, ''))) END "
-        "WHERE id = $1 AND state = $3 AND ($3 <> 'running' OR $2 = 'running' OR lease_owner = $4) RETURNING id",
+        "'step', step, 'state', $2::text, 'error', COALESCE($7::text || ': ' || $8::text, ''))) END "
+        "WHERE id = $1::uuid AND state = $3::text AND ($3 <> 'running' OR $2 = 'running' OR lease_owner = $4) RETURNING id",
         10, params, &res, err);
     if (rc)
         return rc;
@@ -229,12 +229,12 @@ oi_status_t prov_job_record_step(prov_t *p, PGconn *c, prov_job_t *job, const ch
     PGresult *res = NULL;
     oi_status_t rc = oi_pg_exec(
         c,
-        "UPDATE provisioning.jobs SET step = $2, payload = $3::jsonb, charged = $4::boolean, "
+        "UPDATE provisioning.jobs SET step = $2::text, payload = $3::jsonb, charged = $4::boolean, "
         "number_id = COALESCE($5::uuid, number_id), updated_at = clock_timestamp(), "
-        "lease_until = clock_timestamp() + ($7 || ' milliseconds')::interval, "
+        "lease_until = clock_timestamp() + ($7::text || ' milliseconds')::interval, "
         "events = CASE WHEN jsonb_array_length(events) >= 100 THEN events ELSE events || "
         "jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-        "'step', $2, 'state', 'running', 'error', '')) END "
+        "'step', $2::text, 'state', 'running', 'error', '')) END "
         "WHERE id = $1 AND state = 'running' AND lease_owner = $6 RETURNING id",
         7, params, &res, err);
     free(payload);
@@ -255,7 +255,7 @@ oi_status_t prov_job_heartbeat(prov_t *p, PGconn *c, oi_error_t *err)
     snprintf(lease, sizeof lease, "%d", p->lease_ms);
     const char *params[] = {p->owner, lease};
     return oi_pg_exec(c,
-                      "UPDATE provisioning.jobs SET lease_until = clock_timestamp() + ($2 || ' milliseconds')::"
+                      "UPDATE provisioning.jobs SET lease_until = clock_timestamp() + ($2::text || ' milliseconds')::"
                       "interval WHERE state = 'running' AND lease_owner = $1",
                       2, params, NULL, err);
 }
