@@ -1,0 +1,99 @@
+/* rpc.c: the carrier.* methods: validate, then run the carrier's driver on the loop. */
+#include "rpc.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "drivers.h"
+#include "oi/e164.h"
+#include "oneinbox/v1/carrier.pb-c.h"
+#include "oneinbox/v1/envelope.pb-c.h"
+
+static void reject(oi_rpc_call_t *call, const char *loc, const char *msg)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_error_set(&err, OI_INVALID, "%s", msg);
+    oi_error_set_loc(&err, loc);
+    oi_rpc_call_reply(&call, OI_INVALID, &err, NULL);
+}
+
+static bool country_ok(const char *c)
+{
+    return c && strlen(c) == 2 && isupper((unsigned char)c[0]) && isupper((unsigned char)c[1]);
+}
+
+static void on_ping(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    (void)ctx;
+    (void)req;
+    Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
+    oi_rpc_call_reply(&call, OI_OK, NULL, &e.base);
+}
+
+static void on_search(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierSearchRequest *r = (const Oneinbox__V1__CarrierSearchRequest *)req;
+    if (!country_ok(r->country))
+        return reject(call, "country", "country must be an ISO 3166 alpha-2 code");
+    if (r->limit < 0 || r->limit > 100)
+        return reject(call, "limit", "limit must be between 1 and 100");
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "search", tw_search, tx_search);
+}
+
+static void on_purchase(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierPurchaseRequest *r = (const Oneinbox__V1__CarrierPurchaseRequest *)req;
+    if (!oi_e164_valid(r->phone_number))
+        return reject(call, "phone_number", "phone_number must be E.164");
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "purchase", tw_purchase, tx_purchase);
+}
+
+static void on_lookup(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierLookupRequest *r = (const Oneinbox__V1__CarrierLookupRequest *)req;
+    if (!oi_e164_valid(r->phone_number))
+        return reject(call, "phone_number", "phone_number must be E.164");
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "lookup", tw_lookup, tx_lookup);
+}
+
+static void on_release(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierReleaseRequest *r = (const Oneinbox__V1__CarrierReleaseRequest *)req;
+    if (!r->carrier_number_id[0] && !oi_e164_valid(r->phone_number))
+        return reject(call, "phone_number", "carrier_number_id or an E.164 phone_number is required");
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "release", tw_release, tx_release);
+}
+
+static void on_ensure_trunk(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierTrunkRequest *r = (const Oneinbox__V1__CarrierTrunkRequest *)req;
+    size_t n = strlen(r->name);
+    if (n == 0 || n > 64)
+        return reject(call, "name", "name must be 1..64 characters");
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "ensure_trunk", tw_ensure_trunk, tx_ensure_trunk);
+}
+
+static void on_delete_trunk(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierTrunkDeleteRequest *r = (const Oneinbox__V1__CarrierTrunkDeleteRequest *)req;
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "delete_trunk", tw_delete_trunk, tx_delete_trunk);
+}
+
+#define M(name, msg, fn) {"carrier." name, &oneinbox__v1__##msg##__descriptor, NULL, fn}
+static const oi_rpc_method_t methods[] = {
+    M("Ping", empty, on_ping),
+    M("Search", carrier_search_request, on_search),
+    M("Purchase", carrier_purchase_request, on_purchase),
+    M("Lookup", carrier_lookup_request, on_lookup),
+    M("Release", carrier_release_request, on_release),
+    M("EnsureTrunk", carrier_trunk_request, on_ensure_trunk),
+    M("DeleteTrunk", carrier_trunk_delete_request, on_delete_trunk),
+};
+#undef M
+
+const oi_rpc_method_t *car_methods(size_t *n)
+{
+    *n = sizeof methods / sizeof methods[0];
+    return methods;
+}

@@ -1,0 +1,190 @@
+/* telnyx_manage.c: Telnyx Lookup, Release, EnsureTrunk (FQDN connection to our SIP ingress)
+ * and DeleteTrunk. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers.h"
+#include "oi/mem.h"
+#include "wire.h"
+
+/* The id of e164 in a /phone_numbers answer into op->b ("" when absent). */
+static bool take_id(car_op_t *op, const car_http_resp_t *resp, const char *e164)
+{
+    json_t *root = car_json(resp);
+    const char *id = root ? tx_find_number_id(root, e164) : NULL;
+    snprintf(op->b, sizeof op->b, "%s", id ? id : "");
+    json_decref(root);
+    return root != NULL;
+}
+
+enum { LK_START = 0, LK_ORDER, LK_NUMBER };
+
+static void lookup_order(car_op_t *op, const car_http_resp_t *resp, const char *e164, const char *order_id)
+{
+    json_t *root = car_json(resp);
+    char id[80], status[32];
+    bool readable = tx_parse_order(root, id, sizeof id, status, sizeof status);
+    json_decref(root);
+    if (!readable)
+        car_op_fail(op, OI_CARRIER_ERROR, "telnyx sent an unreadable number order");
+    else if (strcmp(status, "failure") == 0)
+        car_reply_lookup(op, NULL);
+    else if (strcmp(status, "success") == 0)
+        tx_find_number(op, e164, LK_NUMBER);
+    else
+        car_reply_lookup(op, tx_number_new(e164, NULL, order_id));
+}
+
+CAR_STEP(tx_lookup)
+{
+    const Oneinbox__V1__CarrierLookupRequest *r = (const Oneinbox__V1__CarrierLookupRequest *)op->req;
+    if (op->state == LK_START) {
+        if (r->order_id[0]) {
+            char *oid = car_escape(r->order_id);
+            char *path = oi_xasprintf("/number_orders/%s", oid);
+            tx_send(op, "GET", path, NULL, true, LK_ORDER);
+            free(path);
+            free(oid);
+        } else {
+            tx_find_number(op, r->phone_number, LK_NUMBER);
+        }
+    } else if (!car_ok(resp) && !(op->state == LK_ORDER && resp && resp->status == 404)) {
+        car_op_fail_http(op, resp, st, why, tx_error_map);
+    } else if (op->state == LK_ORDER) {
+        if (resp->status == 404)
+            tx_find_number(op, r->phone_number, LK_NUMBER);
+        else
+            lookup_order(op, resp, r->phone_number, r->order_id);
+    } else if (!take_id(op, resp, r->phone_number)) {
+        car_op_fail(op, OI_CARRIER_ERROR, "telnyx sent an unreadable number list");
+    } else {
+        car_reply_lookup(op, op->b[0] ? tx_number_new(r->phone_number, op->b, NULL) : NULL);
+    }
+}
+
+enum { REL_START = 0, REL_FOUND, REL_DELETED };
+
+static void release_delete(car_op_t *op, const char *id)
+{
+    char *e = car_escape(id);
+    char *path = oi_xasprintf("/phone_numbers/%s", e);
+    tx_send(op, "DELETE", path, NULL, true, REL_DELETED);
+    free(path);
+    free(e);
+}
+
+CAR_STEP(tx_release)
+{
+    const Oneinbox__V1__CarrierReleaseRequest *r = (const Oneinbox__V1__CarrierReleaseRequest *)op->req;
+    if (op->state == REL_START) {
+        if (r->carrier_number_id[0])
+            release_delete(op, r->carrier_number_id);
+        else
+            tx_find_number(op, r->phone_number, REL_FOUND);
+    } else if (op->state == REL_FOUND) {
+        if (!car_ok(resp) || !take_id(op, resp, r->phone_number))
+            car_op_fail_http(op, resp, st, why, tx_error_map);
+        else if (!op->b[0])
+            car_reply_empty(op);
+        else
+            release_delete(op, op->b);
+    } else if (car_ok(resp) || (resp && resp->status == 404)) {
+        car_reply_empty(op);
+    } else {
+        car_op_fail_http(op, resp, st, why, tx_error_map);
+    }
+}
+
+/* --- EnsureTrunk: FQDN connection named after the number, our ingress as its FQDN ------------ */
+enum { TR_START = 0, TR_CONN, TR_FQDN, TR_ROUTED };
+
+#define TREQ(op) ((const Oneinbox__V1__CarrierTrunkRequest *)(op)->req)
+
+static bool take_data_id(car_op_t *op, const car_http_resp_t *resp)
+{
+    json_t *root = car_json(resp);
+    const char *id = json_string_value(json_object_get(json_object_get(root, "data"), "id"));
+    if (id)
+        snprintf(op->a, sizeof op->a, "%s", id);
+    json_decref(root);
+    return id != NULL;
+}
+
+static void add_fqdn(car_op_t *op)
+{
+    char host[128];
+    int port;
+    if (!car_ingress_parse(op->car->ingress_uri, host, sizeof host, &port)) {
+        car_op_fail(op, OI_INTERNAL, "OI_SIP_INGRESS_URI is not a sip: URI");
+        return;
+    }
+    json_t *b = json_pack("{s:s, s:s, s:i, s:s}", "connection_id", op->a, "fqdn", host, "port", port,
+                          "dns_record_type", "a");
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    tx_send(op, "POST", "/fqdns", body, false, TR_FQDN);
+    free(body);
+}
+
+static void route_number(car_op_t *op)
+{
+    if (!TREQ(op)->carrier_number_id[0]) {
+        car_reply_trunk(op, op->a);
+        return;
+    }
+    json_t *b = json_pack("{s:s}", "connection_id", op->a);
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    char *id = car_escape(TREQ(op)->carrier_number_id);
+    char *path = oi_xasprintf("/phone_numbers/%s", id);
+    tx_send(op, "PATCH", path, body, true, TR_ROUTED);
+    free(path);
+    free(id);
+    free(body);
+}
+
+CAR_STEP(tx_ensure_trunk)
+{
+    if (op->state == TR_START) {
+        json_t *b = json_pack("{s:s, s:s, s:{s:s, s:s}}", "connection_name", TREQ(op)->name, "transport_protocol",
+                              "UDP", "inbound", "ani_number_format", "+E.164", "dnis_number_format", "+e164");
+        char *body = json_dumps(b, JSON_COMPACT);
+        json_decref(b);
+        tx_send(op, "POST", "/fqdn_connections", body, false, TR_CONN);
+        free(body);
+        return;
+    }
+    if (!car_ok(resp)) {
+        car_op_fail_http(op, resp, st, why, tx_error_map);
+    } else if (op->state == TR_CONN) {
+        if (take_data_id(op, resp))
+            add_fqdn(op);
+        else
+            car_op_fail(op, OI_CARRIER_ERROR, "telnyx sent an unreadable connection");
+    } else if (op->state == TR_FQDN) {
+        route_number(op);
+    } else {
+        car_reply_trunk(op, op->a);
+    }
+}
+
+CAR_STEP(tx_delete_trunk)
+{
+    const Oneinbox__V1__CarrierTrunkDeleteRequest *r = (const Oneinbox__V1__CarrierTrunkDeleteRequest *)op->req;
+    if (op->state == 0) {
+        if (!r->trunk_id[0]) {
+            car_reply_empty(op);
+            return;
+        }
+        char *id = car_escape(r->trunk_id);
+        char *path = oi_xasprintf("/fqdn_connections/%s", id);
+        tx_send(op, "DELETE", path, NULL, true, 1);
+        free(path);
+        free(id);
+    } else if (car_ok(resp) || (resp && resp->status == 404)) {
+        car_reply_empty(op);
+    } else {
+        car_op_fail_http(op, resp, st, why, tx_error_map);
+    }
+}
