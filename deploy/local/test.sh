@@ -13,6 +13,7 @@ BUILD=${OI_BUILD_DIR:-$ROOT/build}
 STACK="$HERE/stack.sh"
 STACKLOG="$ROOT/.run/test-stack.log"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 run_unit() {

@@ -32,6 +32,8 @@ bool oi_http_url_decode(const char *src, size_t len, char *dst, size_t n, bool p
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);
+            if (c == '\0')
+                return false; /* a NUL would silently cut the C string short */
             i += 2;
         } else if (c == '+' && plus_space) {
             c = ' ';
@@ -64,6 +66,24 @@ bool oi_http_query_get(const char *query, const char *name, char *out, size_t n)
             size_t vlen = klen < seg ? seg - klen - 1 : 0;
             return oi_http_url_decode(v, vlen, out, n, true);
         }
+        p += seg;
+        if (*p == '&')
+            p++;
+    }
+    return false;
+}
+
+bool oi_http_query_has(const char *query, const char *name)
+{
+    if (!query || !name)
+        return false;
+    size_t nlen = strlen(name);
+    for (const char *p = query; *p;) {
+        size_t seg = strcspn(p, "&");
+        size_t klen = strcspn(p, "=&");
+        char key[256];
+        if (oi_http_url_decode(p, klen, key, sizeof key, true) && strlen(key) == nlen && memcmp(key, name, nlen) == 0)
+            return true;
         p += seg;
         if (*p == '&')
             p++;

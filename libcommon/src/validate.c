@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "oi/e164.h"
 #include "oi/ids.h"
@@ -61,6 +62,44 @@ void oi_validation_destroy(oi_validation_t **self_p)
 
 size_t oi_validation_count(const oi_validation_t *v) { return json_array_size(v->errors); }
 
+/* Secret-bearing member names: their values never travel back in an error's "input". */
+static bool secret_name(const char *k)
+{
+    return strcasestr(k, "password") || strcasestr(k, "secret") || strcasestr(k, "token") ||
+           strcasecmp(k, "api_key") == 0 || strcasecmp(k, "apikey") == 0;
+}
+
+#define REDACTED "[redacted]"
+
+/* A copy of value with every secret-named member replaced (objects and arrays, recursively). */
+static json_t *redacted_copy(json_t *value)
+{
+    if (json_is_object(value)) {
+        json_t *out = json_object();
+        const char *k;
+        json_t *m;
+        json_object_foreach(value, k, m)
+            json_object_set_new(out, k, secret_name(k) ? json_string(REDACTED) : redacted_copy(m));
+        return out;
+    }
+    if (json_is_array(value)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *m;
+        json_array_foreach(value, i, m)
+            json_array_append_new(out, redacted_copy(m));
+        return out;
+    }
+    return json_incref(value);
+}
+
+static json_t *safe_input(const oi_loc_t *loc, json_t *input)
+{
+    if (loc->n > 0 && !loc->seg[loc->n - 1].is_int && secret_name(loc->seg[loc->n - 1].s))
+        return json_string(REDACTED);
+    return redacted_copy(input);
+}
+
 void oi_validation_add(oi_validation_t *v, const oi_loc_t *loc, const char *type, const char *msg, json_t *input,
                        json_t *ctx)
 {
@@ -72,7 +111,7 @@ void oi_validation_add(oi_validation_t *v, const oi_loc_t *loc, const char *type
     json_object_set_new(e, "loc", l);
     json_object_set_new(e, "msg", json_string(msg));
     if (input)
-        json_object_set(e, "input", input);
+        json_object_set_new(e, "input", safe_input(loc, input));
     if (ctx)
         json_object_set_new(e, "ctx", ctx);
     json_array_append_new(v->errors, e);

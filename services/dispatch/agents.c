@@ -155,10 +155,10 @@ oi_status_t dsp_agent_list(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg,
         goto out;
     const char *params[] = {ws, *after_id ? us_text : NULL, *after_id ? after_id : NULL, limit_text};
     rc = oi_pg_exec(conn,
-                    "SELECT " AGENT_COLS " FROM dispatch.agents WHERE workspace_id = $1 AND deleted_at IS NULL "
+                    "SELECT " AGENT_COLS " FROM dispatch.agents a WHERE workspace_id = $1 AND deleted_at IS NULL "
                     "AND ($2::bigint IS NULL OR (created_at, id) > "
                     "('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::uuid)) "
-                    "ORDER BY created_at, id LIMIT $4::int",
+                    "ORDER BY a.created_at, a.id LIMIT $4::int", /* the table columns, not the text aliases */
                     4, params, &res, err);
     if (rc)
         goto out;

@@ -112,6 +112,18 @@ void gw_numbers_get(gw_req_t *r)
            on_number);
 }
 
+/* Cursors we hand out are printable ASCII and short; anything else is not one of ours. */
+static bool cursor_printable(const char *c, size_t n)
+{
+    size_t len = strlen(c);
+    if (len >= n - 1)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (c[i] <= ' ' || c[i] > '~')
+            return false;
+    return true;
+}
+
 bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n)
 {
     const char *query = oi_http_req_query(r->http);
@@ -124,8 +136,12 @@ bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n)
     *limit = (int)l;
     r->list_limit = (int)l;
     cursor[0] = '\0';
-    if (oi_http_query_get(query, "cursor", cursor, n) && strlen(cursor) >= n - 1) {
-        gw_respond_status(r, OI_BAD_REQUEST, "invalid cursor");
+    bool got = oi_http_query_get(query, "cursor", cursor, n);
+    if ((!got && oi_http_query_has(query, "cursor")) || (got && !cursor_printable(cursor, n))) {
+        oi_loc_t loc = oi_loc_root("query");
+        loc = oi_loc_key(&loc, "cursor");
+        oi_validation_add(gw_req_validation(r), &loc, "value_error", "Value error, invalid cursor", NULL, NULL);
+        gw_respond_validation(r);
         return false;
     }
     return true;

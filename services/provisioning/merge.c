@@ -68,12 +68,8 @@ oi_status_t prov_merge_apply(const char *cur_agent_id, const prov_routing_t *cur
                              const Oneinbox__V1__UpdateNumberRequest *req, prov_merge_t *out, oi_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (req->set_inbound_routing && req->clear_inbound_routing) {
-        oi_error_set(err, OI_INVALID, "inbound_routing cannot be both null and an object");
-        oi_error_set_loc(err, "body.inbound_routing");
-        return OI_INVALID;
-    }
-    const Oneinbox__V1__InboundRoutingUpdate *u = req->inbound_routing;
+    /* "inbound_routing": null arrives as set + clear; clear wins and the object is ignored */
+    const Oneinbox__V1__InboundRoutingUpdate *u = req->clear_inbound_routing ? NULL : req->inbound_routing;
     oi_status_t rc = opt_uuid(req->agent_id, "body.agent_id", err);
     if (!rc && req->set_inbound_routing && u)
         rc = opt_uuid(u->agent_id, "body.inbound_routing.agent_id", err);

@@ -58,6 +58,8 @@ void oi_http_req_set_data(oi_http_req_t *r, void *data);
 /* Finds a query parameter (percent-decoded) into out (size n). false if absent.
  * Also usable on any "a=b&c=d" string (form bodies). */
 bool oi_http_query_get(const char *query, const char *name, char *out, size_t n);
+/* true when the query names `name` at all (even with a value oi_http_query_get refuses). */
+bool oi_http_query_has(const char *query, const char *name);
 /* Percent-decodes src into dst (size n); '+' becomes ' ' when plus_space. false on bad escape/overflow. */
 bool oi_http_url_decode(const char *src, size_t len, char *dst, size_t n, bool plus_space);
 

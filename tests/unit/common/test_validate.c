@@ -126,3 +126,24 @@ Test(validate, query_int_bounds)
     cr_assert_eq(oi_validation_count(v), 4);
     oi_validation_destroy(&v);
 }
+
+Test(validate, secrets_never_echoed_in_input)
+{
+    oi_validation_t *v = oi_validation_new();
+    json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "api_key", "sk-very-secret", "provider_config", "auth_password",
+                             "pw-123456789", "trunk_address", "sip.example.com");
+    oi_loc_t root = oi_loc_root("body");
+    oi_validation_add(v, &root, "missing", "Field required", body, NULL);
+    oi_loc_t pc = oi_loc_key(&root, "provider_config");
+    oi_loc_t pw = oi_loc_key(&pc, "auth_password");
+    json_t *pwv = json_string("pw-123456789");
+    oi_validation_add(v, &pw, "string_too_short", "too short", pwv, NULL);
+    json_decref(pwv);
+    char *out = oi_validation_render(v);
+    cr_assert_null(strstr(out, "sk-very-secret"), "%s", out);
+    cr_assert_null(strstr(out, "pw-123456789"), "%s", out);
+    cr_assert_not_null(strstr(out, "sip.example.com"));
+    free(out);
+    json_decref(body);
+    oi_validation_destroy(&v);
+}
