@@ -328,7 +328,8 @@ int oi_rpc_server_bind(oi_rpc_server_t *s, const char *endpoint, oi_error_t *err
 static void server_grace_expired(uv_timer_t *t)
 {
     oi_rpc_server_t *s = t->data;
-    oi_log_warn(NULL, "drain grace expired with %zu call(s) in flight", s->inflight);
+    if (s->inflight)
+        oi_log_warn(NULL, "drain grace expired with %zu call(s) in flight", s->inflight);
     server_finish_drain(s);
 }
 
