@@ -269,47 +269,53 @@ start_proc() {
 log_name() { if (($2 == 0)); then echo "$RUN/logs/$1.log"; else echo "$RUN/logs/$1.$2.log"; fi; }
 proc_name() { if (($2 == 0)); then echo "$1"; else echo "$1.$2"; fi; }
 
+# svc_up_one SVC I: starts replica I of SVC and waits for its /healthz
+svc_up_one() {
+  local svc=$1 i=$2 name logf ops
+  name=$(proc_name "$svc" "$i"); logf=$(log_name "$svc" "$i")
+  case "$svc" in
+    oi-gateway)
+      ops=$((GW_OPS + i))
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_HTTP_HOST=127.0.0.1 OI_HTTP_PORT=$((HTTP_PORT + i)) \
+        OI_OPS_PORT=$ops ;;
+    oi-provisioning)
+      ops=$((PROV_OPS + i))
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((PROV_RPC + i)) OI_OPS_PORT=$ops ;;
+    oi-dispatch)
+      ops=$((DSP_OPS + i))
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((DSP_RPC + i)) OI_OPS_PORT=$ops ;;
+    oi-carrier)
+      ops=$((CAR_OPS + i))
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((CAR_RPC + i)) OI_OPS_PORT=$ops ;;
+    *) die "unknown service: $svc" ;;
+  esac
+  wait_http "$name" "http://127.0.0.1:$ops/healthz" "$logf" || return 1
+  log "$name ready (ops :$ops)"
+}
+
 svc_up() {
-  local svc=$1 i name logf
-  for ((i = 0; i < REPLICAS; i++)); do
-    name=$(proc_name "$svc" "$i"); logf=$(log_name "$svc" "$i")
-    case "$svc" in
-      oi-gateway)
-        start_proc "$name" "$BUILD/$svc" "$logf" OI_HTTP_HOST=127.0.0.1 OI_HTTP_PORT=$((HTTP_PORT + i)) \
-          OI_OPS_PORT=$((GW_OPS + i)) ;;
-      oi-provisioning)
-        start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((PROV_RPC + i)) \
-          OI_OPS_PORT=$((PROV_OPS + i)) ;;
-      oi-dispatch)
-        start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((DSP_RPC + i)) \
-          OI_OPS_PORT=$((DSP_OPS + i)) ;;
-      oi-carrier)
-        start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((CAR_RPC + i)) \
-          OI_OPS_PORT=$((CAR_OPS + i)) ;;
-    esac
-  done
-  for ((i = 0; i < REPLICAS; i++)); do
-    name=$(proc_name "$svc" "$i"); logf=$(log_name "$svc" "$i")
-    local ops
-    case "$svc" in
-      oi-gateway) ops=$((GW_OPS + i)) ;;
-      oi-provisioning) ops=$((PROV_OPS + i)) ;;
-      oi-dispatch) ops=$((DSP_OPS + i)) ;;
-      oi-carrier) ops=$((CAR_OPS + i)) ;;
-    esac
-    wait_http "$name" "http://127.0.0.1:$ops/healthz" "$logf" || return 1
-    log "$name ready (ops :$ops)"
-  done
+  local svc=$1 i
+  for ((i = 0; i < REPLICAS; i++)); do svc_up_one "$svc" "$i" || return 1; done
 }
 
 write_stack_env() {
+  local urls="" i
+  for ((i = 0; i < REPLICAS; i++)); do urls+="${urls:+,}http://127.0.0.1:$((HTTP_PORT + i))"; done
   (umask 077; cat >"$RUN/stack.env" <<EOF
 OI_GATEWAY_URL=http://127.0.0.1:$HTTP_PORT
 OI_ADMIN_TOKEN=$OI_ADMIN_TOKEN
 OI_INTERNAL_TOKEN=$OI_INTERNAL_TOKEN
 OI_SIM_URL=http://127.0.0.1:$SIM_PORT
 OI_LOG_DIR=$RUN/logs
+OI_RUN_DIR=$RUN
 OI_REPLICAS=$REPLICAS
+OI_GATEWAY_URLS=$urls
+OI_GATEWAY_OPS_PORT=$GW_OPS
+OI_PROVISIONING_OPS_PORT=$PROV_OPS
+OI_DISPATCH_OPS_PORT=$DSP_OPS
+OI_CARRIER_OPS_PORT=$CAR_OPS
+OI_PG_PORT=$PG_PORT
+OI_REDIS_PORT=$REDIS_PORT
 EOF
   )
 }
@@ -333,6 +339,36 @@ up() {
   done
   write_stack_env
   log "all services ready: http://127.0.0.1:$HTTP_PORT"
+}
+
+# start_one NAME: postgres, redis, or one replica oi-<svc>[.<i>] with the environment of `up`
+start_one() {
+  local name=$1 svc i
+  mkdir -p "$RUN/logs" "$RUN/pids"
+  load_secrets
+  case "$name" in
+    postgres) pg_up; return ;;
+    redis) redis_up; return ;;
+    oi-*) ;;
+    *) die "unknown piece: $name" ;;
+  esac
+  common_env
+  svc=${name%%.*}; i=0
+  [[ "$name" == *.* ]] && i=${name##*.}
+  local saved=$REPLICAS
+  REPLICAS=$((i + 1))
+  local rc=0
+  svc_up_one "$svc" "$i" || rc=$?
+  REPLICAS=$saved
+  return $rc
+}
+
+stop_one() {
+  case "$1" in
+    postgres) pg_down ;;
+    redis) redis_down ;;
+    *) stop_procs "$1" ;;
+  esac
 }
 
 # stop_procs NAME...: SIGTERM to all, then SIGKILL to what is left after the grace period
@@ -410,6 +446,10 @@ case "${1:-}" in
     rm -rf "$RUN"
     ;;
   status) status ;;
+  start) # start NAME: one stopped piece again (postgres, redis, oi-<svc>[.<replica>]), e.g. in fault tests
+    start_one "${2:?usage: $0 start NAME}" ;;
+  stop) # stop NAME: SIGTERM (postgres: fast shutdown) and wait
+    stop_one "${2:?usage: $0 stop NAME}" ;;
   env) [[ -f "$RUN/stack.env" ]] && cat "$RUN/stack.env" || die "stack is not up ($RUN/stack.env missing)" ;;
   *) echo "usage: $0 up|down|status|env|purge" >&2; exit 2 ;;
 esac

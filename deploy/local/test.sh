@@ -54,6 +54,15 @@ run_integration() {
   export OI_RUN_DIR="$ROOT/.run/test"
   export OI_PORT_OFFSET=${OI_TEST_PORT_OFFSET:-50}
   export OI_PG_FAST=1
+  # two replicas of every service: the fault and scale-out tests need them, and every other
+  # test then runs through ZeroMQ round-robin over both
+  export OI_REPLICAS=${OI_TEST_REPLICAS:-2}
+  # short job leases and carrier timeouts so crash-resume tests finish in seconds
+  export OI_JOB_LEASE_MS=${OI_JOB_LEASE_MS:-3000}
+  export OI_JOB_POLL_MS=${OI_JOB_POLL_MS:-200}
+  export OI_JOB_BACKOFF_BASE_MS=${OI_JOB_BACKOFF_BASE_MS:-200}
+  export OI_JOB_BACKOFF_CAP_MS=${OI_JOB_BACKOFF_CAP_MS:-2000}
+  export OI_SHUTDOWN_GRACE_MS=${OI_SHUTDOWN_GRACE_MS:-5000}
   export OI_LOG_LEVEL=${OI_TEST_LOG_LEVEL:-debug}
   export OI_BUILD_DIR="$BUILD"
   unset OI_HTTP_PORT OI_PG_PORT OI_REDIS_PORT OI_SIM_PORT OI_ADMIN_TOKEN OI_INTERNAL_TOKEN OI_SECRET_KEY

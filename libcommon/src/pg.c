@@ -86,6 +86,13 @@ static void deadline_in(struct timespec *ts, int timeout_ms)
     }
 }
 
+/* An idle connection whose server closed it (restart, failover) has its EOF waiting: reading
+ * what is there without blocking turns it CONNECTION_BAD. */
+static bool idle_alive(PGconn *c)
+{
+    return PQconsumeInput(c) == 1 && PQstatus(c) == CONNECTION_OK;
+}
+
 oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi_error_t *err)
 {
     struct timespec deadline;
@@ -93,9 +100,16 @@ oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi
     pthread_mutex_lock(&p->mu);
     for (;;) {
         if (p->n_idle > 0) {
-            *out = p->idle[--p->n_idle];
+            PGconn *c = p->idle[--p->n_idle];
             pthread_mutex_unlock(&p->mu);
-            return OI_OK;
+            if (idle_alive(c)) {
+                *out = c;
+                return OI_OK;
+            }
+            PQfinish(c); /* the server went away while it idled (restart): open a fresh one */
+            pthread_mutex_lock(&p->mu);
+            p->n_open--;
+            continue;
         }
         if (p->n_open < p->size) {
             p->n_open++;

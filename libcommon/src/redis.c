@@ -25,7 +25,10 @@ struct oi_redis {
     redisAsyncContext *ac;
     bool connected, closing;
     uv_timer_t reconnect;
+    uv_timer_t connect_watch;
+    uint32_t connect_timeout_ms;
     uint32_t backoff_ms;
+    int timers_open;
     oi_redis_state_cb state_cb;
     void *state_ud;
 };
@@ -126,8 +129,9 @@ static void schedule_reconnect(oi_redis_t *r)
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     oi_redis_t *r = ac->data;
+    uv_timer_stop(&r->connect_watch);
     if (status != REDIS_OK) {
-        oi_log_debug(NULL, "redis %s:%d: %s", r->host, r->port, ac->errstr);
+        oi_log_info(NULL, "redis %s:%d: %s", r->host, r->port, ac->errstr);
         r->ac = NULL; /* hiredis frees a context whose connect failed */
         schedule_reconnect(r);
         return;
@@ -145,6 +149,19 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     schedule_reconnect(r);
 }
 
+/* A connection attempt that neither succeeds nor fails in time is abandoned and retried. */
+static void on_connect_timeout(uv_timer_t *t)
+{
+    oi_redis_t *r = t->data;
+    if (r->connected || !r->ac)
+        return;
+    oi_log_warn(NULL, "redis %s:%d: connect timed out", r->host, r->port);
+    redisAsyncContext *ac = r->ac;
+    r->ac = NULL;
+    redisAsyncFree(ac);
+    schedule_reconnect(r);
+}
+
 static void redis_connect(oi_redis_t *r)
 {
     if (r->closing || r->ac)
@@ -158,10 +175,16 @@ static void redis_connect(oi_redis_t *r)
         return;
     }
     ac->data = r;
-    redisLibuvAttach(ac, r->loop);
+    if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+        oi_log_warn(NULL, "redis %s:%d: cannot watch the socket", r->host, r->port);
+        redisAsyncFree(ac);
+        schedule_reconnect(r);
+        return;
+    }
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     r->ac = ac;
+    uv_timer_start(&r->connect_watch, on_connect_timeout, r->connect_timeout_ms, 0);
 }
 
 oi_redis_t *oi_redis_new(uv_loop_t *loop, const char *host, int port, uint32_t timeout_ms)
@@ -174,6 +197,9 @@ oi_redis_t *oi_redis_new(uv_loop_t *loop, const char *host, int port, uint32_t t
     r->backoff_ms = REDIS_BACKOFF_MIN_MS;
     uv_timer_init(loop, &r->reconnect);
     r->reconnect.data = r;
+    uv_timer_init(loop, &r->connect_watch);
+    r->connect_watch.data = r;
+    r->connect_timeout_ms = 1000;
     redis_connect(r);
     return r;
 }
@@ -189,9 +215,11 @@ bool oi_redis_connected(const oi_redis_t *r)
     return r && r->connected;
 }
 
-static void on_reconnect_closed(uv_handle_t *h)
+static void on_timer_closed(uv_handle_t *h)
 {
     oi_redis_t *r = h->data;
+    if (--r->timers_open > 0)
+        return;
     free(r->host);
     free(r);
 }
@@ -210,5 +238,7 @@ void oi_redis_close(oi_redis_t **self_p)
         r->ac = NULL;
         redisAsyncFree(ac); /* pending commands are answered (NULL reply → OI_UNAVAILABLE) */
     }
-    uv_close((uv_handle_t *)&r->reconnect, on_reconnect_closed);
+    r->timers_open = 2;
+    uv_close((uv_handle_t *)&r->reconnect, on_timer_closed);
+    uv_close((uv_handle_t *)&r->connect_watch, on_timer_closed);
 }
