@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,11 +87,15 @@ static void deadline_in(struct timespec *ts, int timeout_ms)
     }
 }
 
-/* An idle connection whose server closed it (restart, failover) has its EOF waiting: reading
- * what is there without blocking turns it CONNECTION_BAD. */
+/* An idle connection should have nothing to read. One whose server went away (restart,
+ * failover, admin shutdown) has its FATAL message and EOF waiting: it is dropped, so the caller
+ * gets a fresh connection instead of a failed statement. */
 static bool idle_alive(PGconn *c)
 {
-    return PQconsumeInput(c) == 1 && PQstatus(c) == CONNECTION_OK;
+    if (PQstatus(c) != CONNECTION_OK)
+        return false;
+    struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN | POLLRDHUP};
+    return poll(&pfd, 1, 0) == 0;
 }
 
 oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi_error_t *err)
