@@ -1,0 +1,107 @@
+/* test_policy.c: SIP trunk resolution order, job state machine, failure classes, backoff,
+ * idempotency hashes. */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "idem.h"
+#include "job_policy.h"
+#include "oneinbox/v1/provisioning.pb-c.h"
+#include "sipcfg.h"
+
+Test(sipcfg, request_then_integration_then_env)
+{
+    prov_sip_fields_t req = {.trunk_address = "req.example", .auth_username = NULL, .auth_password = ""};
+    prov_sip_fields_t integ = {.trunk_address = "integ.example", .auth_username = "iuser", .auth_password = NULL};
+    prov_sip_fields_t env = {.trunk_address = "env.example", .auth_username = "euser", .auth_password = "epw"};
+    prov_sip_fields_t out;
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_resolve(&req, &integ, &env, &out, &err), OI_OK);
+    cr_assert_str_eq(out.trunk_address, "req.example");
+    cr_assert_str_eq(out.auth_username, "iuser");
+    cr_assert_str_eq(out.auth_password, "epw");
+}
+
+Test(sipcfg, incomplete_names_the_missing_field_never_a_value)
+{
+    prov_sip_fields_t req = {.trunk_address = "t.example", .auth_password = "secret-pw-123"};
+    prov_sip_fields_t out;
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_resolve(&req, NULL, NULL, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    cr_assert(strstr(err.message, "auth_username") != NULL, "%s", err.message);
+    cr_assert_null(strstr(err.message, "secret-pw-123"));
+}
+
+Test(sipcfg, env_names_follow_the_provider)
+{
+    setenv("TELNYX_TRUNK_ADDRESS", "sip.telnyx.com", 1);
+    prov_sip_fields_t f;
+    prov_sip_env("telnyx", &f);
+    cr_assert_str_eq(f.trunk_address, "sip.telnyx.com");
+    prov_sip_env("../../etc", &f);
+    cr_assert_null(f.trunk_address);
+}
+
+Test(jobs, state_machine)
+{
+    cr_assert(prov_job_transition_valid(PROV_JOB_QUEUED, PROV_JOB_RUNNING));
+    cr_assert(prov_job_transition_valid(PROV_JOB_RUNNING, PROV_JOB_SUCCEEDED));
+    cr_assert(prov_job_transition_valid(PROV_JOB_FAILED, PROV_JOB_QUEUED));
+    cr_assert(prov_job_transition_valid(PROV_JOB_QUEUED, PROV_JOB_CANCELLED));
+    cr_assert_not(prov_job_transition_valid(PROV_JOB_SUCCEEDED, PROV_JOB_QUEUED));
+    cr_assert_not(prov_job_transition_valid(PROV_JOB_RUNNING, PROV_JOB_CANCELLED));
+    cr_assert_not(prov_job_transition_valid(PROV_JOB_CANCELLED, PROV_JOB_RUNNING));
+    cr_assert(prov_job_state_terminal(PROV_JOB_FAILED));
+    cr_assert_not(prov_job_state_terminal(PROV_JOB_RUNNING));
+    prov_job_state_t s;
+    cr_assert(prov_job_state_parse("running", &s) && s == PROV_JOB_RUNNING);
+    cr_assert_not(prov_job_state_parse("bogus", &s));
+    prov_job_kind_t k;
+    cr_assert(prov_job_kind_parse("update_routing", &k) && k == PROV_KIND_UPDATE);
+}
+
+Test(jobs, transient_failures_retry_permanent_ones_give_up)
+{
+    cr_assert_eq(prov_job_on_failure(OI_CARRIER_UNAVAILABLE, 1, 5), PROV_FAIL_RETRY);
+    cr_assert_eq(prov_job_on_failure(OI_TIMEOUT, 4, 5), PROV_FAIL_RETRY);
+    cr_assert_eq(prov_job_on_failure(OI_TIMEOUT, 5, 5), PROV_FAIL_GIVE_UP);
+    cr_assert_eq(prov_job_on_failure(OI_NUMBER_NOT_AVAILABLE, 1, 5), PROV_FAIL_GIVE_UP);
+    cr_assert_eq(prov_job_on_failure(OI_AGENT_NOT_FOUND, 1, 5), PROV_FAIL_GIVE_UP);
+    cr_assert(prov_status_transient(OI_DB_UNAVAILABLE));
+    cr_assert_not(prov_status_transient(OI_PHONE_NUMBER_EXISTS));
+}
+
+Test(jobs, backoff_doubles_and_caps)
+{
+    cr_assert_eq(prov_job_backoff_ms(1, 500, 30000, 0, 7), 500);
+    cr_assert_eq(prov_job_backoff_ms(3, 500, 30000, 0, 7), 2000);
+    cr_assert_eq(prov_job_backoff_ms(20, 500, 30000, 0, 7), 30000);
+    int64_t d = prov_job_backoff_ms(2, 500, 30000, 100, 12345);
+    cr_assert(d >= 1000 && d < 1100);
+}
+
+Test(idem, hash_ignores_the_key_and_depends_on_kind_and_body)
+{
+    char a[PROV_HASH_HEX_LEN + 1], b[PROV_HASH_HEX_LEN + 1], c[PROV_HASH_HEX_LEN + 1];
+    prov_idem_hash("secret", "register", "body", 4, a);
+    prov_idem_hash("secret", "register", "body", 4, b);
+    prov_idem_hash("secret", "purchase", "body", 4, c);
+    cr_assert(prov_idem_same(a, b));
+    cr_assert_not(prov_idem_same(a, c));
+    prov_idem_hash("other-secret", "register", "body", 4, c);
+    cr_assert_not(prov_idem_same(a, c));
+    Oneinbox__V1__NumberIdRequest r1 = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT, r2 = r1;
+    r1.id = r2.id = "x";
+    r1.idempotency_key = "k1";
+    r2.idempotency_key = "k2";
+    size_t l1, l2;
+    unsigned char *p1 = prov_idem_pack_without_key(&r1.base, &l1), *p2 = prov_idem_pack_without_key(&r2.base, &l2);
+    cr_assert_eq(l1, l2);
+    cr_assert_eq(memcmp(p1, p2, l1), 0);
+    cr_assert_str_eq(r1.idempotency_key, "k1");
+    free(p1);
+    free(p2);
+}
