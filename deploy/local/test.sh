@@ -93,8 +93,11 @@ case "${1:-all}" in
   integration) run_integration ;;
   all)
     run_unit; unit_rc=$?
+    echo "== deploy manifests (kustomize render + ports/env/probes check)"
+    /usr/bin/python3 "$ROOT/tests/deploy/check_manifests.py" && /usr/bin/python3 "$ROOT/tests/deploy/selftest.py"
+    dep_rc=$?
     run_integration; int_rc=$?
-    exit $((unit_rc || int_rc))
+    exit $((unit_rc || dep_rc || int_rc))
     ;;
   *) echo "usage: $0 unit|integration|all" >&2; exit 2 ;;
 esac
