@@ -89,6 +89,12 @@ def check_container(rep, model, w, c, b, root, mig_dir, image_ref):
     unknown = sorted(n for n in env if not b.reads(n))
     rep.add(f'{tag}: every env var is read by {b.name}',
             env_problems + [f'{n} ({env[n].source}) is not read by {b.name}' for n in unknown])
+    p = []
+    for n, e in sorted(env.items()):
+        why = b.vars[n].invalid(e.value) if n in b.vars else None
+        if why:
+            p.append(f'{n}: {why}: {b.name} refuses to start')
+    rep.add(f'{tag}: int/bool values within what {b.name} accepts', p)
     missing = sorted(v.name for v in b.vars.values() if v.required and v.name not in env)
     rep.add(f'{tag}: required variables set', [f'{n} is required by {b.name} and not set' for n in missing])
 

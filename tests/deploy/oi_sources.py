@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 CONFIG_CALL = re.compile(
     r'\boi_config_(str_required|str|int|bool)\s*\(\s*[^,()]+,\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*'
     r'(?:,\s*((?:[^,()"]|"(?:[^"\\]|\\.)*"|\([^()]*\))+))?')
+INT_CALL = re.compile(
+    r'\boi_config_int\s*\(\s*[^,()]+,\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*[^,()]+,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)')
+# limits.h / stdint.h names a bound may be spelled with
+C_LIMITS = {'INT_MAX': 2**31 - 1, 'INT32_MAX': 2**31 - 1, 'INT64_MAX': 2**63 - 1, 'LLONG_MAX': 2**63 - 1,
+            'LONG_MAX': 2**63 - 1, 'UINT16_MAX': 65535, 'INT_MIN': -2**31, 'INT64_MIN': -2**63}
+BOOL_WORDS = {'1', 'true', 'yes', '0', 'false', 'no'}  # what oi_config_bool accepts (config.c)
 GETENV_LITERAL = re.compile(r'\b(?:secure_)?getenv\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)')
 GETENV_COMPUTED = re.compile(r'\b(?:secure_)?getenv\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)')
 SUFFIX_FORMAT = re.compile(r'"%s(_[A-Z0-9_]+)"')
@@ -29,6 +35,22 @@ class Var:
     required: bool = False
     default: object = None    # parsed default (int, str, bool) or None when unknown/absent
     files: set = field(default_factory=set)
+    lo: object = None         # oi_config_int bounds, None when not a literal
+    hi: object = None
+
+    def invalid(self, value):
+        """Why the binary would reject value (oi_config_fail), or None. Empty means the default."""
+        if value is None or value == '':
+            return None
+        if self.kind == 'bool' and value not in BOOL_WORDS:
+            return f'{value!r} is not one of {sorted(BOOL_WORDS)}'
+        if self.kind == 'int':
+            if not re.fullmatch(r'[-+]?[0-9]+', value):
+                return f'{value!r} is not a decimal integer'
+            n = int(value)
+            if (self.lo is not None and n < self.lo) or (self.hi is not None and n > self.hi):
+                return f'{n} is outside [{self.lo}, {self.hi}]'
+        return None
 
 
 @dataclass
@@ -86,6 +108,16 @@ def parse_default(kind, raw):
     return m.group(1) if m else None
 
 
+def parse_bound(raw):
+    raw = raw.strip()
+    if raw in C_LIMITS:
+        return C_LIMITS[raw]
+    try:
+        return int(raw.rstrip('uUlL'), 0)
+    except ValueError:
+        return None
+
+
 def scan_file(path, rel, binary):
     with open(path, encoding='utf-8', errors='replace') as f:
         text = strip_comments(f.read())
@@ -98,6 +130,12 @@ def scan_file(path, rel, binary):
         if v.default is None:
             v.default = parse_default(kind, raw)
         v.files.add(rel)
+    for m in INT_CALL.finditer(text):
+        v = binary.vars.get(m.group(1))
+        if v is not None:
+            lo, hi = parse_bound(m.group(2)), parse_bound(m.group(3))
+            v.lo = lo if v.lo is None or (lo is not None and lo > v.lo) else v.lo
+            v.hi = hi if v.hi is None or (hi is not None and hi < v.hi) else v.hi
     for m in GETENV_LITERAL.finditer(text):
         v = binary.vars.setdefault(m.group(1), Var(m.group(1), 'env'))
         v.files.add(rel)

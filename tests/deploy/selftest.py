@@ -118,6 +118,8 @@ CASES = [
      'endpoint variables'),
     ('no readiness probe', drop('oi-carrier', 'readinessProbe'), 'probes on the right port'),
     ('no resources', drop('oi-gateway', 'resources'), 'resources'),
+    ('int value out of range', set_cm('oi-provisioning', 'OI_JOB_WORKERS', '500'), 'int/bool values'),
+    ('int value not a number', set_cm('oi-dispatch', 'OI_PG_POOL_SIZE', 'eight'), 'int/bool values'),
     ('missing egress policy', drop_obj('NetworkPolicy', 'oi-gateway-egress'), 'network policies allow'),
     ('missing postgres policy', drop_obj('NetworkPolicy', 'oi-postgres-ingress'), 'network policies allow'),
     ('no default deny', drop_obj('NetworkPolicy', 'oi-default-deny'), 'default deny'),
