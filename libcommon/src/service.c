@@ -23,6 +23,7 @@ struct oi_service {
     void *drain_ud;
     bool draining;
     bool drained;
+    bool forced; /* the grace expired before the modules drained */
 };
 
 oi_service_t *oi_service_new(const char *name)
@@ -77,6 +78,7 @@ static void on_grace_expired(uv_timer_t *t)
     if (s->drained)
         return;
     oi_log_warn(NULL, "shutdown grace of %u ms expired; forcing", s->grace_ms);
+    s->forced = true;
     if (s->drain)
         s->drain(s, true, s->drain_ud);
     oi_service_drained(s);
@@ -144,7 +146,11 @@ int oi_service_run(oi_service_t **self_p)
     oi_ops_destroy(&s->ops);
     oi_config_destroy(&s->config);
     oi_log_info(NULL, "%s stopped", s->name);
+    bool forced = s->forced;
     OI_FREE(*self_p);
-    oi_rpc_zctx_term();
+    /* After a forced drain a thread may still hold a socket: zmq_ctx_term would wait for it
+     * forever, and the process is about to exit anyway. */
+    if (!forced)
+        oi_rpc_zctx_term();
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "oi/service.h"
 
 typedef struct prov_runner prov_runner_t;
+typedef struct prov_remote prov_remote_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
@@ -36,6 +37,8 @@ typedef struct prov {
     int backoff_cap_ms;
     int pending_max_s;              /* how long a carrier order may stay pending */
     pthread_key_t remote_key;       /* per-thread blocking RPC clients */
+    pthread_mutex_t remote_mu;      /* guards remotes */
+    prov_remote_t *remotes;         /* every thread's clients, closed at drain */
     bool draining;
 } prov_t;
 

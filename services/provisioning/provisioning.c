@@ -186,6 +186,7 @@ static void finish(drain_t *d)
     prov_t *p = d->p;
     prov_runner_destroy(&p->runner);
     oi_rpc_server_destroy(&p->rpc);
+    prov_remote_shutdown(p); /* threadpool threads' clients, before zmq_ctx_term waits on them */
     oi_pg_pool_destroy(&p->pg);
     oi_crypto_destroy(&p->crypto);
     oi_service_t *svc = p->svc;

@@ -8,34 +8,82 @@
 #include "oi/mem.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 
-typedef struct {
+struct prov_remote {
     oi_rpc_sync_t *peer[2];
-} remote_t;
+    prov_t *p;
+    prov_remote_t *prev, *next; /* p->remotes, under p->remote_mu */
+};
 
-static void on_thread_exit(void *v)
+static void remote_unlink(prov_remote_t *r)
 {
-    remote_t *r = v;
-    if (!r)
-        return;
+    prov_t *p = r->p;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        p->remotes = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+}
+
+static void remote_free(prov_remote_t *r)
+{
     oi_rpc_sync_destroy(&r->peer[0]);
     oi_rpc_sync_destroy(&r->peer[1]);
     free(r);
 }
 
-void prov_remote_init(prov_t *p) { pthread_key_create(&p->remote_key, on_thread_exit); }
+static void on_thread_exit(void *v)
+{
+    prov_remote_t *r = v;
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->p->remote_mu);
+    remote_unlink(r);
+    pthread_mutex_unlock(&r->p->remote_mu);
+    remote_free(r);
+}
+
+void prov_remote_init(prov_t *p)
+{
+    pthread_mutex_init(&p->remote_mu, NULL);
+    p->remotes = NULL;
+    pthread_key_create(&p->remote_key, on_thread_exit);
+}
 
 void prov_remote_thread_done(prov_t *p)
 {
-    remote_t *r = pthread_getspecific(p->remote_key);
+    prov_remote_t *r = pthread_getspecific(p->remote_key);
     pthread_setspecific(p->remote_key, NULL);
     on_thread_exit(r);
 }
 
+void prov_remote_shutdown(prov_t *p)
+{
+    pthread_key_delete(p->remote_key); /* no destructor runs for these values any more */
+    pthread_mutex_lock(&p->remote_mu);
+    prov_remote_t *r = p->remotes;
+    p->remotes = NULL;
+    pthread_mutex_unlock(&p->remote_mu);
+    while (r) {
+        prov_remote_t *next = r->next;
+        remote_free(r);
+        r = next;
+    }
+    pthread_mutex_destroy(&p->remote_mu);
+}
+
 static oi_rpc_sync_t *client_for(prov_t *p, prov_peer_t peer, oi_error_t *err)
 {
-    remote_t *r = pthread_getspecific(p->remote_key);
+    prov_remote_t *r = pthread_getspecific(p->remote_key);
     if (!r) {
         r = oi_xcalloc(1, sizeof *r);
+        r->p = p;
+        pthread_mutex_lock(&p->remote_mu);
+        r->next = p->remotes;
+        if (r->next)
+            r->next->prev = r;
+        p->remotes = r;
+        pthread_mutex_unlock(&p->remote_mu);
         pthread_setspecific(p->remote_key, r);
     }
     if (!r->peer[peer]) {

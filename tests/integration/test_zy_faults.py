@@ -238,6 +238,27 @@ def test_sigterm_gateway_under_load_loses_nothing(stack, new_workspace, ctl):
     assert len(listed) == len(created)  # every 201 is a real agent; nothing half-done
 
 
+@pytest.mark.parametrize("svc", ["oi-provisioning", "oi-dispatch", "oi-carrier"])
+def test_sigterm_after_work_exits_cleanly_within_grace(stack, client, internal, agents, routed, ctl, svc):
+    """Each back-end replica, once it has served calls on every kind of thread (searches and
+    jobs for provisioning, resolves for dispatch, carrier calls for oi-carrier), drains and
+    exits on SIGTERM within the grace, without being forced."""
+    for _ in range(4):  # both gateways pick both replicas
+        for gw in gateways(stack, client.token):
+            assert gw.get("/v1/phone-numbers/search?country=US&area_code=415&limit=2").status == 200
+        assert resolve(internal, routed).status == 200
+    assert client.register(outbound_body(agents["primary"])).status == 201
+    name = svc + ".1"
+    before = len(ctl.log(name))
+    ctl.kill(name, signal.SIGTERM)
+    try:
+        assert ctl.wait_dead(name, 15), "%s still running 15 s after SIGTERM" % name
+        tail = ctl.log(name)[before:]
+        assert "stopped" in tail and "forcing" not in tail, tail[-2000:]
+    finally:
+        ctl.start(name)
+
+
 def test_postgres_restart_fails_fast_then_recovers(client, agents, ctl):
     ctl.stop("postgres")
     try:
