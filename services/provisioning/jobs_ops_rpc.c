@@ -29,13 +29,25 @@ static oi_status_t job_reply(PGconn *c, const oi_rpc_ctx_t *ctx, const char *id,
     return rc;
 }
 
+/* The job's state on a pooled connection held only for the query: a waiter must never keep a
+ * connection while it sleeps, or enough waiters starve the runners that would end their jobs. */
+static oi_status_t load_state(prov_t *p, const char *id, prov_job_state_t *st, oi_error_t *err)
+{
+    PGconn *c = NULL;
+    oi_status_t rc = prov_db_acquire(p, &c, err);
+    if (!rc)
+        rc = prov_job_load_state(c, id, st, err);
+    prov_db_release(p, &c);
+    return rc;
+}
+
 /* Polls the job's state until it is terminal or wait_ms passed; local runners wake us early. */
-static oi_status_t wait_terminal(prov_t *p, PGconn *c, const char *id, int wait_ms, oi_error_t *err)
+static oi_status_t wait_terminal(prov_t *p, const char *id, int wait_ms, oi_error_t *err)
 {
     int64_t until = oi_clock_mono_ms() + wait_ms;
     for (;;) {
         prov_job_state_t st;
-        oi_status_t rc = prov_job_load_state(c, id, &st, err);
+        oi_status_t rc = load_state(p, id, &st, err);
         if (rc || prov_job_state_terminal(st))
             return rc;
         int64_t left = until - oi_clock_mono_ms();
@@ -43,6 +55,25 @@ static oi_status_t wait_terminal(prov_t *p, PGconn *c, const char *id, int wait_
             return OI_OK;
         prov_runner_wait_any(p->runner, left < WAIT_POLL_MS ? (int)left : WAIT_POLL_MS);
     }
+}
+
+/* The job as the caller may see it (its workspace only); NULL reply when only checking. */
+static oi_status_t load_visible(prov_t *p, const oi_rpc_ctx_t *ctx, const char *id, ProtobufCMessage **reply,
+                                oi_error_t *err)
+{
+    PGconn *c = NULL;
+    oi_status_t rc = prov_db_acquire(p, &c, err);
+    Oneinbox__V1__Job *job = NULL;
+    if (!rc)
+        rc = prov_job_load_proto(c, scope(ctx), id, &job, err);
+    prov_db_release(p, &c);
+    if (rc)
+        return rc;
+    if (reply)
+        *reply = &job->base;
+    else
+        protobuf_c_message_free_unpacked(&job->base, NULL);
+    return OI_OK;
 }
 
 PROV_RPC(prov_rpc_wait_job)
@@ -55,18 +86,11 @@ PROV_RPC(prov_rpc_wait_job)
     int64_t budget = ctx->deadline_ms - oi_clock_now_ms() - 100; /* answer before the caller gives up */
     if (budget < wait_ms)
         wait_ms = budget > 0 ? (int)budget : 0;
-    PGconn *c = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    Oneinbox__V1__Job *probe = NULL;
-    if (!rc) /* checks the workspace before waiting */
-        rc = prov_job_load_proto(c, scope(ctx), r->id, &probe, err);
-    if (probe)
-        protobuf_c_message_free_unpacked(&probe->base, NULL);
+    oi_status_t rc = load_visible(p, ctx, r->id, NULL, err); /* the workspace, before waiting */
     if (!rc)
-        rc = wait_terminal(p, c, r->id, wait_ms, err);
+        rc = wait_terminal(p, r->id, wait_ms, err);
     if (!rc)
-        rc = job_reply(c, ctx, r->id, reply, err);
-    prov_db_release(p, &c);
+        rc = load_visible(p, ctx, r->id, reply, err);
     return rc;
 }
 
@@ -76,12 +100,7 @@ PROV_RPC(prov_rpc_get_job)
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
     if (!oi_uuid_valid(r->id))
         return oi_error_set(err, OI_JOB_NOT_FOUND, NULL);
-    PGconn *c = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = job_reply(c, ctx, r->id, reply, err);
-    prov_db_release(p, &c);
-    return rc;
+    return load_visible(p, ctx, r->id, reply, err);
 }
 
 static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit, oi_error_t *err)

@@ -5,6 +5,7 @@
  *   bench_loadgen http <host> <port> <paths-file> <concurrency> <seconds> [bearer-token]
  *       GET over keep-alive HTTP/1.1 connections, paths drawn round-robin from paths-file
  *
+ * <seconds> 0 means one pass over the file, each item once (the cold-cache figure).
  * Prints one line: mode, requests, errors, req/s, p50/p99/p999 latency in ms. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,11 @@ typedef struct {
     size_t n_lat, cap_lat;
     long errors;
     uint64_t stop_ns;
+    bool once; /* one pass over items instead of until stop_ns */
     uv_loop_t *loop;
 } bench_t;
+
+static bool more(const bench_t *b) { return b->once ? b->next < b->n : oi_clock_mono_ns() < b->stop_ns; }
 
 static void record(bench_t *b, uint64_t start_ns, bool ok)
 {
@@ -84,15 +88,35 @@ typedef struct {
     bench_t *b;
     oi_rpc_client_t *client;
     uint64_t start_ns;
+    int *in_flight;
 } zslot_t;
+
+/* The client's poll handle keeps the loop alive: close it once the last call has come back. */
+typedef struct {
+    uv_timer_t timer;
+    oi_rpc_client_t **client;
+    int in_flight;
+} zdone_t;
+
+static void on_done_check(uv_timer_t *t)
+{
+    zdone_t *d = t->data;
+    if (d->in_flight > 0)
+        return;
+    oi_rpc_client_close(d->client);
+    uv_close((uv_handle_t *)&d->timer, NULL);
+}
 
 static void zmq_send(zslot_t *s);
 
 static void on_resolved(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
 {
     zslot_t *s = ud;
+    (void)err;
+    (void)reply;
+    (*s->in_flight)--;
     record(s->b, s->start_ns, st == OI_OK);
-    if (oi_clock_mono_ns() < s->b->stop_ns)
+    if (more(s->b))
         zmq_send(s);
 }
 
@@ -105,6 +129,8 @@ static void zmq_send(zslot_t *s)
     if (oi_rpc_client_call(s->client, "dispatch.Resolve", NULL, NULL, &req.base,
                            &oneinbox__v1__resolve_reply__descriptor, 5000, on_resolved, s) != 0)
         record(s->b, s->start_ns, false);
+    else
+        (*s->in_flight)++;
 }
 
 static int run_zmq(bench_t *b, const char *endpoints, int conc)
@@ -116,14 +142,18 @@ static int run_zmq(bench_t *b, const char *endpoints, int conc)
         fprintf(stderr, "loadgen: %s\n", err.message);
         return 1;
     }
+    zdone_t done = {.client = &c};
+    uv_timer_init(b->loop, &done.timer);
+    done.timer.data = &done;
     zslot_t *slots = oi_xcalloc((size_t)conc, sizeof *slots);
     for (int i = 0; i < conc; i++) {
         slots[i].b = b;
         slots[i].client = c;
-        zmq_send(&slots[i]);
+        slots[i].in_flight = &done.in_flight;
+        if (more(b))
+            zmq_send(&slots[i]);
     }
-    uv_run(b->loop, UV_RUN_DEFAULT);
-    oi_rpc_client_close(&c);
+    uv_timer_start(&done.timer, on_done_check, 20, 20);
     uv_run(b->loop, UV_RUN_DEFAULT);
     free(slots);
     return 0;
@@ -185,7 +215,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     if (!response_complete(s, &status))
         return;
     record(s->b, s->start_ns, status == 200);
-    if (oi_clock_mono_ns() < s->b->stop_ns)
+    if (more(s->b))
         http_send(s);
     else
         uv_close((uv_handle_t *)st, NULL);
@@ -211,7 +241,10 @@ static void on_connected(uv_connect_t *c, int status)
         return;
     }
     uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
-    http_send(s);
+    if (more(s->b))
+        http_send(s);
+    else
+        uv_close((uv_handle_t *)&s->tcp, NULL);
 }
 
 static int run_http(bench_t *b, const char *host, int port, int conc, const char *token)
@@ -243,6 +276,7 @@ int main(int argc, char **argv)
         int conc = (int)strtol(argv[4], NULL, 10);
         double secs = strtod(argv[5], NULL);
         b.stop_ns = oi_clock_mono_ns() + (uint64_t)(secs * 1e9);
+        b.once = secs <= 0;
         uint64_t t0 = oi_clock_mono_ns();
         int rc = run_zmq(&b, argv[2], conc);
         report(&b, "zmq", (double)(oi_clock_mono_ns() - t0) / 1e9);
@@ -255,6 +289,7 @@ int main(int argc, char **argv)
         int conc = (int)strtol(argv[5], NULL, 10);
         double secs = strtod(argv[6], NULL);
         b.stop_ns = oi_clock_mono_ns() + (uint64_t)(secs * 1e9);
+        b.once = secs <= 0;
         uint64_t t0 = oi_clock_mono_ns();
         int rc = run_http(&b, argv[2], (int)strtol(argv[3], NULL, 10), conc, argc > 7 ? argv[7] : NULL);
         report(&b, "http", (double)(oi_clock_mono_ns() - t0) / 1e9);

@@ -6,8 +6,8 @@ Usage (with a running suite, e.g. `make run` in another terminal, or `make bench
 
 It creates a workspace key and an agent through the public API, registers N numbers with
 inbound routing (jobs, concurrently), then drives bench_loadgen:
-  - dispatch.Resolve over ZeroMQ directly, warm cache (second pass) and cold cache (after
-    flushing the routing keys in Redis);
+  - dispatch.Resolve over ZeroMQ directly, cold cache (one pass over every number right after
+    flushing Redis) and warm cache (timed);
   - GET /v1/routing/resolve through the gateway, warm and cold;
   - GET /v1/phone-numbers/{id} through the gateway;
 and prints requests/s, p50/p99/p999 and the RSS of every oi-* process.
@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -69,6 +70,7 @@ def main():
     ap.add_argument("--numbers", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--settle", type=float, default=5, help="seconds of quiet between setup and load")
     ap.add_argument("--loadgen", default=os.path.join(ROOT, "build", "bench_loadgen"))
     args = ap.parse_args()
     env = {**load_env(args.env), **os.environ}
@@ -95,6 +97,7 @@ def main():
     with cf.ThreadPoolExecutor(32) as pool:
         ids = [i for i in pool.map(register, numbers) if i]
     print(f"setup   {len(ids)} numbers registered", flush=True)
+    time.sleep(args.settle)  # let PostgreSQL's and the services' after-load work finish
 
     tmp = tempfile.mkdtemp()
     nums_file = os.path.join(tmp, "numbers")
@@ -114,11 +117,13 @@ def main():
         subprocess.run(["redis-cli", "-p", rp, "FLUSHDB"], capture_output=True)
 
     c, s = str(args.concurrency), str(args.seconds)
+    # cold: one pass over every number right after emptying Redis (every request a cache miss
+    # answered from PostgreSQL); warm: timed, every request a hit
     flush_cache()
-    loadgen("resolve zmq cold", "zmq", dispatch, nums_file, c, s)
+    loadgen("resolve zmq cold (1 pass)", "zmq", dispatch, nums_file, c, "0")
     loadgen("resolve zmq warm", "zmq", dispatch, nums_file, c, s)
     flush_cache()
-    loadgen("resolve http cold", "http", "127.0.0.1", port, resolve_paths, c, s, internal)
+    loadgen("resolve http cold (1 pass)", "http", "127.0.0.1", port, resolve_paths, c, "0", internal)
     loadgen("resolve http warm", "http", "127.0.0.1", port, resolve_paths, c, s, internal)
     loadgen("get number http", "http", "127.0.0.1", port, get_paths, c, s, token)
     rss_report()
