@@ -15,6 +15,7 @@
 #include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/metrics.h"
 
 struct oi_pg_pool {
     char *conninfo;            /* owned */
@@ -28,6 +29,7 @@ struct oi_pg_pool {
     atomic_long queries;
     atomic_llong last_ok_ms;   /* last time a connection worked */
     atomic_llong last_fail_ms;
+    char labels[80];           /* pool="<name>" once named; empty = no metrics */
 };
 
 oi_pg_pool_t *oi_pg_pool_new(const char *conninfo, int size, int statement_timeout_ms)
@@ -40,6 +42,25 @@ oi_pg_pool_t *oi_pg_pool_new(const char *conninfo, int size, int statement_timeo
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     return p;
+}
+
+void oi_pg_pool_name(oi_pg_pool_t *p, const char *name)
+{
+    snprintf(p->labels, sizeof p->labels, "pool=\"%s\"", name);
+    oi_metric_help("oi_pg_pool_size", "gauge", "Connections a PostgreSQL pool may open");
+    oi_metric_help("oi_pg_pool_in_use", "gauge", "Pooled PostgreSQL connections handed out");
+    oi_metric_help("oi_pg_pool_acquire_wait_seconds", "histogram", "Time spent waiting for a pooled connection");
+    oi_metric_help("oi_pg_pool_exhausted_total", "counter", "Acquires that gave up: every connection stayed busy");
+    oi_metric_set("oi_pg_pool_size", p->labels, p->size);
+    oi_metric_set("oi_pg_pool_in_use", p->labels, 0);
+    oi_metric_inc("oi_pg_pool_exhausted_total", p->labels, 0);
+}
+
+/* Under p->mu. */
+static void publish_in_use(oi_pg_pool_t *p)
+{
+    if (p->labels[0])
+        oi_metric_set("oi_pg_pool_in_use", p->labels, p->n_open - p->n_idle);
 }
 
 void oi_pg_pool_destroy(oi_pg_pool_t **self_p)
@@ -98,7 +119,7 @@ static bool idle_alive(PGconn *c)
     return poll(&pfd, 1, 0) == 0;
 }
 
-oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi_error_t *err)
+static oi_status_t take(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi_error_t *err)
 {
     struct timespec deadline;
     deadline_in(&deadline, timeout_ms);
@@ -106,6 +127,7 @@ oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi
     for (;;) {
         if (p->n_idle > 0) {
             PGconn *c = p->idle[--p->n_idle];
+            publish_in_use(p);
             pthread_mutex_unlock(&p->mu);
             if (idle_alive(c)) {
                 *out = c;
@@ -118,11 +140,13 @@ oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi
         }
         if (p->n_open < p->size) {
             p->n_open++;
+            publish_in_use(p);
             pthread_mutex_unlock(&p->mu);
             PGconn *c = connect_one(p, err);
             if (!c) {
                 pthread_mutex_lock(&p->mu);
                 p->n_open--;
+                publish_in_use(p);
                 pthread_cond_signal(&p->cv);
                 pthread_mutex_unlock(&p->mu);
                 return OI_DB_UNAVAILABLE;
@@ -132,9 +156,20 @@ oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi
         }
         if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&p->mu);
+            if (p->labels[0])
+                oi_metric_inc("oi_pg_pool_exhausted_total", p->labels, 1);
             return oi_error_set(err, OI_DB_UNAVAILABLE, "database pool exhausted");
         }
     }
+}
+
+oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi_error_t *err)
+{
+    uint64_t t0 = oi_clock_mono_ns();
+    oi_status_t rc = take(p, timeout_ms, out, err);
+    if (p->labels[0])
+        oi_metric_observe("oi_pg_pool_acquire_wait_seconds", p->labels, (double)(oi_clock_mono_ns() - t0) / 1e9);
+    return rc;
 }
 
 void oi_pg_pool_release(oi_pg_pool_t *p, PGconn **cp)
@@ -153,6 +188,7 @@ void oi_pg_pool_release(oi_pg_pool_t *p, PGconn **cp)
         p->n_open--;
         PQfinish(c); /* a broken connection is replaced by a fresh one on the next acquire */
     }
+    publish_in_use(p);
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }

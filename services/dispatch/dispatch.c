@@ -115,6 +115,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
         return false;
     }
     d->pg = oi_pg_pool_new(cfg->conninfo, cfg->pool_size, DSP_PG_STATEMENT_TIMEOUT_MS);
+    oi_pg_pool_name(d->pg, "requests");
     if (oi_pg_migrate(d->pg, "dispatch", cfg->migrations, &err)) {
         oi_log_error(&(oi_log_ctx_t){.action = "migrating schema dispatch"}, "%s", err.message);
         return false;

@@ -75,6 +75,7 @@ gw_t *gw_start(oi_service_t *svc)
         return NULL;
     }
     gw->pg = oi_pg_pool_new(cfg.conninfo, cfg.pool_size, 10000);
+    oi_pg_pool_name(gw->pg, "requests");
     oi_error_t err;
     oi_error_init(&err);
     if (oi_pg_migrate(gw->pg, "gateway", cfg.migrations, &err)) {

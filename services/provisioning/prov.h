@@ -18,7 +18,9 @@ typedef struct prov_remote prov_remote_t;
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
     oi_service_t *svc;              /* borrowed */
-    oi_pg_pool_t *pg;               /* owned */
+    oi_pg_pool_t *pg;               /* owned: RPC handlers' connections (OI_PG_POOL_SIZE) */
+    oi_pg_pool_t *pg_jobs;          /* owned: the runners' own (workers + heartbeat), so jobs
+                                     * and requests never starve each other */
     oi_crypto_t *crypto;            /* owned */
     oi_rpc_server_t *rpc;           /* owned */
     prov_runner_t *runner;          /* owned */
@@ -44,8 +46,11 @@ typedef struct prov {
 
 #define PROV_PG_STATEMENT_TIMEOUT_MS 5000
 
-/* Pooled connection for threadpool and runner threads. */
+/* Pooled connection for RPC handlers (threadpool threads). */
 oi_status_t prov_db_acquire(prov_t *p, PGconn **out, oi_error_t *err);
 void prov_db_release(prov_t *p, PGconn **c);
+/* Pooled connection for runner threads, from their own pool. */
+oi_status_t prov_db_acquire_runner(prov_t *p, PGconn **out, oi_error_t *err);
+void prov_db_release_runner(prov_t *p, PGconn **c);
 
 #endif

@@ -31,6 +31,13 @@ oi_status_t prov_db_acquire(prov_t *p, PGconn **out, oi_error_t *err)
 
 void prov_db_release(prov_t *p, PGconn **c) { oi_pg_pool_release(p->pg, c); }
 
+oi_status_t prov_db_acquire_runner(prov_t *p, PGconn **out, oi_error_t *err)
+{
+    return oi_pg_pool_acquire(p->pg_jobs, p->pg_acquire_ms, out, err);
+}
+
+void prov_db_release_runner(prov_t *p, PGconn **c) { oi_pg_pool_release(p->pg_jobs, c); }
+
 static oi_status_t ping(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
                         oi_error_t *err)
 {
@@ -121,10 +128,14 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
         return false;
     }
     p->pg = oi_pg_pool_new(cfg->conninfo, cfg->pool_size, PROV_PG_STATEMENT_TIMEOUT_MS);
+    oi_pg_pool_name(p->pg, "requests");
     if (oi_pg_migrate(p->pg, "provisioning", cfg->migrations, &err)) {
         oi_log_error(&(oi_log_ctx_t){.action = "migrating schema provisioning"}, "%s", err.message);
         return false;
     }
+    /* a worker holds its connection while it drains the queue: one each, plus the heartbeat */
+    p->pg_jobs = oi_pg_pool_new(cfg->conninfo, p->workers + 1, PROV_PG_STATEMENT_TIMEOUT_MS);
+    oi_pg_pool_name(p->pg_jobs, "runners");
     prov_remote_init(p);
     p->runner = prov_runner_new(p);
     if (!prov_runner_start(p->runner)) {
@@ -187,6 +198,7 @@ static void finish(drain_t *d)
     prov_runner_destroy(&p->runner);
     oi_rpc_server_destroy(&p->rpc);
     prov_remote_shutdown(p); /* threadpool threads' clients, before zmq_ctx_term waits on them */
+    oi_pg_pool_destroy(&p->pg_jobs);
     oi_pg_pool_destroy(&p->pg);
     oi_crypto_destroy(&p->crypto);
     oi_service_t *svc = p->svc;

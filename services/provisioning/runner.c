@@ -251,7 +251,7 @@ static void drain_queue(prov_runner_t *r, const char *hint)
     PGconn *c = NULL;
     oi_error_t e;
     oi_error_init(&e);
-    if (prov_db_acquire(p, &c, &e))
+    if (prov_db_acquire_runner(p, &c, &e))
         return;
     for (int n = 0; n < 64 && !stopping(r); n++) {
         prov_job_t *job = NULL;
@@ -262,7 +262,7 @@ static void drain_queue(prov_runner_t *r, const char *hint)
         prov_job_free(&job);
         notify_done(r);
     }
-    prov_db_release(p, &c);
+    prov_db_release_runner(p, &c);
 }
 
 static void *worker_main(void *arg)
@@ -295,9 +295,9 @@ static void *heartbeat_main(void *arg)
         PGconn *c = NULL;
         oi_error_t e;
         oi_error_init(&e);
-        if (!prov_db_acquire(r->p, &c, &e)) {
+        if (!prov_db_acquire_runner(r->p, &c, &e)) {
             prov_job_heartbeat(r->p, c, &e);
-            prov_db_release(r->p, &c);
+            prov_db_release_runner(r->p, &c);
         }
     }
     atomic_fetch_sub(&r->alive, 1);

@@ -1,5 +1,8 @@
 """POST /v1/phone-numbers (Path C, bring your own number) and GET /v1/phone-numbers/{id}."""
+import concurrent.futures as cf
 import uuid
+
+import oiclient
 
 from oiclient import is_rfc3339, is_uuid, outbound_body, path_c_body
 
@@ -124,3 +127,20 @@ def test_other_workspace_agent(client, other, agents):
     assert _agent_refused(client.register(outbound_body(theirs), expect=None))
     body = path_c_body(agents["primary"], theirs, agents["fallback"])
     assert _agent_refused(client.register(body, expect=None))
+
+
+def test_many_concurrent_registrations_all_succeed(stack, client, agents):
+    """Far more concurrent registrations than each provisioning replica has pooled PostgreSQL
+    connections (the test stack's OI_PG_POOL_SIZE is 4): the gateways' job waits must not
+    starve the runners that finish the jobs, so every one answers 201, none 503."""
+    gws = [oiclient.Client(u, client.token) for u in stack["OI_GATEWAY_URLS"].split(",")]
+    bodies = [path_c_body(agents["primary"], agents["routing"], agents["fallback"]) for _ in range(240)]
+
+    def reg(i):
+        return gws[i % len(gws)].post("/v1/phone-numbers", bodies[i])
+    with cf.ThreadPoolExecutor(64) as ex:
+        rs = list(ex.map(reg, range(len(bodies))))
+    assert [r.status for r in rs] == [201] * len(bodies), [(r.status, r.json) for r in rs if r.status != 201][:5]
+    for r, b in zip(rs[::40], bodies[::40]):
+        got = client.get("/v1/phone-numbers/" + r.json["id"])
+        assert got.status == 200 and got.json["phone_number"] == b["phone_number"], got

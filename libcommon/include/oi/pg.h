@@ -21,6 +21,9 @@ typedef struct oi_pg_pool oi_pg_pool_t;
 /* Connects lazily; size connections at most. statement_timeout_ms applies to every session. */
 oi_pg_pool_t *oi_pg_pool_new(const char *conninfo, int size, int statement_timeout_ms);
 void oi_pg_pool_destroy(oi_pg_pool_t **self_p);
+/* Names the pool in its metrics (oi_pg_pool_size / _in_use / _acquire_wait_seconds /
+ * _exhausted_total, label pool="name"); an unnamed pool publishes none. */
+void oi_pg_pool_name(oi_pg_pool_t *p, const char *name);
 oi_status_t oi_pg_pool_acquire(oi_pg_pool_t *p, int timeout_ms, PGconn **out, oi_error_t *err);
 /* Returns the connection (rolls back an open transaction, resets a broken one). Nulls *c. */
 void oi_pg_pool_release(oi_pg_pool_t *p, PGconn **c);
