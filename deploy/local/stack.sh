@@ -320,16 +320,20 @@ EOF
   )
 }
 
+sim_up() {
+  start_proc oi-carrier-sim "$BUILD/oi-carrier-sim" "$RUN/logs/oi-carrier-sim.log" \
+    OI_SIM_HOST=127.0.0.1 OI_SIM_PORT="$SIM_PORT"
+  wait_http oi-carrier-sim "http://127.0.0.1:$SIM_PORT/healthz" "$RUN/logs/oi-carrier-sim.log" || return 1
+  log "oi-carrier-sim ready (:$SIM_PORT)"
+}
+
 up() {
   mkdir -p "$RUN/logs" "$RUN/pids"
   load_secrets
   pg_up
   redis_up
   common_env
-  start_proc oi-carrier-sim "$BUILD/oi-carrier-sim" "$RUN/logs/oi-carrier-sim.log" \
-    OI_SIM_HOST=127.0.0.1 OI_SIM_PORT="$SIM_PORT"
-  wait_http oi-carrier-sim "http://127.0.0.1:$SIM_PORT/healthz" "$RUN/logs/oi-carrier-sim.log" || return 1
-  log "oi-carrier-sim ready (:$SIM_PORT)"
+  sim_up || return 1
   local svc
   for svc in "${SERVICES[@]}"; do svc_up "$svc" || return 1; done
   local i
@@ -341,7 +345,7 @@ up() {
   log "all services ready: http://127.0.0.1:$HTTP_PORT"
 }
 
-# start_one NAME: postgres, redis, or one replica oi-<svc>[.<i>] with the environment of `up`
+# start_one NAME: postgres, redis, oi-carrier-sim, or one replica oi-<svc>[.<i>] with the environment of `up`
 start_one() {
   local name=$1 svc i
   mkdir -p "$RUN/logs" "$RUN/pids"
@@ -349,6 +353,7 @@ start_one() {
   case "$name" in
     postgres) pg_up; return ;;
     redis) redis_up; return ;;
+    oi-carrier-sim) common_env; sim_up; return ;;
     oi-*) ;;
     *) die "unknown piece: $name" ;;
   esac

@@ -30,6 +30,7 @@ struct car_op {
     car_step_fn step;
     int state;
     int tries;                    /* driver-level attempts (purchase → lookup → purchase) */
+    bool fresh;                   /* the op created its resource: nothing can hang off it yet */
     char a[CAR_SCRATCH], b[CAR_SCRATCH], c[CAR_SCRATCH]; /* ids found on the way */
     ProtobufCMessage *result;     /* owned: kept between steps until done */
     uv_timer_t timer;

@@ -228,8 +228,18 @@ static oi_status_t step_carrier_trunk(prov_jctx_t *j, oi_error_t *err)
     q.provider = S(prov_jctx_get(j, "provider"));
     q.name = name;
     q.carrier_number_id = S(prov_jctx_get(j, "carrier_number_id"));
+    /* the intent is durable before the first call: only a call made after it may find a trunk
+     * already there (a crash or timeout after the carrier created it), and only that one looks */
+    q.first_attempt = !prov_jctx_get(j, "carrier_trunk_intent");
+    oi_status_t rc = OI_OK;
+    if (q.first_attempt) {
+        prov_jctx_set(j, "carrier_trunk_intent", name);
+        rc = prov_jctx_save(j, "carrier_trunk_intent", err);
+        if (rc)
+            return rc;
+    }
     ProtobufCMessage *m = NULL;
-    oi_status_t rc = car_call(j, "carrier.EnsureTrunk", &q.base, &oneinbox__v1__carrier_trunk__descriptor, &m, err);
+    rc = car_call(j, "carrier.EnsureTrunk", &q.base, &oneinbox__v1__carrier_trunk__descriptor, &m, err);
     if (rc)
         return rc;
     const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)m;

@@ -101,7 +101,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
         oi_config_fail(c, "OI_PURCHASE_CARRIER", "must be twilio or telnyx");
     p->pg_acquire_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
     p->rpc_timeout_ms = (uint32_t)oi_config_int(c, "OI_RPC_TIMEOUT_MS", 5000, 100, 600000);
-    p->workers = (int)oi_config_int(c, "OI_JOB_WORKERS", 4, 1, 64);
+    p->workers = (int)oi_config_int(c, "OI_JOB_WORKERS", 16, 1, 64);
     p->lease_ms = (int)oi_config_int(c, "OI_JOB_LEASE_MS", 15000, 500, 600000);
     p->max_attempts = (int)oi_config_int(c, "OI_JOB_MAX_ATTEMPTS", 5, 1, 100);
     p->poll_ms = (int)oi_config_int(c, "OI_JOB_POLL_MS", 500, 10, 60000);

@@ -68,7 +68,7 @@ def main():
                   {"name": "bench", "workspace": "bench-buy-%d" % os.getpid()})
     token = key["key"]
     _, agent = call(base, "POST", "/v1/agents", token, {"name": "bench-buyer"})
-    area_codes = ["206", "212", "305", "312", "415", "503", "512", "617", "646", "702", "720", "818"]
+    area_codes = ["206", "212", "305", "312", "415", "503", "512", "617", "646", "702", "720", "303"]
     for label, fault in (("sim 0 ms", None), ("sim 50 ms", {"route": "*", "latency_ms": 50, "count": -1})):
         sim_fault(sim, None)
         if fault:

@@ -131,6 +131,7 @@ def test_sigkill_provisioning_mid_purchase_resumes_exactly_once(client, admin, s
     sim.clear()
     sim.mark()
     sim.fault("twilio.trunk_create", latency_ms=1500, count=1)
+    creates, lists = sim.calls("twilio.trunk_create"), sim.calls("twilio.trunk_list")
     key = uuid.uuid4().hex
     body = {"country": "US", "area_code": "415", "agent_id": agent, "inbound_routing": {"agent_id": agent}}
     with cf.ThreadPoolExecutor(1) as ex:
@@ -154,6 +155,9 @@ def test_sigkill_provisioning_mid_purchase_resumes_exactly_once(client, admin, s
     n = r.json
     assert sim.purchases(n["phone_number"]) == 1, sim.counters()
     assert len(client.get("/v1/phone-numbers").json) == 1
+    # the resumed job looked for the trunk its first attempt had created, and made no second one
+    assert sim.calls("twilio.trunk_create") == creates + 1, sim.counters()["calls"]
+    assert sim.calls("twilio.trunk_list") > lists, sim.counters()["calls"]
     sim.clear()
 
 
