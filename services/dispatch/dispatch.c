@@ -19,9 +19,6 @@
 #include "rules.h"
 #include "trunks.h"
 
-#ifndef OI_SOURCE_DIR
-#define OI_SOURCE_DIR "."
-#endif
 
 #define DRAIN_POLL_MS 10
 
@@ -90,7 +87,7 @@ static void read_config(oi_config_t *c, dsp_t *d, dsp_config_t *cfg)
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 50, 1, 10000);
     cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
-    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", OI_SOURCE_DIR "/services/dispatch/migrations");
+    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", DSP_MIGRATIONS_DEFAULT);
     d->cache_ttl_s = (uint32_t)oi_config_int(c, "OI_ROUTE_CACHE_TTL_S", 300, 1, 86400);
     d->pg_acquire_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
 }

@@ -10,6 +10,12 @@
 #include "oi/rpc.h"
 #include "oi/service.h"
 
+#ifndef OI_SOURCE_DIR
+#define OI_SOURCE_DIR "."
+#endif
+/* where dispatch's migrations are when OI_MIGRATIONS_DIR is unset (the source tree) */
+#define DSP_MIGRATIONS_DEFAULT OI_SOURCE_DIR "/services/dispatch/migrations"
+
 /* The method table (exposed for the consistency test: every dispatch proto method has a row). */
 const oi_rpc_method_t *dsp_methods(size_t *n);
 

@@ -11,9 +11,6 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 
-#ifndef OI_SOURCE_DIR
-#define OI_SOURCE_DIR "."
-#endif
 
 #define TOKEN_MIN_LEN 16
 
@@ -39,7 +36,7 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->provisioning = oi_config_str(c, "OI_PROVISIONING_ENDPOINTS", "tcp://127.0.0.1:7201");
     cfg->dispatch = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
     cfg->carrier = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
-    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", OI_SOURCE_DIR "/services/gateway/migrations");
+    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", GW_MIGRATIONS_DEFAULT);
     gw->admin_token = oi_config_str_required(c, "OI_ADMIN_TOKEN");
     gw->internal_token = oi_config_str_required(c, "OI_INTERNAL_TOKEN");
     if (*gw->admin_token && strlen(gw->admin_token) < TOKEN_MIN_LEN)

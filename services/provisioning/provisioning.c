@@ -18,9 +18,6 @@
 #include "remote.h"
 #include "runner.h"
 
-#ifndef OI_SOURCE_DIR
-#define OI_SOURCE_DIR "."
-#endif
 
 #define DRAIN_POLL_MS 20
 
@@ -92,7 +89,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->ops_port = (int)oi_config_int(c, "OI_OPS_PORT", 9201, 0, 65535);
     cfg->conninfo = oi_config_str_required(c, "OI_PG_CONNINFO");
     cfg->pool_size = (int)oi_config_int(c, "OI_PG_POOL_SIZE", 8, 1, 256);
-    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", OI_SOURCE_DIR "/services/provisioning/migrations");
+    cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", PROV_MIGRATIONS_DEFAULT);
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     p->dispatch_endpoints = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
     p->carrier_endpoints = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");

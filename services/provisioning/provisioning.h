@@ -5,6 +5,12 @@
 #include "oi/service.h"
 #include "prov.h"
 
+#ifndef OI_SOURCE_DIR
+#define OI_SOURCE_DIR "."
+#endif
+/* where provisioning's migrations are when OI_MIGRATIONS_DIR is unset (the source tree) */
+#define PROV_MIGRATIONS_DEFAULT OI_SOURCE_DIR "/services/provisioning/migrations"
+
 /* Reads the configuration, migrates, starts runners and the RPC server; NULL on failure. */
 prov_t *prov_start(oi_service_t *svc);
 /* The service's drain callback (SIGTERM): stop taking calls, let runners finish their step. */

@@ -72,10 +72,50 @@ def check_overlay(name, docs, binaries, root=ROOT):
             checks.check_resources(rep, f'{w.kind}/{w.name}', c)
             checks.check_security(rep, f'{w.kind}/{w.name}', w, c, strict=False)
 
+    check_migration_job(rep, model, pols, binaries, image, root)
     check_services(rep, model)
     check_budgets(rep, model, present)
     check_policies(rep, model, pols, ours)
     return rep
+
+
+def check_migration_job(rep, model, pols, binaries, image, root):
+    """The Job oi-migrate runs, with OI_MIGRATE_ONLY=true, every binary that ships migrations,
+    pointed at the image copy, with the database from a Secret and a way to it."""
+    job = model.objects('Job').get('oi-migrate')
+    if job is None:
+        rep.add('Job/oi-migrate: exists', ['no migration Job'])
+        return
+    w = k8s_model.Workload('Job', 'oi-migrate', job, job['spec']['template'].get('metadata', {}).get('labels', {}))
+    owners = {n for n, b in binaries.items() if oi_sources.migrations_dir(root, b)}
+    ours = checks.our_containers_of(w, binaries)
+    ran = {b.name for _, _, b in ours}
+    rep.add('Job/oi-migrate: migrates every schema',
+            [f'{n} (ships migrations) is not run' for n in sorted(owners - ran)] +
+            [f'{n} has no migrations to run' for n in sorted(ran - owners)])
+    rep.add('Job/oi-migrate: restarts only on failure',
+            [] if w.pod_spec.get('restartPolicy') in ('OnFailure', 'Never') else ['restartPolicy must be OnFailure or Never'])
+    for _, c, b in ours:
+        tag = f'Job/oi-migrate: {c.get("name")}'
+        env, p = model.env_of(c)
+        p += [f'{n} is not read by {b.name}' for n in sorted(env) if not b.reads(n)]
+        if (env.get('OI_MIGRATE_ONLY') and env['OI_MIGRATE_ONLY'].value) != 'true':
+            p.append('OI_MIGRATE_ONLY is not "true": the binary would start serving')
+        want = checks.IMAGE_PREFIX + (oi_sources.migrations_dir(root, b) or '')
+        got = env['OI_MIGRATIONS_DIR'].value if 'OI_MIGRATIONS_DIR' in env else None
+        if got != want:
+            p.append(f'OI_MIGRATIONS_DIR={got!r}, expected {want!r}')
+        pg = env.get('OI_PG_CONNINFO')
+        if pg is None or not pg.ref.startswith('secret '):
+            p.append('OI_PG_CONNINFO must come from a Secret')
+        if c.get('image') != image:
+            p.append(f'image {c.get("image")} differs from the services\' ({image})')
+        if c.get('ports'):
+            p.append('declares ports: a migrate-only run listens on nothing')
+        rep.add(f'{tag} migrates from the image copy', p)
+        checks.check_resources(rep, tag, c)
+        checks.check_security(rep, tag, w, c, strict=False)
+        checks.check_connections(rep, model, pols, w, b, env, binaries)
 
 
 def check_services(rep, model):

@@ -95,6 +95,27 @@ def policy_opens_rpc(docs, bins):
     pol['spec']['ingress'][0].pop('from')
 
 
+def job_container(docs, name):
+    cs = find(docs, 'Job', 'oi-migrate')['spec']['template']['spec']['containers']
+    return next(c for c in cs if c['name'] == name)
+
+
+def migrate_only_off(docs, bins):
+    for e in job_container(docs, 'oi-dispatch')['env']:
+        if e['name'] == 'OI_MIGRATE_ONLY':
+            e['value'] = 'false'
+
+
+def migrate_skips_schema(docs, bins):
+    cs = find(docs, 'Job', 'oi-migrate')['spec']['template']['spec']['containers']
+    cs.remove(job_container(docs, 'oi-provisioning'))
+
+
+def postgres_refuses_migrate(docs, bins):
+    pol = find(docs, 'NetworkPolicy', 'oi-egress-postgres')
+    pol['spec']['podSelector']['matchExpressions'][0]['values'].remove('oi-migrate')
+
+
 def service_wrong_target(docs, bins):
     find(docs, 'Service', 'oi-dispatch')['spec']['ports'][0]['targetPort'] = 7999
 
@@ -118,6 +139,10 @@ CASES = [
      'endpoint variables'),
     ('no readiness probe', drop('oi-carrier', 'readinessProbe'), 'probes on the right port'),
     ('no resources', drop('oi-gateway', 'resources'), 'resources'),
+    ('no migration job', drop_obj('Job', 'oi-migrate'), 'Job/oi-migrate: exists'),
+    ('migration job would serve', migrate_only_off, 'migrates from the image copy'),
+    ('migration job skips a schema', migrate_skips_schema, 'migrates every schema'),
+    ('migration job cannot reach postgres', postgres_refuses_migrate, 'network policies allow'),
     ('int value out of range', set_cm('oi-provisioning', 'OI_JOB_WORKERS', '500'), 'int/bool values'),
     ('int value not a number', set_cm('oi-dispatch', 'OI_PG_POOL_SIZE', 'eight'), 'int/bool values'),
     ('missing egress policy', drop_obj('NetworkPolicy', 'oi-gateway-egress'), 'network policies allow'),

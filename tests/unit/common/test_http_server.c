@@ -2,7 +2,9 @@
  *
  * The server runs on its own uv loop in a thread; the test talks to it with a blocking
  * client socket (5 s receive timeout, so a bug fails the test instead of hanging it). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
