@@ -126,24 +126,35 @@ def find_job(admin, number_or_key_pred, kind="purchase"):
     return None
 
 
-def test_sigkill_provisioning_mid_purchase_resumes_exactly_once(client, admin, stack, ctl, sim):
+def kill_every_provisioning(ctl):
+    names = ["oi-provisioning" + ("" if i == 0 else ".%d" % i) for i in range(ctl.replicas)]
+    for name in names:
+        ctl.kill(name)
+    for name in names:
+        ctl.wait_dead(name)
+        ctl.start(name)
+
+
+PURCHASE_CARRIER_CALLS = ("twilio.buy", "twilio.trunk_create", "twilio.origination_url_create",
+                          "twilio.trunk_number_attach")
+
+
+# every step of a purchase that talks to the carrier: the carrier call is slowed down so both
+# provisioning replicas die (SIGKILL) while it is in flight and completes on the carrier anyway
+@pytest.mark.parametrize("route", ("twilio.search",) + PURCHASE_CARRIER_CALLS)
+def test_sigkill_provisioning_mid_purchase_resumes_exactly_once(client, admin, stack, ctl, sim, route):
     agent = client.agent("crash")["id"]
     sim.clear()
     sim.mark()
-    sim.fault("twilio.trunk_create", latency_ms=1500, count=1)
-    creates, lists = sim.calls("twilio.trunk_create"), sim.calls("twilio.trunk_list")
+    sim.fault(route, latency_ms=1500, count=1)
+    before = {r: sim.calls(r) for r in PURCHASE_CARRIER_CALLS + ("twilio.trunk_list",)}
     key = uuid.uuid4().hex
     body = {"country": "US", "area_code": "415", "agent_id": agent, "inbound_routing": {"agent_id": agent}}
     with cf.ThreadPoolExecutor(1) as ex:
         fut = ex.submit(client.post, "/v1/phone-numbers/purchase", body, headers={"Idempotency-Key": key})
-        time.sleep(0.8)  # the job is inside its trunk step now, on one of the two replicas
-        for i in range(ctl.replicas):
-            ctl.kill("oi-provisioning" + ("" if i == 0 else ".%d" % i))
+        time.sleep(0.8)  # the job is inside the slowed carrier call now, on one of the two replicas
+        kill_every_provisioning(ctl)
         first = fut.result()
-    for i in range(ctl.replicas):
-        name = "oi-provisioning" + ("" if i == 0 else ".%d" % i)
-        ctl.wait_dead(name)
-        ctl.start(name)
     assert first.status in (202, 500, 502, 503, 504), first
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -155,9 +166,42 @@ def test_sigkill_provisioning_mid_purchase_resumes_exactly_once(client, admin, s
     n = r.json
     assert sim.purchases(n["phone_number"]) == 1, sim.counters()
     assert len(client.get("/v1/phone-numbers").json) == 1
-    # the resumed job looked for the trunk its first attempt had created, and made no second one
-    assert sim.calls("twilio.trunk_create") == creates + 1, sim.counters()["calls"]
-    assert sim.calls("twilio.trunk_list") > lists, sim.counters()["calls"]
+    calls = sim.counters()["calls"]
+    # one of each carrier-side creation, whichever step the crash interrupted
+    for c in PURCHASE_CARRIER_CALLS:
+        assert calls.get(c, 0) == before[c] + 1, (c, calls)
+    if route not in ("twilio.search", "twilio.buy"):  # the resumed job looked for the trunk it had made
+        assert calls.get("twilio.trunk_list", 0) > before["twilio.trunk_list"], calls
+    assert n["phone_number"] in sim.owned()
+    sim.clear()
+
+
+def test_sigkill_provisioning_mid_release_releases_exactly_once(client, admin, stack, ctl, sim):
+    agent = client.agent("crash-release")["id"]
+    sim.clear()
+    sim.mark()
+    r = client.post("/v1/phone-numbers/purchase", {"country": "US", "area_code": "212", "agent_id": agent},
+                    headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert r.status in (200, 201), r
+    n = r.json
+    sim.fault("twilio.release", latency_ms=1500, count=1)
+    with cf.ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(client.delete, "/v1/phone-numbers/" + n["id"])
+        time.sleep(0.8)
+        kill_every_provisioning(ctl)
+        first = fut.result()
+    assert first.status in (202, 204, 500, 502, 503, 504), first
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if client.get("/v1/phone-numbers/" + n["id"]).status == 404:
+            break
+        time.sleep(0.5)
+    assert client.get("/v1/phone-numbers/" + n["id"]).status == 404
+    deadline = time.time() + 30
+    while time.time() < deadline and n["phone_number"] in sim.owned():
+        time.sleep(0.5)
+    assert n["phone_number"] not in sim.owned(), "the number is still on the carrier account"
+    assert sim.releases(n["phone_number"]) == 1, sim.counters()
     sim.clear()
 
 
