@@ -58,9 +58,11 @@ SIM_HANDLER(sim_tx_cred_conn_get);
 SIM_HANDLER(sim_tx_cred_conn_delete);
 SIM_HANDLER(sim_tx_fqdn_conn_create);
 SIM_HANDLER(sim_tx_fqdn_conn_get);
+SIM_HANDLER(sim_tx_fqdn_conn_list);
 SIM_HANDLER(sim_tx_fqdn_conn_delete);
 SIM_HANDLER(sim_tx_fqdn_create);
 SIM_HANDLER(sim_tx_fqdn_get);
+SIM_HANDLER(sim_tx_fqdn_list);
 SIM_HANDLER(sim_tx_fqdn_delete);
 /* admin.c */
 SIM_HANDLER(sim_admin_healthz);
@@ -101,6 +103,15 @@ void sim_tx_data(sim_reply_t *out, int status, const json_t *obj);
 bool sim_digits(const char *s);
 /* Settles pending number orders that are due by time alone (no polls left, pending time over). */
 void sim_tx_orders_tick(sim_state_t *st, int64_t now_ms);
+/* A bounded integer query parameter (def when absent); false (Telnyx 400 filled) otherwise. */
+bool sim_tx_int_param(const sim_req_t *rq, const char *name, long min, long max, long def, long *val,
+                      sim_reply_t *out);
+/* page[number] (from 1) and page[size] (1..250, default 20). */
+bool sim_tx_page_params(const sim_req_t *rq, long *page, long *size, sim_reply_t *out);
+/* Is the index-th matching item on the page? */
+bool sim_tx_page_wants(long page, long size, size_t index);
+/* {"data": data, "meta": {page_number, page_size, total_pages, total_results}}; takes data. */
+void sim_tx_page_reply(sim_reply_t *out, json_t *data, long page, long size, size_t total);
 /* Telnyx "…Z" time with microseconds, as Telnyx writes them. */
 void sim_tx_time(int64_t unix_ms, char *out, size_t n);
 

@@ -58,9 +58,11 @@ static const sim_route_t routes[] = {
     {"DELETE", "/v2/credential_connections/*", "telnyx.credential_connection_delete", TX, sim_tx_cred_conn_delete},
     {"POST", "/v2/fqdn_connections", "telnyx.fqdn_connection_create", TX, sim_tx_fqdn_conn_create},
     {"GET", "/v2/fqdn_connections/*", "telnyx.fqdn_connection_get", TX, sim_tx_fqdn_conn_get},
+    {"GET", "/v2/fqdn_connections", "telnyx.fqdn_connection_list", TX, sim_tx_fqdn_conn_list},
     {"DELETE", "/v2/fqdn_connections/*", "telnyx.fqdn_connection_delete", TX, sim_tx_fqdn_conn_delete},
     {"POST", "/v2/fqdns", "telnyx.fqdn_create", TX, sim_tx_fqdn_create},
     {"GET", "/v2/fqdns/*", "telnyx.fqdn_get", TX, sim_tx_fqdn_get},
+    {"GET", "/v2/fqdns", "telnyx.fqdn_list", TX, sim_tx_fqdn_list},
     {"DELETE", "/v2/fqdns/*", "telnyx.fqdn_delete", TX, sim_tx_fqdn_delete},
 
     {"GET", "/healthz", "sim.healthz", ADMIN, sim_admin_healthz},

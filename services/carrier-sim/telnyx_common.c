@@ -2,7 +2,9 @@
 #include "handlers.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,4 +54,44 @@ void sim_tx_time(int64_t unix_ms, char *out, size_t n)
     gmtime_r(&t, &tm);
     snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000) * 1000);
+}
+
+bool sim_tx_int_param(const sim_req_t *rq, const char *name, long min, long max, long def, long *val,
+                      sim_reply_t *out)
+{
+    const char *v = sim_params_get(rq->params, name);
+    *val = def;
+    if (!v)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "%s must be an integer between %ld and %ld.", name, min, max);
+        sim_reply_telnyx_error(out, 400, "10015", "Bad Request", detail, NULL, name);
+        return false;
+    }
+    *val = n;
+    return true;
+}
+
+bool sim_tx_page_params(const sim_req_t *rq, long *page, long *size, sim_reply_t *out)
+{
+    return sim_tx_int_param(rq, "page[number]", 1, 1000000, 1, page, out) &&
+           sim_tx_int_param(rq, "page[size]", 1, 250, 20, size, out);
+}
+
+bool sim_tx_page_wants(long page, long size, size_t index)
+{
+    size_t from = (size_t)(page - 1) * (size_t)size;
+    return index >= from && index < from + (size_t)size;
+}
+
+void sim_tx_page_reply(sim_reply_t *out, json_t *data, long page, long size, size_t total)
+{
+    json_int_t pages = (json_int_t)((total + (size_t)size - 1) / (size_t)size);
+    sim_reply_json(out, 200,
+                   json_pack("{s:o, s:{s:I, s:I, s:I, s:I}}", "data", data, "meta", "page_number", (json_int_t)page,
+                             "page_size", (json_int_t)size, "total_pages", pages, "total_results", (json_int_t)total));
 }

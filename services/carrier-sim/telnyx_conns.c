@@ -157,6 +157,30 @@ SIM_HANDLER(sim_tx_fqdn_conn_get)
         sim_tx_data(out, 200, c);
 }
 
+/* GET /v2/fqdn_connections?filter[connection_name][contains]=…&page[number]=&page[size]= */
+SIM_HANDLER(sim_tx_fqdn_conn_list)
+{
+    long page, size;
+    if (!sim_tx_page_params(rq, &page, &size, out))
+        return;
+    const char *part = sim_params_get(rq->params, "filter[connection_name][contains]");
+    json_t *data = json_array();
+    size_t total = 0;
+    const char *id;
+    json_t *c;
+    json_object_foreach(st->tx_conns, id, c)
+    {
+        const char *type = json_string_value(json_object_get(c, "record_type"));
+        const char *name = json_string_value(json_object_get(c, "connection_name"));
+        if (!type || strcmp(type, "fqdn_connection") || (part && (!name || !strstr(name, part))))
+            continue;
+        if (sim_tx_page_wants(page, size, total))
+            json_array_append_new(data, sim_public(c));
+        total++;
+    }
+    sim_tx_page_reply(out, data, page, size, total);
+}
+
 SIM_HANDLER(sim_tx_fqdn_conn_delete)
 {
     if (!find_conn(st, rq->cap[0], "fqdn_connection", out))
@@ -228,6 +252,31 @@ SIM_HANDLER(sim_tx_fqdn_get)
         return;
     }
     sim_tx_data(out, 200, f);
+}
+
+/* GET /v2/fqdns?filter[connection_id]=…&filter[fqdn]=…&page[number]=&page[size]= */
+SIM_HANDLER(sim_tx_fqdn_list)
+{
+    long page, size;
+    if (!sim_tx_page_params(rq, &page, &size, out))
+        return;
+    const char *conn = sim_params_get(rq->params, "filter[connection_id]");
+    const char *host = sim_params_get(rq->params, "filter[fqdn]");
+    json_t *data = json_array();
+    size_t total = 0;
+    const char *id;
+    json_t *f;
+    json_object_foreach(st->tx_fqdns, id, f)
+    {
+        const char *fc = json_string_value(json_object_get(f, "connection_id"));
+        const char *fh = json_string_value(json_object_get(f, "fqdn"));
+        if ((conn && (!fc || strcmp(fc, conn))) || (host && (!fh || strcmp(fh, host))))
+            continue;
+        if (sim_tx_page_wants(page, size, total))
+            json_array_append_new(data, sim_public(f));
+        total++;
+    }
+    sim_tx_page_reply(out, data, page, size, total);
 }
 
 SIM_HANDLER(sim_tx_fqdn_delete)

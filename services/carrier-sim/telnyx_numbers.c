@@ -15,25 +15,6 @@ static void bad_param(sim_reply_t *out, const char *param, const char *detail)
     sim_reply_telnyx_error(out, 400, "10015", "Bad Request", detail, NULL, param);
 }
 
-static bool int_param(const sim_req_t *rq, const char *name, long min, long max, long def, long *val,
-                      sim_reply_t *out)
-{
-    const char *v = sim_params_get(rq->params, name);
-    *val = def;
-    if (!v)
-        return true;
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "%s must be an integer between %ld and %ld.", name, min, max);
-        bad_param(out, name, detail);
-        return false;
-    }
-    *val = n;
-    return true;
-}
 
 static bool feature_bit(const char *name, unsigned *caps)
 {
@@ -113,7 +94,7 @@ SIM_HANDLER(sim_tx_search)
     }
     long limit;
     sim_search_t q = {.iso = cc};
-    if (!int_param(rq, "filter[limit]", 1, SEARCH_MAX, 20, &limit, out) || !features(rq, &q.caps, out))
+    if (!sim_tx_int_param(rq, "filter[limit]", 1, SEARCH_MAX, 20, &limit, out) || !features(rq, &q.caps, out))
         return;
     q.ndc = sim_params_get(rq->params, "filter[national_destination_code]");
     q.digits_contains = sim_params_get(rq->params, "filter[phone_number][contains]");
@@ -161,8 +142,7 @@ static bool number_filtered_out(const sim_req_t *rq, const json_t *v)
 SIM_HANDLER(sim_tx_number_list)
 {
     long page, size;
-    if (!int_param(rq, "page[number]", 1, 1000000, 1, &page, out) ||
-        !int_param(rq, "page[size]", 1, 250, 20, &size, out))
+    if (!sim_tx_page_params(rq, &page, &size, out))
         return;
     sim_tx_orders_tick(st, rq->now_ms);
     json_t *data = json_array();
@@ -177,11 +157,7 @@ SIM_HANDLER(sim_tx_number_list)
             json_array_append_new(data, sim_public(v));
         total++;
     }
-    json_int_t pages = (json_int_t)((total + (size_t)size - 1) / (size_t)size);
-    sim_reply_json(out, 200,
-                   json_pack("{s:o, s:{s:I, s:I, s:I, s:I}}", "data", data, "meta", "page_number", (json_int_t)page,
-                             "page_size", (json_int_t)size, "total_pages", pages, "total_results",
-                             (json_int_t)total));
+    sim_tx_page_reply(out, data, page, size, total);
 }
 
 static json_t *find_number(sim_state_t *st, const sim_req_t *rq, sim_reply_t *out)

@@ -97,7 +97,7 @@ CAR_STEP(tx_release)
 }
 
 /* --- EnsureTrunk: FQDN connection named after the number, our ingress as its FQDN ------------ */
-enum { TR_START = 0, TR_CONN, TR_FQDN, TR_ROUTED };
+enum { TR_START = 0, TR_CONN_LISTED, TR_CONN, TR_FQDN_LISTED, TR_FQDN, TR_ROUTED };
 
 #define TREQ(op) ((const Oneinbox__V1__CarrierTrunkRequest *)(op)->req)
 
@@ -144,24 +144,97 @@ static void route_number(car_op_t *op)
     free(body);
 }
 
+static void create_connection(car_op_t *op)
+{
+    json_t *b = json_pack("{s:s, s:s, s:{s:s, s:s}}", "connection_name", TREQ(op)->name, "transport_protocol", "UDP",
+                          "inbound", "ani_number_format", "+E.164", "dnis_number_format", "+e164");
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    tx_send(op, "POST", "/fqdn_connections", body, false, TR_CONN);
+    free(body);
+}
+
+/* A retried or resumed call: the FQDN connection of that exact name, if the carrier has it. */
+static void find_connection(car_op_t *op)
+{
+    char *name = car_escape(TREQ(op)->name);
+    char *path = oi_xasprintf("/fqdn_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250",
+                              name);
+    tx_send(op, "GET", path, NULL, true, TR_CONN_LISTED);
+    free(path);
+    free(name);
+}
+
+/* data[] member whose `key` equals value: its "id", or NULL. */
+static const char *find_id(const json_t *root, const char *key, const char *value)
+{
+    const json_t *arr = json_object_get(root, "data");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *e = json_array_get(arr, i);
+        const char *v = json_string_value(json_object_get(e, key));
+        if (v && strcmp(v, value) == 0)
+            return json_string_value(json_object_get(e, "id"));
+    }
+    return NULL;
+}
+
+static void on_connections_listed(car_op_t *op, const car_http_resp_t *resp)
+{
+    json_t *root = car_json(resp);
+    const char *id = find_id(root, "connection_name", TREQ(op)->name);
+    if (id)
+        snprintf(op->a, sizeof op->a, "%s", id);
+    json_decref(root);
+    if (!id) {
+        create_connection(op);
+        return;
+    }
+    char *cid = car_escape(op->a);
+    char *path = oi_xasprintf("/fqdns?filter%%5Bconnection_id%%5D=%s&page%%5Bsize%%5D=250", cid);
+    tx_send(op, "GET", path, NULL, true, TR_FQDN_LISTED);
+    free(path);
+    free(cid);
+}
+
+static void on_fqdns_listed(car_op_t *op, const car_http_resp_t *resp)
+{
+    char host[128];
+    int port;
+    if (!car_ingress_parse(op->car->ingress_uri, host, sizeof host, &port)) {
+        car_op_fail(op, OI_INTERNAL, "OI_SIP_INGRESS_URI is not a sip: URI");
+        return;
+    }
+    json_t *root = car_json(resp);
+    bool have = find_id(root, "fqdn", host) != NULL;
+    json_decref(root);
+    if (have)
+        route_number(op);
+    else
+        add_fqdn(op);
+}
+
+/* First attempt: create the connection, its FQDN, route the number (3 requests). A retried or
+ * resumed one looks for the connection and its FQDN first, so nothing is made twice. */
 CAR_STEP(tx_ensure_trunk)
 {
     if (op->state == TR_START) {
-        json_t *b = json_pack("{s:s, s:s, s:{s:s, s:s}}", "connection_name", TREQ(op)->name, "transport_protocol",
-                              "UDP", "inbound", "ani_number_format", "+E.164", "dnis_number_format", "+e164");
-        char *body = json_dumps(b, JSON_COMPACT);
-        json_decref(b);
-        tx_send(op, "POST", "/fqdn_connections", body, false, TR_CONN);
-        free(body);
+        if (TREQ(op)->first_attempt)
+            create_connection(op);
+        else
+            find_connection(op);
         return;
     }
     if (!car_ok(resp)) {
         car_op_fail_http(op, resp, st, why, tx_error_map);
+    } else if (op->state == TR_CONN_LISTED) {
+        on_connections_listed(op, resp);
     } else if (op->state == TR_CONN) {
         if (take_data_id(op, resp))
             add_fqdn(op);
         else
             car_op_fail(op, OI_CARRIER_ERROR, "telnyx sent an unreadable connection");
+    } else if (op->state == TR_FQDN_LISTED) {
+        on_fqdns_listed(op, resp);
     } else if (op->state == TR_FQDN) {
         route_number(op);
     } else {

@@ -157,13 +157,24 @@ static void trunk_and_release(const char *provider, const Oneinbox__V1__CarrierN
     oi_error_t err;
     Oneinbox__V1__CarrierTrunkRequest t = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
     t.provider = (char *)provider;
-    t.name = "oi-test-trunk";
+    char name[64];
+    snprintf(name, sizeof name, "oi-test-trunk-%s", n->carrier_number_id);
+    t.name = name;
     t.carrier_number_id = n->carrier_number_id;
+    t.first_attempt = true; /* creates without looking */
     ProtobufCMessage *out = NULL;
     cr_assert_eq(call("carrier.EnsureTrunk", &t.base, &oneinbox__v1__carrier_trunk__descriptor, &out, &err), OI_OK,
                  "%s", err.message);
     Oneinbox__V1__CarrierTrunk *trunk = (Oneinbox__V1__CarrierTrunk *)out;
     cr_assert(trunk->trunk_id[0]);
+    /* a retried call (as after a crash) finds the trunk, its ingress and the number on it */
+    t.first_attempt = false;
+    ProtobufCMessage *again = NULL;
+    cr_assert_eq(call("carrier.EnsureTrunk", &t.base, &oneinbox__v1__carrier_trunk__descriptor, &again, &err), OI_OK,
+                 "%s", err.message);
+    cr_assert_str_eq(((Oneinbox__V1__CarrierTrunk *)again)->trunk_id, trunk->trunk_id, "%s retried: a second trunk",
+                     provider);
+    protobuf_c_message_free_unpacked(again, NULL);
     Oneinbox__V1__CarrierReleaseRequest r = ONEINBOX__V1__CARRIER_RELEASE_REQUEST__INIT;
     r.provider = (char *)provider;
     r.carrier_number_id = n->carrier_number_id;

@@ -382,6 +382,28 @@ Test(handlers, telnyx_connections_and_patch)
     r = call(sim_tx_fqdn_create, NULL, NULL, NULL, body_text);
     cr_expect_eq(r.status, 201);
     sim_reply_cleanup(&r);
+    /* the lists a retried EnsureTrunk reads: by connection name, then the connection's FQDNs */
+    r = call(sim_tx_fqdn_conn_list, NULL, NULL, "filter%5Bconnection_name%5D%5Bcontains%5D=42-in&page%5Bsize%5D=5",
+             NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect_eq(json_array_size(json_object_get(r.body, "data")), 1);
+    cr_expect_str_eq(str(json_array_get(json_object_get(r.body, "data"), 0), "id"), cid);
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(r.body, "meta"), "total_results")), 1);
+    sim_reply_cleanup(&r);
+    r = call(sim_tx_fqdn_conn_list, NULL, NULL, "filter%5Bconnection_name%5D%5Bcontains%5D=nobody", NULL);
+    cr_expect_eq(json_array_size(json_object_get(r.body, "data")), 0);
+    sim_reply_cleanup(&r);
+    r = call(sim_tx_fqdn_conn_list, NULL, NULL, "page%5Bsize%5D=0", NULL);
+    cr_expect_eq(r.status, 400);
+    sim_reply_cleanup(&r);
+    snprintf(body_text, sizeof body_text, "filter%%5Bconnection_id%%5D=%s", cid);
+    r = call(sim_tx_fqdn_list, NULL, NULL, body_text, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect_str_eq(str(json_array_get(json_object_get(r.body, "data"), 0), "fqdn"), "sip.example.net");
+    sim_reply_cleanup(&r);
+    r = call(sim_tx_fqdn_list, NULL, NULL, "filter%5Bconnection_id%5D=0", NULL);
+    cr_expect_eq(json_array_size(json_object_get(r.body, "data")), 0);
+    sim_reply_cleanup(&r);
     r = call(sim_tx_cred_conn_create, NULL, NULL, NULL,
              "{\"connection_name\":\"out\",\"user_name\":\"1234\",\"password\":\"secret123\"}");
     cr_expect_eq(r.status, 422, "user_name needs a letter in its first five characters");
