@@ -185,6 +185,10 @@ static void on_connections_listed(car_op_t *op, const car_http_resp_t *resp)
     if (id)
         snprintf(op->a, sizeof op->a, "%s", id);
     json_decref(root);
+    if (TREQ(op)->lookup_only) {
+        car_reply_trunk(op, id ? op->a : "");
+        return;
+    }
     if (!id) {
         create_connection(op);
         return;
@@ -218,7 +222,7 @@ static void on_fqdns_listed(car_op_t *op, const car_http_resp_t *resp)
 CAR_STEP(tx_ensure_trunk)
 {
     if (op->state == TR_START) {
-        if (TREQ(op)->first_attempt)
+        if (TREQ(op)->first_attempt && !TREQ(op)->lookup_only)
             create_connection(op);
         else
             find_connection(op);

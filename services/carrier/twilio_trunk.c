@@ -152,7 +152,9 @@ static void on_trunks_listed(car_op_t *op, const car_http_resp_t *resp)
     json_decref(root);
     if (paged)
         return;
-    if (sid)
+    if (REQ(op)->lookup_only)
+        car_reply_trunk(op, sid ? op->a : "");
+    else if (sid)
         stage_origination(op);
     else
         create_trunk(op);
@@ -176,7 +178,7 @@ static void on_trunk_created(car_op_t *op, const car_http_resp_t *resp)
 CAR_STEP(tw_ensure_trunk)
 {
     if (op->state == TR_LIST) {
-        if (REQ(op)->first_attempt)
+        if (REQ(op)->first_attempt && !REQ(op)->lookup_only)
             create_trunk(op);
         else
             send_to(op, "GET", "/v1/Trunks?PageSize=1000", NULL, TR_LISTED);

@@ -291,6 +291,27 @@ static oi_status_t step_activate(prov_jctx_t *j, oi_error_t *err)
                                 prov_jctx_get(j, "carrier_number_id"), prov_jctx_get(j, "carrier_trunk_id"), err);
 }
 
+/* A trunk whose creation was cut off before its id was saved (a crash in the carrier_trunk
+ * step): find it by name, so the compensation deletes it too. */
+static oi_status_t find_unsaved_trunk(prov_jctx_t *j, oi_error_t *err)
+{
+    const char *name = prov_jctx_get(j, "carrier_trunk_intent");
+    if (!name || prov_jctx_get(j, "carrier_trunk_id"))
+        return OI_OK;
+    Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
+    q.provider = S(prov_jctx_get(j, "provider"));
+    q.name = (char *)name;
+    q.lookup_only = true;
+    ProtobufCMessage *m = NULL;
+    oi_status_t rc = car_call(j, "carrier.EnsureTrunk", &q.base, &oneinbox__v1__carrier_trunk__descriptor, &m, err);
+    if (rc)
+        return rc;
+    const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)m;
+    prov_jctx_set(j, "carrier_trunk_id", t->trunk_id[0] ? t->trunk_id : NULL);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return OI_OK;
+}
+
 static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)
 {
     const char *provider = prov_jctx_get(j, "provider");
@@ -303,6 +324,8 @@ static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)
         rc = prov_remote_call0(j->p, PROV_PEER_CARRIER, "carrier.Release", j->job->id, j->job->workspace_id, &q.base,
                                err);
     }
+    if (!rc)
+        rc = find_unsaved_trunk(j, err);
     if (!rc && prov_jctx_get(j, "carrier_trunk_id")) {
         Oneinbox__V1__CarrierTrunkDeleteRequest q = ONEINBOX__V1__CARRIER_TRUNK_DELETE_REQUEST__INIT;
         q.provider = S(provider);
@@ -316,7 +339,7 @@ static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)
         rc = prov_number_unreserve(j->conn, prov_jctx_get(j, "number_id"), err);
     if (!rc) {
         static const char *const progress[] = {"phone_number", "carrier_number_id", "order_id", "pending",
-                                               "carrier_trunk_id", "sms"};
+                                               "carrier_trunk_id", "carrier_trunk_intent", "sms"};
         for (size_t i = 0; i < sizeof progress / sizeof progress[0]; i++)
             prov_jctx_set(j, progress[i], NULL);
     }

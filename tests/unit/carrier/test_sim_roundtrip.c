@@ -175,6 +175,17 @@ static void trunk_and_release(const char *provider, const Oneinbox__V1__CarrierN
     cr_assert_str_eq(((Oneinbox__V1__CarrierTrunk *)again)->trunk_id, trunk->trunk_id, "%s retried: a second trunk",
                      provider);
     protobuf_c_message_free_unpacked(again, NULL);
+    /* lookup_only (compensation) finds it, and finds nothing for a name never used */
+    t.lookup_only = true;
+    cr_assert_eq(call("carrier.EnsureTrunk", &t.base, &oneinbox__v1__carrier_trunk__descriptor, &again, &err), OI_OK,
+                 "%s", err.message);
+    cr_assert_str_eq(((Oneinbox__V1__CarrierTrunk *)again)->trunk_id, trunk->trunk_id);
+    protobuf_c_message_free_unpacked(again, NULL);
+    t.name = "oi-never-made";
+    cr_assert_eq(call("carrier.EnsureTrunk", &t.base, &oneinbox__v1__carrier_trunk__descriptor, &again, &err), OI_OK,
+                 "%s", err.message);
+    cr_assert_str_eq(((Oneinbox__V1__CarrierTrunk *)again)->trunk_id, "", "%s: lookup_only created a trunk", provider);
+    protobuf_c_message_free_unpacked(again, NULL);
     Oneinbox__V1__CarrierReleaseRequest r = ONEINBOX__V1__CARRIER_RELEASE_REQUEST__INIT;
     r.provider = (char *)provider;
     r.carrier_number_id = n->carrier_number_id;
