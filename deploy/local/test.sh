@@ -96,6 +96,10 @@ case "${1:-all}" in
     echo "== deploy manifests (kustomize render + ports/env/probes check)"
     /usr/bin/python3 "$ROOT/tests/deploy/check_manifests.py" && /usr/bin/python3 "$ROOT/tests/deploy/selftest.py"
     dep_rc=$?
+    # the dev overlay's containers (migration Job, then every service) started on loopback from
+    # the rendered manifests, with the sanitizer build: probes, end-to-end calls, SIGTERM exit 0
+    echo "== dev overlay smoke run (tests/deploy/smoke_dev.py)"
+    /usr/bin/python3 "$ROOT/tests/deploy/smoke_dev.py" --build-dir "$BUILD" || dep_rc=1
     run_integration; int_rc=$?
     exit $((unit_rc || dep_rc || int_rc))
     ;;

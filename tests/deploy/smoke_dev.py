@@ -274,6 +274,31 @@ def start_pod(pod, entry, prefix, top):
                                 start_new_session=True)
 
 
+def run_migration_job(res, model, binaries, net, entry, prefix, top, timeout):
+    """The Job oi-migrate's containers, each to completion (exit 0), before any service: on an
+    empty database, as on a first install."""
+    job = model.objects('Job').get('oi-migrate')
+    if job is None:
+        res.check('Job oi-migrate runs to completion', ['no Job oi-migrate in the overlay'])
+        return
+    w = k8s_model.Workload('Job', 'oi-migrate', job)
+    p = []
+    for _, c, b in checks.our_containers_of(w, binaries):
+        env, _ = model.env_of(c)
+        pod = Pod(w, c, b, {n: net.value(n, e.value, prefix) for n, e in env.items()})
+        pod.w = k8s_model.Workload('Job', 'oi-migrate-' + b.name, job)  # one log per container
+        start_pod(pod, entry, prefix, top)
+        try:
+            rc = pod.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pod.proc.kill()
+            rc = 'timeout'
+        if rc != 0:
+            p.append(f'{b.name} ended with {rc} (log: {pod.log.name})')
+        pod.log.close()
+    res.check('Job oi-migrate: every container migrates and exits 0', p)
+
+
 def end_to_end(res, net, pods, model):
     gw = pods.get('oi-gateway')
     if gw is None:
@@ -387,6 +412,7 @@ def run(args, res, top):
             r = start_redis(redis_port, storelog)
             stops.append(lambda: (r.terminate(), r.wait()))
         res.check('PostgreSQL and Redis started on the rewritten Service addresses', [])
+        run_migration_job(res, model, binaries, net, entry, prefix, top, args.timeout)
 
         order = ['oi-carrier-sim', 'oi-carrier', 'oi-dispatch', 'oi-provisioning', 'oi-gateway']
         pods = {n: pods[n] for n in sorted(pods, key=lambda n: order.index(n) if n in order else len(order))}
