@@ -120,10 +120,14 @@ def main():
     # cold: one pass over every number right after emptying Redis (every request a cache miss
     # answered from PostgreSQL); warm: timed, every request a hit
     flush_cache()
+    # the first seconds after a cold pass still carry its aftermath (cache writes, PostgreSQL's
+    # background work): printed as "settling", then the warm figures are steady state
     loadgen("resolve zmq cold (1 pass)", "zmq", dispatch, nums_file, c, "0")
+    loadgen("resolve zmq settling (5 s)", "zmq", dispatch, nums_file, c, "5")
     loadgen("resolve zmq warm", "zmq", dispatch, nums_file, c, s)
     flush_cache()
     loadgen("resolve http cold (1 pass)", "http", "127.0.0.1", port, resolve_paths, c, "0", internal)
+    loadgen("resolve http settling (5 s)", "http", "127.0.0.1", port, resolve_paths, c, "5", internal)
     loadgen("resolve http warm", "http", "127.0.0.1", port, resolve_paths, c, s, internal)
     loadgen("get number http", "http", "127.0.0.1", port, get_paths, c, s, token)
     rss_report()
