@@ -144,6 +144,7 @@ Oneinbox__V1__CarrierNumber *tx_number_new(const char *e164, const char *id, con
     free(n->carrier_number_id);
     n->carrier_number_id = oi_xstrdup(id ? id : "");
     n->voice = true;
+    n->capabilities_unknown = true; /* Telnyx's phone_number record lists no features */
     if (order_id) {
         free(n->state);
         n->state = oi_xstrdup("pending");

@@ -112,6 +112,8 @@ static oi_status_t pick_from_search(prov_jctx_t *j, oi_error_t *err)
         oi_error_t e;
         oi_error_init(&e);
         rc = reserve(j, phone, &e);
+        if (!rc) /* the search lists capabilities some carriers' number records lack */
+            prov_jctx_set(j, "search_sms", rep->numbers[i]->sms ? "true" : "false");
         if (rc && rc != OI_PHONE_NUMBER_EXISTS) {
             oi_error_set_code(err, e.status, e.code, e.message);
             break;
@@ -127,7 +129,9 @@ static void take_number(prov_jctx_t *j, const Oneinbox__V1__CarrierNumber *n)
 {
     j->job->charged = true;
     prov_jctx_set(j, "carrier_number_id", n->carrier_number_id[0] ? n->carrier_number_id : NULL);
-    prov_jctx_set(j, "sms", n->sms ? "true" : "false");
+    const char *listed = prov_jctx_get(j, "search_sms");
+    bool sms = n->capabilities_unknown && listed ? strcmp(listed, "true") == 0 : n->sms;
+    prov_jctx_set(j, "sms", sms ? "true" : "false");
     bool pending = strcmp(n->state, "pending") == 0;
     if (pending && n->order_id[0])
         prov_jctx_set(j, "order_id", n->order_id);
@@ -339,7 +343,7 @@ static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)
         rc = prov_number_unreserve(j->conn, prov_jctx_get(j, "number_id"), err);
     if (!rc) {
         static const char *const progress[] = {"phone_number", "carrier_number_id", "order_id", "pending",
-                                               "carrier_trunk_id", "carrier_trunk_intent", "sms"};
+                                               "carrier_trunk_id", "carrier_trunk_intent", "sms", "search_sms"};
         for (size_t i = 0; i < sizeof progress / sizeof progress[0]; i++)
             prov_jctx_set(j, progress[i], NULL);
     }

@@ -18,13 +18,14 @@ class Stack:
         self.run_dir = env["OI_RUN_DIR"]
         self.replicas = int(env.get("OI_REPLICAS", "1"))
 
-    def _sh(self, *args):
-        e = dict(os.environ, OI_RUN_DIR=self.run_dir)
+    def _sh(self, *args, env=None):
+        e = dict(os.environ, OI_RUN_DIR=self.run_dir, **(env or {}))
         r = subprocess.run([STACK, *args], env=e, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, (args, r.stdout[-2000:], r.stderr[-2000:])
 
-    def start(self, name):
-        self._sh("start", name)
+    def start(self, name, env=None):
+        """env: extra variables for this start (e.g. another OI_PURCHASE_CARRIER)."""
+        self._sh("start", name, env=env)
 
     def stop(self, name):
         self._sh("stop", name)
