@@ -6,6 +6,7 @@ Named test_zy_* so it runs after the functional modules (it stops and restarts p
 import concurrent.futures as cf
 import json
 import signal
+import subprocess
 import time
 import uuid
 
@@ -102,6 +103,32 @@ def test_redis_down_resolve_still_correct_then_recovers(client, internal, agents
     assert "degraded" not in ctl.ops_get("oi-dispatch", "/readyz")[1]
     answers = {resolve(internal, routed).json["agent_id"] for _ in range(10)}
     assert answers == {agents["primary"]}  # nothing stale came back with Redis
+
+
+def test_redis_slow_resolve_answers_from_postgres_within_its_timeout(stack, client, internal, agents, routed,
+                                                                    ctl):
+    """Redis that answers nothing for 3 s (CLIENT PAUSE): every resolve meanwhile still answers,
+    correctly, bounded by OI_REDIS_TIMEOUT_MS plus a PostgreSQL read, not by Redis."""
+    assert resolve(internal, routed).json["agent_id"] == agents["routing"]
+    port = stack["OI_REDIS_PORT"]
+    paused = subprocess.run(["redis-cli", "-p", str(port), "CLIENT", "PAUSE", "3000", "ALL"],
+                            capture_output=True, text=True, timeout=10)
+    assert paused.returncode == 0 and "OK" in paused.stdout, paused
+    slowest, answers, t_end = 0.0, set(), time.time() + 2.5
+    while time.time() < t_end:
+        t0 = time.time()
+        r = resolve(internal, routed)
+        slowest = max(slowest, time.time() - t0)
+        assert r.status == 200, r
+        answers.add(r.json["agent_id"])
+    assert answers == {agents["routing"]}
+    assert slowest < 1.0, "a resolve waited %.2f s on a paused Redis" % slowest
+    time.sleep(1)  # the pause is over; the cache comes back by itself
+    deadline = time.time() + 15
+    while time.time() < deadline and "degraded" in ctl.ops_get("oi-dispatch", "/readyz")[1]:
+        time.sleep(0.2)
+    assert "degraded" not in ctl.ops_get("oi-dispatch", "/readyz")[1]
+    assert resolve(internal, routed).json["agent_id"] == agents["routing"]
 
 
 # --- durable jobs --------------------------------------------------------------------------------
