@@ -232,6 +232,62 @@ def test_sigkill_provisioning_mid_release_releases_exactly_once(client, admin, s
     sim.clear()
 
 
+def pg_rows(stack, sql):
+    r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres", "-d", "oneinbox",
+                        "-AtF|", "-c", sql], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return [line.split("|") for line in r.stdout.splitlines() if line]
+
+
+def test_sigkill_provisioning_during_a_registration_burst_loses_and_doubles_nothing(stack, new_workspace, internal,
+                                                                                 ctl):
+    """60 registrations in flight, then every provisioning replica is SIGKILLed wherever its jobs
+    are (reserving, trunks, rule, activation). Each request retried with its Idempotency-Key
+    ends 201; the database holds exactly one number, one inbound trunk, one outbound trunk and
+    one dispatch rule per phone number, and each resolves to its agent."""
+    c = new_workspace()
+    agent = c.agent("burst")["id"]
+    bodies = [path_c_body(agent, agent, agent) for _ in range(60)]
+    keys = [uuid.uuid4().hex for _ in bodies]
+
+    def reg(i):
+        try:
+            return c.post("/v1/phone-numbers", bodies[i], headers={"Idempotency-Key": keys[i]})
+        except OSError:
+            return None
+    with cf.ThreadPoolExecutor(len(bodies)) as ex:
+        futs = [ex.submit(reg, i) for i in range(len(bodies))]
+        time.sleep(0.1)
+        kill_every_provisioning(ctl)
+        first = [f.result() for f in futs]
+    cut = sum(1 for r in first if r is None or r.status != 201)
+    print("registrations cut by the kill: %d of %d" % (cut, len(first)))
+    assert cut > 0, "the kill came after every registration had finished: it tested nothing"
+    ids = {}
+    deadline = time.time() + 90
+    for i, b in enumerate(bodies):
+        while True:
+            r = reg(i)
+            if r is not None and r.status == 201:
+                ids[b["phone_number"]] = r.json["id"]
+                break
+            assert time.time() < deadline, (b["phone_number"], r)
+            time.sleep(0.3)
+    assert len(set(ids.values())) == len(bodies)
+    phones = ",".join("'%s'" % p for p in ids)
+    for table in ("provisioning.phone_numbers", "dispatch.inbound_trunks", "dispatch.outbound_trunks",
+                  "dispatch.dispatch_rules"):
+        live = " AND deleted_at IS NULL" if table == "provisioning.phone_numbers" else ""
+        rows = pg_rows(stack, "SELECT phone_number, count(*) FROM %s WHERE phone_number IN (%s)%s GROUP BY 1"
+                       % (table, phones, live))
+        counts = {p: int(n) for p, n in rows}
+        assert counts == {p: 1 for p in ids}, (table, {p: n for p, n in counts.items() if n != 1},
+                                               set(ids) - set(counts))
+    for p in list(ids)[:5]:
+        r = internal.get("/v1/routing/resolve?to=" + oiclient.quote(p))
+        assert r.status == 200 and r.json["agent_id"] == agent, r
+
+
 def test_jobs_ops_api(client, admin, agents):
     r = client.register(outbound_body(agents["primary"]))
     jobs = admin.get("/v1/jobs?kind=register&state=succeeded&limit=5")
