@@ -332,9 +332,12 @@ static void on_fire_and_forget(oi_status_t st, const redisReply *reply, void *ud
         redis_failed(c, st);
 }
 
-static void fresh_version(dsp_cache_t *c, const char *to)
+/* SET NX a new version into ver. Whether or not it wins, a snapshot tagged with it is safe:
+ * it matches only if this SET won and no invalidation replaced the version since, and the
+ * SET is sent before the database read starts. */
+static void fresh_version(dsp_cache_t *c, const char *to, char ver[OI_UUID_STR_LEN + 1])
 {
-    char kv[KEY_MAX], ver[OI_UUID_STR_LEN + 1];
+    char kv[KEY_MAX];
     snprintf(kv, sizeof kv, "dsp:rv:%s", to);
     oi_uuid_new(ver);
     const char *argv[] = {"SET", kv, ver, "NX"};
@@ -349,15 +352,18 @@ static void fill_lookup(dsp_cache_t *c, const redisReply *reply, const char *to,
     if (with_failures && is_str(elem(reply, 3)))
         res->n_failed = dsp_failures_parse(elem(reply, 3)->str, elem(reply, 3)->len, res->failed, DSP_FAILED_MAX);
     if (!is_str(gen)) {
-        /* the generation was evicted or flushed: bump a new one before caching again */
+        /* the generation was evicted or flushed (and the failures with it): resynchronise at
+         * once; lookups bypass the cache until that is done */
         if (c->state == CACHE_READY)
-            schedule_retry(c);
+            start_sync(c);
         return;
     }
     if (!is_str(ver)) {
-        /* a number never versioned (or evicted): answer from the database without storing,
-         * and give it a fresh version so later lookups can be cached */
-        fresh_version(c, to);
+        /* a number never versioned (or evicted, or flushed): version it now and cache what
+         * the database answers under that version, so the next lookup is already a hit */
+        char fresh[OI_UUID_STR_LEN + 1];
+        fresh_version(c, to, fresh);
+        res->tag = oi_xasprintf("%.*s/%s", (int)gen->len, gen->str, fresh);
         return;
     }
     res->tag = oi_xasprintf("%.*s/%.*s", (int)gen->len, gen->str, (int)ver->len, ver->str);

@@ -9,7 +9,10 @@
  * when the snapshot's tag equals the current "<gen>/<version>". A mutation replaces the
  * version after its commit and before it replies, so any snapshot read from the database
  * before the commit carries a dead tag on every replica. Writers never need a lock: a late
- * writer of an old snapshot writes an old tag, which nobody matches.
+ * writer of an old snapshot writes an old tag, which nobody matches. A number without a
+ * version (new, evicted, flushed) gets one by SET NX on its first miss, sent before the
+ * database read, and the snapshot carries it: live only if that SET won and nothing replaced
+ * the version since, so one miss per number re-warms the cache.
  *
  * While Redis is unreachable, or until this replica has bumped dsp:gen and copied the
  * failures recorded meanwhile from PostgreSQL after a (re)connect, the cache is not usable and

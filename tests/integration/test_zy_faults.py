@@ -131,6 +131,30 @@ def test_redis_slow_resolve_answers_from_postgres_within_its_timeout(stack, clie
     assert resolve(internal, routed).json["agent_id"] == agents["routing"]
 
 
+def test_flushed_redis_rewarms_with_one_miss_per_number(stack, internal, agents, routed, ctl):
+    """Redis loses everything (FLUSHDB: generation, versions, snapshots, failures). The replicas
+    resynchronise at once and a number needs one database read to be cached again."""
+    flushed = subprocess.run(["redis-cli", "-p", str(stack["OI_REDIS_PORT"]), "FLUSHDB"], capture_output=True,
+                             text=True, timeout=10)
+    assert flushed.returncode == 0, flushed
+    for _ in range(4):  # every replica sees the lost generation and resynchronises
+        assert resolve(internal, routed).json["agent_id"] == agents["routing"]
+    deadline = time.time() + 10
+    while time.time() < deadline and any("degraded" in ctl.ops_get("oi-dispatch", "/readyz", i)[1]
+                                         for i in range(ctl.replicas)):
+        time.sleep(0.1)
+
+    def db_queries():
+        return sum(ctl.metric("oi-dispatch", "oi_dispatch_resolve_db_queries_total", i) for i in range(ctl.replicas))
+    # the one miss (on whichever replica): it reads the database and stores the snapshot
+    assert resolve(internal, routed).json["agent_id"] == agents["routing"]
+    time.sleep(0.2)
+    before = db_queries()
+    answers = {resolve(internal, routed).json["agent_id"] for _ in range(10)}
+    assert answers == {agents["routing"]}
+    assert db_queries() == before, "resolves still read the database after the cache was re-warmed"
+
+
 # --- durable jobs --------------------------------------------------------------------------------
 
 def wait_job_done(admin, job_id, timeout=60):
