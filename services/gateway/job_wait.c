@@ -18,8 +18,15 @@ static bool job_finished(const Oneinbox__V1__Job *j)
 static void answer_finished(gw_req_t *r, const Oneinbox__V1__Job *j)
 {
     if (!strcmp(j->state, "succeeded")) {
-        if (r->success_status == 204 || !j->result) {
-            gw_respond_json(r, r->success_status == 204 ? 204 : r->success_status, NULL, NULL);
+        if (r->success_status == 204) {
+            gw_respond_json(r, 204, NULL, NULL);
+            return;
+        }
+        if (!j->result) { /* its number was deleted since: never a success without a body */
+            oi_error_t gone;
+            oi_error_init(&gone);
+            oi_error_set(&gone, OI_NUMBER_NOT_FOUND, "the job succeeded but its phone number has been deleted since");
+            gw_respond_error(r, &gone);
             return;
         }
         gw_respond_json(r, r->success_status, NULL, gw_render_number(j->result));

@@ -249,15 +249,15 @@ oi_status_t prov_job_record_step(prov_t *p, PGconn *c, prov_job_t *job, const ch
     return OI_OK;
 }
 
-oi_status_t prov_job_heartbeat(prov_t *p, PGconn *c, oi_error_t *err)
+oi_status_t prov_job_heartbeat(prov_t *p, PGconn *c, const char *ids, oi_error_t *err)
 {
     char lease[24];
     snprintf(lease, sizeof lease, "%d", p->lease_ms);
-    const char *params[] = {p->owner, lease};
+    const char *params[] = {p->owner, lease, ids};
     return oi_pg_exec(c,
                       "UPDATE provisioning.jobs SET lease_until = clock_timestamp() + ($2::text || ' milliseconds')::"
-                      "interval WHERE state = 'running' AND lease_owner = $1",
-                      2, params, NULL, err);
+                      "interval WHERE state = 'running' AND lease_owner = $1 AND id = ANY($3::uuid[])",
+                      3, params, NULL, err);
 }
 
 oi_status_t prov_job_load_state(PGconn *c, const char *id, prov_job_state_t *out, oi_error_t *err)
@@ -340,7 +340,22 @@ static char *time_text(const PGresult *res, int row, const char *col)
     return oi_xstrdup(out);
 }
 
-Oneinbox__V1__Job *prov_job_row_to_proto(PGconn *c, const PGresult *res, int row)
+/* A succeeded job's number as its result. Never a success without it: a job that says
+ * "succeeded" with no result would be answered 201 with an empty body. */
+static oi_status_t attach_result(PGconn *c, Oneinbox__V1__Job *j, const char *number_id, oi_error_t *err)
+{
+    if (!c || !number_id || strcmp(j->state, "succeeded") != 0)
+        return OI_OK;
+    PGresult *nr = NULL;
+    oi_status_t rc = prov_number_load(c, NULL, number_id, false, &nr, err);
+    if (rc)
+        return rc;
+    j->result = prov_number_to_proto(nr, 0);
+    PQclear(nr);
+    return OI_OK;
+}
+
+Oneinbox__V1__Job *prov_job_row_to_proto(PGconn *c, const PGresult *res, int row, oi_status_t *rc, oi_error_t *err)
 {
     Oneinbox__V1__Job *j = oi_xmalloc(sizeof *j);
     oneinbox__v1__job__init(j);
@@ -357,14 +372,12 @@ Oneinbox__V1__Job *prov_job_row_to_proto(PGconn *c, const PGresult *res, int row
     j->created_at = time_text(res, row, "created_at");
     j->updated_at = time_text(res, row, "updated_at");
     add_events(j, oi_pg_get(res, row, "events"));
-    const char *nid = oi_pg_get(res, row, "number_id");
-    if (c && nid && strcmp(j->state, "succeeded") == 0) {
-        PGresult *nr = NULL;
-        if (prov_number_load(c, NULL, nid, false, &nr, NULL) == OI_OK) {
-            j->result = prov_number_to_proto(nr, 0);
-            PQclear(nr);
-        }
+    *rc = attach_result(c, j, oi_pg_get(res, row, "number_id"), err);
+    if (*rc && *rc != OI_NUMBER_NOT_FOUND) {
+        protobuf_c_message_free_unpacked(&j->base, NULL);
+        return NULL;
     }
+    *rc = OI_OK; /* a number deleted since: the job stays succeeded, without a result */
     return j;
 }
 
@@ -375,7 +388,7 @@ oi_status_t prov_job_load_proto(PGconn *c, const char *workspace_id, const char 
     oi_status_t rc = select_job(c, workspace_id, id, &res, err);
     if (rc)
         return rc;
-    *out = prov_job_row_to_proto(c, res, 0);
+    *out = prov_job_row_to_proto(c, res, 0, &rc, err);
     PQclear(res);
-    return OI_OK;
+    return rc;
 }

@@ -50,8 +50,8 @@ oi_status_t prov_job_set_state(prov_t *p, PGconn *c, prov_job_t *job, prov_job_s
 /* Records a completed step (payload, charged, number id) and renews the lease. OI_CONFLICT when
  * the lease was lost. */
 oi_status_t prov_job_record_step(prov_t *p, PGconn *c, prov_job_t *job, const char *step, oi_error_t *err);
-/* Extends the lease of every running job of this process. */
-oi_status_t prov_job_heartbeat(prov_t *p, PGconn *c, oi_error_t *err);
+/* Extends the leases of the jobs this process is running now (ids), no others. */
+oi_status_t prov_job_heartbeat(prov_t *p, PGconn *c, const char *ids /* "{uuid,…}" being run */, oi_error_t *err);
 
 /* Loads a job as a Job proto (result and events included). workspace_id NULL/"" = admin. */
 oi_status_t prov_job_load_proto(PGconn *c, const char *workspace_id, const char *id, Oneinbox__V1__Job **out,
@@ -60,8 +60,9 @@ oi_status_t prov_job_load_proto(PGconn *c, const char *workspace_id, const char 
 oi_status_t prov_job_load_state(PGconn *c, const char *id, prov_job_state_t *out, oi_error_t *err);
 /* Loads the runner view of a job by id (no lease). */
 oi_status_t prov_job_load(PGconn *c, const char *workspace_id, const char *id, prov_job_t **out, oi_error_t *err);
-/* Builds Job protos from a result of PROV_JOB_COLS rows. */
-Oneinbox__V1__Job *prov_job_row_to_proto(PGconn *c, const PGresult *res, int row);
+/* Builds a Job proto from a row of PROV_JOB_COLS, with its number as result when it succeeded.
+ * NULL and *rc set when that number could not be read (never "succeeded" without a result). */
+Oneinbox__V1__Job *prov_job_row_to_proto(PGconn *c, const PGresult *res, int row, oi_status_t *rc, oi_error_t *err);
 
 #define PROV_JOB_COLS                                                                                  \
     "id, workspace_id, kind, state, step, attempts, max_attempts, request_sealed, payload::text AS payload, " \

@@ -119,17 +119,26 @@ static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit
     return OI_OK;
 }
 
-static Oneinbox__V1__ListJobsReply *list_reply(PGconn *c, const PGresult *res, int limit)
+static oi_status_t list_reply(PGconn *c, const PGresult *res, int limit, ProtobufCMessage **reply, oi_error_t *err)
 {
     Oneinbox__V1__ListJobsReply *out = oi_xmalloc(sizeof *out);
     oneinbox__v1__list_jobs_reply__init(out);
     int n = PQntuples(res);
     int take = n > limit ? limit : n;
     out->jobs = oi_xcalloc((size_t)take + 1, sizeof *out->jobs);
-    for (int i = 0; i < take; i++)
-        out->jobs[out->n_jobs++] = prov_job_row_to_proto(c, res, i);
     out->next_cursor = oi_xstrdup(n > limit ? oi_pg_get(res, take - 1, "id") : "");
-    return out;
+    oi_status_t rc = OI_OK;
+    for (int i = 0; i < take && !rc; i++) {
+        Oneinbox__V1__Job *j = prov_job_row_to_proto(c, res, i, &rc, err);
+        if (j)
+            out->jobs[out->n_jobs++] = j;
+    }
+    if (rc) {
+        protobuf_c_message_free_unpacked(&out->base, NULL);
+        return rc;
+    }
+    *reply = &out->base;
+    return OI_OK;
 }
 
 PROV_RPC(prov_rpc_list_jobs)
@@ -155,7 +164,7 @@ PROV_RPC(prov_rpc_list_jobs)
                         "WHERE id = $4::uuid)) ORDER BY created_at DESC, id DESC LIMIT $5::int",
                         5, params, &res, err);
     if (!rc)
-        *reply = &list_reply(c, res, limit)->base;
+        rc = list_reply(c, res, limit, reply, err);
     PQclear(res);
     prov_db_release(p, &c);
     return rc;

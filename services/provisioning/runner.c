@@ -29,6 +29,7 @@ struct prov_runner {
     pthread_cond_t hb_cv;
     char hints[HINTS_MAX][OI_UUID_STR_LEN + 1];
     int n_hints;
+    char (*running)[OI_UUID_STR_LEN + 1]; /* one slot per worker: the job it runs, "" when idle */
     bool stop;
     atomic_int alive;
 };
@@ -244,6 +245,36 @@ static bool stopping(prov_runner_t *r)
     return s;
 }
 
+/* The heartbeat extends the leases of these jobs only: a job a worker let go of (say its
+ * outcome could not be recorded while PostgreSQL was down) must expire and be claimed again,
+ * not stay "running" under a lease kept alive for nobody. */
+static void track(prov_runner_t *r, const char *id, bool on)
+{
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->p->workers; i++) {
+        if (on ? r->running[i][0] == '\0' : strcmp(r->running[i], id) == 0) {
+            snprintf(r->running[i], sizeof r->running[i], "%s", on ? id : "");
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* "{id,id}" of the jobs being run now; false when none. */
+static bool running_ids(prov_runner_t *r, char *out, size_t n)
+{
+    size_t len = (size_t)snprintf(out, n, "{");
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->p->workers && len < n; i++)
+        if (r->running[i][0])
+            len += (size_t)snprintf(out + len, n - len, "%s%s", len > 1 ? "," : "", r->running[i]);
+    pthread_mutex_unlock(&r->mu);
+    if (len + 2 > n)
+        return false; /* cannot happen: n is sized for every worker */
+    snprintf(out + len, n - len, "}");
+    return len > 1;
+}
+
 /* Claims and runs jobs (the hinted one first) until none is runnable. */
 static void drain_queue(prov_runner_t *r, const char *hint)
 {
@@ -258,7 +289,9 @@ static void drain_queue(prov_runner_t *r, const char *hint)
         oi_error_init(&e);
         if (prov_job_claim(p, c, n == 0 ? hint : NULL, &job, &e) || !job)
             break;
+        track(r, job->id, true);
         prov_runner_run_job(p, c, job);
+        track(r, job->id, false);
         prov_job_free(&job);
         notify_done(r);
     }
@@ -295,8 +328,9 @@ static void *heartbeat_main(void *arg)
         PGconn *c = NULL;
         oi_error_t e;
         oi_error_init(&e);
-        if (!prov_db_acquire_runner(r->p, &c, &e)) {
-            prov_job_heartbeat(r->p, c, &e);
+        char ids[64 * (OI_UUID_STR_LEN + 1) + 4];
+        if (running_ids(r, ids, sizeof ids) && !prov_db_acquire_runner(r->p, &c, &e)) {
+            prov_job_heartbeat(r->p, c, ids, &e);
             prov_db_release_runner(r->p, &c);
         }
     }
@@ -307,6 +341,7 @@ static void *heartbeat_main(void *arg)
 bool prov_runner_start(prov_runner_t *r)
 {
     r->threads = oi_xcalloc((size_t)r->p->workers, sizeof *r->threads);
+    r->running = oi_xcalloc((size_t)r->p->workers, sizeof *r->running);
     atomic_store(&r->alive, r->p->workers + 1);
     if (pthread_create(&r->heartbeat, NULL, heartbeat_main, r) != 0) {
         atomic_store(&r->alive, 0);
@@ -346,6 +381,7 @@ void prov_runner_destroy(prov_runner_t **self_p)
     if (r->hb_started)
         pthread_join(r->heartbeat, NULL);
     free(r->threads);
+    free(r->running);
     pthread_cond_destroy(&r->work_cv);
     pthread_cond_destroy(&r->done_cv);
     pthread_cond_destroy(&r->hb_cv);
