@@ -18,6 +18,7 @@
 #define CLIENT_BUCKETS 1024
 #define CLIENT_PUMP_BUDGET 512
 #define CLIENT_RETRY_MS 5
+#define CLIENT_DRAIN_RESENDS 16 /* a call refused by a draining replica goes to the next one */
 
 typedef struct client_call {
     struct client_call *next;    /* hash chain */
@@ -32,7 +33,8 @@ typedef struct client_call {
     size_t len;
     char method[64];
     uint32_t timeout_ms;
-    bool done, in_backlog, timer_closed;
+    int resends;
+    bool done, in_backlog, timer_closed, sent;
 } client_call_t;
 
 struct oi_rpc_client {
@@ -98,7 +100,7 @@ static void call_fail(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, c
 static void call_timed_out(uv_timer_t *t)
 {
     client_call_t *call = t->data;
-    if (call->bytes) /* never left the backlog: no replica was reachable */
+    if (!call->sent) /* never left the backlog: no replica was reachable */
         call_fail(call->client, call, OI_UNAVAILABLE, "no service replica is reachable");
     else
         call_fail(call->client, call, OI_TIMEOUT, "no reply in time");
@@ -112,7 +114,7 @@ static int call_try_send(oi_rpc_client_t *c, client_call_t *call)
     const void *data[3] = {"", idbuf, call->bytes};
     size_t lens[3] = {0, RPC_CALL_ID_LEN, call->len};
     if (rpc_frames_send(c->sock, data, lens, 3) == 0) {
-        OI_FREE(call->bytes);
+        call->sent = true; /* the bytes stay until the call is done: a draining replica may refuse it */
         return 0;
     }
     return errno == EAGAIN ? 1 : -1;
@@ -174,6 +176,15 @@ static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
     ProtobufCMessage *reply = NULL;
     zmq_msg_t *body = (zmq_msg_t *)&f->part[2];
     oi_status_t st = rpc_reply_decode(zmq_msg_data(body), zmq_msg_size(body), call->reply_desc, &reply, &err);
+    if (st == OI_DRAINING && call->resends < CLIENT_DRAIN_RESENDS && !c->closing) {
+        /* not run there: DEALER's round robin hands it to the next replica */
+        call->resends++;
+        call->sent = false;
+        if (!call->in_backlog)
+            backlog_push(c, call);
+        backlog_flush(c);
+        return;
+    }
     call_complete(c, call, st, &err, reply);
     if (reply)
         protobuf_c_message_free_unpacked(reply, NULL);

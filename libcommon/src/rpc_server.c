@@ -84,7 +84,8 @@ static void server_finish_drain(oi_rpc_server_t *s)
     void (*cb)(void *) = s->on_drained;
     s->on_drained = NULL;
     uv_timer_stop(&s->grace);
-    server_close_socket(s);
+    /* the socket stays open (refusing with OI_DRAINING) until the service destroys the server,
+     * e.g. while oi-provisioning's runners finish their jobs */
     if (cb)
         cb(s->drained_ud);
 }
@@ -243,6 +244,15 @@ static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *f)
     if (env->deadline_unix_ms > 0 && oi_clock_now_ms() > env->deadline_unix_ms) {
         oi_log_debug(&(oi_log_ctx_t){.request_id = env->request_id}, "dropped %s: deadline already passed",
                      env->method);
+    } else if (s->draining) {
+        /* refused, not run: the caller's client resends it to another replica at once instead
+         * of waiting for a reply that would never come */
+        oi_rpc_call_t *call = call_new(s, f, env);
+        call->ctx.method = "";
+        oi_error_t err;
+        oi_error_init(&err);
+        oi_error_set(&err, OI_DRAINING, "%.64s refused: this replica is shutting down", env->method);
+        oi_rpc_call_reply(&call, OI_DRAINING, &err, NULL);
     } else {
         call_start(call_new(s, f, env), env);
     }
@@ -259,7 +269,7 @@ static void server_pump(oi_rpc_server_t *s)
     int budget = SERVER_PUMP_BUDGET;
     do {
         s->repump = false;
-        while (!s->draining && !s->closed && budget > 0 && rpc_socket_has(s->sock, ZMQ_POLLIN)) {
+        while (!s->closed && budget > 0 && rpc_socket_has(s->sock, ZMQ_POLLIN)) {
             rpc_frames_t f;
             if (rpc_frames_recv(s->sock, &f) <= 0)
                 break;
@@ -335,12 +345,9 @@ static void server_grace_expired(uv_timer_t *t)
 
 void oi_rpc_server_drain(oi_rpc_server_t *s, uint32_t grace_ms, void (*on_drained)(void *ud), void *ud)
 {
-    s->draining = true;
+    s->draining = true; /* still reading: new calls are refused with OI_DRAINING until closed */
     s->on_drained = on_drained;
     s->drained_ud = ud;
-    if (s->polling)
-        uv_poll_stop(&s->poll);
-    s->polling = false;
     uv_timer_start(&s->grace, server_grace_expired, s->inflight == 0 ? 0 : grace_ms, 0);
 }
 

@@ -7,6 +7,8 @@
 #include "oi/clock.h"
 #include "oi/mem.h"
 
+#define SYNC_DRAIN_RESENDS 16 /* round robin: each resend may meet the draining replica again */
+
 struct oi_rpc_sync {
     void *sock;
     uint64_t next_id;
@@ -103,11 +105,18 @@ oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const char *method, const char *r
     uint64_t id = s->next_id++;
     size_t len = 0;
     uint8_t *bytes = rpc_envelope_pack(method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req, &len);
-    oi_status_t st = sync_send(s, id, bytes, len, deadline, err);
+    oi_status_t st;
+    int sends = 0;
+    do { /* a draining replica refuses without running the call: the next one gets it */
+        if (*reply) {
+            protobuf_c_message_free_unpacked(*reply, NULL);
+            *reply = NULL;
+        }
+        st = sync_send(s, id, bytes, len, deadline, err);
+        if (st == OI_OK)
+            st = sync_receive(s, id, reply_desc, deadline, reply, err);
+    } while (st == OI_DRAINING && ++sends <= SYNC_DRAIN_RESENDS);
     free(bytes);
-    if (st != OI_OK)
-        return st;
-    st = sync_receive(s, id, reply_desc, deadline, reply, err);
     if (st != OI_OK && *reply) {
         protobuf_c_message_free_unpacked(*reply, NULL);
         *reply = NULL;

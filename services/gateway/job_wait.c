@@ -50,7 +50,7 @@ static int64_t remaining_ms(const gw_req_t *r)
 
 static void on_waited(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
-    if (st == OI_TIMEOUT || st == OI_UNAVAILABLE) {
+    if (st == OI_TIMEOUT || st == OI_UNAVAILABLE || st == OI_DRAINING) {
         /* the job goes on in oi-provisioning; tell the caller where to look */
         json_t *body = json_pack("{ssss}", "job_id", r->job_id, "status", "running");
         char loc[80];

@@ -65,8 +65,9 @@ int oi_rpc_server_bind(oi_rpc_server_t *s, const char *endpoint, oi_error_t *err
  * status != OI_OK sends err's code/message (err may be NULL → table defaults). Frees call. */
 void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_error_t *err,
                        const ProtobufCMessage *reply);
-/* Stops reading requests; in-flight calls may still reply; on_drained runs when none is left
- * (or after grace_ms), then the socket is closed. */
+/* Stops running new calls: each one is refused at once with OI_DRAINING (never run, so the
+ * clients here resend it to another replica) until oi_rpc_server_destroy closes the socket.
+ * In-flight calls still reply; on_drained runs when none is left (or after grace_ms). */
 void oi_rpc_server_drain(oi_rpc_server_t *s, uint32_t grace_ms, void (*on_drained)(void *ud), void *ud);
 void oi_rpc_server_destroy(oi_rpc_server_t **self_p);
 size_t oi_rpc_server_inflight(const oi_rpc_server_t *s);

@@ -47,7 +47,8 @@
     X(NO_CONTENT, 204, "NO_CONTENT", "no content")                                             \
     X(IDEMPOTENCY_IN_PROGRESS, 409, "IDEMPOTENCY_KEY_IN_PROGRESS",                            \
       "a request with this Idempotency-Key is still in progress")                              \
-    X(UNSUPPORTED_MEDIA_TYPE, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+    X(UNSUPPORTED_MEDIA_TYPE, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json") \
+    X(DRAINING, 503, "SERVICE_DRAINING", "the replica is shutting down; the call was not run")
 
 typedef enum {
 #define OI_STATUS_ENUM(name, http, code, msg) OI_##name,

@@ -238,3 +238,96 @@ Test(rpc, async_many_calls_and_timeouts)
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0);
 }
+
+/* --- a draining replica ------------------------------------------------------------------ */
+
+typedef struct {
+    uv_loop_t loop;
+    uv_async_t stop;
+    pthread_t thread;
+    oi_rpc_server_t *srv;
+    char endpoint[64];
+} replica_t;
+
+static void replica_on_stop(uv_async_t *a)
+{
+    replica_t *r = a->data;
+    oi_rpc_server_destroy(&r->srv);
+    uv_close((uv_handle_t *)&r->stop, NULL);
+}
+
+static void *replica_thread(void *arg)
+{
+    uv_run(&((replica_t *)arg)->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+/* A second server, already draining (as after SIGTERM): it refuses every call. */
+static void draining_replica_start(replica_t *r)
+{
+    snprintf(r->endpoint, sizeof r->endpoint, "tcp://127.0.0.1:%d", 41000 + (int)(getpid() % 20000));
+    cr_assert_eq(uv_loop_init(&r->loop), 0);
+    uv_async_init(&r->loop, &r->stop, replica_on_stop);
+    r->stop.data = r;
+    r->srv = oi_rpc_server_new(&r->loop, methods, 2, NULL);
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(oi_rpc_server_bind(r->srv, r->endpoint, &err), 0, "%s", err.message);
+    oi_rpc_server_drain(r->srv, 1000, NULL, NULL);
+    pthread_create(&r->thread, NULL, replica_thread, r);
+}
+
+static void draining_replica_stop(replica_t *r)
+{
+    uv_async_send(&r->stop);
+    pthread_join(r->thread, NULL);
+    uv_loop_close(&r->loop);
+}
+
+Test(rpc, a_draining_replica_refuses_and_the_clients_resend_elsewhere)
+{
+    replica_t b;
+    draining_replica_start(&b);
+    oi_error_t err;
+    oi_error_init(&err);
+    char both[160];
+    snprintf(both, sizeof both, "%s,%s", b.endpoint, fx.endpoint);
+
+    /* alone, the draining replica answers at once, and with a code that says "not run" */
+    oi_rpc_sync_t *only = oi_rpc_sync_new(b.endpoint, &err);
+    oi_status_t st;
+    usleep(100 * 1000); /* connected */
+    Oneinbox__V1__OptString *out = sync_echo(only, "x", 3000, &st, &err);
+    cr_assert_null(out);
+    cr_assert_eq(st, OI_DRAINING, "%s", err.message);
+    cr_assert_str_eq(err.code, "SERVICE_DRAINING");
+    oi_rpc_sync_destroy(&only);
+
+    /* next to a live replica, every call is answered by it: refused ones are resent */
+    oi_rpc_sync_t *s = oi_rpc_sync_new(both, &err);
+    usleep(100 * 1000);
+    for (int i = 0; i < 10; i++) {
+        out = sync_echo(s, "y", 3000, &st, &err);
+        cr_assert_eq(st, OI_OK, "call %d: %s", i, err.message);
+        cr_assert_str_eq(out->value, "y:req_1");
+        protobuf_c_message_free_unpacked(&out->base, NULL);
+    }
+    oi_rpc_sync_destroy(&s);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_rpc_client_t *c = oi_rpc_client_new(&loop, both, &err);
+    usleep(100 * 1000);
+    tally_t t = {0};
+    Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
+    in.value = "a";
+    for (int i = 0; i < 50; i++)
+        cr_assert_eq(oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor,
+                                        3000, on_reply, &t), 0);
+    run_until(&loop, &t, 50);
+    cr_assert_eq(t.ok, 50, "%d of 50 answered OK", t.ok);
+    oi_rpc_client_close(&c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    draining_replica_stop(&b);
+}
