@@ -83,7 +83,7 @@ static oi_status_t call(const char *method, const ProtobufCMessage *req, const P
 
 static void setup(void)
 {
-    int base = 30000 + (int)(getpid() % 10000) * 3;
+    int base = 24000 + (int)(getpid() % 2500) * 3; /* below the ephemeral range (32768+) */
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", base);
     snprintf(sim_url, sizeof sim_url, "http://127.0.0.1:%d", base + 1);
     static char e[12][160];

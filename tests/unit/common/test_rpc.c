@@ -68,7 +68,7 @@ static void *server_thread(void *arg)
 
 static void setup(void)
 {
-    snprintf(fx.endpoint, sizeof fx.endpoint, "tcp://127.0.0.1:%d", 21000 + (int)(getpid() % 20000));
+    snprintf(fx.endpoint, sizeof fx.endpoint, "tcp://127.0.0.1:%d", 12000 + (int)(getpid() % 4000)); /* below the ephemeral range (32768+) */
     cr_assert_eq(uv_loop_init(&fx.loop), 0);
     uv_async_init(&fx.loop, &fx.stop, on_stop);
     fx.srv = oi_rpc_server_new(&fx.loop, methods, 2, NULL);
@@ -265,7 +265,7 @@ static void *replica_thread(void *arg)
 /* A second server, already draining (as after SIGTERM): it refuses every call. */
 static void draining_replica_start(replica_t *r)
 {
-    snprintf(r->endpoint, sizeof r->endpoint, "tcp://127.0.0.1:%d", 41000 + (int)(getpid() % 20000));
+    snprintf(r->endpoint, sizeof r->endpoint, "tcp://127.0.0.1:%d", 16000 + (int)(getpid() % 4000));
     cr_assert_eq(uv_loop_init(&r->loop), 0);
     uv_async_init(&r->loop, &r->stop, replica_on_stop);
     r->stop.data = r;
