@@ -189,6 +189,33 @@ static void exclude(prov_jctx_t *j, const char *phone)
     json_array_append_new(ex, json_string(phone));
 }
 
+/* A named number's capabilities from the carrier's listing of it, before it is bought and leaves
+ * the listing: some carriers' number records carry none (Telnyx). Best effort: a failed or
+ * empty search only leaves them to what the purchase answers. */
+static void probe_listing(prov_jctx_t *j, const char *phone)
+{
+    size_t len = strlen(phone);
+    if (prov_jctx_get(j, "search_sms") || len < 8)
+        return;
+    Oneinbox__V1__OptString contains = ONEINBOX__V1__OPT_STRING__INIT;
+    contains.value = (char *)phone + len - 7; /* the subscriber digits: every carrier matches them */
+    Oneinbox__V1__CarrierSearchRequest q = ONEINBOX__V1__CARRIER_SEARCH_REQUEST__INIT;
+    q.provider = S(prov_jctx_get(j, "provider"));
+    q.country = S(REQ(j)->country);
+    q.contains = &contains;
+    q.limit = SEARCH_LIMIT;
+    ProtobufCMessage *m = NULL;
+    oi_error_t e;
+    oi_error_init(&e);
+    if (car_call(j, "carrier.Search", &q.base, &oneinbox__v1__carrier_search_reply__descriptor, &m, &e))
+        return;
+    const Oneinbox__V1__CarrierSearchReply *rep = (const Oneinbox__V1__CarrierSearchReply *)m;
+    for (size_t i = 0; i < rep->n_numbers; i++)
+        if (strcmp(rep->numbers[i]->phone_number, phone) == 0)
+            prov_jctx_set(j, "search_sms", rep->numbers[i]->sms ? "true" : "false");
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
 static oi_status_t step_acquire(prov_jctx_t *j, oi_error_t *err)
 {
     const char *wanted = opt(REQ(j)->phone_number);
@@ -196,8 +223,11 @@ static oi_status_t step_acquire(prov_jctx_t *j, oi_error_t *err)
         adopt_reservation(j);
     for (int tries = 0; tries < MAX_PICKS; tries++) {
         oi_status_t rc = OI_OK;
-        if (!prov_jctx_get(j, "phone_number"))
+        if (!prov_jctx_get(j, "phone_number")) {
             rc = wanted ? reserve(j, wanted, err) : pick_from_search(j, err);
+            if (!rc && wanted)
+                probe_listing(j, wanted);
+        }
         if (!rc)
             rc = prov_jctx_save(j, "number_reserved", err);
         if (rc)

@@ -72,3 +72,19 @@ def test_telnyx_pending_order_finishes_later_and_buys_once(client, admin, telnyx
     assert n["provider"] == "telnyx"
     assert telnyx.purchases(n["phone_number"]) == 1, telnyx.counters()
     assert client.get("/v1/phone-numbers/" + n["id"]).json["status"] == "active"
+
+
+def test_telnyx_purchase_of_a_named_number_takes_its_listed_capabilities(client, telnyx):
+    telnyx.mark()
+    agent = client.agent("tx-named")["id"]
+    listed = client.get("/v1/phone-numbers/search?country=US&area_code=206&limit=20").json
+    # one with SMS and, when the listing has one, one without: no constant answer passes both
+    picks = [n for n in (next((n for n in listed if n["capabilities"]["sms"]), None),
+                         next((n for n in listed if not n["capabilities"]["sms"]), None)) if n]
+    assert any(p["capabilities"]["sms"] for p in picks), listed
+    for pick in picks:
+        r = buy(client, {"country": "US", "phone_number": pick["phone_number"], "agent_id": agent})
+        assert r.status == 201, r
+        assert r.json["phone_number"] == pick["phone_number"]
+        assert r.json["sms_capable"] == pick["capabilities"]["sms"], (r.json, pick)
+        assert telnyx.purchases(pick["phone_number"]) == 1, telnyx.counters()
