@@ -11,8 +11,9 @@ cluster: proves the rendered configuration actually starts the binaries and wire
    does) in a temporary directory from a Release build (--build makes one the way the
    Dockerfile's builder stage does, in --build-dir, default build-k8s).
 3. Rewrites only what a pod network gives for free: every Service name becomes 127.0.0.1 and
-   every container/Service port p becomes p + offset (default 30000), so nothing collides with
-   other stacks; migrations point at the copied layout.
+   every container/Service port p becomes p + offset (default 20000, which keeps them below
+   the ephemeral range, 32768+), so nothing collides with other stacks or outgoing
+   connections; migrations point at the copied layout.
 4. Starts PostgreSQL and Redis on private ports (the dev StatefulSets' role), then each
    container through deploy/docker/entrypoint.sh with its `args`, as uid/gid 10001 (when root).
 5. Checks: readiness and liveness probes answer 200 on the probe port, /metrics on the ops port;
@@ -453,7 +454,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--build', action='store_true', help='build the binaries like the Dockerfile first')
     ap.add_argument('--build-dir', default=os.path.join(ROOT, 'build-k8s'))
-    ap.add_argument('--port-offset', type=int, default=30000)
+    ap.add_argument('--port-offset', type=int, default=20000)
     ap.add_argument('--timeout', type=float, default=60, help='seconds for each probe to answer')
     ap.add_argument('--kubectl')
     ap.add_argument('--keep', action='store_true', help='keep the temporary directory (logs)')
