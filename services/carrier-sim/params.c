@@ -1,6 +1,7 @@
 /* params.c: query-string / form-body decoding with limits. */
 #include "params.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +83,19 @@ const char *sim_params_get(const sim_params_t *p, const char *name)
         if (!strcmp(p->items[i].name, name))
             return p->items[i].value;
     return NULL;
+}
+
+bool sim_params_long(const sim_params_t *p, const char *name, long min, long max, long def, long *val)
+{
+    const char *v = sim_params_get(p, name);
+    *val = def;
+    if (!v)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return false;
+    *val = n;
+    return true;
 }

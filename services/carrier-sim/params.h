@@ -28,5 +28,7 @@ bool sim_params_parse(sim_params_t *p, const char *text, size_t len, char *why, 
 void sim_params_cleanup(sim_params_t *p);
 /* First value of name; NULL when absent. Borrowed from p. */
 const char *sim_params_get(const sim_params_t *p, const char *name);
+/* Integer value of name in [min, max]; absent -> def. false when not a clean integer in range. */
+bool sim_params_long(const sim_params_t *p, const char *name, long min, long max, long def, long *val);
 
 #endif

@@ -2,9 +2,7 @@
 #include "handlers.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -59,21 +57,12 @@ void sim_tx_time(int64_t unix_ms, char *out, size_t n)
 bool sim_tx_int_param(const sim_req_t *rq, const char *name, long min, long max, long def, long *val,
                       sim_reply_t *out)
 {
-    const char *v = sim_params_get(rq->params, name);
-    *val = def;
-    if (!v)
+    if (sim_params_long(rq->params, name, min, max, def, val))
         return true;
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "%s must be an integer between %ld and %ld.", name, min, max);
-        sim_reply_telnyx_error(out, 400, "10015", "Bad Request", detail, NULL, name);
-        return false;
-    }
-    *val = n;
-    return true;
+    char detail[128];
+    snprintf(detail, sizeof detail, "%s must be an integer between %ld and %ld.", name, min, max);
+    sim_reply_telnyx_error(out, 400, "10015", "Bad Request", detail, NULL, name);
+    return false;
 }
 
 bool sim_tx_page_params(const sim_req_t *rq, long *page, long *size, sim_reply_t *out)

@@ -2,7 +2,6 @@
 #include "handlers.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,22 +54,6 @@ void sim_tw_uri(const sim_state_t *st, char *out, size_t n, const char *fmt, ...
     va_end(ap);
 }
 
-/* Integer query param in [min, max]; absent → def. false when not a clean integer in range. */
-static bool int_param(const sim_req_t *rq, const char *name, long min, long max, long def, long *val)
-{
-    const char *v = sim_params_get(rq->params, name);
-    *val = def;
-    if (!v)
-        return true;
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max)
-        return false;
-    *val = n;
-    return true;
-}
-
 static void append_encoded(oi_buf_t *b, const char *s)
 {
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
@@ -112,7 +95,8 @@ static json_t *page_link(const char *prefix, const char *path, long page, long s
 /* Reads Page/PageSize/PageToken and slices items; false (reply filled) on bad paging input. */
 static bool paging(const sim_req_t *rq, json_t *items, long *page, long *size, json_t **slice, sim_reply_t *out)
 {
-    if (!int_param(rq, "PageSize", 1, 1000, 50, size) || !int_param(rq, "Page", 0, 1000000, 0, page)) {
+    if (!sim_params_long(rq->params, "PageSize", 1, 1000, 50, size) ||
+        !sim_params_long(rq->params, "Page", 0, 1000000, 0, page)) {
         sim_reply_twilio_error(out, 400, SIM_TW_INVALID, "PageSize must be 1-1000 and Page >= 0");
         return false;
     }

@@ -90,17 +90,23 @@ static bool excluded(prov_jctx_t *j, const char *phone)
     return false;
 }
 
-static oi_status_t pick_from_search(prov_jctx_t *j, oi_error_t *err)
+/* carrier.Search in the request's country on the job's carrier; *m is the reply. */
+static oi_status_t search(prov_jctx_t *j, Oneinbox__V1__OptString *area_code, Oneinbox__V1__OptString *contains,
+                          ProtobufCMessage **m, oi_error_t *err)
 {
-    const Oneinbox__V1__PurchaseNumberRequest *r = REQ(j);
     Oneinbox__V1__CarrierSearchRequest q = ONEINBOX__V1__CARRIER_SEARCH_REQUEST__INIT;
     q.provider = S(prov_jctx_get(j, "provider"));
-    q.country = S(r->country);
-    q.area_code = r->area_code;
-    q.contains = r->contains;
+    q.country = S(REQ(j)->country);
+    q.area_code = area_code;
+    q.contains = contains;
     q.limit = SEARCH_LIMIT;
+    return car_call(j, "carrier.Search", &q.base, &oneinbox__v1__carrier_search_reply__descriptor, m, err);
+}
+
+static oi_status_t pick_from_search(prov_jctx_t *j, oi_error_t *err)
+{
     ProtobufCMessage *m = NULL;
-    oi_status_t rc = car_call(j, "carrier.Search", &q.base, &oneinbox__v1__carrier_search_reply__descriptor, &m, err);
+    oi_status_t rc = search(j, REQ(j)->area_code, REQ(j)->contains, &m, err);
     if (rc)
         return rc;
     const Oneinbox__V1__CarrierSearchReply *rep = (const Oneinbox__V1__CarrierSearchReply *)m;
@@ -199,15 +205,10 @@ static void probe_listing(prov_jctx_t *j, const char *phone)
         return;
     Oneinbox__V1__OptString contains = ONEINBOX__V1__OPT_STRING__INIT;
     contains.value = (char *)phone + len - 7; /* the subscriber digits: every carrier matches them */
-    Oneinbox__V1__CarrierSearchRequest q = ONEINBOX__V1__CARRIER_SEARCH_REQUEST__INIT;
-    q.provider = S(prov_jctx_get(j, "provider"));
-    q.country = S(REQ(j)->country);
-    q.contains = &contains;
-    q.limit = SEARCH_LIMIT;
     ProtobufCMessage *m = NULL;
     oi_error_t e;
     oi_error_init(&e);
-    if (car_call(j, "carrier.Search", &q.base, &oneinbox__v1__carrier_search_reply__descriptor, &m, &e))
+    if (search(j, NULL, &contains, &m, &e))
         return;
     const Oneinbox__V1__CarrierSearchReply *rep = (const Oneinbox__V1__CarrierSearchReply *)m;
     for (size_t i = 0; i < rep->n_numbers; i++)
@@ -252,6 +253,19 @@ static oi_status_t step_acquire(prov_jctx_t *j, oi_error_t *err)
     return oi_error_set(err, OI_NUMBER_NOT_AVAILABLE, "the matching numbers were taken meanwhile");
 }
 
+/* carrier.EnsureTrunk; the trunk id it answers (none: removed) goes into the payload. */
+static oi_status_t ensure_trunk(prov_jctx_t *j, const Oneinbox__V1__CarrierTrunkRequest *q, oi_error_t *err)
+{
+    ProtobufCMessage *m = NULL;
+    oi_status_t rc = car_call(j, "carrier.EnsureTrunk", &q->base, &oneinbox__v1__carrier_trunk__descriptor, &m, err);
+    if (rc)
+        return rc;
+    const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)m;
+    prov_jctx_set(j, "carrier_trunk_id", t->trunk_id[0] ? t->trunk_id : NULL);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return OI_OK;
+}
+
 static oi_status_t step_carrier_trunk(prov_jctx_t *j, oi_error_t *err)
 {
     if (prov_jctx_get(j, "carrier_trunk_id"))
@@ -272,14 +286,7 @@ static oi_status_t step_carrier_trunk(prov_jctx_t *j, oi_error_t *err)
         if (rc)
             return rc;
     }
-    ProtobufCMessage *m = NULL;
-    rc = car_call(j, "carrier.EnsureTrunk", &q.base, &oneinbox__v1__carrier_trunk__descriptor, &m, err);
-    if (rc)
-        return rc;
-    const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)m;
-    prov_jctx_set(j, "carrier_trunk_id", t->trunk_id[0] ? t->trunk_id : NULL);
-    protobuf_c_message_free_unpacked(m, NULL);
-    return OI_OK;
+    return ensure_trunk(j, &q, err);
 }
 
 static oi_status_t step_outbound(prov_jctx_t *j, oi_error_t *err)
@@ -336,14 +343,7 @@ static oi_status_t find_unsaved_trunk(prov_jctx_t *j, oi_error_t *err)
     q.provider = S(prov_jctx_get(j, "provider"));
     q.name = (char *)name;
     q.lookup_only = true;
-    ProtobufCMessage *m = NULL;
-    oi_status_t rc = car_call(j, "carrier.EnsureTrunk", &q.base, &oneinbox__v1__carrier_trunk__descriptor, &m, err);
-    if (rc)
-        return rc;
-    const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)m;
-    prov_jctx_set(j, "carrier_trunk_id", t->trunk_id[0] ? t->trunk_id : NULL);
-    protobuf_c_message_free_unpacked(m, NULL);
-    return OI_OK;
+    return ensure_trunk(j, &q, err);
 }
 
 static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)

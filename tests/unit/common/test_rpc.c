@@ -54,36 +54,44 @@ static const oi_rpc_method_t methods[] = {
 
 static void on_stop(uv_async_t *a)
 {
-    (void)a;
-    oi_rpc_server_destroy(&fx.srv);
-    uv_close((uv_handle_t *)&fx.stop, NULL);
+    fx_t *f = a->data;
+    oi_rpc_server_destroy(&f->srv);
+    uv_close((uv_handle_t *)&f->stop, NULL);
 }
 
 static void *server_thread(void *arg)
 {
-    (void)arg;
-    uv_run(&fx.loop, UV_RUN_DEFAULT);
+    uv_run(&((fx_t *)arg)->loop, UV_RUN_DEFAULT);
     return NULL;
 }
 
-static void setup(void)
+/* A server on its own loop thread at 127.0.0.1:port; drain_first: as after SIGTERM. */
+static void server_start(fx_t *f, int port, bool drain_first)
 {
-    snprintf(fx.endpoint, sizeof fx.endpoint, "tcp://127.0.0.1:%d", 12000 + (int)(getpid() % 4000)); /* below the ephemeral range (32768+) */
-    cr_assert_eq(uv_loop_init(&fx.loop), 0);
-    uv_async_init(&fx.loop, &fx.stop, on_stop);
-    fx.srv = oi_rpc_server_new(&fx.loop, methods, 2, NULL);
+    snprintf(f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", port);
+    cr_assert_eq(uv_loop_init(&f->loop), 0);
+    uv_async_init(&f->loop, &f->stop, on_stop);
+    f->stop.data = f;
+    f->srv = oi_rpc_server_new(&f->loop, methods, 2, NULL);
     oi_error_t err;
     oi_error_init(&err);
-    cr_assert_eq(oi_rpc_server_bind(fx.srv, fx.endpoint, &err), 0, "%s", err.message);
-    pthread_create(&fx.thread, NULL, server_thread, NULL);
+    cr_assert_eq(oi_rpc_server_bind(f->srv, f->endpoint, &err), 0, "%s", err.message);
+    if (drain_first)
+        oi_rpc_server_drain(f->srv, 1000, NULL, NULL);
+    pthread_create(&f->thread, NULL, server_thread, f);
 }
 
-static void teardown(void)
+static void server_stop(fx_t *f)
 {
-    uv_async_send(&fx.stop);
-    pthread_join(fx.thread, NULL);
-    uv_loop_close(&fx.loop);
+    uv_async_send(&f->stop);
+    pthread_join(f->thread, NULL);
+    uv_loop_close(&f->loop);
 }
+
+/* ports below the ephemeral range (32768+) */
+static void setup(void) { server_start(&fx, 12000 + (int)(getpid() % 4000), false); }
+
+static void teardown(void) { server_stop(&fx); }
 
 TestSuite(rpc, .init = setup, .fini = teardown, .timeout = 20);
 
@@ -241,53 +249,10 @@ Test(rpc, async_many_calls_and_timeouts)
 
 /* --- a draining replica ------------------------------------------------------------------ */
 
-typedef struct {
-    uv_loop_t loop;
-    uv_async_t stop;
-    pthread_t thread;
-    oi_rpc_server_t *srv;
-    char endpoint[64];
-} replica_t;
-
-static void replica_on_stop(uv_async_t *a)
-{
-    replica_t *r = a->data;
-    oi_rpc_server_destroy(&r->srv);
-    uv_close((uv_handle_t *)&r->stop, NULL);
-}
-
-static void *replica_thread(void *arg)
-{
-    uv_run(&((replica_t *)arg)->loop, UV_RUN_DEFAULT);
-    return NULL;
-}
-
-/* A second server, already draining (as after SIGTERM): it refuses every call. */
-static void draining_replica_start(replica_t *r)
-{
-    snprintf(r->endpoint, sizeof r->endpoint, "tcp://127.0.0.1:%d", 16000 + (int)(getpid() % 4000));
-    cr_assert_eq(uv_loop_init(&r->loop), 0);
-    uv_async_init(&r->loop, &r->stop, replica_on_stop);
-    r->stop.data = r;
-    r->srv = oi_rpc_server_new(&r->loop, methods, 2, NULL);
-    oi_error_t err;
-    oi_error_init(&err);
-    cr_assert_eq(oi_rpc_server_bind(r->srv, r->endpoint, &err), 0, "%s", err.message);
-    oi_rpc_server_drain(r->srv, 1000, NULL, NULL);
-    pthread_create(&r->thread, NULL, replica_thread, r);
-}
-
-static void draining_replica_stop(replica_t *r)
-{
-    uv_async_send(&r->stop);
-    pthread_join(r->thread, NULL);
-    uv_loop_close(&r->loop);
-}
-
 Test(rpc, a_draining_replica_refuses_and_the_clients_resend_elsewhere)
 {
-    replica_t b;
-    draining_replica_start(&b);
+    fx_t b;
+    server_start(&b, 16000 + (int)(getpid() % 4000), true); /* a second replica, already draining */
     oi_error_t err;
     oi_error_init(&err);
     char both[160];
@@ -329,5 +294,5 @@ Test(rpc, a_draining_replica_refuses_and_the_clients_resend_elsewhere)
     oi_rpc_client_close(&c);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0);
-    draining_replica_stop(&b);
+    server_stop(&b);
 }
