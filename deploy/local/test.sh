@@ -84,8 +84,18 @@ run_integration() {
     echo "the test stack did not start (above; full output in $STACKLOG)" >&2
   fi
   export OI_STACK_ENV="$OI_RUN_DIR/stack.env"
+  local rc=0 r
+  # the C tests of what talks to PostgreSQL itself (tests/pg): against the stack's server
+  export OI_TEST_PG_CONNINFO
+  OI_TEST_PG_CONNINFO="host=127.0.0.1 port=$(sed -n 's/^OI_PG_PORT=//p' "$OI_STACK_ENV") dbname=oneinbox user=postgres"
+  for r in "$BUILD"/pgtest_*; do
+    [[ -x "$r" && -f "$r" ]] || continue
+    echo "== $(basename "$r") (PostgreSQL at ${OI_TEST_PG_CONNINFO#host=})"
+    "$r" --jobs "${OI_TEST_JOBS:-2}" || rc=1
+  done
   (cd "$ROOT" && timeout --signal=TERM "${OI_TEST_TIMEOUT_S:-900}" \
-    "$py" -m pytest -q -p no:cacheprovider tests/integration)
+    "$py" -m pytest -q -p no:cacheprovider tests/integration) || rc=1
+  return $rc
 }
 
 case "${1:-all}" in

@@ -283,8 +283,47 @@ static void render_family(oi_buf_t *b, const family_t *f)
     }
 }
 
+#define HOOKS_MAX 16
+static struct {
+    void (*fn)(void *ud);
+    void *ud;
+} hooks[HOOKS_MAX];
+static pthread_mutex_t hooks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void oi_metrics_on_render(void (*fn)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&hooks_lock);
+    for (int i = 0; i < HOOKS_MAX; i++) {
+        if (!hooks[i].fn) {
+            hooks[i].fn = fn;
+            hooks[i].ud = ud;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&hooks_lock);
+}
+
+void oi_metrics_off_render(void (*fn)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&hooks_lock);
+    for (int i = 0; i < HOOKS_MAX; i++)
+        if (hooks[i].fn == fn && hooks[i].ud == ud)
+            hooks[i].fn = NULL;
+    pthread_mutex_unlock(&hooks_lock);
+}
+
+static void run_hooks(void)
+{
+    pthread_mutex_lock(&hooks_lock);
+    for (int i = 0; i < HOOKS_MAX; i++)
+        if (hooks[i].fn)
+            hooks[i].fn(hooks[i].ud);
+    pthread_mutex_unlock(&hooks_lock);
+}
+
 char *oi_metrics_render(void)
 {
+    run_hooks();
     oi_buf_t b;
     oi_buf_init(&b, RENDER_MAX);
     pthread_mutex_lock(&registry_lock);

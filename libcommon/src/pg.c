@@ -16,6 +16,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "pg_internal.h"
 
 struct oi_pg_pool {
     char *conninfo;            /* owned */
@@ -211,8 +212,8 @@ void oi_pg_pool_stats(oi_pg_pool_t *p, int *size, int *in_use, long *queries)
         *queries = atomic_load(&p->queries);
 }
 
-/* The one place where SQLSTATEs become our statuses. */
-static oi_status_t translate(PGconn *c, const PGresult *res, oi_error_t *err)
+/* The one place where SQLSTATEs become our statuses (the pipeline uses it too). */
+oi_status_t oi_pg__translate(PGconn *c, const PGresult *res, oi_error_t *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (PQstatus(c) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0)
@@ -249,7 +250,7 @@ oi_status_t oi_pg_exec(PGconn *c, const char *sql, int nparams, const char *cons
             PQclear(res);
         return OI_OK;
     }
-    oi_status_t rc = translate(c, res, err);
+    oi_status_t rc = oi_pg__translate(c, res, err);
     PQclear(res);
     return rc;
 }

@@ -14,7 +14,12 @@ void oi_metric_set(const char *name, const char *labels, double value);
 void oi_metric_observe(const char *name, const char *labels, double seconds);
 /* Current value of a counter/gauge (0 if unknown); for tests and /readyz logic. */
 double oi_metric_get(const char *name, const char *labels);
-/* Prometheus text exposition format 0.0.4, as a new string. */
+/* Prometheus text exposition format 0.0.4, as a new string. Runs the render hooks first. */
 char *oi_metrics_render(void);
+/* A hook that sets gauges from a module's own state just before each render, so hot paths
+ * need not publish them on every change. Called on the thread that renders (the ops port's
+ * loop thread). At most 16 hooks; off removes the (fn, ud) pair. */
+void oi_metrics_on_render(void (*fn)(void *ud), void *ud);
+void oi_metrics_off_render(void (*fn)(void *ud), void *ud);
 
 #endif
