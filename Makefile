@@ -39,9 +39,11 @@ down:
 status:
 	@deploy/local/stack.sh status
 
-# routing benchmark against a running `make up` stack (see tests/bench/README.md)
-bench:
-	/usr/bin/python3 tests/bench/resolve.py --loadgen $(CURDIR)/$(BUILD_DIR)/bench_loadgen
+# every benchmark on a private stack from a Release build of its own (build-bench/, .run/bench,
+# ports +440), stopped at the end; BENCH_QUICK=1 for a short run, BENCH_ARGS="--seconds 5 ..."
+# for the rest (tests/bench/README.md)
+bench: bootstrap
+	@/usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
 # removes the build and the test stack's state; `make distclean` also removes .run (local data)
 clean:
