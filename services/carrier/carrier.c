@@ -58,7 +58,7 @@ static void read_config(oi_config_t *c, car_t *car, car_config_t *cfg)
     car->ingress_uri = oi_config_str(c, "OI_SIP_INGRESS_URI", "sip:voice.oneinbox.ai:5060");
     if (strncmp(car->ingress_uri, "sip:", 4) != 0 && strncmp(car->ingress_uri, "sips:", 5) != 0)
         oi_config_fail(c, "OI_SIP_INGRESS_URI", "must be a sip: URI");
-    car->request_timeout_ms = (uint32_t)oi_config_int(c, "OI_CARRIER_TIMEOUT_MS", 10000, 50, 120000);
+    car->request_timeout_ms = (uint32_t)oi_config_int(c, "OI_CARRIER_TIMEOUT_MS", 30000, 50, 120000);
     car->max_attempts = (int)oi_config_int(c, "OI_CARRIER_MAX_ATTEMPTS", 4, 1, 20);
     car->backoff_base_ms = oi_config_int(c, "OI_CARRIER_BACKOFF_BASE_MS", 200, 1, 60000);
     car->backoff_cap_ms = oi_config_int(c, "OI_CARRIER_BACKOFF_CAP_MS", 5000, 1, 600000);

@@ -23,6 +23,7 @@ struct car_exchange {
     int attempt;
     int64_t deadline_ms;
     uv_timer_t timer; /* backoff, and deferred early answers */
+    bool cut_by_deadline; /* this attempt's timeout is the caller's deadline, not the carrier's limit */
     oi_status_t early_status;
     const char *early_why;
     car_exchange_cb cb;
@@ -87,7 +88,12 @@ static void ex_on_response(const car_http_resp_t *resp, void *ud)
     car_carrier_t *cc = ex->cc;
     int64_t now = oi_clock_now_ms();
     bool transient = car_http_transient(resp->status);
-    car_breaker_record(&cc->breaker, transient, now);
+    /* a carrier slower than this caller could wait is slow, not failing: only its own limit
+     * (OI_CARRIER_TIMEOUT_MS), errors and refusals count towards the breaker */
+    if (!(resp->timed_out && ex->cut_by_deadline))
+        car_breaker_record(&cc->breaker, transient, now);
+    else
+        car_breaker_release_probe(&cc->breaker);
     slot_release(cc);
     if (transient && ex->retry && ex->attempt < ex->car->max_attempts && !ex->car->draining) {
         int64_t delay = car_backoff_ms(ex->attempt, ex->car->backoff_base_ms, ex->car->backoff_cap_ms,
@@ -107,7 +113,8 @@ static void ex_send(car_exchange_t *ex)
     car_carrier_t *cc = ex->cc;
     int64_t left = ex->deadline_ms - oi_clock_now_ms();
     uint32_t timeout = ex->car->request_timeout_ms;
-    if (left < (int64_t)timeout)
+    ex->cut_by_deadline = left < (int64_t)timeout;
+    if (ex->cut_by_deadline)
         timeout = (uint32_t)left;
     car_http_req_t req = {.method = ex->method,
                           .url = ex->url,

@@ -63,6 +63,8 @@ void car_breaker_record(car_breaker_t *b, bool transient_failure, int64_t now_ms
     }
 }
 
+void car_breaker_release_probe(car_breaker_t *b) { b->probe_inflight = false; }
+
 oi_status_t car_status_for_http(int status)
 {
     if (status == 401 || status == 403)

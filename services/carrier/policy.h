@@ -33,6 +33,10 @@ bool car_breaker_allow(car_breaker_t *b, int64_t now_ms);
  * half-open breaker). Non-transient answers (4xx) count as successes: the carrier is up. */
 void car_breaker_record(car_breaker_t *b, bool transient_failure, int64_t now_ms);
 
+/* An allowed request ended without telling anything about the carrier (the caller's own deadline
+ * cut it): a half-open breaker may let the next probe through. */
+void car_breaker_release_probe(car_breaker_t *b);
+
 /* Our status for a final HTTP failure (after retries): 401/403 auth, 429 rate limited, no
  * response/5xx unavailable, else CARRIER_ERROR. Carrier-specific codes are mapped by the
  * drivers first. */

@@ -274,3 +274,29 @@ Test(sim_roundtrip, breaker_opens_under_persistent_5xx)
                      OI_CARRIER_UNAVAILABLE);
     cr_assert(strstr(err.message, "circuit breaker") != NULL, "%s", err.message);
 }
+
+/* A carrier slower than the caller can wait fails that call (the caller's deadline), but slowness
+ * is not failure: the breaker stays closed and the next call, once the carrier is quick again,
+ * goes through at once. */
+Test(sim_roundtrip, slowness_below_the_carrier_limit_never_opens_the_breaker)
+{
+    cr_assert_eq(sim_post("/sim/faults", "{\"route\":\"telnyx.search\",\"latency_ms\":600,\"count\":-1}"), 201);
+    Oneinbox__V1__CarrierSearchRequest q = ONEINBOX__V1__CARRIER_SEARCH_REQUEST__INIT;
+    q.provider = "telnyx";
+    q.country = "US";
+    oi_error_t err;
+    ProtobufCMessage *out = NULL;
+    oi_rpc_sync_t *s = oi_rpc_sync_new(endpoint, &err);
+    for (int i = 0; i < 8; i++) { /* more than the breaker's threshold (5) */
+        oi_error_init(&err);
+        oi_status_t st = oi_rpc_sync_call(s, "carrier.Search", "req_slow", "", &q.base,
+                                          &oneinbox__v1__carrier_search_reply__descriptor, 300, &out, &err);
+        cr_assert_neq(st, OI_OK, "a 600 ms carrier cannot answer a 300 ms caller");
+    }
+    oi_rpc_sync_destroy(&s);
+    cr_assert_eq(sim_post("/sim/reset", "{}"), 200);
+    usleep(700 * 1000); /* the slow requests still in flight end */
+    cr_assert_eq(call("carrier.Search", &q.base, &oneinbox__v1__carrier_search_reply__descriptor, &out, &err), OI_OK,
+                 "the breaker opened on slowness: %s", err.message);
+    protobuf_c_message_free_unpacked(out, NULL);
+}
