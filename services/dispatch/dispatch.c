@@ -8,7 +8,6 @@
 
 #include "agents.h"
 #include "cache.h"
-#include "db.h"
 #include "failures.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -22,26 +21,27 @@
 
 #define DRAIN_POLL_MS 10
 
-static oi_status_t ping(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                        oi_error_t *err)
+/* Answers from state, sending nothing: the pipeline reconnects by itself, so its health is
+ * PostgreSQL's now. (The blocking pool only learns of a recovery from its own next request,
+ * so its health could stay stale while nothing uses it.) */
+static bool db_healthy(const dsp_t *d) { return oi_pg_pipeline_healthy(d->pipeline); }
+
+static void ping_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 {
     (void)req;
-    dsp_t *d = ctx->ud;
-    PGconn *conn = NULL;
-    oi_status_t rc = dsp_db_acquire(d, &conn, err);
-    if (!rc)
-        rc = oi_pg_exec(conn, "SELECT 1", 0, NULL, NULL, err);
-    dsp_db_release(d, &conn);
-    if (rc)
-        return oi_error_set(err, OI_UNAVAILABLE, "database unreachable");
-    Oneinbox__V1__Empty *e = oi_xmalloc(sizeof *e);
-    oneinbox__v1__empty__init(e);
-    *reply = &e->base;
-    return OI_OK;
+    const dsp_t *d = ctx->ud;
+    if (!db_healthy(d)) {
+        oi_error_t err;
+        oi_error_init(&err);
+        oi_rpc_call_reply(&call, oi_error_set(&err, OI_UNAVAILABLE, "database unreachable"), &err, NULL);
+        return;
+    }
+    Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
+    oi_rpc_call_reply(&call, OI_OK, NULL, &e.base);
 }
 
 static const oi_rpc_method_t methods[] = {
-    {"dispatch.Ping", &oneinbox__v1__empty__descriptor, ping, NULL},
+    {"dispatch.Ping", &oneinbox__v1__empty__descriptor, NULL, ping_on_call},
     {"dispatch.CreateAgent", &oneinbox__v1__create_agent_request__descriptor, dsp_agent_create, NULL},
     {"dispatch.GetAgent", &oneinbox__v1__agent_id_request__descriptor, dsp_agent_get, NULL},
     {"dispatch.ListAgents", &oneinbox__v1__list_request__descriptor, dsp_agent_list, NULL},
@@ -117,6 +117,14 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
         oi_log_error(&(oi_log_ctx_t){.action = "migrating schema dispatch"}, "%s", err.message);
         return false;
     }
+    oi_pg_pipeline_config_t pipeline = {
+        .conninfo = cfg->conninfo,
+        .connections = cfg->pool_size < DSP_PIPELINE_CONNECTIONS_MAX ? cfg->pool_size : DSP_PIPELINE_CONNECTIONS_MAX,
+        .statement_timeout_ms = DSP_PG_STATEMENT_TIMEOUT_MS,
+        .queue_timeout_ms = d->pg_acquire_ms, /* a batch waits for a connection as work waits for the pool */
+        .name = "loop",
+    };
+    d->pipeline = oi_pg_pipeline_new(d->loop, &pipeline);
     metrics_help();
     d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     d->flights = dsp_flights_new();
@@ -138,6 +146,11 @@ dsp_t *dsp_start(oi_service_t *svc)
     d->loop = oi_service_loop(svc);
     dsp_config_t cfg;
     read_config(oi_service_config(svc), d, &cfg);
+    /* one threadpool thread per pooled connection (before the first uv_queue_work sizes it);
+     * the loop's own queries go through the pipeline and hold no thread */
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", cfg.pool_size);
+    setenv("UV_THREADPOOL_SIZE", threads, 0);
     if (!oi_config_check(oi_service_config(svc)) || !open_modules(d, &cfg))
         return NULL; /* the process exits: the OS reclaims what was opened */
     if (!oi_service_start_ops(svc, cfg.ops_port, dsp_ready, d))
@@ -150,7 +163,7 @@ dsp_t *dsp_start(oi_service_t *svc)
 oi_ops_readiness_t dsp_ready(void *ud, char *detail, size_t n)
 {
     dsp_t *d = ud;
-    if (!oi_pg_pool_healthy(d->pg)) {
+    if (!db_healthy(d)) {
         snprintf(detail, n, "postgresql unreachable");
         return OI_OPS_UNREADY;
     }
@@ -161,7 +174,7 @@ oi_ops_readiness_t dsp_ready(void *ud, char *detail, size_t n)
     return OI_OPS_READY;
 }
 
-/* --- drain: RPC server → our threadpool work → cache → Redis, pool ---------------------- */
+/* --- drain: RPC server → our work in flight → cache → Redis, pipeline → pool ------------ */
 
 typedef struct {
     uv_timer_t timer;
@@ -170,12 +183,9 @@ typedef struct {
 
 static void on_drain_timer_closed(uv_handle_t *h) { free(h->data); }
 
-static void on_cache_closed(void *ud)
+static void on_pipeline_closed(void *ud)
 {
     dsp_t *d = ud;
-    oi_redis_close(&d->redis);
-    oi_rpc_server_destroy(&d->rpc);
-    dsp_flights_destroy(&d->flights);
     oi_pg_pool_destroy(&d->pg);
     oi_crypto_destroy(&d->crypto);
     oi_service_t *svc = d->svc;
@@ -184,12 +194,22 @@ static void on_cache_closed(void *ud)
     oi_service_drained(svc);
 }
 
+static void on_cache_closed(void *ud)
+{
+    dsp_t *d = ud;
+    oi_redis_close(&d->redis);
+    oi_rpc_server_destroy(&d->rpc);
+    dsp_flights_destroy(&d->flights);
+    /* nothing of ours is left on the pipeline (busy is 0, the cache has closed) */
+    oi_pg_pipeline_close(&d->pipeline, on_pipeline_closed, d);
+}
+
 static void on_drain_poll(uv_timer_t *t)
 {
     drain_t *dr = t->data;
     dsp_t *d = dr->d;
     if (d->busy > 0 || dsp_flights_count(d->flights) > 0)
-        return; /* our work items still hold calls, connections or cache references */
+        return; /* our work still holds calls, connections, pipeline batches or cache references */
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, on_drain_timer_closed);
     dsp_cache_close(d->cache, on_cache_closed, d);

@@ -8,6 +8,7 @@
 
 #include "oi/crypto.h"
 #include "oi/pg.h"
+#include "oi/pg_pipeline.h"
 #include "oi/redis.h"
 #include "oi/rpc.h"
 #include "oi/service.h"
@@ -18,7 +19,8 @@ typedef struct dsp_flights dsp_flights_t;
 typedef struct dsp {
     uv_loop_t *loop;           /* borrowed from the service */
     oi_service_t *svc;         /* borrowed */
-    oi_pg_pool_t *pg;          /* owned */
+    oi_pg_pool_t *pg;          /* owned: blocking, for threadpool work (agents, trunk and rule Put/Delete) */
+    oi_pg_pipeline_t *pipeline; /* owned: on the loop (ApplyNumber, Resolve, failures) */
     oi_redis_t *redis;         /* owned */
     oi_crypto_t *crypto;       /* owned */
     oi_rpc_server_t *rpc;      /* owned */
@@ -26,11 +28,12 @@ typedef struct dsp {
     dsp_flights_t *flights;    /* owned */
     uint32_t cache_ttl_s;
     int pg_acquire_ms;         /* how long work waits for a pooled connection */
-    int busy;                  /* our own threadpool work items in flight (loop thread) */
+    int busy;                  /* our own work in flight: threadpool items, pipeline batches (loop thread) */
     bool draining;
 } dsp_t;
 
 #define DSP_PG_STATEMENT_TIMEOUT_MS 5000
+#define DSP_PIPELINE_CONNECTIONS_MAX 4 /* the pipeline opens min(OI_PG_POOL_SIZE, this) */
 #define DSP_FAILURE_TTL_S 3600
 
 #endif
