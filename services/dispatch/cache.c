@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/pg.h"
+#include "route_db.h"
 
 #define KEY_GEN "dsp:gen"
 #define RETRY_MS 1000
@@ -22,7 +23,7 @@ struct dsp_cache {
     dsp_t *d;                 /* borrowed */
     cache_state_t state;
     unsigned epoch;           /* bumped on every state change, so stale sync steps are ignored */
-    int outstanding;          /* Redis commands and work items not yet called back */
+    int outstanding;          /* Redis commands and database reads not yet called back */
     bool closing;
     bool timer_closed;
     uv_timer_t retry;
@@ -109,34 +110,18 @@ static void schedule_retry(dsp_cache_t *c)
 /* --- (re)synchronisation: bump dsp:gen, copy recent failures from PostgreSQL --------------- */
 
 typedef struct {
-    uv_work_t work;
     dsp_cache_t *c;
     unsigned epoch;
-    char **calls;     /* owned */
-    char **agents;    /* owned: "id,id," per call */
-    int n;
-    oi_status_t status;
     int pending;      /* APPEND/EXPIRE replies still expected */
     bool failed;
 } sync_t;
-
-static void sync_free(sync_t *s)
-{
-    for (int i = 0; i < s->n; i++) {
-        free(s->calls[i]);
-        free(s->agents[i]);
-    }
-    free(s->calls);
-    free(s->agents);
-    free(s);
-}
 
 static void sync_finish(sync_t *s)
 {
     dsp_cache_t *c = s->c;
     bool current = s->epoch == c->epoch;
     bool failed = s->failed;
-    sync_free(s);
+    free(s);
     if (!op_end(c) || !current)
         return;
     if (failed)
@@ -154,47 +139,28 @@ static void on_sync_cmd(oi_status_t st, const redisReply *reply, void *ud)
         sync_finish(s);
 }
 
-static void sync_load(uv_work_t *w)
+/* The failures of the last hour, read from PostgreSQL: copied to Redis as they are. */
+static void on_failures_read(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    sync_t *s = w->data;
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    oi_status_t rc = dsp_db_acquire(s->c->d, &conn, NULL);
-    if (!rc)
-        rc = oi_pg_exec(conn,
-                        "SELECT call_id, string_agg(agent_id::text || ',', '') AS agents FROM dispatch.call_failures "
-                        "WHERE created_at > now() - interval '1 hour' GROUP BY call_id LIMIT 20000",
-                        0, NULL, &res, NULL);
-    if (!rc) {
-        s->n = PQntuples(res);
-        s->calls = oi_xcalloc((size_t)s->n + 1, sizeof *s->calls);
-        s->agents = oi_xcalloc((size_t)s->n + 1, sizeof *s->agents);
-        for (int i = 0; i < s->n; i++) {
-            s->calls[i] = dsp_db_str(res, i, "call_id");
-            s->agents[i] = dsp_db_str(res, i, "agents");
-        }
-        PQclear(res);
-    }
-    dsp_db_release(s->c->d, &conn);
-    s->status = rc;
-}
-
-static void sync_loaded(uv_work_t *w, int status)
-{
-    sync_t *s = w->data;
+    (void)err;
+    sync_t *s = ud;
     dsp_cache_t *c = s->c;
-    if (status || s->status || c->closing || s->epoch != c->epoch || !oi_redis_connected(c->d->redis)) {
+    if (st || c->closing || s->epoch != c->epoch || !oi_redis_connected(c->d->redis)) {
         s->failed = true;
         sync_finish(s);
         return;
     }
+    const PGresult *rows = res[n - 1];
     s->pending = 1; /* held until every command is sent */
     char ttl[16];
     snprintf(ttl, sizeof ttl, "%d", DSP_FAILURE_TTL_S);
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0; i < PQntuples(rows); i++) {
+        const char *call = oi_pg_get(rows, i, "call_id"), *agents = oi_pg_get(rows, i, "agents");
+        if (!call || !agents)
+            continue;
         char key[KEY_MAX];
-        snprintf(key, sizeof key, "dsp:f:%s", s->calls[i]);
-        const char *append[] = {"APPEND", key, s->agents[i]};
+        snprintf(key, sizeof key, "dsp:f:%s", call);
+        const char *append[] = {"APPEND", key, agents};
         const char *expire[] = {"EXPIRE", key, ttl};
         s->pending += 2;
         send_cmd(c, 3, append, NULL, on_sync_cmd, s);
@@ -213,11 +179,7 @@ static void on_gen_bumped(oi_status_t st, const redisReply *reply, void *ud)
         sync_finish(s);
         return;
     }
-    int rc = uv_queue_work(c->d->loop, &s->work, sync_load, sync_loaded);
-    if (rc) {
-        s->failed = true;
-        sync_finish(s);
-    }
+    dsp_failures_recent(c->d->pipeline, on_failures_read, s);
 }
 
 static void start_sync(dsp_cache_t *c)
@@ -228,7 +190,6 @@ static void start_sync(dsp_cache_t *c)
     sync_t *s = oi_xcalloc(1, sizeof *s);
     s->c = c;
     s->epoch = c->epoch;
-    s->work.data = s;
     char gen[OI_UUID_STR_LEN + 1];
     oi_uuid_new(gen);
     const char *argv[] = {"SET", KEY_GEN, gen};

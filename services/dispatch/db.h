@@ -1,4 +1,5 @@
-/* db.h: small helpers shared by the PostgreSQL-facing modules (threadpool only). */
+/* db.h: small helpers shared by the PostgreSQL-facing modules: pooled connections for threadpool
+ * work (acquire/release: threadpool only), and column conversions (pure, any thread). */
 #ifndef DSP_DB_H
 #define DSP_DB_H
 

@@ -14,25 +14,16 @@
 #include "route_db.h"
 
 typedef struct {
-    uv_work_t work;
     dsp_t *d;
     oi_rpc_call_t *call;
     char *call_id;                  /* owned */
     char agent_id[OI_UUID_STR_LEN + 1];
-    oi_status_t status;
-    oi_error_t err;
 } report_t;
 
 static void report_free(report_t *r)
 {
     free(r->call_id);
     free(r);
-}
-
-static void report_work(uv_work_t *w)
-{
-    report_t *r = w->data;
-    r->status = dsp_failure_store(r->d, r->call_id, r->agent_id, &r->err);
 }
 
 static void on_redis_recorded(oi_status_t st, void *ud)
@@ -45,14 +36,14 @@ static void on_redis_recorded(oi_status_t st, void *ud)
     report_free(r);
 }
 
-static void report_done(uv_work_t *w, int status)
+static void on_stored(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    report_t *r = w->data;
+    (void)res;
+    (void)n;
+    report_t *r = ud;
     r->d->busy--;
-    if (status == UV_ECANCELED && !r->status)
-        r->status = oi_error_set(&r->err, OI_UNAVAILABLE, "service is shutting down");
-    if (r->status) {
-        oi_rpc_call_reply(&r->call, r->status, &r->err, NULL);
+    if (st) {
+        oi_rpc_call_reply(&r->call, st, err, NULL);
         report_free(r);
         return;
     }
@@ -80,14 +71,6 @@ void dsp_report_failure_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, co
     r->call = call;
     r->call_id = oi_xstrdup(req->call_id);
     oi_uuid_normalize(req->agent_id, r->agent_id);
-    oi_error_init(&r->err);
-    r->work.data = r;
-    int qrc = uv_queue_work(r->d->loop, &r->work, report_work, report_done);
-    if (!qrc)
-        r->d->busy++;
-    if (qrc) {
-        oi_error_set(&r->err, OI_INTERNAL, "cannot queue work: %s", uv_strerror(qrc));
-        oi_rpc_call_reply(&r->call, OI_INTERNAL, &r->err, NULL);
-        report_free(r);
-    }
+    r->d->busy++;
+    dsp_failure_store(r->d->pipeline, r->call_id, r->agent_id, on_stored, r);
 }

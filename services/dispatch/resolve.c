@@ -34,7 +34,6 @@ struct request {
 
 struct flight {
     flight_t *next;
-    uv_work_t work;
     dsp_t *d;
     char *key;                /* owned: "<to>|<tag or ->" */
     char to[24];
@@ -108,12 +107,6 @@ static void part_failed(request_t *r, oi_status_t st, const oi_error_t *err)
 
 /* --- single flight ---------------------------------------------------------------------- */
 
-static void flight_work(uv_work_t *w)
-{
-    flight_t *f = w->data;
-    f->status = dsp_route_load(f->d, f->to, &f->route, &f->err);
-}
-
 static void flight_unlink(dsp_flights_t *fl, flight_t *f)
 {
     for (flight_t **pp = &fl->head; *pp; pp = &(*pp)->next) {
@@ -125,14 +118,18 @@ static void flight_unlink(dsp_flights_t *fl, flight_t *f)
     }
 }
 
-static void flight_done(uv_work_t *w, int status)
+static void on_flight_loaded(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    flight_t *f = w->data;
+    flight_t *f = ud;
     dsp_t *d = f->d;
     d->busy--;
     flight_unlink(d->flights, f);
-    if (status == UV_ECANCELED && !f->status)
-        f->status = oi_error_set(&f->err, OI_UNAVAILABLE, "service is shutting down");
+    if (st) {
+        f->status = st;
+        f->err = *err;
+    } else {
+        f->status = dsp_route_from_result(res[n - 1], f->to, &f->route, &f->err);
+    }
     if (!f->status)
         dsp_cache_store(d->cache, f->to, f->tag, &f->route);
     request_t *r = f->waiters;
@@ -173,74 +170,33 @@ static void flight_join(request_t *r, const char *tag)
     f->waiters = r;
     r->next = NULL;
     oi_error_init(&f->err);
-    f->work.data = f;
-    int rc = uv_queue_work(r->d->loop, &f->work, flight_work, flight_done);
-    if (!rc)
-        r->d->busy++;
-    if (rc) {
-        f->waiters = NULL;
-        free(f->key);
-        free(f->tag);
-        free(f);
-        oi_error_t err;
-        oi_error_init(&err);
-        oi_error_set(&err, OI_INTERNAL, "cannot queue work: %s", uv_strerror(rc));
-        part_failed(r, OI_INTERNAL, &err);
-        return;
-    }
     f->next = fl->head;
     fl->head = f;
     fl->n++;
+    r->d->busy++;
+    dsp_route_load(r->d->pipeline, f->to, on_flight_loaded, f);
 }
 
 /* --- per-call failures from PostgreSQL (when Redis cannot tell) ---------------------------- */
 
-typedef struct {
-    uv_work_t work;
-    request_t *r;
-    oi_status_t status;
-    oi_error_t err;
-} failures_job_t;
-
-static void failures_work(uv_work_t *w)
+static void on_failures_loaded(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    failures_job_t *j = w->data;
-    request_t *r = j->r;
-    j->status = dsp_failures_load(r->d, r->call_id, r->failed, DSP_FAILED_MAX, &r->n_failed, &j->err);
-}
-
-static void failures_done(uv_work_t *w, int status)
-{
-    failures_job_t *j = w->data;
-    request_t *r = j->r;
+    request_t *r = ud;
     r->d->busy--;
-    if (status == UV_ECANCELED && !j->status)
-        j->status = oi_error_set(&j->err, OI_UNAVAILABLE, "service is shutting down");
-    if (j->status)
-        part_failed(r, j->status, &j->err);
-    else
-        part_done(r);
-    free(j);
+    if (st) {
+        part_failed(r, st, err);
+        return;
+    }
+    r->n_failed = dsp_failures_from_result(res[n - 1], r->failed, DSP_FAILED_MAX);
+    part_done(r);
 }
 
 static void failures_from_db(request_t *r)
 {
     r->n_failed = 0;
     r->pending++;
-    failures_job_t *j = oi_xcalloc(1, sizeof *j);
-    j->r = r;
-    oi_error_init(&j->err);
-    j->work.data = j;
-    int rc = uv_queue_work(r->d->loop, &j->work, failures_work, failures_done);
-    if (!rc)
-        r->d->busy++;
-    if (rc) {
-        free(j);
-        oi_error_t err;
-        oi_error_init(&err);
-        oi_error_set(&err, OI_INTERNAL, "cannot queue work: %s", uv_strerror(rc));
-        part_failed(r, OI_INTERNAL, &err);
-    }
+    r->d->busy++;
+    dsp_failures_load(r->d->pipeline, r->call_id, on_failures_loaded, r);
 }
 
 /* --- the handler ------------------------------------------------------------------------ */

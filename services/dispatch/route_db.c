@@ -1,20 +1,20 @@
-/* route_db.c: the database side of Resolve and ReportFailure. */
+/* route_db.c: the database side of Resolve and ReportFailure (prepared statements on the
+ * loop's pipeline). */
 #define OI_LOG_TAG "dsp.route_db"
 #include "route_db.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
 #include "oi/log.h"
-#include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/pg.h"
 
 #define CLEANUP_EVERY 256
 
-static const char *const load_sql =
+static const oi_pg_stmt_t ROUTE_LOAD = {
+    "dsp_route_load",
     "SELECT r.id, r.workspace_id, r.number_id, r.inbound_trunk_id, r.agent_id, r.fallback_agent_id, "
     "r.voicemail_message, "
     "p.id IS NOT NULL AS p_present, p.deleted_at IS NOT NULL AS p_deleted, p.status = 'active' AS p_active, "
@@ -24,7 +24,36 @@ static const char *const load_sql =
     "FROM dispatch.dispatch_rules r "
     "LEFT JOIN dispatch.agents p ON p.id = r.agent_id AND p.workspace_id = r.workspace_id "
     "LEFT JOIN dispatch.agents f ON f.id = r.fallback_agent_id AND f.workspace_id = r.workspace_id "
-    "WHERE r.phone_number = $1";
+    "WHERE r.phone_number = $1",
+    1};
+
+static const oi_pg_stmt_t FAILURES_LOAD = {
+    "dsp_failures_load",
+    "SELECT string_agg(agent_id::text, ',') AS agents FROM dispatch.call_failures "
+    "WHERE call_id = $1 AND created_at > now() - interval '1 hour'",
+    1};
+
+static const oi_pg_stmt_t FAILURE_STORE = {
+    "dsp_failure_store",
+    "INSERT INTO dispatch.call_failures (call_id, agent_id) VALUES ($1, $2::uuid) "
+    "ON CONFLICT (call_id, agent_id) DO UPDATE SET created_at = now()",
+    2};
+
+static const oi_pg_stmt_t FAILURES_EXPIRE = {
+    "dsp_failures_expire", "DELETE FROM dispatch.call_failures WHERE created_at < now() - interval '1 hour'", 0};
+
+static const oi_pg_stmt_t FAILURES_RECENT = {
+    "dsp_failures_recent",
+    "SELECT call_id, string_agg(agent_id::text || ',', '') AS agents FROM dispatch.call_failures "
+    "WHERE created_at > now() - interval '1 hour' GROUP BY call_id LIMIT 20000",
+    0};
+
+void dsp_route_load(oi_pg_pipeline_t *pg, const char *to, oi_pg_done_cb cb, void *ud)
+{
+    oi_metric_inc("oi_dispatch_resolve_db_queries_total", "", 1);
+    const char *params[] = {to};
+    oi_pg_pipeline_exec(pg, &ROUTE_LOAD, params, cb, ud);
+}
 
 static void agent_from_row(const PGresult *res, const char *prefix, dsp_agent_state_t *a)
 {
@@ -39,22 +68,10 @@ static void agent_from_row(const PGresult *res, const char *prefix, dsp_agent_st
     a->voicemail = oi_pg_dup(res, 0, col);
 }
 
-oi_status_t dsp_route_load(dsp_t *d, const char *to, dsp_route_t *out, oi_error_t *err)
+oi_status_t dsp_route_from_result(const PGresult *res, const char *to, dsp_route_t *out, oi_error_t *err)
 {
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    oi_metric_inc("oi_dispatch_resolve_db_queries_total", "", 1);
-    oi_status_t rc = dsp_db_acquire(d, &conn, err);
-    if (rc)
-        goto out;
-    const char *params[] = {to};
-    rc = oi_pg_exec(conn, load_sql, 1, params, &res, err);
-    if (rc)
-        goto out;
-    if (PQntuples(res) != 1) {
-        rc = oi_error_set(err, OI_NO_ROUTE, "no inbound route for %s", to);
-        goto out;
-    }
+    if (PQntuples(res) != 1)
+        return oi_error_set(err, OI_NO_ROUTE, "no inbound route for %s", to);
     out->rule_id = dsp_db_str(res, 0, "id");
     out->workspace_id = dsp_db_str(res, 0, "workspace_id");
     out->number_id = dsp_db_str(res, 0, "number_id");
@@ -64,62 +81,41 @@ oi_status_t dsp_route_load(dsp_t *d, const char *to, dsp_route_t *out, oi_error_
     out->voicemail = oi_pg_dup(res, 0, "voicemail_message");
     agent_from_row(res, "p", &out->primary);
     agent_from_row(res, "f", &out->fallback);
-out:
-    if (res)
-        PQclear(res);
-    dsp_db_release(d, &conn);
-    return rc;
+    return OI_OK;
 }
 
-oi_status_t dsp_failures_load(dsp_t *d, const char *call_id, char (*ids)[DSP_ID_MAX], size_t max, size_t *n,
-                              oi_error_t *err)
+void dsp_failures_load(oi_pg_pipeline_t *pg, const char *call_id, oi_pg_done_cb cb, void *ud)
 {
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    *n = 0;
-    oi_status_t rc = dsp_db_acquire(d, &conn, err);
-    if (rc)
-        goto out;
     const char *params[] = {call_id};
-    rc = oi_pg_exec(conn,
-                    "SELECT string_agg(agent_id::text, ',') AS agents FROM dispatch.call_failures "
-                    "WHERE call_id = $1 AND created_at > now() - interval '1 hour'",
-                    1, params, &res, err);
-    if (rc)
-        goto out;
-    const char *agents = PQntuples(res) == 1 ? oi_pg_get(res, 0, "agents") : NULL;
-    if (agents)
-        *n = dsp_failures_parse(agents, strlen(agents), ids, max);
-out:
-    if (res)
-        PQclear(res);
-    dsp_db_release(d, &conn);
-    return rc;
+    oi_pg_pipeline_exec(pg, &FAILURES_LOAD, params, cb, ud);
 }
 
-static atomic_uint failure_count;
-
-oi_status_t dsp_failure_store(dsp_t *d, const char *call_id, const char *agent_id, oi_error_t *err)
+size_t dsp_failures_from_result(const PGresult *res, char (*ids)[DSP_ID_MAX], size_t max)
 {
-    PGconn *conn = NULL;
-    oi_status_t rc = dsp_db_acquire(d, &conn, err);
-    if (rc)
-        goto out;
+    const char *agents = PQntuples(res) == 1 ? oi_pg_get(res, 0, "agents") : NULL;
+    return agents ? dsp_failures_parse(agents, strlen(agents), ids, max) : 0;
+}
+
+static void on_expired(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    (void)res;
+    (void)n;
+    (void)ud;
+    if (st && st != OI_UNAVAILABLE) /* OI_UNAVAILABLE: shutting down; the next replica expires them */
+        oi_log_warn(&(oi_log_ctx_t){.action = "expiring call failures"}, "%s", err->message);
+}
+
+void dsp_failure_store(oi_pg_pipeline_t *pg, const char *call_id, const char *agent_id, oi_pg_done_cb cb,
+                       void *ud)
+{
+    static unsigned stored; /* loop thread only */
     const char *params[] = {call_id, agent_id};
-    rc = oi_pg_exec(conn,
-                    "INSERT INTO dispatch.call_failures (call_id, agent_id) VALUES ($1, $2::uuid) "
-                    "ON CONFLICT (call_id, agent_id) DO UPDATE SET created_at = now()",
-                    2, params, NULL, err);
-    if (rc)
-        goto out;
-    if (atomic_fetch_add(&failure_count, 1) % CLEANUP_EVERY == 0) {
-        oi_error_t ignored;
-        oi_error_init(&ignored);
-        if (oi_pg_exec(conn, "DELETE FROM dispatch.call_failures WHERE created_at < now() - interval '1 hour'", 0,
-                       NULL, NULL, &ignored))
-            oi_log_warn(&(oi_log_ctx_t){.action = "expiring call failures"}, "%s", ignored.message);
-    }
-out:
-    dsp_db_release(d, &conn);
-    return rc;
+    oi_pg_pipeline_exec(pg, &FAILURE_STORE, params, cb, ud);
+    if (stored++ % CLEANUP_EVERY == 0)
+        oi_pg_pipeline_exec(pg, &FAILURES_EXPIRE, NULL, on_expired, NULL);
+}
+
+void dsp_failures_recent(oi_pg_pipeline_t *pg, oi_pg_done_cb cb, void *ud)
+{
+    oi_pg_pipeline_exec(pg, &FAILURES_RECENT, NULL, cb, ud);
 }
