@@ -1,6 +1,7 @@
 /* check.c: request validation for oi-dispatch. */
 #include "check.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "oi/e164.h"
@@ -235,5 +236,110 @@ oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r
         rc = dsp_check_uuid(r->agent_id, "agent_id", tmp, err);
     if (!rc && r->to && *r->to)
         rc = check_e164(r->to, "to", err);
+    return rc;
+}
+
+/* --- ApplyNumber ------------------------------------------------------------------------ */
+
+/* Re-reports a nested check's problem under prefix ("outbound_trunk.phone_number"). */
+static oi_status_t nested(oi_status_t rc, const oi_error_t *inner, const char *prefix, oi_error_t *err)
+{
+    if (!rc)
+        return OI_OK;
+    char loc[OI_ERROR_LOC_MAX];
+    snprintf(loc, sizeof loc, "%s.%.64s", prefix, inner->loc);
+    rc = oi_error_set(err, rc, "%s.%.200s", prefix, inner->message);
+    oi_error_set_loc(err, loc);
+    return rc;
+}
+
+static oi_status_t check_apply_head(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+{
+    oi_status_t rc = check_res_id(r->number_id, "number_id", true, err);
+    if (!rc)
+        rc = check_e164(r->phone_number, "phone_number", err);
+    if (!rc && (!r->provider || (strcmp(r->provider, "twilio") != 0 && strcmp(r->provider, "telnyx") != 0)))
+        rc = invalid(err, "provider", "must be 'twilio' or 'telnyx'");
+    if (!rc && r->version < 1)
+        rc = invalid(err, "version", "must be at least 1");
+    return rc;
+}
+
+/* An AgentCheck.field becomes an error loc: short printable ASCII, empty allowed. */
+static bool field_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > DSP_FIELD_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static oi_status_t check_apply_agents(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+{
+    if (r->n_agents > DSP_APPLY_AGENTS_MAX)
+        return invalid(err, "agents", "at most 8 agents");
+    char tmp[OI_UUID_STR_LEN + 1], loc[48];
+    for (size_t i = 0; i < r->n_agents; i++) {
+        const Oneinbox__V1__AgentCheck *a = r->agents[i];
+        snprintf(loc, sizeof loc, "agents[%zu].field", i);
+        if (!field_valid(a->field))
+            return invalid(err, loc, "must be at most 100 printable ASCII characters");
+        snprintf(loc, sizeof loc, "agents[%zu].id", i);
+        oi_status_t rc = dsp_check_uuid(a->id, a->field && *a->field ? a->field : loc, tmp, err);
+        if (rc)
+            return rc;
+    }
+    return OI_OK;
+}
+
+static oi_status_t check_apply_outbound(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+{
+    const Oneinbox__V1__OutboundTrunk *t = r->outbound_trunk;
+    if (t && r->delete_outbound_trunk)
+        return invalid(err, "delete_outbound_trunk", "cannot be set together with outbound_trunk");
+    /* deleting with no id deletes nothing, as an absent routing with no ids does */
+    oi_status_t rc = check_res_id(r->outbound_trunk_id, "outbound_trunk_id", t != NULL, err);
+    if (rc || !t)
+        return rc;
+    if (t->id && *t->id && strcmp(t->id, r->outbound_trunk_id) != 0)
+        return invalid(err, "outbound_trunk.id", "must be empty or equal to outbound_trunk_id");
+    Oneinbox__V1__OutboundTrunk named = *t;
+    named.id = r->outbound_trunk_id;
+    oi_error_t inner;
+    oi_error_init(&inner);
+    return nested(dsp_check_outbound_trunk(&named, &inner), &inner, "outbound_trunk", err);
+}
+
+static oi_status_t check_apply_routing(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+{
+    const Oneinbox__V1__NumberRouting *rt = r->routing;
+    oi_status_t rc = check_res_id(r->inbound_trunk_id, "inbound_trunk_id", rt != NULL, err);
+    if (!rc)
+        rc = check_res_id(r->dispatch_rule_id, "dispatch_rule_id", rt != NULL, err);
+    if (rc || !rt)
+        return rc;
+    char tmp[OI_UUID_STR_LEN + 1];
+    rc = dsp_check_uuid(rt->agent_id, "routing.agent_id", tmp, err);
+    if (!rc && rt->fallback_agent_id)
+        rc = dsp_check_uuid(rt->fallback_agent_id->value, "routing.fallback_agent_id", tmp, err);
+    if (!rc && rt->voicemail_message)
+        rc = check_text(rt->voicemail_message->value, "routing.voicemail_message", 0, DSP_VOICEMAIL_MAX, true, err);
+    return rc;
+}
+
+oi_status_t dsp_check_apply_number(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+{
+    oi_status_t rc = check_apply_head(r, err);
+    if (!rc)
+        rc = check_apply_agents(r, err);
+    if (!rc)
+        rc = check_apply_outbound(r, err);
+    if (!rc)
+        rc = check_apply_routing(r, err);
     return rc;
 }

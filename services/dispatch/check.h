@@ -16,6 +16,8 @@
 #define DSP_LIST_MAX 100
 #define DSP_LIST_DEFAULT 20
 #define DSP_CHECK_IDS_MAX 100
+#define DSP_APPLY_AGENTS_MAX 8  /* AgentCheck rows of one ApplyNumberRequest */
+#define DSP_FIELD_MAX 100       /* bytes of an AgentCheck.field (it becomes an error loc) */
 
 /* Number of UTF-8 code points, or -1 when s is not valid UTF-8 or holds control characters
  * other than tab/newline (allow_newline) . */
@@ -36,5 +38,10 @@ oi_status_t dsp_check_inbound_trunk(const Oneinbox__V1__InboundTrunk *t, oi_erro
 oi_status_t dsp_check_rule(const Oneinbox__V1__DispatchRule *r, oi_error_t *err);
 oi_status_t dsp_check_resolve(const Oneinbox__V1__ResolveRequest *r, oi_error_t *err);
 oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r, oi_error_t *err);
+/* The whole request: ids, phone number, provider (twilio | telnyx), version >= 1, at most
+ * DSP_APPLY_AGENTS_MAX agent checks (a bad id is reported at its AgentCheck.field), the
+ * outbound trunk (locs "outbound_trunk.<field>"; its id empty or outbound_trunk_id) and the
+ * routing (locs "routing.<field>"). Messages never quote a value, so a password never leaks. */
+oi_status_t dsp_check_apply_number(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err);
 
 #endif

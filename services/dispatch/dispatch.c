@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agents.h"
+#include "apply.h"
 #include "cache.h"
 #include "failures.h"
 #include "oi/log.h"
@@ -57,6 +58,7 @@ static const oi_rpc_method_t methods[] = {
     {"dispatch.DeleteDispatchRule", &oneinbox__v1__resource_id_request__descriptor, NULL, dsp_rule_delete_on_call},
     {"dispatch.Resolve", &oneinbox__v1__resolve_request__descriptor, NULL, dsp_resolve_on_call},
     {"dispatch.ReportFailure", &oneinbox__v1__report_failure_request__descriptor, NULL, dsp_report_failure_on_call},
+    {"dispatch.ApplyNumber", &oneinbox__v1__apply_number_request__descriptor, NULL, dsp_apply_on_call},
 };
 
 const oi_rpc_method_t *dsp_methods(size_t *n)

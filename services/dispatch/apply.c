@@ -1,0 +1,352 @@
+/* apply.c: dispatch.ApplyNumber: one transaction behind the per-number fence (see apply.h),
+ * then cache invalidation, then the reply. */
+#define OI_LOG_TAG "dsp.apply"
+#include "apply.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "check.h"
+#include "db.h"
+#include "dsp.h"
+#include "mutate.h"
+#include "oi/assert.h"
+#include "oi/ids.h"
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "oi/pg.h"
+
+#define AGENTS_MAX (DSP_APPLY_AGENTS_MAX + 2) /* the checks, then routing's agent and fallback */
+#define PHONE_MAX 24
+
+/* Statement 1. $1 workspace, $2 number_id, $3 version, $4 agent ids ("{…}"). Locks the agents
+ * that exist; moves the fence only when all of them do and the version is newer (ON CONFLICT
+ * waits for a concurrent apply of the number, then compares with what it committed); notes the
+ * move in a transaction-local setting that statement 2 reads. */
+static const oi_pg_stmt_t FENCE = {
+    "dsp_apply_fence",
+    "WITH named AS ("
+    " SELECT id FROM dispatch.agents"
+    " WHERE workspace_id = $1::uuid AND id = ANY ($4::uuid[]) AND deleted_at IS NULL"
+    " FOR SHARE), "
+    "fence AS ("
+    " INSERT INTO dispatch.number_versions AS v (number_id, workspace_id, version)"
+    " SELECT $2::text, $1::uuid, $3::bigint"
+    " WHERE NOT EXISTS (SELECT 1 FROM unnest($4::uuid[]) AS want(id) WHERE want.id NOT IN (SELECT id FROM named))"
+    " ON CONFLICT (number_id) DO UPDATE SET version = EXCLUDED.version, updated_at = now()"
+    " WHERE v.version < EXCLUDED.version AND v.workspace_id = EXCLUDED.workspace_id"
+    " RETURNING v.version) "
+    "SELECT (SELECT string_agg(id::text, ',') FROM named) AS found,"
+    " set_config('dispatch.apply_fence',"
+    " CASE WHEN EXISTS (SELECT 1 FROM fence) THEN $2::text || '@' || $3::bigint ELSE '' END, true) AS fence",
+    4};
+
+/* Statement 2, a fresh snapshot in the same transaction. $1 workspace, $2 number_id, $3 version,
+ * $4 outbound mode (put | delete | ''), $5..$10 outbound trunk id, phone, provider, address,
+ * username, sealed password, $11 routing present, $12 inbound trunk id, $13 rule id, $14 phone,
+ * $15 provider, $16 agent, $17 fallback, $18 voicemail. Writes only when statement 1 moved the
+ * fence. An upsert whose id another workspace owns returns no row, and then dispatch.id_taken
+ * raises 23505 on that key, rolling back everything. Returns the fence's version (the number's
+ * workspace is checked the same way) and the phone the rule had before. */
+static const oi_pg_stmt_t WRITE = {
+    "dsp_apply_write",
+    "WITH g AS ("
+    " SELECT coalesce(current_setting('dispatch.apply_fence', true), '') = $2::text || '@' || $3::bigint AS moved), "
+    "fence_row AS (SELECT workspace_id, version FROM dispatch.number_versions WHERE number_id = $2::text), "
+    "ob_put AS ("
+    " INSERT INTO dispatch.outbound_trunks AS t (id, workspace_id, phone_number, provider, trunk_address,"
+    " auth_username, auth_password_sealed)"
+    " SELECT $5::text, $1::uuid, $6::text, $7::text, $8::text, $9::text, $10::text FROM g"
+    " WHERE g.moved AND $4::text = 'put'"
+    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
+    " trunk_address = EXCLUDED.trunk_address, auth_username = EXCLUDED.auth_username,"
+    " auth_password_sealed = EXCLUDED.auth_password_sealed, updated_at = now()"
+    " WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
+    "ob_del AS ("
+    " DELETE FROM dispatch.outbound_trunks WHERE (SELECT moved FROM g) AND $4::text = 'delete'"
+    " AND id = $5::text AND workspace_id = $1::uuid), "
+    "it_put AS ("
+    " INSERT INTO dispatch.inbound_trunks AS t (id, workspace_id, phone_number, provider)"
+    " SELECT $12::text, $1::uuid, $14::text, $15::text FROM g WHERE g.moved AND $11::bool"
+    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
+    " updated_at = now() WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
+    "it_del AS ("
+    " DELETE FROM dispatch.inbound_trunks WHERE (SELECT moved FROM g) AND NOT $11::bool"
+    " AND id = $12::text AND workspace_id = $1::uuid), "
+    "old_rule AS (SELECT phone_number FROM dispatch.dispatch_rules WHERE id = $13::text AND workspace_id = $1::uuid), "
+    "rule_put AS ("
+    " INSERT INTO dispatch.dispatch_rules AS r (id, workspace_id, number_id, phone_number, inbound_trunk_id,"
+    " agent_id, fallback_agent_id, voicemail_message)"
+    " SELECT $13::text, $1::uuid, $2::text, $14::text, $12::text, $16::uuid, $17::uuid, $18::text FROM g"
+    " WHERE g.moved AND $11::bool"
+    " ON CONFLICT (id) DO UPDATE SET number_id = EXCLUDED.number_id, phone_number = EXCLUDED.phone_number,"
+    " inbound_trunk_id = EXCLUDED.inbound_trunk_id, agent_id = EXCLUDED.agent_id,"
+    " fallback_agent_id = EXCLUDED.fallback_agent_id, voicemail_message = EXCLUDED.voicemail_message,"
+    " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id), "
+    "rule_del AS ("
+    " DELETE FROM dispatch.dispatch_rules WHERE (SELECT moved FROM g) AND NOT $11::bool"
+    " AND id = $13::text AND workspace_id = $1::uuid RETURNING phone_number) "
+    "SELECT (SELECT moved FROM g) AS moved, (SELECT version FROM fence_row) AS fence_version,"
+    " coalesce((SELECT phone_number FROM rule_del), (SELECT phone_number FROM old_rule)) AS old_phone,"
+    " dispatch.id_taken(CASE"
+    " WHEN (SELECT workspace_id FROM fence_row) <> $1::uuid THEN 'number_versions_pkey'"
+    " WHEN NOT (SELECT moved FROM g) THEN NULL"
+    " WHEN $4::text = 'put' AND NOT EXISTS (SELECT 1 FROM ob_put) THEN 'outbound_trunks_pkey'"
+    " WHEN $11::bool AND NOT EXISTS (SELECT 1 FROM it_put) THEN 'inbound_trunks_pkey'"
+    " WHEN $11::bool AND NOT EXISTS (SELECT 1 FROM rule_put) THEN 'dispatch_rules_pkey'"
+    " END) AS refused",
+    18};
+
+/* --- the transaction ------------------------------------------------------------------------ */
+
+typedef struct {
+    char id[OI_UUID_STR_LEN + 1];  /* canonical */
+    char field[OI_ERROR_LOC_MAX];  /* the loc when it is missing */
+} agent_ref_t;
+
+typedef struct {
+    dsp_apply_done_cb cb;
+    void *ud;
+    int64_t version;
+    char phone[PHONE_MAX];
+    size_t n_agents;
+    agent_ref_t agents[AGENTS_MAX]; /* request order: the first missing one is reported */
+} apply_t;
+
+static void agent_add(apply_t *a, const char *id, const char *field)
+{
+    agent_ref_t *ref = &a->agents[a->n_agents++];
+    oi_uuid_normalize(id, ref->id);
+    snprintf(ref->field, sizeof ref->field, "%s", field);
+}
+
+/* The agents to lock: every AgentCheck, then the routing's own agents (a rule never names an
+ * agent that was not checked in the same transaction). */
+static void agents_collect(apply_t *a, const Oneinbox__V1__ApplyNumberRequest *req)
+{
+    for (size_t i = 0; i < req->n_agents; i++) {
+        char loc[48];
+        snprintf(loc, sizeof loc, "agents[%zu].id", i);
+        agent_add(a, req->agents[i]->id, *req->agents[i]->field ? req->agents[i]->field : loc);
+    }
+    if (!req->routing)
+        return;
+    agent_add(a, req->routing->agent_id, "routing.agent_id");
+    if (req->routing->fallback_agent_id)
+        agent_add(a, req->routing->fallback_agent_id->value, "routing.fallback_agent_id");
+}
+
+/* "{id,id,…}" of a's agents into out. */
+static void agents_array(const apply_t *a, char *out, size_t cap)
+{
+    size_t len = (size_t)snprintf(out, cap, "{");
+    for (size_t i = 0; i < a->n_agents && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", a->agents[i].id);
+    if (len < cap)
+        snprintf(out + len, cap - len, "}");
+}
+
+/* The first agent (request order) absent from found ("id,id", canonical, NULL = none found). */
+static const agent_ref_t *first_missing(const apply_t *a, const char *found)
+{
+    for (size_t i = 0; i < a->n_agents; i++) {
+        /* whole items only: a 36-character window across a comma cannot match a UUID */
+        if (!found || !strstr(found, a->agents[i].id))
+            return &a->agents[i];
+    }
+    return NULL;
+}
+
+/* A 23505 on one of the keys the transaction writes, said as the field that named it. */
+static oi_status_t conflict_on(const apply_t *a, const oi_error_t *src, oi_error_t *err)
+{
+    static const struct {
+        const char *key, *field;
+    } keys[] = {{"number_versions_pkey", "number_id"},
+                {"outbound_trunks_pkey", "outbound_trunk_id"},
+                {"inbound_trunks_pkey", "inbound_trunk_id"},
+                {"dispatch_rules_pkey", "dispatch_rule_id"}};
+    oi_status_t rc;
+    if (strcmp(src->loc, "dispatch_rules_phone_number_key") == 0) {
+        rc = oi_error_set(err, OI_CONFLICT, "%s already has a dispatch rule", a->phone);
+        oi_error_set_loc(err, "phone_number");
+        return rc;
+    }
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(src->loc, keys[i].key) == 0) {
+            rc = oi_error_set(err, OI_CONFLICT, "%s: this id belongs to another workspace", keys[i].field);
+            oi_error_set_loc(err, keys[i].field);
+            return rc;
+        }
+    }
+    return oi_error_set_code(err, OI_CONFLICT, src->code, src->message);
+}
+
+/* What the two result rows say. */
+static oi_status_t outcome(const apply_t *a, const PGresult *fence, const PGresult *write, dsp_apply_result_t *out,
+                           oi_error_t *err)
+{
+    if (PQntuples(fence) != 1 || PQntuples(write) != 1)
+        return oi_error_set(err, OI_INTERNAL, "unexpected result from the apply statements");
+    if (dsp_db_bool(write, 0, "moved")) {
+        const char *old = oi_pg_get(write, 0, "old_phone");
+        out->applied = true;
+        out->old_phone = old && strcmp(old, a->phone) != 0 ? old : NULL;
+        return OI_OK;
+    }
+    const char *applied = oi_pg_get(write, 0, "fence_version");
+    if (applied && strtoll(applied, NULL, 10) >= a->version)
+        return OI_OK; /* a repeat or a late call: it succeeds without writing */
+    const agent_ref_t *missing = first_missing(a, oi_pg_get(fence, 0, "found"));
+    if (missing) {
+        oi_status_t rc = oi_error_set(err, OI_AGENT_NOT_FOUND, "agent %s not found", missing->id);
+        oi_error_set_loc(err, missing->field);
+        return rc;
+    }
+    return oi_error_set(err, OI_CONFLICT, "the number's version did not move; retry");
+}
+
+static void on_done(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    apply_t *a = ud;
+    oi_error_t e;
+    oi_error_init(&e);
+    dsp_apply_result_t out = {0};
+    if (st == OI_CONFLICT)
+        st = conflict_on(a, err, &e);
+    else if (st)
+        st = oi_error_set_code(&e, st, err->code, err->message);
+    else if (n == 2)
+        st = outcome(a, res[0], res[1], &out, &e);
+    else
+        st = oi_error_set(&e, OI_INTERNAL, "unexpected result from the apply statements");
+    a->cb(st, st ? &e : NULL, st ? NULL : &out, a->ud);
+    free(a);
+}
+
+static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
+
+void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *ws,
+                   const Oneinbox__V1__ApplyNumberRequest *req, dsp_apply_done_cb cb, void *ud)
+{
+    OI_ASSERT(req->n_agents <= DSP_APPLY_AGENTS_MAX); /* dsp_check_apply_number ran */
+    apply_t *a = oi_xcalloc(1, sizeof *a);
+    a->cb = cb;
+    a->ud = ud;
+    a->version = req->version;
+    snprintf(a->phone, sizeof a->phone, "%s", req->phone_number);
+    agents_collect(a, req);
+    char version[24], agents[AGENTS_MAX * (OI_UUID_STR_LEN + 1) + 3];
+    snprintf(version, sizeof version, "%lld", (long long)req->version);
+    agents_array(a, agents, sizeof agents);
+    const Oneinbox__V1__OutboundTrunk *t = req->outbound_trunk;
+    const Oneinbox__V1__NumberRouting *rt = req->routing;
+    char *sealed = t && *t->auth_password ? oi_crypto_seal(crypto, t->auth_password) : NULL;
+    char agent[OI_UUID_STR_LEN + 1] = "", fallback[OI_UUID_STR_LEN + 1] = "";
+    if (rt)
+        oi_uuid_normalize(rt->agent_id, agent);
+    if (rt && rt->fallback_agent_id)
+        oi_uuid_normalize(rt->fallback_agent_id->value, fallback);
+    const char *mode = t ? "put" : req->delete_outbound_trunk ? "delete" : "";
+    const char *fence_params[] = {ws, req->number_id, version, agents};
+    const char *write_params[] = {ws, req->number_id, version, mode, nonempty(req->outbound_trunk_id),
+                                  t ? t->phone_number : NULL, t ? t->provider : NULL,
+                                  t ? t->trunk_address : NULL, t ? t->auth_username : NULL, sealed,
+                                  rt ? "t" : "f", nonempty(req->inbound_trunk_id),
+                                  nonempty(req->dispatch_rule_id), req->phone_number, req->provider,
+                                  nonempty(agent), nonempty(fallback),
+                                  rt && rt->voicemail_message ? rt->voicemail_message->value : NULL};
+    oi_pg_query_t q[] = {{&FENCE, fence_params}, {&WRITE, write_params}};
+    oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
+    free(sealed);
+}
+
+/* --- the RPC handler -------------------------------------------------------------------------- */
+
+typedef struct {
+    dsp_t *d;
+    oi_rpc_call_t *call;
+    char *request_id;        /* owned */
+    char *number_id;         /* owned */
+    char phone[PHONE_MAX];
+    int64_t version;
+    dsp_numbers_t touched;
+    oi_status_t status;
+    oi_error_t err;
+    bool applied;
+} apply_call_t;
+
+static void call_finish(apply_call_t *ac)
+{
+    Oneinbox__V1__ApplyNumberReply rep = ONEINBOX__V1__APPLY_NUMBER_REPLY__INIT;
+    rep.applied = ac->applied;
+    if (!ac->status)
+        oi_log_info(&(oi_log_ctx_t){.request_id = ac->request_id, .action = "applying number"},
+                    "number %s version %lld %s", ac->number_id, (long long)ac->version,
+                    ac->applied ? "applied" : "already applied (or older): nothing written");
+    oi_rpc_call_reply(&ac->call, ac->status, ac->status ? &ac->err : NULL, ac->status ? NULL : &rep.base);
+    ac->d->busy--;
+    dsp_numbers_cleanup(&ac->touched);
+    free(ac->request_id);
+    free(ac->number_id);
+    free(ac);
+}
+
+static void on_invalidated(oi_status_t st, void *ud)
+{
+    apply_call_t *ac = ud;
+    if (st)
+        oi_log_warn(&(oi_log_ctx_t){.request_id = ac->request_id, .action = "invalidating routes"},
+                    "cache invalidation deferred (%s): cache bypassed until the generation is bumped",
+                    oi_status_name(st));
+    call_finish(ac);
+}
+
+static void on_applied(oi_status_t st, const oi_error_t *err, const dsp_apply_result_t *res, void *ud)
+{
+    apply_call_t *ac = ud;
+    ac->status = st;
+    if (st)
+        ac->err = *err;
+    else
+        ac->applied = res->applied;
+    /* the numbers whose routing may have changed, also when a commit may have happened unseen */
+    if ((!st && res->applied) || st == OI_DB_UNAVAILABLE)
+        dsp_numbers_add(&ac->touched, ac->phone);
+    if (!st && res->applied)
+        dsp_numbers_add(&ac->touched, res->old_phone);
+    if (ac->touched.n == 0) {
+        call_finish(ac);
+        return;
+    }
+    dsp_cache_invalidate(ac->d->cache, (const char *const *)ac->touched.items, ac->touched.n, on_invalidated, ac);
+}
+
+void dsp_apply_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg)
+{
+    const Oneinbox__V1__ApplyNumberRequest *req = (const Oneinbox__V1__ApplyNumberRequest *)msg;
+    dsp_t *d = ctx->ud;
+    char ws[OI_UUID_STR_LEN + 1];
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_status_t rc = dsp_workspace(ctx, ws, &err);
+    if (!rc)
+        rc = dsp_check_apply_number(req, &err);
+    if (rc) {
+        oi_rpc_call_reply(&call, rc, &err, NULL);
+        return;
+    }
+    apply_call_t *ac = oi_xcalloc(1, sizeof *ac);
+    ac->d = d;
+    ac->call = call;
+    ac->request_id = oi_xstrdup(ctx->request_id ? ctx->request_id : "");
+    ac->number_id = oi_xstrdup(req->number_id);
+    snprintf(ac->phone, sizeof ac->phone, "%s", req->phone_number);
+    ac->version = req->version;
+    oi_error_init(&ac->err);
+    d->busy++;
+    dsp_apply_run(d->pipeline, d->crypto, ws, req, on_applied, ac);
+}

@@ -1,0 +1,473 @@
+/* test_apply.c: dispatch.ApplyNumber's transaction (dsp_apply_run) against a real PostgreSQL
+ * (OI_TEST_PG_CONNINFO, a keyword=value conninfo; deploy/local/test.sh sets it) and the dispatch
+ * schema, migrated here if a migration is missing (as the schema's owner, so the service can
+ * still use what this creates). Every test works in workspaces and numbers of its own. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "apply.h"
+#include "check.h"
+#include "dispatch.h"
+#include "oi/clock.h"
+#include "oi/crypto.h"
+#include "oi/ids.h"
+#include "oi/mem.h"
+#include "oi/pg.h"
+#include "oi/pg_pipeline.h"
+
+#define TEST_KEY "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" /* test only */
+#define PASSWORD "pgtest-trunk-password"
+
+static uv_loop_t loop;
+static oi_pg_pipeline_t *pg;
+static oi_crypto_t *crypto;
+static PGconn *admin;
+static const char *conninfo;
+static char ws[OI_UUID_STR_LEN + 1], other_ws[OI_UUID_STR_LEN + 1];
+
+/* --- plumbing ---------------------------------------------------------------------------------- */
+
+/* The first value of the first row (new string), NULL when there is no row or it is NULL. */
+static char *scalar(const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(admin, sql, n, NULL, params, NULL, NULL, 0);
+    cr_assert(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql,
+              PQresultErrorMessage(r));
+    char *v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? oi_xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return v;
+}
+
+static long count(const char *sql, const char *arg)
+{
+    const char *params[] = {arg};
+    char *v = scalar(sql, 1, params);
+    long n = v ? strtol(v, NULL, 10) : -1;
+    free(v);
+    return n;
+}
+
+/* Applies any missing dispatch migration as the owner of schema dispatch (the service's role),
+ * or as ourselves when the schema does not exist yet. */
+static void migrate(void)
+{
+    char *owner = scalar("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'dispatch'", 0, NULL);
+    char *ci = oi_xasprintf("%s options='-c client_min_messages=warning%s%s'", conninfo, owner ? " -c role=" : "",
+                            owner ? owner : "");
+    oi_pg_pool_t *pool = oi_pg_pool_new(ci, 1, 10000);
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(oi_pg_migrate(pool, "dispatch", DSP_MIGRATIONS_DEFAULT, &err), OI_OK, "migrating: %s", err.message);
+    oi_pg_pool_destroy(&pool);
+    free(ci);
+    free(owner);
+}
+
+static void setup(void)
+{
+    conninfo = getenv("OI_TEST_PG_CONNINFO");
+    cr_assert(conninfo && *conninfo, "OI_TEST_PG_CONNINFO is not set (deploy/local/test.sh sets it)");
+    admin = PQconnectdb(conninfo);
+    cr_assert_eq(PQstatus(admin), CONNECTION_OK, "%s", PQerrorMessage(admin));
+    PQclear(PQexec(admin, "SET client_min_messages = warning"));
+    migrate();
+    uv_loop_init(&loop);
+    cr_assert(oi_crypto_global_init(), "libsodium failed to initialise");
+    oi_error_t err;
+    oi_error_init(&err);
+    crypto = oi_crypto_new(TEST_KEY, &err);
+    cr_assert(crypto, "%s", err.message);
+    pg = oi_pg_pipeline_new(&loop, &(oi_pg_pipeline_config_t){.conninfo = conninfo, .connections = 2,
+                                                              .statement_timeout_ms = 5000,
+                                                              .queue_timeout_ms = 3000});
+    oi_uuid_new(ws);
+    oi_uuid_new(other_ws);
+}
+
+static void on_closed(void *ud) { *(bool *)ud = true; }
+
+static void run_until(const bool *flag, int timeout_ms)
+{
+    int64_t until = oi_clock_mono_ms() + timeout_ms;
+    while (!*flag && oi_clock_mono_ms() < until)
+        uv_run(&loop, UV_RUN_ONCE);
+    cr_assert(*flag, "timed out after %d ms", timeout_ms);
+}
+
+static void teardown(void)
+{
+    bool closed = false;
+    oi_pg_pipeline_close(&pg, on_closed, &closed);
+    run_until(&closed, 5000);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");
+    oi_crypto_destroy(&crypto);
+    static const char *const tables[] = {"agents", "outbound_trunks", "inbound_trunks", "dispatch_rules",
+                                         "number_versions"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DELETE FROM dispatch.%s WHERE workspace_id IN ($1, $2)", tables[i]);
+        char *ignored = scalar(sql, 2, (const char *[]){ws, other_ws});
+        free(ignored);
+    }
+    PQfinish(admin);
+}
+
+TestSuite(apply_pg, .init = setup, .fini = teardown, .timeout = 60);
+
+/* --- a number and its request ------------------------------------------------------------------- */
+
+typedef struct {
+    Oneinbox__V1__ApplyNumberRequest req;
+    Oneinbox__V1__AgentCheck checks[2];
+    Oneinbox__V1__AgentCheck *check_ptrs[2];
+    Oneinbox__V1__OutboundTrunk outbound;
+    Oneinbox__V1__NumberRouting routing;
+    Oneinbox__V1__OptString voicemail;
+    char number_id[48], phone[24], outbound_id[48], inbound_id[48], rule_id[48];
+} number_t;
+
+static void random_phone(char out[24])
+{
+    char u[OI_UUID_STR_LEN + 1];
+    oi_uuid_new(u);
+    unsigned long long v = strtoull(u + 24, NULL, 16) % 1000000000ULL; /* 12 hex digits → 9 decimal */
+    snprintf(out, 24, "+19%09llu", v);
+}
+
+/* A fresh number of workspace ws, routed to agent with an outbound trunk, at version 1. */
+static void number_init(number_t *n, const char *agent)
+{
+    memset(n, 0, sizeof *n);
+    char u[OI_UUID_STR_LEN + 1];
+    oi_uuid_new(u);
+    snprintf(n->number_id, sizeof n->number_id, "num_%s", u);
+    snprintf(n->outbound_id, sizeof n->outbound_id, "otr_%s", u);
+    snprintf(n->inbound_id, sizeof n->inbound_id, "itr_%s", u);
+    snprintf(n->rule_id, sizeof n->rule_id, "rule_%s", u);
+    random_phone(n->phone);
+    n->req = (Oneinbox__V1__ApplyNumberRequest)ONEINBOX__V1__APPLY_NUMBER_REQUEST__INIT;
+    n->req.number_id = n->number_id;
+    n->req.phone_number = n->phone;
+    n->req.provider = "twilio";
+    n->req.version = 1;
+    for (int i = 0; i < 2; i++) {
+        n->checks[i] = (Oneinbox__V1__AgentCheck)ONEINBOX__V1__AGENT_CHECK__INIT;
+        n->check_ptrs[i] = &n->checks[i];
+    }
+    n->checks[0].id = (char *)agent;
+    n->checks[0].field = "inbound_routing.agent_id";
+    n->req.agents = n->check_ptrs;
+    n->req.n_agents = 1;
+    n->outbound = (Oneinbox__V1__OutboundTrunk)ONEINBOX__V1__OUTBOUND_TRUNK__INIT;
+    n->outbound.phone_number = n->phone;
+    n->outbound.provider = "twilio";
+    n->outbound.trunk_address = "example.pstn.twilio.com";
+    n->outbound.auth_username = "user";
+    n->outbound.auth_password = PASSWORD;
+    n->req.outbound_trunk_id = n->outbound_id;
+    n->req.outbound_trunk = &n->outbound;
+    n->routing = (Oneinbox__V1__NumberRouting)ONEINBOX__V1__NUMBER_ROUTING__INIT;
+    n->routing.agent_id = (char *)agent;
+    n->voicemail = (Oneinbox__V1__OptString)ONEINBOX__V1__OPT_STRING__INIT;
+    n->voicemail.value = "first";
+    n->routing.voicemail_message = &n->voicemail;
+    n->req.routing = &n->routing;
+    n->req.inbound_trunk_id = n->inbound_id;
+    n->req.dispatch_rule_id = n->rule_id;
+}
+
+/* Routing and outbound trunk gone. */
+static void number_unroute(number_t *n)
+{
+    n->req.routing = NULL;
+    n->req.outbound_trunk = NULL;
+    n->req.delete_outbound_trunk = true;
+    n->req.n_agents = 0;
+}
+
+static void agent_new(const char *workspace, char out[OI_UUID_STR_LEN + 1])
+{
+    oi_uuid_new(out);
+    char *ignored = scalar("INSERT INTO dispatch.agents (id, workspace_id, name, status) "
+                           "VALUES ($1, $2, 'pg', 'active')",
+                           2, (const char *[]){out, workspace});
+    free(ignored);
+}
+
+typedef struct {
+    bool done;
+    oi_status_t st;
+    oi_error_t err;
+    bool applied;
+    char old_phone[24];
+} answer_t;
+
+static void on_answer(oi_status_t st, const oi_error_t *err, const dsp_apply_result_t *res, void *ud)
+{
+    answer_t *a = ud;
+    a->done = true;
+    a->st = st;
+    if (err)
+        a->err = *err;
+    if (res) {
+        a->applied = res->applied;
+        snprintf(a->old_phone, sizeof a->old_phone, "%s", res->old_phone ? res->old_phone : "");
+    }
+}
+
+static answer_t apply_in(const char *workspace, const number_t *n)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(dsp_check_apply_number(&n->req, &err), OI_OK, "the test's request is invalid: %s", err.message);
+    answer_t a = {0};
+    dsp_apply_run(pg, crypto, workspace, &n->req, on_answer, &a);
+    cr_assert_not(a.done, "the callback must never run inside the submitting call");
+    run_until(&a.done, 10000);
+    return a;
+}
+
+static answer_t apply(const number_t *n) { return apply_in(ws, n); }
+
+static long rules_of(const number_t *n)
+{
+    return count("SELECT count(*) FROM dispatch.dispatch_rules WHERE id = $1", n->rule_id);
+}
+
+static char *voicemail_of(const number_t *n)
+{
+    return scalar("SELECT voicemail_message FROM dispatch.dispatch_rules WHERE id = $1", 1,
+                  (const char *[]){n->rule_id});
+}
+
+static long fence_of(const number_t *n)
+{
+    return count("SELECT coalesce(max(version), 0) FROM dispatch.number_versions WHERE number_id = $1",
+                 n->req.number_id);
+}
+
+/* --- behaviour ----------------------------------------------------------------------------------- */
+
+Test(apply_pg, puts_everything_then_a_repeat_writes_nothing)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    answer_t a = apply(&n);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect(a.applied);
+    cr_expect_eq(rules_of(&n), 1);
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.inbound_trunks WHERE id = $1", n.inbound_id), 1);
+    char *sealed = scalar("SELECT auth_password_sealed FROM dispatch.outbound_trunks WHERE id = $1", 1,
+                          (const char *[]){n.outbound_id});
+    cr_assert(sealed && strncmp(sealed, "v1:", 3) == 0 && !strstr(sealed, PASSWORD), "stored in clear: %s", sealed);
+    char *opened = oi_crypto_open(crypto, sealed);
+    cr_expect_str_eq(opened, PASSWORD);
+    oi_crypto_free_secret(opened);
+    free(sealed);
+    cr_expect_eq(fence_of(&n), 1);
+
+    n.voicemail.value = "changed, same version";
+    a = apply(&n);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect_not(a.applied, "an equal version is a repeat");
+    char *vm = voicemail_of(&n);
+    cr_expect_str_eq(vm, "first");
+    free(vm);
+}
+
+Test(apply_pg, an_older_version_is_refused_without_error)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    n.req.version = 5;
+    cr_assert(apply(&n).applied);
+    n.req.version = 4;
+    n.voicemail.value = "late";
+    answer_t a = apply(&n);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect_not(a.applied);
+    char *vm = voicemail_of(&n);
+    cr_expect_str_eq(vm, "first");
+    free(vm);
+    cr_expect_eq(fence_of(&n), 5);
+}
+
+Test(apply_pg, a_newer_version_deletes_and_the_older_one_does_not_resurrect_it)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    cr_assert(apply(&n).applied);
+    number_t gone = n;
+    gone.req.version = 2;
+    number_unroute(&gone);
+    answer_t a = apply(&gone);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect(a.applied);
+    cr_expect_eq(rules_of(&n), 0);
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.inbound_trunks WHERE id = $1", n.inbound_id), 0);
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", n.outbound_id), 0);
+
+    a = apply(&n); /* version 1 again, late */
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect_not(a.applied);
+    cr_expect_eq(rules_of(&n), 0, "a late put brought the rule back");
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", n.outbound_id), 0);
+    cr_expect_eq(fence_of(&n), 2, "the fence outlives the number");
+}
+
+Test(apply_pg, a_missing_agent_writes_nothing_and_names_its_field)
+{
+    char agent[OI_UUID_STR_LEN + 1], absent[OI_UUID_STR_LEN + 1], deleted[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    oi_uuid_new(absent);
+    agent_new(ws, deleted);
+    char *ignored = scalar("UPDATE dispatch.agents SET deleted_at = now() WHERE id = $1", 1, (const char *[]){deleted});
+    free(ignored);
+    number_t n;
+    number_init(&n, agent);
+    n.checks[1].id = absent;
+    n.checks[1].field = "inbound_routing.fallback.agent_id";
+    n.req.n_agents = 2;
+    answer_t a = apply(&n);
+    cr_assert_eq(a.st, OI_AGENT_NOT_FOUND, "got %d: %s", a.st, a.err.message);
+    cr_expect_str_eq(a.err.loc, "inbound_routing.fallback.agent_id");
+    cr_expect_eq(fence_of(&n), 0, "the fence moved");
+    cr_expect_eq(rules_of(&n), 0);
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", n.outbound_id), 0);
+
+    n.req.n_agents = 1;
+    n.routing.agent_id = deleted; /* a deleted agent is missing too, and routing's agents are checked */
+    a = apply(&n);
+    cr_assert_eq(a.st, OI_AGENT_NOT_FOUND, "got %d: %s", a.st, a.err.message);
+    cr_expect_str_eq(a.err.loc, "routing.agent_id");
+    cr_expect_eq(rules_of(&n), 0);
+}
+
+Test(apply_pg, a_repeat_succeeds_even_when_its_agent_is_gone_since)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    cr_assert(apply(&n).applied);
+    char *ignored = scalar("UPDATE dispatch.agents SET deleted_at = now() WHERE id = $1", 1, (const char *[]){agent});
+    free(ignored);
+    answer_t a = apply(&n);
+    cr_expect_eq(a.st, OI_OK, "got %d: %s", a.st, a.err.message);
+    cr_expect_not(a.applied);
+}
+
+Test(apply_pg, an_id_of_another_workspace_is_a_conflict_and_nothing_is_written)
+{
+    char agent[OI_UUID_STR_LEN + 1], theirs[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    agent_new(other_ws, theirs);
+    number_t other;
+    number_init(&other, theirs);
+    cr_assert(apply_in(other_ws, &other).applied);
+
+    static const struct {
+        const char *loc;
+    } fields[] = {{"dispatch_rule_id"}, {"inbound_trunk_id"}, {"outbound_trunk_id"}, {"number_id"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        number_t n;
+        number_init(&n, agent);
+        if (i == 0)
+            n.req.dispatch_rule_id = other.rule_id;
+        else if (i == 1)
+            n.req.inbound_trunk_id = other.inbound_id;
+        else if (i == 2)
+            n.req.outbound_trunk_id = other.outbound_id;
+        else
+            n.req.number_id = other.number_id;
+        n.req.version = 7;
+        answer_t a = apply(&n);
+        cr_assert_eq(a.st, OI_CONFLICT, "%s: got %d: %s", fields[i].loc, a.st, a.err.message);
+        cr_expect_str_eq(a.err.loc, fields[i].loc);
+        cr_expect_eq(fence_of(&n), i == 3 ? 1 : 0, "%s: the fence moved", fields[i].loc); /* 1: the other's */
+        cr_expect_eq(count("SELECT count(*) FROM dispatch.dispatch_rules WHERE phone_number = $1", n.phone), 0,
+                     "%s: a rule was written", fields[i].loc);
+    }
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.dispatch_rules WHERE workspace_id = $1", other_ws), 1);
+    char *owner = scalar("SELECT workspace_id::text FROM dispatch.dispatch_rules WHERE id = $1", 1,
+                         (const char *[]){other.rule_id});
+    cr_expect_str_eq(owner, other_ws, "the other workspace's rule was taken over");
+    free(owner);
+}
+
+Test(apply_pg, a_phone_another_rule_routes_is_a_conflict_on_phone_number)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t first, second;
+    number_init(&first, agent);
+    cr_assert(apply(&first).applied);
+    number_init(&second, agent);
+    snprintf(second.phone, sizeof second.phone, "%s", first.phone);
+    answer_t a = apply(&second);
+    cr_assert_eq(a.st, OI_CONFLICT, "got %d: %s", a.st, a.err.message);
+    cr_expect_str_eq(a.err.loc, "phone_number");
+    cr_expect_eq(fence_of(&second), 0);
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", second.outbound_id), 0);
+}
+
+Test(apply_pg, a_rule_that_changes_phone_reports_the_old_one)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    cr_assert(apply(&n).applied);
+    char old[24];
+    snprintf(old, sizeof old, "%s", n.phone);
+    random_phone(n.phone);
+    n.req.version = 2;
+    answer_t a = apply(&n);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect(a.applied);
+    cr_expect_str_eq(a.old_phone, old);
+    n.req.version = 3;
+    a = apply(&n); /* same phone: nothing moved */
+    cr_expect(a.applied);
+    cr_expect_str_eq(a.old_phone, "");
+    n.req.version = 4;
+    number_unroute(&n);
+    a = apply(&n); /* the deleted rule's phone needs invalidating too */
+    cr_expect(a.applied);
+    cr_expect_str_eq(a.old_phone, "");
+}
+
+Test(apply_pg, concurrent_versions_of_a_number_end_at_the_newest)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    enum { N = 20 };
+    for (int i = 0; i < N; i++) {
+        number_t put, gone;
+        number_init(&put, agent);
+        gone = put;
+        gone.req.version = 2;
+        number_unroute(&gone);
+        answer_t a = {0}, b = {0};
+        /* both in flight at once, on the pipeline's two connections, in either order */
+        dsp_apply_run(pg, crypto, ws, i % 2 ? &put.req : &gone.req, on_answer, &a);
+        dsp_apply_run(pg, crypto, ws, i % 2 ? &gone.req : &put.req, on_answer, &b);
+        run_until(&a.done, 10000);
+        run_until(&b.done, 10000);
+        cr_assert(a.st == OI_OK && b.st == OI_OK, "%d: %s / %s", i, a.err.message, b.err.message);
+        cr_expect_eq(rules_of(&put), 0, "round %d: version 1 outlived version 2", i);
+        cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", put.outbound_id), 0);
+        cr_expect_eq(fence_of(&put), 2);
+    }
+}
