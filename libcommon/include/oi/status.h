@@ -48,7 +48,9 @@
     X(IDEMPOTENCY_IN_PROGRESS, 409, "IDEMPOTENCY_KEY_IN_PROGRESS",                            \
       "a request with this Idempotency-Key is still in progress")                              \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json") \
-    X(DRAINING, 503, "SERVICE_DRAINING", "the replica is shutting down; the call was not run")
+    X(DRAINING, 503, "SERVICE_DRAINING", "the replica is shutting down; the call was not run")    \
+    X(JOB_LEASE_LOST, 409, "JOB_LEASE_LOST", "another replica owns the job now")                   \
+    X(JOB_CANCELLED, 409, "JOB_CANCELLED", "the job was cancelled")
 
 typedef enum {
 #define OI_STATUS_ENUM(name, http, code, msg) OI_##name,
