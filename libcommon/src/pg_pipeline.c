@@ -84,6 +84,7 @@ struct oi_pg_pipeline {
 static void conn_connect(conn_t *c);
 static void conn_broken(conn_t *c, const char *why);
 static void pool_dispatch(oi_pg_pipeline_t *p);
+static bool pool_connecting(const oi_pg_pipeline_t *p);
 
 /* --- batches ---------------------------------------------------------------------------------- */
 
@@ -431,6 +432,28 @@ static void pool_dispatch(oi_pg_pipeline_t *p)
     }
 }
 
+static bool pool_connecting(const oi_pg_pipeline_t *p)
+{
+    for (int i = 0; i < p->n_conns; i++)
+        if (p->conns[i].state == CONN_CONNECTING)
+            return true;
+    return false;
+}
+
+/* Starts a connection attempt now on a connection waiting out its backoff; false if none is. */
+static bool pool_kick(oi_pg_pipeline_t *p)
+{
+    for (int i = 0; i < p->n_conns; i++) {
+        conn_t *c = &p->conns[i];
+        if (c->state == CONN_DOWN) {
+            uv_timer_stop(&c->timer);
+            conn_connect(c);
+            return c->state == CONN_CONNECTING;
+        }
+    }
+    return false;
+}
+
 static bool pool_any_ready(const oi_pg_pipeline_t *p)
 {
     for (int i = 0; i < p->n_conns; i++)
@@ -502,7 +525,7 @@ static void conn_broken(conn_t *c, const char *why)
     c->inflight = 0;
     if (!p->closing && (was_ready || c->backoff_ms <= RETRY_MIN_MS))
         oi_log_warn(&(oi_log_ctx_t){.action = "connecting to PostgreSQL"}, "%s", msg);
-    if (!pool_any_ready(p))
+    if (!pool_any_ready(p) && !pool_connecting(p))
         pool_fail_queue(p, OI_DB_UNAVAILABLE, "database unavailable");
     if (p->closing)
         return;
@@ -678,8 +701,10 @@ int oi_pg_pipeline_batch(oi_pg_pipeline_t *p, const oi_pg_query_t *q, size_t n, 
         conn_send(c, b);
         return 0;
     }
-    /* nothing works and the last attempt failed: answer now, do not queue into an outage */
-    if (!pool_any_ready(p) && p->last_fail_ms > p->last_ok_ms) {
+    /* nothing works: this batch waits for one connection attempt made now (not after the
+     * backoff), so a database that is back serves at once and one that is still away answers
+     * within that attempt (refused at once, or the queue timeout) */
+    if (!pool_any_ready(p) && !pool_connecting(p) && !pool_kick(p)) {
         pool_reject(p, b, OI_DB_UNAVAILABLE, "database unavailable");
         return 0;
     }

@@ -17,6 +17,12 @@
 
 #define SERVER_PUMP_BUDGET 512
 #define SERVER_IDENTITY_MAX 256
+/* A drain is over when no call is in flight, at least DRAIN_MIN_MS have passed and no call came
+ * for DRAIN_QUIET_MS: calls already on their way when the drain began are read and refused
+ * (so their clients resend them elsewhere) instead of dying with the socket. */
+#define DRAIN_MIN_MS 250
+#define DRAIN_QUIET_MS 100
+#define DRAIN_CHECK_MS 20
 
 struct oi_rpc_server {
     uv_loop_t *loop;
@@ -24,6 +30,8 @@ struct oi_rpc_server {
     uv_poll_t poll;
     uv_timer_t kick;  /* continues a pump that hit its budget */
     uv_timer_t grace; /* bounds a drain */
+    uv_timer_t settle; /* checks whether a drain is over */
+    uint64_t drain_started_ms, last_call_ms;
     const oi_rpc_method_t *methods;
     size_t n_methods;
     void *ud;
@@ -84,6 +92,7 @@ static void server_finish_drain(oi_rpc_server_t *s)
     void (*cb)(void *) = s->on_drained;
     s->on_drained = NULL;
     uv_timer_stop(&s->grace);
+    uv_timer_stop(&s->settle);
     /* the socket stays open (refusing with OI_DRAINING) until the service destroys the server,
      * e.g. while oi-provisioning's runners finish their jobs */
     if (cb)
@@ -137,8 +146,7 @@ void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_erro
     call_send(call, status, err, reply);
     call_free(call);
     s->inflight--;
-    if (s->draining && s->inflight == 0 && s->on_drained)
-        server_finish_drain(s);
+    (void)0; /* a drain ends on its settle timer: calls may still be on their way */
     if (!s->closed)
         server_pump(s);
     server_maybe_free(s);
@@ -247,6 +255,7 @@ static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *f)
     } else if (s->draining) {
         /* refused, not run: the caller's client resends it to another replica at once instead
          * of waiting for a reply that would never come */
+        s->last_call_ms = uv_now(s->loop);
         oi_rpc_call_t *call = call_new(s, f, env);
         call->ctx.method = "";
         oi_error_t err;
@@ -304,8 +313,9 @@ oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const oi_rpc_method_t *metho
     s->ud = ud;
     uv_timer_init(loop, &s->kick);
     uv_timer_init(loop, &s->grace);
-    s->kick.data = s->grace.data = s;
-    s->handles_open = 2;
+    uv_timer_init(loop, &s->settle);
+    s->kick.data = s->grace.data = s->settle.data = s;
+    s->handles_open = 3;
     return s;
 }
 
@@ -343,12 +353,22 @@ static void server_grace_expired(uv_timer_t *t)
     server_finish_drain(s);
 }
 
+static void server_settle(uv_timer_t *t)
+{
+    oi_rpc_server_t *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    if (s->inflight == 0 && now - s->drain_started_ms >= DRAIN_MIN_MS && now - s->last_call_ms >= DRAIN_QUIET_MS)
+        server_finish_drain(s);
+}
+
 void oi_rpc_server_drain(oi_rpc_server_t *s, uint32_t grace_ms, void (*on_drained)(void *ud), void *ud)
 {
     s->draining = true; /* still reading: new calls are refused with OI_DRAINING until closed */
     s->on_drained = on_drained;
     s->drained_ud = ud;
-    uv_timer_start(&s->grace, server_grace_expired, s->inflight == 0 ? 0 : grace_ms, 0);
+    s->drain_started_ms = s->last_call_ms = uv_now(s->loop);
+    uv_timer_start(&s->grace, server_grace_expired, grace_ms, 0);
+    uv_timer_start(&s->settle, server_settle, DRAIN_CHECK_MS, DRAIN_CHECK_MS);
 }
 
 void oi_rpc_server_destroy(oi_rpc_server_t **self_p)
@@ -364,6 +384,7 @@ void oi_rpc_server_destroy(oi_rpc_server_t **self_p)
     s->destroyed = true;
     uv_close((uv_handle_t *)&s->kick, server_handle_closed);
     uv_close((uv_handle_t *)&s->grace, server_handle_closed);
+    uv_close((uv_handle_t *)&s->settle, server_handle_closed);
     if (s->poll_inited)
         uv_close((uv_handle_t *)&s->poll, server_handle_closed);
 }

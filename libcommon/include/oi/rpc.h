@@ -67,7 +67,9 @@ void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_erro
                        const ProtobufCMessage *reply);
 /* Stops running new calls: each one is refused at once with OI_DRAINING (never run, so the
  * clients here resend it to another replica) until oi_rpc_server_destroy closes the socket.
- * In-flight calls still reply; on_drained runs when none is left (or after grace_ms). */
+ * In-flight calls still reply; on_drained runs when none is left, no new call came for 100 ms
+ * and at least 250 ms have passed (calls already on their way are refused, not lost with the
+ * socket), or after grace_ms. */
 void oi_rpc_server_drain(oi_rpc_server_t *s, uint32_t grace_ms, void (*on_drained)(void *ud), void *ud);
 void oi_rpc_server_destroy(oi_rpc_server_t **self_p);
 size_t oi_rpc_server_inflight(const oi_rpc_server_t *s);
