@@ -59,7 +59,6 @@ run_integration() {
   export OI_REPLICAS=${OI_TEST_REPLICAS:-2}
   # short job leases and carrier timeouts so crash-resume tests finish in seconds
   export OI_JOB_LEASE_MS=${OI_JOB_LEASE_MS:-3000}
-  export OI_JOB_POLL_MS=${OI_JOB_POLL_MS:-200}
   export OI_JOB_BACKOFF_BASE_MS=${OI_JOB_BACKOFF_BASE_MS:-200}
   export OI_JOB_BACKOFF_CAP_MS=${OI_JOB_BACKOFF_CAP_MS:-2000}
   export OI_SHUTDOWN_GRACE_MS=${OI_SHUTDOWN_GRACE_MS:-5000}
@@ -89,12 +88,16 @@ run_integration() {
   export OI_TEST_PG_CONNINFO
   OI_TEST_PG_CONNINFO="host=127.0.0.1 port=$(sed -n 's/^OI_PG_PORT=//p' "$OI_STACK_ENV") dbname=oneinbox user=postgres"
   for r in "$BUILD"/pgtest_*; do
+    [[ -n "${OI_TEST_SELECT:-}" ]] && break
     [[ -x "$r" && -f "$r" ]] || continue
     echo "== $(basename "$r") (PostgreSQL at ${OI_TEST_PG_CONNINFO#host=})"
     "$r" --jobs "${OI_TEST_JOBS:-2}" || rc=1
   done
+  # OI_TEST_SELECT narrows the run while working on something (pytest arguments, e.g.
+  # "tests/integration/test_patch.py -k merge"); `make test` always runs everything
+  # shellcheck disable=SC2086
   (cd "$ROOT" && timeout --signal=TERM "${OI_TEST_TIMEOUT_S:-900}" \
-    "$py" -m pytest -q -p no:cacheprovider tests/integration) || rc=1
+    "$py" -m pytest -q -p no:cacheprovider ${OI_TEST_SELECT:-tests/integration}) || rc=1
   return $rc
 }
 

@@ -71,6 +71,10 @@ gw_t *gw_start(oi_service_t *svc)
         free(gw);
         return NULL;
     }
+    /* SQL runs on the threadpool with a pooled connection each: as many threads as connections */
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", cfg.pool_size);
+    setenv("UV_THREADPOOL_SIZE", threads, 0);
     gw->pg = oi_pg_pool_new(cfg.conninfo, cfg.pool_size, 10000);
     oi_pg_pool_name(gw->pg, "requests");
     oi_error_t err;

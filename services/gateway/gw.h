@@ -104,9 +104,14 @@ typedef void (*gw_db_done_fn)(gw_req_t *r, oi_status_t st, const oi_error_t *err
 /* Runs fn(r, conn, arg) on the threadpool with a pooled connection, then done on the loop. */
 void gw_db(gw_req_t *r, gw_db_fn fn, void *arg, gw_db_done_fn done);
 
-/* --- jobs: wait for a provisioning job and answer (job_wait.c) --- */
-/* reply is the Job returned by a submit RPC; success_status is 201/200/204. */
+/* --- jobs: answer from a provisioning job (job_wait.c) --- */
+/* reply is the Job returned by a submit RPC (which waited for it); success_status is 201/200/204:
+ * the result when it ended, 202 with the job while it goes on. */
 void gw_job_answer(gw_req_t *r, const ProtobufCMessage *job, int success_status);
+/* What is left of OI_SYNC_WAIT_MS for this request: the submission's wait_ms. */
+int32_t gw_job_wait_ms(const gw_req_t *r);
+/* The submission's RPC deadline: its wait plus the time to answer. */
+uint32_t gw_job_rpc_timeout_ms(const gw_req_t *r);
 
 /* --- list helpers (numbers.c) --- */
 /* limit (1..100, default 20) and an opaque cursor; false → already answered (422/400). */

@@ -91,34 +91,47 @@ void gw_health_close(gw_health_t **self_p)
     maybe_free(h);
 }
 
-bool gw_health_ok(const gw_health_t *h, char *detail, size_t n)
+static bool dep_ok(const gw_health_t *h, int dep, int64_t now)
+{
+    return h->last_ok_ms[dep] && now - h->last_ok_ms[dep] <= HEALTH_STALE_MS;
+}
+
+oi_ops_readiness_t gw_health_state(const gw_health_t *h, char *detail, size_t n)
 {
     int64_t now = oi_clock_mono_ms();
     for (int i = 0; i < DEP_COUNT; i++) {
-        if (!h->last_ok_ms[i] || now - h->last_ok_ms[i] > HEALTH_STALE_MS) {
+        if (i != DEP_CARRIER && !dep_ok(h, i, now)) {
             snprintf(detail, n, "%s not answering", dep_names[i]);
-            return false;
+            return OI_OPS_UNREADY;
         }
     }
     if (!oi_pg_pool_healthy(h->gw->pg)) {
         snprintf(detail, n, "PostgreSQL unreachable");
-        return false;
+        return OI_OPS_UNREADY;
     }
-    return true;
+    if (!dep_ok(h, DEP_CARRIER, now)) {
+        snprintf(detail, n, "%s not answering: searches and purchases fail", dep_names[DEP_CARRIER]);
+        return OI_OPS_DEGRADED;
+    }
+    return OI_OPS_READY;
 }
 
 oi_ops_readiness_t gw_health_ready(void *ud, char *detail, size_t n)
 {
     gw_t *gw = ud;
-    return gw_health_ok(gw->health, detail, n) ? OI_OPS_READY : OI_OPS_UNREADY;
+    return gw_health_state(gw->health, detail, n);
 }
 
 void gw_health_http(gw_req_t *r)
 {
     char detail[128] = "";
-    if (gw_health_ok(r->gw->health, detail, sizeof detail) && !r->gw->draining)
+    oi_ops_readiness_t st = gw_health_state(r->gw->health, detail, sizeof detail);
+    if (r->gw->draining)
+        gw_respond_json(r, 503, NULL, json_pack("{ssss}", "status", "unavailable", "detail", "shutting down"));
+    else if (st == OI_OPS_READY)
         gw_respond_json(r, 200, NULL, json_pack("{ss}", "status", "ok"));
+    else if (st == OI_OPS_DEGRADED)
+        gw_respond_json(r, 200, NULL, json_pack("{ssss}", "status", "degraded", "detail", detail));
     else
-        gw_respond_json(r, 503, NULL, json_pack("{ssss}", "status", "unavailable", "detail",
-                                                r->gw->draining ? "shutting down" : detail));
+        gw_respond_json(r, 503, NULL, json_pack("{ssss}", "status", "unavailable", "detail", detail));
 }

@@ -49,8 +49,9 @@ void gw_numbers_register(gw_req_t *r)
         return;
     }
     m.req.idempotency_key = r->idem_key;
-    gw_rpc(r, r->gw->provisioning, "provisioning.RegisterNumber", &m.req.base, &oneinbox__v1__job__descriptor, 0,
-           on_submitted_201);
+    m.req.wait_ms = gw_job_wait_ms(r);
+    gw_rpc(r, r->gw->provisioning, "provisioning.RegisterNumber", &m.req.base, &oneinbox__v1__job__descriptor,
+           gw_job_rpc_timeout_ms(r), on_submitted_201);
     gw_register_msg_cleanup(&m);
 }
 
@@ -62,8 +63,9 @@ void gw_numbers_purchase(gw_req_t *r)
         return;
     }
     m.req.idempotency_key = r->idem_key;
-    gw_rpc(r, r->gw->provisioning, "provisioning.PurchaseNumber", &m.req.base, &oneinbox__v1__job__descriptor, 0,
-           on_submitted_201);
+    m.req.wait_ms = gw_job_wait_ms(r);
+    gw_rpc(r, r->gw->provisioning, "provisioning.PurchaseNumber", &m.req.base, &oneinbox__v1__job__descriptor,
+           gw_job_rpc_timeout_ms(r), on_submitted_201);
 }
 
 void gw_numbers_update(gw_req_t *r)
@@ -77,8 +79,9 @@ void gw_numbers_update(gw_req_t *r)
         return;
     }
     m.req.id = id;
-    gw_rpc(r, r->gw->provisioning, "provisioning.UpdateNumber", &m.req.base, &oneinbox__v1__job__descriptor, 0,
-           on_submitted_200);
+    m.req.wait_ms = gw_job_wait_ms(r);
+    gw_rpc(r, r->gw->provisioning, "provisioning.UpdateNumber", &m.req.base, &oneinbox__v1__job__descriptor,
+           gw_job_rpc_timeout_ms(r), on_submitted_200);
 }
 
 void gw_numbers_delete(gw_req_t *r)
@@ -88,8 +91,9 @@ void gw_numbers_delete(gw_req_t *r)
         return;
     Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->provisioning, "provisioning.DeleteNumber", &req.base, &oneinbox__v1__job__descriptor, 0,
-           on_submitted_204);
+    req.wait_ms = gw_job_wait_ms(r);
+    gw_rpc(r, r->gw->provisioning, "provisioning.DeleteNumber", &req.base, &oneinbox__v1__job__descriptor,
+           gw_job_rpc_timeout_ms(r), on_submitted_204);
 }
 
 static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)

@@ -34,13 +34,17 @@ unsigned char *prov_idem_pack_without_key(const ProtobufCMessage *msg, size_t *l
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, "idempotency_key");
-    /* a shallow copy of the top-level struct with the key blanked; sub-messages stay shared */
+    const ProtobufCFieldDescriptor *w = protobuf_c_message_descriptor_get_field_by_name(d, "wait_ms");
+    /* a shallow copy of the top-level struct with the key and the wait blanked (a retry may wait
+     * longer or less: it is the same submission); sub-messages stay shared */
     void *copy = oi_xmalloc(d->sizeof_message);
     memcpy(copy, msg, d->sizeof_message);
     if (f && f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED) {
         const char **slot = (const char **)((char *)copy + f->offset);
         *slot = "";
     }
+    if (w && w->type == PROTOBUF_C_TYPE_INT32 && w->label != PROTOBUF_C_LABEL_REPEATED)
+        *(int32_t *)(void *)((char *)copy + w->offset) = 0;
     size_t n = protobuf_c_message_get_packed_size(copy);
     unsigned char *out = oi_xmalloc(n + 1);
     protobuf_c_message_pack(copy, out);

@@ -15,7 +15,7 @@
 /* Hash of kind + packed bytes under key into out (65 bytes). */
 void prov_idem_hash(const char *key, const char *kind, const void *packed, size_t len,
                     char out[PROV_HASH_HEX_LEN + 1]);
-/* Packs msg with its top-level string field "idempotency_key" cleared (if it has one); returns a
+/* Packs msg with its top-level "idempotency_key" and "wait_ms" cleared (if it has them); returns a
  * new buffer (caller frees) and its length. The message itself is not modified. */
 unsigned char *prov_idem_pack_without_key(const ProtobufCMessage *msg, size_t *len);
 /* Same submission? Constant-time comparison of two hex hashes. */

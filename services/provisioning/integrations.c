@@ -12,6 +12,7 @@
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "calls.h"
 #include "oi/pg.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
@@ -105,154 +106,153 @@ static oi_status_t validate_create(const Oneinbox__V1__CreateIntegrationRequest 
     return OI_OK;
 }
 
-oi_status_t prov_integration_create(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                    oi_error_t *err)
+static oi_status_t created_reply(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
+                                 oi_error_t *err)
 {
-    prov_t *p = ctx->ud;
-    const Oneinbox__V1__CreateIntegrationRequest *r = (const Oneinbox__V1__CreateIntegrationRequest *)req;
-    if (!oi_uuid_valid(ctx->workspace_id))
-        return oi_error_set(err, OI_UNAUTHORIZED, "workspace required");
-    oi_status_t rc = validate_create(r, err);
-    if (rc)
-        return rc;
-    char *stored = NULL, *password = NULL, *key_sealed = NULL, *pw_sealed = NULL;
-    PGconn *c = NULL;
-    PGresult *res = NULL;
-    rc = prov_integration_metadata_split(r->metadata_json, &stored, &password, err);
-    if (rc)
-        goto out;
-    key_sealed = oi_crypto_seal(p->crypto, r->api_key);
-    pw_sealed = password ? oi_crypto_seal(p->crypto, password) : NULL;
-    char id[OI_UUID_STR_LEN + 1];
-    oi_uuid_new(id);
-    rc = prov_db_acquire(p, &c, err);
-    if (rc)
-        goto out;
-    const char *params[] = {id, ctx->workspace_id, r->name, r->provider, key_sealed, pw_sealed, stored};
-    rc = oi_pg_exec(c,
-                    "INSERT INTO provisioning.integrations (id, workspace_id, name, provider, api_key_sealed, "
-                    "sip_password_sealed, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING " INTEGRATION_COLS,
-                    7, params, &res, err);
-    if (rc)
-        goto out;
-    *reply = &to_proto(res, 0)->base;
-    oi_log_info(&(oi_log_ctx_t){.request_id = ctx->request_id, .action = "creating an integration"},
-                "integration %s (%s) created", id, r->provider);
-out:
-    PQclear(res);
-    prov_db_release(p, &c);
-    free(stored);
-    free(key_sealed);
-    free(pw_sealed);
-    oi_crypto_free_secret(password);
-    return rc;
-}
-
-static oi_status_t load_row(PGconn *c, const char *ws, const char *id, const char *cols, PGresult **res,
-                            oi_error_t *err)
-{
-    if (!oi_uuid_valid(id))
-        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, "integration %s not found", id);
-    char *sql = oi_xasprintf("SELECT %s FROM provisioning.integrations WHERE id = $1::uuid AND workspace_id = "
-                             "$2::uuid AND deleted_at IS NULL",
-                             cols);
-    const char *params[] = {id, ws};
-    oi_status_t rc = oi_pg_exec(c, sql, 2, params, res, err);
-    free(sql);
-    if (rc)
-        return rc;
-    if (PQntuples(*res) != 1) {
-        PQclear(*res);
-        *res = NULL;
-        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, "integration %s not found", id);
-    }
+    (void)c;
+    if (n != 1 || PQntuples(res[0]) != 1)
+        return oi_error_set(err, OI_INTERNAL, "integration not stored");
+    *reply = &to_proto(res[0], 0)->base;
     return OI_OK;
 }
 
-oi_status_t prov_integration_get(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                 oi_error_t *err)
+static const oi_pg_stmt_t CREATE = {
+    "prov_integration_create",
+    "INSERT INTO provisioning.integrations (id, workspace_id, name, provider, api_key_sealed, sip_password_sealed, "
+    "metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING " INTEGRATION_COLS,
+    7};
+
+void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    prov_t *p = ctx->ud;
+    const Oneinbox__V1__CreateIntegrationRequest *r = (const Oneinbox__V1__CreateIntegrationRequest *)req;
+    oi_error_t err;
+    oi_error_init(&err);
+    if (!oi_uuid_valid(ctx->workspace_id)) {
+        oi_error_set(&err, OI_UNAUTHORIZED, "workspace required");
+        prov_call_fail(call, OI_UNAUTHORIZED, &err);
+        return;
+    }
+    char *stored = NULL, *password = NULL;
+    oi_status_t rc = validate_create(r, &err);
+    if (!rc)
+        rc = prov_integration_metadata_split(r->metadata_json, &stored, &password, &err);
+    if (rc) {
+        prov_call_fail(call, rc, &err);
+        return;
+    }
+    char *key_sealed = oi_crypto_seal(p->crypto, r->api_key);
+    char *pw_sealed = password ? oi_crypto_seal(p->crypto, password) : NULL;
+    oi_crypto_free_secret(password);
+    char id[OI_UUID_STR_LEN + 1];
+    oi_uuid_new(id);
+    const char *params[] = {id, ctx->workspace_id, r->name, r->provider, key_sealed, pw_sealed, stored};
+    oi_pg_pipeline_exec(p->pg, &CREATE, params, prov_call_done, prov_call_new(call, created_reply, 0));
+    oi_log_info(&(oi_log_ctx_t){.request_id = ctx->request_id, .action = "creating an integration"},
+                "integration %s (%s) submitted", id, r->provider);
+    free(stored);
+    free(key_sealed);
+    free(pw_sealed);
+}
+
+static const oi_pg_stmt_t GET = {
+    "prov_integration_get",
+    "SELECT " INTEGRATION_COLS " FROM provisioning.integrations WHERE id = $1::uuid AND workspace_id = $2::uuid AND "
+    "deleted_at IS NULL",
+    2};
+
+static oi_status_t one_reply(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
+                             oi_error_t *err)
+{
+    (void)c;
+    if (n != 1 || PQntuples(res[0]) != 1)
+        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, NULL);
+    *reply = &to_proto(res[0], 0)->base;
+    return OI_OK;
+}
+
+void prov_integration_get(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 {
     prov_t *p = ctx->ud;
     const Oneinbox__V1__IntegrationIdRequest *r = (const Oneinbox__V1__IntegrationIdRequest *)req;
-    if (!oi_uuid_valid(ctx->workspace_id))
-        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, NULL);
-    PGconn *c = NULL;
-    PGresult *res = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = load_row(c, ctx->workspace_id, r->id, INTEGRATION_COLS, &res, err);
-    if (!rc)
-        *reply = &to_proto(res, 0)->base;
-    PQclear(res);
-    prov_db_release(p, &c);
-    return rc;
+    if (!oi_uuid_valid(ctx->workspace_id) || !oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_INTEGRATION_NOT_FOUND, NULL);
+        return;
+    }
+    const char *params[] = {r->id, ctx->workspace_id};
+    oi_pg_pipeline_exec(p->pg, &GET, params, prov_call_done, prov_call_new(call, one_reply, 0));
 }
 
-oi_status_t prov_integration_list(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                  oi_error_t *err)
+static const oi_pg_stmt_t LIST = {
+    "prov_integration_list",
+    "SELECT " INTEGRATION_COLS " FROM provisioning.integrations i WHERE workspace_id = $1::uuid AND deleted_at IS "
+    "NULL AND ($2::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM provisioning.integrations WHERE "
+    "id = $2::uuid)) ORDER BY created_at, id LIMIT $3::int",
+    3};
+
+static oi_status_t list_reply(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
+                              oi_error_t *err)
+{
+    (void)err;
+    int limit = (int)prov_call_arg(c);
+    Oneinbox__V1__ListIntegrationsReply *out = oi_xmalloc(sizeof *out);
+    oneinbox__v1__list_integrations_reply__init(out);
+    int rows = n == 1 ? PQntuples(res[0]) : 0;
+    int take = rows > limit ? limit : rows;
+    out->integrations = oi_xcalloc((size_t)take + 1, sizeof *out->integrations);
+    for (int i = 0; i < take; i++)
+        out->integrations[out->n_integrations++] = to_proto(res[0], i);
+    out->next_cursor = oi_xstrdup(rows > limit ? oi_pg_get(res[0], take - 1, "id") : "");
+    *reply = &out->base;
+    return OI_OK;
+}
+
+void prov_integration_list(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 {
     prov_t *p = ctx->ud;
     const Oneinbox__V1__ListRequest *r = (const Oneinbox__V1__ListRequest *)req;
     int limit = r->limit <= 0 ? 20 : r->limit;
-    if (limit > LIST_MAX || !oi_uuid_valid(ctx->workspace_id))
-        return oi_error_set(err, OI_INVALID, "limit must be 1..100");
-    if (r->cursor[0] && !oi_uuid_valid(r->cursor))
-        return oi_error_set(err, OI_INVALID, "invalid cursor");
+    oi_error_t err;
+    oi_error_init(&err);
+    if (limit > LIST_MAX || !oi_uuid_valid(ctx->workspace_id) || (r->cursor[0] && !oi_uuid_valid(r->cursor))) {
+        oi_error_set(&err, OI_INVALID, r->cursor[0] && !oi_uuid_valid(r->cursor) ? "invalid cursor"
+                                                                                   : "limit must be 1..100");
+        prov_call_fail(call, OI_INVALID, &err);
+        return;
+    }
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *params[] = {ctx->workspace_id, r->cursor[0] ? r->cursor : NULL, lim};
-    PGconn *c = NULL;
-    PGresult *res = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = oi_pg_exec(c,
-                        "SELECT " INTEGRATION_COLS " FROM provisioning.integrations i WHERE workspace_id = $1::uuid "
-                        "AND deleted_at IS NULL AND ($2::uuid IS NULL OR (created_at, id) > (SELECT created_at, id "
-                        "FROM provisioning.integrations WHERE id = $2::uuid)) ORDER BY created_at, id LIMIT $3::int",
-                        3, params, &res, err);
-    if (!rc) {
-        Oneinbox__V1__ListIntegrationsReply *out = oi_xmalloc(sizeof *out);
-        oneinbox__v1__list_integrations_reply__init(out);
-        int n = PQntuples(res);
-        int take = n > limit ? limit : n;
-        out->integrations = oi_xcalloc((size_t)take + 1, sizeof *out->integrations);
-        for (int i = 0; i < take; i++)
-            out->integrations[out->n_integrations++] = to_proto(res, i);
-        out->next_cursor = oi_xstrdup(n > limit ? oi_pg_get(res, take - 1, "id") : "");
-        *reply = &out->base;
-    }
-    PQclear(res);
-    prov_db_release(p, &c);
-    return rc;
+    oi_pg_pipeline_exec(p->pg, &LIST, params, prov_call_done, prov_call_new(call, list_reply, limit));
 }
 
-oi_status_t prov_integration_delete(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                    oi_error_t *err)
+static const oi_pg_stmt_t DELETE = {
+    "prov_integration_delete",
+    "UPDATE provisioning.integrations SET deleted_at = clock_timestamp(), api_key_sealed = '', sip_password_sealed = "
+    "NULL, updated_at = clock_timestamp() WHERE id = $1::uuid AND workspace_id = $2::uuid AND deleted_at IS NULL "
+    "RETURNING id",
+    2};
+
+static oi_status_t deleted_reply(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
+                                 oi_error_t *err)
+{
+    (void)c;
+    if (n != 1 || PQntuples(res[0]) != 1)
+        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, NULL);
+    *reply = prov_empty_new();
+    return OI_OK;
+}
+
+void prov_integration_delete(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 {
     prov_t *p = ctx->ud;
     const Oneinbox__V1__IntegrationIdRequest *r = (const Oneinbox__V1__IntegrationIdRequest *)req;
-    if (!oi_uuid_valid(ctx->workspace_id) || !oi_uuid_valid(r->id))
-        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, NULL);
-    PGconn *c = NULL;
-    PGresult *res = NULL;
-    const char *params[] = {r->id, ctx->workspace_id};
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = oi_pg_exec(c,
-                        "UPDATE provisioning.integrations SET deleted_at = clock_timestamp(), api_key_sealed = '', "
-                        "sip_password_sealed = NULL, updated_at = clock_timestamp() WHERE id = $1::uuid AND "
-                        "workspace_id = $2::uuid AND deleted_at IS NULL RETURNING id",
-                        2, params, &res, err);
-    if (!rc && PQntuples(res) != 1)
-        rc = oi_error_set(err, OI_INTEGRATION_NOT_FOUND, "integration %s not found", r->id);
-    if (!rc) {
-        Oneinbox__V1__Empty *e = oi_xmalloc(sizeof *e);
-        oneinbox__v1__empty__init(e);
-        *reply = &e->base;
+    if (!oi_uuid_valid(ctx->workspace_id) || !oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_INTEGRATION_NOT_FOUND, NULL);
+        return;
     }
-    PQclear(res);
-    prov_db_release(p, &c);
-    return rc;
+    const char *params[] = {r->id, ctx->workspace_id};
+    oi_pg_pipeline_exec(p->pg, &DELETE, params, prov_call_done, prov_call_new(call, deleted_reply, 0));
 }
 
 static char *first_string(json_t *j, const char *const *keys, size_t n)
@@ -265,14 +265,24 @@ static char *first_string(json_t *j, const char *const *keys, size_t n)
     return NULL;
 }
 
-oi_status_t prov_integration_sip_load(prov_t *p, PGconn *c, const char *ws, const char *id,
-                                      prov_integration_sip_t *out, oi_error_t *err)
+static const oi_pg_stmt_t SIP_LOAD = {
+    "prov_integration_sip_load",
+    "SELECT metadata::text AS metadata, sip_password_sealed FROM provisioning.integrations WHERE id = $1::uuid AND "
+    "workspace_id = $2::uuid AND deleted_at IS NULL",
+    2};
+
+void prov_integration_sip_load(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud)
+{
+    const char *params[] = {id, ws};
+    oi_pg_pipeline_exec(p->pg, &SIP_LOAD, params, cb, ud);
+}
+
+oi_status_t prov_integration_sip_from_row(prov_t *p, const PGresult *res, prov_integration_sip_t *out,
+                                          oi_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    PGresult *res = NULL;
-    oi_status_t rc = load_row(c, ws, id, "metadata::text AS metadata, sip_password_sealed", &res, err);
-    if (rc)
-        return rc;
+    if (!res || PQntuples(res) != 1)
+        return oi_error_set(err, OI_INTEGRATION_NOT_FOUND, NULL);
     json_t *j = json_loads(oi_pg_get(res, 0, "metadata"), 0, NULL);
     static const char *const addr_keys[] = {"sip_trunk", "trunk_address"};
     static const char *const user_keys[] = {"sip_username", "auth_username", "username"};
@@ -282,7 +292,6 @@ oi_status_t prov_integration_sip_load(prov_t *p, PGconn *c, const char *ws, cons
     const char *sealed = oi_pg_get(res, 0, "sip_password_sealed");
     if (sealed && sealed[0])
         out->auth_password = oi_crypto_open(p->crypto, sealed);
-    PQclear(res);
     return OI_OK;
 }
 

@@ -5,18 +5,15 @@
 
 #include <libpq-fe.h>
 
+#include "oi/pg_pipeline.h"
 #include "oi/rpc.h"
 #include "prov.h"
 
-/* RPC work functions (threadpool). */
-oi_status_t prov_integration_create(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                    oi_error_t *err);
-oi_status_t prov_integration_get(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                 oi_error_t *err);
-oi_status_t prov_integration_list(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                  oi_error_t *err);
-oi_status_t prov_integration_delete(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                                    oi_error_t *err);
+/* RPC methods (loop). */
+void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req);
+void prov_integration_get(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req);
+void prov_integration_list(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req);
+void prov_integration_delete(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req);
 
 /* SIP settings an integration contributes to a registration. */
 typedef struct {
@@ -25,9 +22,12 @@ typedef struct {
     char *auth_password;   /* owned secret (wiped on cleanup) */
 } prov_integration_sip_t;
 
-/* Loads integration id of workspace ws: OI_INTEGRATION_NOT_FOUND when absent/deleted/foreign. */
-oi_status_t prov_integration_sip_load(prov_t *p, PGconn *c, const char *ws, const char *id,
-                                      prov_integration_sip_t *out, oi_error_t *err);
+/* Reads integration id of workspace ws (metadata, sealed password); cb gets the row. */
+void prov_integration_sip_load(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud);
+/* The SIP settings of that row (res may be NULL or empty: OI_INTEGRATION_NOT_FOUND, absent,
+ * deleted or another workspace's). out must be cleaned on every path. */
+oi_status_t prov_integration_sip_from_row(prov_t *p, const PGresult *res, prov_integration_sip_t *out,
+                                          oi_error_t *err);
 void prov_integration_sip_cleanup(prov_integration_sip_t *s);
 
 /* Splits metadata (a JSON object text) into what is stored and the SIP password it carried.

@@ -7,6 +7,34 @@ static const char *const state_names[PROV_JOB_STATE__COUNT] = {"queued", "runnin
                                                                "cancelled"};
 static const char *const kind_names[PROV_KIND__COUNT] = {"register", "purchase", "update_routing", "delete"};
 
+static const char *const lane_names[PROV_LANE__COUNT] = {"local", "twilio", "telnyx"};
+
+const char *prov_lane_name(prov_lane_t l)
+{
+    if ((int)l < 0 || l >= PROV_LANE__COUNT)
+        return "local";
+    return lane_names[l];
+}
+
+bool prov_lane_parse(const char *s, prov_lane_t *out)
+{
+    for (int i = 0; s && i < PROV_LANE__COUNT; i++) {
+        if (strcmp(s, lane_names[i]) == 0) {
+            *out = (prov_lane_t)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+prov_lane_t prov_lane_of_provider(const char *provider)
+{
+    prov_lane_t l = PROV_LANE_LOCAL;
+    if (!prov_lane_parse(provider, &l))
+        return PROV_LANE_LOCAL;
+    return l;
+}
+
 const char *prov_job_state_name(prov_job_state_t s)
 {
     if ((int)s < 0 || s >= PROV_JOB_STATE__COUNT)
@@ -55,7 +83,7 @@ bool prov_job_transition_valid(prov_job_state_t from, prov_job_state_t to)
         return to == PROV_JOB_RUNNING || to == PROV_JOB_CANCELLED;
     case PROV_JOB_RUNNING:
         return to == PROV_JOB_QUEUED || to == PROV_JOB_RUNNING || to == PROV_JOB_SUCCEEDED ||
-               to == PROV_JOB_FAILED;
+               to == PROV_JOB_FAILED || to == PROV_JOB_CANCELLED;
     case PROV_JOB_FAILED:
         return to == PROV_JOB_QUEUED;
     default:
@@ -72,6 +100,7 @@ bool prov_status_transient(oi_status_t s)
     case OI_CARRIER_UNAVAILABLE:
     case OI_CARRIER_RATE_LIMITED:
     case OI_RATE_LIMITED:
+    case OI_DRAINING:
         return true;
     default:
         return false;

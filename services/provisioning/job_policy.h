@@ -24,6 +24,15 @@ typedef enum {
     PROV_KIND__COUNT
 } prov_job_kind_t;
 
+/* Where a job runs: its own concurrency per lane, so jobs waiting on a carrier never hold up
+ * local ones (registrations, PATCH, deletes of registered numbers) or the other carrier's. */
+typedef enum { PROV_LANE_LOCAL = 0, PROV_LANE_TWILIO, PROV_LANE_TELNYX, PROV_LANE__COUNT } prov_lane_t;
+
+const char *prov_lane_name(prov_lane_t l);                /* "local" | "twilio" | "telnyx" */
+bool prov_lane_parse(const char *s, prov_lane_t *out);    /* false when unknown */
+/* The lane of a carrier-bound job on provider ("twilio"/"telnyx"); local for anything else. */
+prov_lane_t prov_lane_of_provider(const char *provider);
+
 /* Static names ("queued", "update_routing"); "unknown" when out of range. */
 const char *prov_job_state_name(prov_job_state_t s);
 const char *prov_job_kind_name(prov_job_kind_t k);
@@ -35,7 +44,8 @@ bool prov_job_kind_parse(const char *s, prov_job_kind_t *out);
 bool prov_job_state_terminal(prov_job_state_t s);
 /* Allowed transitions:
  *   queued → running | cancelled;  running → queued (retry later, lease lost) | running (resume
- *   after an expired lease) | succeeded | failed;  failed → queued (ops retry). */
+ *   after an expired lease) | succeeded | failed | cancelled (a cancel, once its compensation ran);
+ *   failed → queued (ops retry). */
 bool prov_job_transition_valid(prov_job_state_t from, prov_job_state_t to);
 
 /* Transient failures are retried with backoff (unavailable, timeouts, database down, carrier

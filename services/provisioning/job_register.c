@@ -1,139 +1,176 @@
-/* job_register.c: register a number the user brings (Path C). */
+/* job_register.c: register a number the user brings (Path C).
+ *
+ * The submission resolved the trunk settings, then wrote the job and the number's reservation in
+ * one statement; the run makes the dispatch side (agents checked, outbound trunk, inbound trunk
+ * and rule) in one call, then makes the number active and the job succeeded in one statement.
+ * Nothing here waits on a carrier. */
 #define OI_LOG_TAG "prov.register"
+#include <stdlib.h>
 #include <string.h>
 
+#include "dsp_sync.h"
 #include "integrations.h"
-#include "jobs.h"
+#include "job_register.h"
 #include "numbers_db.h"
+#include "oi/mem.h"
+#include "oi/pg.h"
 #include "sipcfg.h"
 
-#define REQ(j) ((const Oneinbox__V1__RegisterNumberRequest *)(j)->req)
+#define REQ(r) ((const Oneinbox__V1__RegisterNumberRequest *)(r)->req)
 
 static const char *opt(const Oneinbox__V1__OptString *o) { return o ? o->value : NULL; }
 
-/* Resolves the trunk settings; integ must be cleaned by the caller on every path. */
-static oi_status_t resolve(prov_jctx_t *j, prov_sip_fields_t *out, prov_integration_sip_t *integ, oi_error_t *err)
+static void scratch_free(void *s)
 {
-    const Oneinbox__V1__RegisterNumberRequest *r = REQ(j);
+    prov_integration_sip_t *integ = s;
+    prov_integration_sip_cleanup(integ);
+    free(integ);
+}
+
+void prov_register_keep_integration(prov_run_t *r, prov_integration_sip_t *integ)
+{
+    prov_integration_sip_t *kept = oi_xcalloc(1, sizeof *kept);
+    *kept = *integ;
     memset(integ, 0, sizeof *integ);
-    const char *cred = opt(r->credential_id);
-    if (cred && cred[0]) {
-        oi_status_t rc = prov_integration_sip_load(j->p, j->conn, j->job->workspace_id, cred, integ, err);
-        if (rc) {
-            if (rc == OI_INTEGRATION_NOT_FOUND)
-                oi_error_set_loc(err, "body.credential_id");
-            return rc;
-        }
+    r->scratch = kept;
+    r->scratch_free = scratch_free;
+}
+
+oi_status_t prov_register_resolve(const Oneinbox__V1__RegisterNumberRequest *q, const prov_integration_sip_t *integ,
+                                  prov_sip_fields_t *out, oi_error_t *err)
+{
+    prov_sip_fields_t req = {0}, in = {0}, env;
+    if (integ)
+        in = (prov_sip_fields_t){integ->trunk_address, integ->auth_username, integ->auth_password};
+    if (q->provider_config) {
+        req.trunk_address = opt(q->provider_config->trunk_address);
+        req.auth_username = opt(q->provider_config->auth_username);
+        req.auth_password = opt(q->provider_config->auth_password);
     }
-    prov_sip_fields_t req = {0}, in = {integ->trunk_address, integ->auth_username, integ->auth_password}, env;
-    if (r->provider_config) {
-        req.trunk_address = opt(r->provider_config->trunk_address);
-        req.auth_username = opt(r->provider_config->auth_username);
-        req.auth_password = opt(r->provider_config->auth_password);
-    }
-    prov_sip_env(r->provider, &env);
+    prov_sip_env(q->provider, &env);
     return prov_sip_resolve(&req, &in, &env, out, err);
 }
 
-static oi_status_t step_resolve(prov_jctx_t *j, oi_error_t *err)
+static void on_applied(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
-    prov_sip_fields_t f;
-    prov_integration_sip_t integ;
-    oi_status_t rc = resolve(j, &f, &integ, err);
-    prov_integration_sip_cleanup(&integ);
-    return rc;
+    (void)reply;
+    prov_run_step_done(r, st, err);
 }
 
-static oi_status_t step_agents(prov_jctx_t *j, oi_error_t *err)
+static void apply(prov_run_t *r)
 {
-    const Oneinbox__V1__RegisterNumberRequest *r = REQ(j);
-    const Oneinbox__V1__InboundRouting *ir = r->inbound_routing;
-    const char *ids[] = {r->agent_id, ir ? ir->agent_id : NULL, ir ? opt(ir->fallback_agent_id) : NULL};
-    const char *fields[] = {"agent_id", "inbound_routing.agent_id", "inbound_routing.fallback.agent_id"};
-    return prov_check_agents(j, ids, fields, 3, err);
-}
-
-static oi_status_t step_reserve(prov_jctx_t *j, oi_error_t *err)
-{
-    const Oneinbox__V1__RegisterNumberRequest *r = REQ(j);
+    const Oneinbox__V1__RegisterNumberRequest *q = REQ(r);
+    prov_sip_fields_t sip;
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = prov_register_resolve(q, r->scratch, &sip, &e);
+    if (rc) {
+        prov_run_step_done(r, rc, &e);
+        return;
+    }
     prov_routing_t routing;
-    prov_routing_of_request(&routing, r->inbound_routing);
-    prov_number_row_t row = {
-        .id = prov_jctx_get(j, "number_id"),
-        .workspace_id = j->job->workspace_id,
-        .phone_number = r->phone_number,
-        .friendly_name = opt(r->friendly_name),
-        .provider = r->provider,
-        .agent_id = r->agent_id,
-        .origin = "registered",
-        .inbound_trunk_id = routing.present ? prov_jctx_get(j, "inbound_trunk_id") : NULL,
-        .outbound_trunk_id = prov_jctx_get(j, "outbound_trunk_id"),
-        .dispatch_rule_id = routing.present ? prov_jctx_get(j, "dispatch_rule_id") : NULL,
+    prov_routing_from_proto(&routing, q->inbound_routing);
+    const Oneinbox__V1__InboundRouting *ir = q->inbound_routing;
+    prov_dsp_number_t n = {
+        .number_id = prov_run_get(r, "number_id"),
+        .phone_number = q->phone_number,
+        .provider = q->provider,
+        .version = 1,
+        .agent_ids = {q->agent_id, ir ? ir->agent_id : NULL, ir ? opt(ir->fallback_agent_id) : NULL},
+        .agent_fields = {"body.agent_id", "body.inbound_routing.agent_id", "body.inbound_routing.fallback.agent_id"},
+        .outbound_trunk_id = prov_run_get(r, "outbound_trunk_id"),
+        .outbound = &sip,
+        .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
+        .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
         .routing = &routing,
-        .job_id = j->job->id,
     };
-    oi_status_t rc = prov_number_reserve(j->conn, &row, err);
-    if (rc == OI_PHONE_NUMBER_EXISTS)
-        oi_error_set_loc(err, "body.phone_number");
+    prov_dsp_apply(r, &n, on_applied);
     prov_routing_cleanup(&routing);
-    return rc;
 }
 
-static oi_status_t step_outbound(prov_jctx_t *j, oi_error_t *err)
+static void on_integration(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
 {
-    const Oneinbox__V1__RegisterNumberRequest *r = REQ(j);
-    prov_sip_fields_t f;
+    if (st) {
+        prov_run_step_done(r, st, err);
+        return;
+    }
     prov_integration_sip_t integ;
-    oi_status_t rc = resolve(j, &f, &integ, err);
-    if (!rc)
-        rc = prov_dsp_put_outbound(j, prov_jctx_get(j, "outbound_trunk_id"), r->phone_number, r->provider,
-                                   f.trunk_address, f.auth_username, f.auth_password, err);
-    prov_integration_sip_cleanup(&integ);
-    return rc;
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = prov_integration_sip_from_row(r->p, n ? res[0] : NULL, &integ, &e);
+    if (rc) {
+        oi_error_set_loc(&e, "body.credential_id");
+        prov_run_step_done(r, rc, &e);
+        return;
+    }
+    prov_register_keep_integration(r, &integ);
+    apply(r);
 }
 
-static oi_status_t step_inbound(prov_jctx_t *j, oi_error_t *err)
+/* A resumed job reads its integration again; a fresh one got it from the submission. */
+static void step_dispatch(prov_run_t *r)
 {
-    const Oneinbox__V1__RegisterNumberRequest *r = REQ(j);
-    if (!r->inbound_routing)
-        return OI_OK;
-    return prov_dsp_put_inbound(j, prov_jctx_get(j, "inbound_trunk_id"), r->phone_number, r->provider, err);
+    const char *cred = opt(REQ(r)->credential_id);
+    if (!cred || !cred[0] || r->scratch) {
+        apply(r);
+        return;
+    }
+    prov_integration_sip_load(r->p, r->job->workspace_id, cred, PROV_RUN_SQL(r, on_integration));
 }
 
-static oi_status_t step_rule(prov_jctx_t *j, oi_error_t *err)
+static void on_finished(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
 {
-    const Oneinbox__V1__RegisterNumberRequest *r = REQ(j);
-    if (!r->inbound_routing)
-        return OI_OK;
-    prov_routing_t routing;
-    prov_routing_of_request(&routing, r->inbound_routing);
-    oi_status_t rc = prov_dsp_put_rule(j, prov_jctx_get(j, "dispatch_rule_id"), prov_jctx_get(j, "number_id"),
-                                       r->phone_number, prov_jctx_get(j, "inbound_trunk_id"), &routing, err);
-    prov_routing_cleanup(&routing);
-    return rc;
+    if (st) {
+        prov_run_finished(r, st, err);
+        return;
+    }
+    if (n != 1 || PQntuples(res[0]) != 1) {
+        oi_error_t e;
+        oi_error_init(&e);
+        oi_error_set(&e, OI_JOB_LEASE_LOST, "job %s moved on before its number became active", r->job->id);
+        prov_run_finished(r, OI_JOB_LEASE_LOST, &e);
+        return;
+    }
+    if (r->number)
+        protobuf_c_message_free_unpacked(&r->number->base, NULL);
+    r->number = prov_number_to_proto(res[0], 0, "");
+    prov_run_finished(r, OI_OK, NULL);
 }
 
-static oi_status_t step_activate(prov_jctx_t *j, oi_error_t *err)
+static void finish(prov_run_t *r)
 {
-    return prov_number_activate(j->conn, prov_jctx_get(j, "number_id"), -1, NULL, NULL, err);
+    prov_number_activation_t a = {.number_id = prov_run_get(r, "number_id"), .job_id = r->job->id, .step = "activate"};
+    prov_number_activate_finish(r->p, &a, PROV_RUN_SQL(r, on_finished));
 }
 
-static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)
+static void on_unreserved(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
 {
-    oi_status_t rc = prov_dsp_delete_all(j, err);
-    oi_status_t rc2 = prov_number_unreserve(j->conn, prov_jctx_get(j, "number_id"), err);
-    return rc ? rc : rc2;
+    (void)res;
+    (void)n;
+    prov_run_step_done(r, st, err);
 }
+
+static void on_removed(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    (void)reply;
+    if (st) {
+        prov_run_step_done(r, st, err);
+        return;
+    }
+    prov_number_unreserve(r->p, prov_run_get(r, "number_id"), PROV_RUN_SQL(r, on_unreserved));
+}
+
+/* Removes what the dispatch step made (a version above the one it used), then the reservation. */
+static void compensate(prov_run_t *r) { prov_dsp_remove(r, 2, on_removed); }
 
 static const prov_step_t steps[] = {
-    {"resolve_trunk", step_resolve}, {"check_agents", step_agents},   {"reserve_number", step_reserve},
-    {"outbound_trunk", step_outbound}, {"inbound_trunk", step_inbound}, {"dispatch_rule", step_rule},
-    {"activate", step_activate},
+    {"dispatch_routing", step_dispatch, false},
 };
 
 const prov_job_ops_t prov_job_register_ops = {
     .request = &oneinbox__v1__register_number_request__descriptor,
     .steps = steps,
     .n_steps = sizeof steps / sizeof steps[0],
+    .finish = finish,
     .compensate = compensate,
 };

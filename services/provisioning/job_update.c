@@ -1,113 +1,115 @@
-/* job_update.c: PATCH a number's name, agent and inbound routing (merge rules in merge.h). */
+/* job_update.c: PATCH a number's name, agent and inbound routing (merge rules in merge.h).
+ *
+ * The submission merged the PATCH into the row (guarded by the row's version) in the same
+ * statement that wrote this job, so the row already says what the number is; the job brings
+ * oi-dispatch in line with the row, with the row's version. A resumed job reads the row again:
+ * whatever the row says now (even a newer PATCH, or a deletion) is what it applies, so it can
+ * never put back an older state. */
 #define OI_LOG_TAG "prov.update"
+#include <stdlib.h>
 #include <string.h>
 
-#include "jobs.h"
-#include "merge.h"
+#include "dsp_sync.h"
+#include "job_update.h"
 #include "numbers_db.h"
+#include "oi/mem.h"
 #include "oi/pg.h"
 
-#define REQ(j) ((const Oneinbox__V1__UpdateNumberRequest *)(j)->req)
-
 typedef struct {
-    PGresult *row;
-    prov_routing_t current;
-    prov_merge_t merge;
-} view_t;
+    long long version;
+    bool gone;                  /* deleted or releasing: nothing routes to it any more */
+    prov_routing_t routing;
+} row_state_t;
 
-static void view_cleanup(view_t *v)
+static void state_free(void *s)
 {
-    PQclear(v->row);
-    v->row = NULL;
-    prov_routing_cleanup(&v->current);
-    prov_merge_cleanup(&v->merge);
+    row_state_t *x = s;
+    prov_routing_cleanup(&x->routing);
+    free(x);
 }
 
-static oi_status_t view_load(prov_jctx_t *j, view_t *v, oi_error_t *err)
+oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, oi_error_t *err)
 {
-    memset(v, 0, sizeof *v);
-    oi_status_t rc = prov_number_load(j->conn, j->job->workspace_id, prov_jctx_get(j, "number_id"), true, &v->row, err);
-    if (!rc)
-        rc = prov_routing_from_json_text(&v->current, oi_pg_get(v->row, 0, "inbound_routing"), err);
-    if (!rc)
-        rc = prov_merge_apply(oi_pg_get(v->row, 0, "agent_id"), &v->current, REQ(j), &v->merge, err);
-    return rc;
-}
-
-static oi_status_t step_agents(prov_jctx_t *j, oi_error_t *err)
-{
-    view_t v;
-    oi_status_t rc = view_load(j, &v, err);
-    if (!rc)
-        rc = prov_check_agents(j, v.merge.check_ids, v.merge.check_fields, v.merge.n_check, err);
-    view_cleanup(&v);
-    return rc;
-}
-
-static oi_status_t sync_dispatch(prov_jctx_t *j, const PGresult *row, const prov_routing_t *r, oi_error_t *err)
-{
-    const char *inbound = prov_jctx_get(j, "inbound_trunk_id");
-    const char *rule = prov_jctx_get(j, "dispatch_rule_id");
-    if (!r->present) {
-        oi_status_t rc = prov_dsp_delete(j, "dispatch.DeleteDispatchRule", rule, err);
-        if (!rc)
-            rc = prov_dsp_delete(j, "dispatch.DeleteInboundTrunk", inbound, err);
+    row_state_t *x = oi_xcalloc(1, sizeof *x);
+    oi_status_t rc = prov_number_routing(res, row, &x->routing, err);
+    if (rc) {
+        state_free(x);
         return rc;
     }
-    const char *phone = oi_pg_get(row, 0, "phone_number");
-    oi_status_t rc = prov_dsp_put_inbound(j, inbound, phone, oi_pg_get(row, 0, "provider"), err);
-    if (!rc)
-        rc = prov_dsp_put_rule(j, rule, prov_jctx_get(j, "number_id"), phone, inbound, r, err);
-    return rc;
+    x->version = prov_number_version(res, row);
+    const char *status = oi_pg_get(res, row, "status");
+    x->gone = oi_pg_get(res, row, "deleted_at") || (status && strcmp(status, "releasing") == 0);
+    if (r->scratch && r->scratch_free)
+        r->scratch_free(r->scratch);
+    r->scratch = x;
+    r->scratch_free = state_free;
+    if (!r->number)
+        r->number = prov_number_to_proto(res, row, "");
+    return OI_OK;
 }
 
-static oi_status_t step_dispatch(prov_jctx_t *j, oi_error_t *err)
+static void on_applied(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
-    view_t v;
-    oi_status_t rc = view_load(j, &v, err);
-    if (!rc && (v.merge.routing_changed || v.merge.routing.present))
-        rc = sync_dispatch(j, v.row, &v.merge.routing, err);
-    view_cleanup(&v);
-    return rc;
+    (void)reply;
+    prov_run_step_done(r, st, err);
 }
 
-static oi_status_t step_save(prov_jctx_t *j, oi_error_t *err)
+static void apply(prov_run_t *r)
 {
-    view_t v;
-    oi_status_t rc = view_load(j, &v, err);
-    if (!rc)
-        rc = prov_number_apply_patch(j->conn, prov_jctx_get(j, "number_id"), &v.merge,
-                                     prov_jctx_get(j, "inbound_trunk_id"), prov_jctx_get(j, "dispatch_rule_id"), err);
-    view_cleanup(&v);
-    return rc;
+    row_state_t *x = r->scratch;
+    prov_dsp_number_t n = {
+        .number_id = prov_run_get(r, "number_id"),
+        .phone_number = prov_run_get(r, "phone_number"),
+        .provider = prov_run_get(r, "provider"),
+        .version = x->version,
+        .outbound_trunk_id = prov_run_get(r, "outbound_trunk_id"),
+        .delete_outbound = x->gone,
+        .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
+        .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
+        .routing = x->gone ? NULL : &x->routing,
+    };
+    prov_dsp_apply(r, &n, on_applied);
 }
 
-/* Puts oi-dispatch back in line with the row (which the failed job did not change). */
-static oi_status_t compensate(prov_jctx_t *j, oi_error_t *err)
+static void on_row(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
 {
-    PGresult *row = NULL;
-    prov_routing_t cur;
-    memset(&cur, 0, sizeof cur);
-    oi_status_t rc = prov_number_load(j->conn, j->job->workspace_id, prov_jctx_get(j, "number_id"), true, &row, err);
-    if (rc == OI_NUMBER_NOT_FOUND)
-        return OI_OK; /* deleted meanwhile: its delete job removed the routing */
-    if (!rc)
-        rc = prov_routing_from_json_text(&cur, oi_pg_get(row, 0, "inbound_routing"), err);
-    if (!rc)
-        rc = sync_dispatch(j, row, &cur, err);
-    prov_routing_cleanup(&cur);
-    PQclear(row);
-    return rc;
+    if (st) {
+        prov_run_step_done(r, st, err);
+        return;
+    }
+    oi_error_t e;
+    oi_error_init(&e);
+    if (n != 1 || PQntuples(res[0]) != 1) { /* the row is gone for good (a compensated registration) */
+        prov_run_step_done(r, OI_OK, NULL);
+        return;
+    }
+    oi_status_t rc = prov_update_keep_row(r, res[0], 0, &e);
+    if (rc) {
+        prov_run_step_done(r, rc, &e);
+        return;
+    }
+    apply(r);
 }
+
+static void step_dispatch(prov_run_t *r)
+{
+    if (r->scratch) {
+        apply(r);
+        return;
+    }
+    prov_number_load(r->p, prov_run_get(r, "number_id"), PROV_RUN_SQL(r, on_row));
+}
+
+/* The row is the truth and already changed: there is nothing to put back. A job that could not
+ * bring oi-dispatch in line ends failed (dead letter) and RetryJob runs it again. */
+static void compensate(prov_run_t *r) { prov_run_step_done(r, OI_OK, NULL); }
 
 static const prov_step_t steps[] = {
-    {"check_agents", step_agents},
-    {"dispatch_routing", step_dispatch},
-    {"save_number", step_save},
+    {"dispatch_routing", step_dispatch, false},
 };
 
 const prov_job_ops_t prov_job_update_ops = {
-    .request = &oneinbox__v1__update_number_request__descriptor,
+    .request = NULL,
     .steps = steps,
     .n_steps = sizeof steps / sizeof steps[0],
     .compensate = compensate,

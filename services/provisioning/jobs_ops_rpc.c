@@ -4,103 +4,103 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "jobs_db.h"
+#include "calls.h"
+#include "engine.h"
+#include "job_wait.h"
+#include "jobs.h"
+#include "jobs_read.h"
 #include "oi/clock.h"
 #include "oi/ids.h"
 #include "oi/mem.h"
 #include "oi/pg.h"
-#include "runner.h"
 
 #define LIST_MAX 100
 #define LIST_DEFAULT 20
-#define WAIT_POLL_MS 50
+#define ANSWER_MARGIN_MS 100 /* a wait answers this much before the caller's deadline */
 
 /* "" = admin; otherwise the job must belong to the caller's workspace. */
 static const char *scope(const oi_rpc_ctx_t *ctx) { return ctx->workspace_id[0] ? ctx->workspace_id : NULL; }
 
-static oi_status_t job_reply(PGconn *c, const oi_rpc_ctx_t *ctx, const char *id, ProtobufCMessage **reply,
-                             oi_error_t *err)
+static oi_status_t one_job(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
+                           oi_error_t *err)
 {
-    Oneinbox__V1__Job *job = NULL;
-    oi_status_t rc = prov_job_load_proto(c, scope(ctx), id, &job, err);
-    if (!rc)
-        *reply = &job->base;
-    return rc;
-}
-
-/* The job's state on a pooled connection held only for the query: a waiter must never keep a
- * connection while it sleeps, or enough waiters starve the runners that would end their jobs. */
-static oi_status_t load_state(prov_t *p, const char *id, prov_job_state_t *st, oi_error_t *err)
-{
-    PGconn *c = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = prov_job_load_state(c, id, st, err);
-    prov_db_release(p, &c);
-    return rc;
-}
-
-/* Polls the job's state until it is terminal or wait_ms passed; local runners wake us early. */
-static oi_status_t wait_terminal(prov_t *p, const char *id, int wait_ms, oi_error_t *err)
-{
-    int64_t until = oi_clock_mono_ms() + wait_ms;
-    for (;;) {
-        prov_job_state_t st;
-        oi_status_t rc = load_state(p, id, &st, err);
-        if (rc || prov_job_state_terminal(st))
-            return rc;
-        int64_t left = until - oi_clock_mono_ms();
-        if (left <= 0 || p->draining)
-            return OI_OK;
-        prov_runner_wait_any(p->runner, left < WAIT_POLL_MS ? (int)left : WAIT_POLL_MS);
-    }
-}
-
-/* The job as the caller may see it (its workspace only); NULL reply when only checking. */
-static oi_status_t load_visible(prov_t *p, const oi_rpc_ctx_t *ctx, const char *id, ProtobufCMessage **reply,
-                                oi_error_t *err)
-{
-    PGconn *c = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    Oneinbox__V1__Job *job = NULL;
-    if (!rc)
-        rc = prov_job_load_proto(c, scope(ctx), id, &job, err);
-    prov_db_release(p, &c);
-    if (rc)
-        return rc;
-    if (reply)
-        *reply = &job->base;
-    else
-        protobuf_c_message_free_unpacked(&job->base, NULL);
-    return OI_OK;
-}
-
-PROV_RPC(prov_rpc_wait_job)
-{
-    prov_t *p = ctx->ud;
-    const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
-    if (!oi_uuid_valid(r->id))
+    (void)c;
+    if (n != 1 || PQntuples(res[0]) != 1)
         return oi_error_set(err, OI_JOB_NOT_FOUND, NULL);
-    int wait_ms = r->wait_ms < 0 ? 0 : r->wait_ms;
-    int64_t budget = ctx->deadline_ms - oi_clock_now_ms() - 100; /* answer before the caller gives up */
-    if (budget < wait_ms)
-        wait_ms = budget > 0 ? (int)budget : 0;
-    oi_status_t rc = load_visible(p, ctx, r->id, NULL, err); /* the workspace, before waiting */
-    if (!rc)
-        rc = wait_terminal(p, r->id, wait_ms, err);
-    if (!rc)
-        rc = load_visible(p, ctx, r->id, reply, err);
-    return rc;
+    *reply = &prov_jobs_to_proto(res[0], 0)->base;
+    return OI_OK;
 }
 
 PROV_RPC(prov_rpc_get_job)
 {
-    prov_t *p = ctx->ud;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
-    if (!oi_uuid_valid(r->id))
-        return oi_error_set(err, OI_JOB_NOT_FOUND, NULL);
-    return load_visible(p, ctx, r->id, reply, err);
+    if (!oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
+        return;
+    }
+    prov_jobs_get(ctx->ud, scope(ctx), r->id, prov_call_done, prov_call_new(call, one_job, 0));
+}
+
+/* --- WaitJob: the caller's workspace first, then a waiter ------------------------------------------ */
+
+typedef struct {
+    oi_rpc_call_t *call;
+    prov_t *p;
+    int wait_ms;
+    char id[OI_UUID_STR_LEN + 1];
+    char ws[OI_UUID_STR_LEN + 1];
+} wait_req_t;
+
+static void on_visible(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    wait_req_t *w = ud;
+    if (st || n != 1 || PQntuples(res[0]) != 1 || prov_jobs_row_terminal(res[0], 0) || w->wait_ms <= 0) {
+        prov_call_done(st, err, res, n, prov_call_new(w->call, one_job, 0));
+        free(w);
+        return;
+    }
+    prov_wait_answer(w->p, w->call, w->ws, w->id, w->wait_ms, true, oi_pg_get(res[0], 0, "state"));
+    free(w);
+}
+
+PROV_RPC(prov_rpc_wait_job)
+{
+    const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
+    if (!oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
+        return;
+    }
+    int64_t budget = ctx->deadline_ms - oi_clock_now_ms() - ANSWER_MARGIN_MS; /* answer before the caller gives up */
+    wait_req_t *w = oi_xcalloc(1, sizeof *w);
+    w->call = call;
+    w->p = ctx->ud;
+    w->wait_ms = r->wait_ms < 0 ? 0 : r->wait_ms;
+    if (budget < w->wait_ms)
+        w->wait_ms = budget > 0 ? (int)budget : 0;
+    snprintf(w->id, sizeof w->id, "%s", r->id);
+    snprintf(w->ws, sizeof w->ws, "%s", ctx->workspace_id);
+    prov_jobs_get(w->p, scope(ctx), r->id, on_visible, w);
+}
+
+/* --- ListJobs ----------------------------------------------------------------------------------------- */
+
+static oi_status_t list_reply(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
+                              oi_error_t *err)
+{
+    (void)err;
+    int limit = (int)prov_call_arg(c);
+    Oneinbox__V1__ListJobsReply *out = oi_xmalloc(sizeof *out);
+    oneinbox__v1__list_jobs_reply__init(out);
+    int rows = n == 1 ? PQntuples(res[0]) : 0;
+    int take = rows > limit ? limit : rows;
+    out->jobs = oi_xcalloc((size_t)take + 1, sizeof *out->jobs);
+    for (int i = 0; i < take; i++)
+        out->jobs[out->n_jobs++] = prov_jobs_to_proto(res[0], i);
+    out->next_cursor = oi_xstrdup(rows > limit ? oi_pg_get(res[0], take - 1, "id") : "");
+    *reply = &out->base;
+    return OI_OK;
 }
 
 static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit, oi_error_t *err)
@@ -119,103 +119,134 @@ static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit
     return OI_OK;
 }
 
-static oi_status_t list_reply(PGconn *c, const PGresult *res, int limit, ProtobufCMessage **reply, oi_error_t *err)
-{
-    Oneinbox__V1__ListJobsReply *out = oi_xmalloc(sizeof *out);
-    oneinbox__v1__list_jobs_reply__init(out);
-    int n = PQntuples(res);
-    int take = n > limit ? limit : n;
-    out->jobs = oi_xcalloc((size_t)take + 1, sizeof *out->jobs);
-    out->next_cursor = oi_xstrdup(n > limit ? oi_pg_get(res, take - 1, "id") : "");
-    oi_status_t rc = OI_OK;
-    for (int i = 0; i < take && !rc; i++) {
-        Oneinbox__V1__Job *j = prov_job_row_to_proto(c, res, i, &rc, err);
-        if (j)
-            out->jobs[out->n_jobs++] = j;
-    }
-    if (rc) {
-        protobuf_c_message_free_unpacked(&out->base, NULL);
-        return rc;
-    }
-    *reply = &out->base;
-    return OI_OK;
-}
-
 PROV_RPC(prov_rpc_list_jobs)
 {
-    prov_t *p = ctx->ud;
     const Oneinbox__V1__ListJobsRequest *r = (const Oneinbox__V1__ListJobsRequest *)req;
     int limit;
-    oi_status_t rc = list_check(r, &limit, err);
-    if (rc)
-        return rc;
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *params[] = {scope(ctx), r->state[0] ? r->state : NULL, r->kind[0] ? r->kind : NULL,
-                            r->cursor[0] ? r->cursor : NULL, lim};
-    PGconn *c = NULL;
-    PGresult *res = NULL;
-    rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = oi_pg_exec(c,
-                        "SELECT " PROV_JOB_COLS " FROM provisioning.jobs WHERE ($1::uuid IS NULL OR workspace_id = "
-                        "$1::uuid) AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR kind = $3) AND "
-                        "($4::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM provisioning.jobs "
-                        "WHERE id = $4::uuid)) ORDER BY created_at DESC, id DESC LIMIT $5::int",
-                        5, params, &res, err);
-    if (!rc)
-        rc = list_reply(c, res, limit, reply, err);
-    PQclear(res);
-    prov_db_release(p, &c);
-    return rc;
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = list_check(r, &limit, &e);
+    if (rc) {
+        prov_call_fail(call, rc, &e);
+        return;
+    }
+    prov_jobs_list(ctx->ud, scope(ctx), r->state[0] ? r->state : NULL, r->kind[0] ? r->kind : NULL,
+                   r->cursor[0] ? r->cursor : NULL, limit, prov_call_done, prov_call_new(call, list_reply, limit));
+}
+
+/* --- RetryJob: a failed job goes back to the queue ------------------------------------------------------ */
+
+static const oi_pg_stmt_t RETRY = {
+    "prov_job_retry",
+    "WITH u AS (UPDATE provisioning.jobs SET state = 'queued', attempts = 0, step = '', run_after = "
+    "clock_timestamp(), updated_at = clock_timestamp(), notify = true, events = CASE WHEN jsonb_array_length(events) "
+    ">= 100 THEN events ELSE events || jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp(), "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'step', '', 'state', 'queued', 'error', '')) END WHERE id = $1::uuid AND "
+    "($2::uuid IS NULL OR workspace_id = $2::uuid) AND state = 'failed' RETURNING lane) "
+    "SELECT (SELECT lane FROM u) AS retried_lane, j.state FROM provisioning.jobs j WHERE j.id = $1::uuid AND "
+    "($2::uuid IS NULL OR j.workspace_id = $2::uuid)",
+    2};
+
+typedef struct {
+    oi_rpc_call_t *call;
+    prov_t *p;
+    char id[OI_UUID_STR_LEN + 1];
+    char ws[OI_UUID_STR_LEN + 1];
+} ops_t;
+
+static void on_retried(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    ops_t *o = ud;
+    oi_error_t e;
+    oi_error_init(&e);
+    if (!st && (n != 1 || PQntuples(res[0]) != 1))
+        st = oi_error_set(&e, OI_JOB_NOT_FOUND, NULL);
+    else if (!st && !oi_pg_get(res[0], 0, "retried_lane"))
+        st = oi_error_set(&e, OI_JOB_NOT_RETRYABLE, "only a failed job can be retried (this one is %s)",
+                          oi_pg_get(res[0], 0, "state"));
+    else if (st && err)
+        e = *err;
+    if (st) {
+        prov_call_fail(o->call, st, &e);
+        free(o);
+        return;
+    }
+    prov_lane_t lane;
+    if (!prov_lane_parse(oi_pg_get(res[0], 0, "retried_lane"), &lane))
+        lane = PROV_LANE_LOCAL;
+    prov_engine_queued(o->p->engine, lane, 0, true);
+    prov_jobs_get(o->p, o->ws[0] ? o->ws : NULL, o->id, prov_call_done, prov_call_new(o->call, one_job, 0));
+    free(o);
+}
+
+static ops_t *ops_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const char *id)
+{
+    ops_t *o = oi_xcalloc(1, sizeof *o);
+    o->call = call;
+    o->p = ctx->ud;
+    snprintf(o->id, sizeof o->id, "%s", id);
+    snprintf(o->ws, sizeof o->ws, "%s", ctx->workspace_id);
+    return o;
 }
 
 PROV_RPC(prov_rpc_retry_job)
 {
-    prov_t *p = ctx->ud;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
-    if (!oi_uuid_valid(r->id))
-        return oi_error_set(err, OI_JOB_NOT_FOUND, NULL);
-    PGconn *c = NULL;
-    prov_job_t *job = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = prov_job_load(c, scope(ctx), r->id, &job, err);
-    if (!rc && job->state != PROV_JOB_FAILED)
-        rc = oi_error_set(err, OI_JOB_NOT_RETRYABLE, "only a failed job can be retried (this one is %s)",
-                          prov_job_state_name(job->state));
-    if (!rc && prov_job_set_state(p, c, job, PROV_JOB_QUEUED, NULL, 0, err))
-        rc = oi_error_set(err, OI_JOB_NOT_RETRYABLE, "the job changed meanwhile");
-    if (!rc) {
-        prov_runner_kick(p->runner, r->id);
-        rc = job_reply(c, ctx, r->id, reply, err);
+    if (!oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
+        return;
     }
-    prov_job_free(&job);
-    prov_db_release(p, &c);
-    return rc;
+    ops_t *o = ops_new(call, ctx, r->id);
+    const char *params[] = {r->id, scope(ctx)};
+    oi_pg_pipeline_exec(o->p->pg, &RETRY, params, on_retried, o);
+}
+
+/* --- CancelJob: a queued job that bought nothing is taken from the queue and undone ------------------- */
+
+static const oi_pg_stmt_t TAKE_FOR_CANCEL = {
+    "prov_job_take_for_cancel",
+    "WITH u AS (UPDATE provisioning.jobs SET state = 'running', lease_owner = $3, lease_until = clock_timestamp() + "
+    "($4::text || ' milliseconds')::interval, updated_at = clock_timestamp() WHERE id = $1::uuid AND ($2::uuid IS "
+    "NULL OR workspace_id = $2::uuid) AND state = 'queued' AND NOT charged RETURNING " PROV_RUN_COLS ") "
+    "SELECT u.*, j.state AS before FROM provisioning.jobs j LEFT JOIN u ON u.id = j.id WHERE j.id = $1::uuid AND "
+    "($2::uuid IS NULL OR j.workspace_id = $2::uuid)",
+    4};
+
+static void on_taken(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    ops_t *o = ud;
+    oi_error_t e;
+    oi_error_init(&e);
+    prov_job_t *job = NULL;
+    if (!st && (n != 1 || PQntuples(res[0]) != 1))
+        st = oi_error_set(&e, OI_JOB_NOT_FOUND, NULL);
+    else if (!st && !(job = prov_job_from_row(res[0], 0)))
+        st = oi_error_set(&e, OI_JOB_NOT_RETRYABLE,
+                          "only a queued job that has not bought anything can be cancelled (this one is %s)",
+                          oi_pg_get(res[0], 0, "before"));
+    else if (st && err)
+        e = *err;
+    if (st) {
+        prov_call_fail(o->call, st, &e);
+        free(o);
+        return;
+    }
+    prov_wait_answer(o->p, o->call, o->ws, o->id, o->p->rpc_timeout_ms, false, "queued");
+    prov_run_t *run = prov_run_new(o->p, &job, NULL, NULL);
+    prov_engine_adopt_cancel(o->p->engine, run);
+    free(o);
 }
 
 PROV_RPC(prov_rpc_cancel_job)
 {
-    prov_t *p = ctx->ud;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
-    if (!oi_uuid_valid(r->id))
-        return oi_error_set(err, OI_JOB_NOT_FOUND, NULL);
-    PGconn *c = NULL;
-    prov_job_t *job = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = prov_job_load(c, scope(ctx), r->id, &job, err);
-    if (!rc && (job->state != PROV_JOB_QUEUED || job->charged))
-        rc = oi_error_set(err, OI_JOB_NOT_RETRYABLE, "only a queued job that has not bought anything can be "
-                                                     "cancelled (this one is %s)", prov_job_state_name(job->state));
-    if (!rc && job->step && job->step[0])
-        rc = prov_runner_compensate(p, c, job, err);
-    if (!rc && prov_job_set_state(p, c, job, PROV_JOB_CANCELLED, NULL, 0, err))
-        rc = oi_error_set(err, OI_JOB_NOT_RETRYABLE, "the job changed meanwhile");
-    if (!rc)
-        rc = job_reply(c, ctx, r->id, reply, err);
-    prov_job_free(&job);
-    prov_db_release(p, &c);
-    return rc;
+    if (!oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
+        return;
+    }
+    ops_t *o = ops_new(call, ctx, r->id);
+    char lease[24];
+    snprintf(lease, sizeof lease, "%d", o->p->lease_ms);
+    const char *params[] = {r->id, scope(ctx), o->p->owner, lease};
+    oi_pg_pipeline_exec(o->p->pg, &TAKE_FOR_CANCEL, params, on_taken, o);
 }

@@ -1,19 +1,109 @@
 /* jobs_rpc.c: submitting the four job kinds (register, purchase, PATCH, delete).
  *
- * A submission chooses every id its steps will create, stores the sealed request with them, and
- * kicks a local runner; the Job is answered at once (the gateway then waits on WaitJob). */
+ * A submission checks what it can before writing anything (bad input changes nothing), writes
+ * its job and what must be durable with it in one statement, starts the job here at once when
+ * its lane has room, and answers when the job ends or its wait_ms has passed. A resubmission
+ * with the same Idempotency-Key joins the first job. */
 #define OI_LOG_TAG "prov.submit"
 #include "jobs_rpc.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "jobs_db.h"
+#include "calls.h"
+#include "engine.h"
+#include "idem.h"
+#include "integrations.h"
+#include "job_register.h"
+#include "job_update.h"
+#include "job_wait.h"
+#include "jobs.h"
+#include "merge.h"
 #include "numbers_db.h"
+#include "oi/clock.h"
 #include "oi/ids.h"
+#include "oi/log.h"
+#include "oi/mem.h"
 #include "oi/pg.h"
-#include "runner.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
 #include "submit.h"
+#include "submit_db.h"
+
+#define UPDATE_TRIES 5 /* PATCHes of one number racing: read, merge and write again */
+
+/* One submission in progress; the call's ctx and req stay valid until it is answered. */
+typedef struct {
+    prov_t *p;
+    oi_rpc_call_t *call;
+    const oi_rpc_ctx_t *ctx;
+    const ProtobufCMessage *req;
+    prov_job_kind_t kind;
+    prov_lane_t lane;
+    bool run_here;
+    char job_id[OI_UUID_STR_LEN + 1];
+    char hash[65];
+    json_t *payload;                 /* owned */
+    prov_integration_sip_t integ;    /* register: the integration read at submission */
+    prov_merge_t merge;              /* PATCH */
+    long long version;               /* PATCH: the row's version the merge is based on */
+    int tries;
+    const char *check_ids[PROV_MERGE_MAX_CHECKS];    /* agents to check first (borrowed: req, merge) */
+    const char *check_fields[PROV_MERGE_MAX_CHECKS];
+    int n_check;
+} submit_t;
+
+static submit_t *submit_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req,
+                            prov_job_kind_t kind)
+{
+    submit_t *s = oi_xcalloc(1, sizeof *s);
+    s->p = ctx->ud;
+    s->call = call;
+    s->ctx = ctx;
+    s->req = req;
+    s->kind = kind;
+    oi_uuid_new(s->job_id);
+    s->payload = json_object();
+    return s;
+}
+
+static void submit_free(submit_t *s)
+{
+    json_decref(s->payload);
+    prov_integration_sip_cleanup(&s->integ);
+    prov_merge_cleanup(&s->merge);
+    free(s);
+}
+
+static void fail(submit_t *s, oi_status_t st, const oi_error_t *err)
+{
+    prov_call_fail(s->call, st, err);
+    submit_free(s);
+}
+
+static void fail_msg(submit_t *s, oi_status_t st, const char *msg)
+{
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_error_set(&e, st, "%s", msg);
+    fail(s, st, &e);
+}
+
+static int wait_of(const ProtobufCMessage *req)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "wait_ms");
+    int w = f ? *(const int32_t *)(const void *)((const char *)req + f->offset) : 0;
+    return w > 0 ? w : 0;
+}
+
+static const char *key_of(const ProtobufCMessage *req)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "idempotency_key");
+    const char *k = f ? *(const char *const *)(const void *)((const char *)req + f->offset) : NULL;
+    return k && k[0] ? k : NULL;
+}
 
 static void payload_new_id(json_t *payload, const char *key)
 {
@@ -22,52 +112,215 @@ static void payload_new_id(json_t *payload, const char *key)
     json_object_set_new(payload, key, json_string(id));
 }
 
-static void payload_copy(json_t *payload, const PGresult *row, const char *col)
+static const char *payload_get(const submit_t *s, const char *key)
 {
-    const char *v = oi_pg_get(row, 0, col);
-    if (v && *v)
-        json_object_set_new(payload, col, json_string(v));
+    return json_string_value(json_object_get(s->payload, key));
 }
 
-static oi_status_t submit(const oi_rpc_ctx_t *ctx, PGconn *c, prov_job_kind_t kind, const ProtobufCMessage *req,
-                          const char *idem_key, const char *number_id, json_t *payload, ProtobufCMessage **reply,
-                          oi_error_t *err)
+/* --- starting the job here, and answering ------------------------------------------------------- */
+
+/* The job as its insert left it, for a run that starts now. */
+static prov_job_t *job_fresh(submit_t *s, const char *step)
+{
+    prov_job_t *j = oi_xcalloc(1, sizeof *j);
+    snprintf(j->id, sizeof j->id, "%s", s->job_id);
+    snprintf(j->workspace_id, sizeof j->workspace_id, "%s", s->ctx->workspace_id);
+    j->kind = s->kind;
+    j->state = PROV_JOB_RUNNING;
+    j->lane = s->lane;
+    j->step = oi_xstrdup(step);
+    j->attempts = 1;
+    j->max_attempts = s->p->max_attempts;
+    j->request_sealed = oi_xstrdup("");
+    j->payload = json_deep_copy(s->payload);
+    const char *nid = payload_get(s, "number_id");
+    j->number_id = nid ? oi_xstrdup(nid) : NULL;
+    j->created_ms = oi_clock_now_ms();
+    return j;
+}
+
+/* A copy of the request the run owns (the call's is freed with the answer). */
+static ProtobufCMessage *request_copy(const ProtobufCMessage *req)
+{
+    size_t n = protobuf_c_message_get_packed_size(req);
+    uint8_t *buf = oi_xmalloc(n + 1);
+    protobuf_c_message_pack(req, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(req->descriptor, NULL, n, buf);
+    free(buf);
+    return copy;
+}
+
+/* Hands the call to a waiter, then starts the run when it is ours to run; a job queued for want
+ * of room is announced to every replica (its row asks whoever ends it to notify). */
+static void start_and_wait(submit_t *s, prov_run_t *run)
+{
+    prov_wait_answer(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
+                     run ? "running" : "queued");
+    if (run)
+        prov_engine_adopt(s->p->engine, run);
+    else
+        prov_engine_queued(s->p->engine, s->lane, 0, true);
+    submit_free(s);
+}
+
+/* The job exists already (same Idempotency-Key): wait for it wherever it runs. */
+static void wait_joined(submit_t *s, const char *state)
+{
+    prov_wait_answer(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), true, state);
+    submit_free(s);
+}
+
+/* The Idempotency-Key was used before: the same request joins its job, another one is refused. */
+static void on_key_found(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    if (n != 1 || PQntuples(res[0]) != 1) {
+        fail_msg(s, OI_CONFLICT, "idempotency key race; retry");
+        return;
+    }
+    if (!prov_idem_same(oi_pg_get(res[0], 0, "request_hash"), s->hash)) {
+        fail(s, OI_IDEMPOTENCY_KEY_REUSED, NULL);
+        return;
+    }
+    snprintf(s->job_id, sizeof s->job_id, "%s", oi_pg_get(res[0], 0, "id"));
+    const char *state = oi_pg_get(res[0], 0, "state");
+    wait_joined(s, state ? state : "queued");
+}
+
+static void join_existing(submit_t *s)
+{
+    prov_submit_find_key(s->p, s->ctx->workspace_id, key_of(s->req), on_key_found, s);
+}
+
+/* What every submission writes with its job. */
+static prov_submit_t submit_base(submit_t *s, const char *sealed)
+{
+    s->run_here = prov_engine_has_room(s->p->engine, s->lane) && !s->p->draining;
+    const char *key = key_of(s->req);
+    if (key)
+        prov_job_request_hash(s->p, s->kind, s->req, s->hash);
+    return (prov_submit_t){.job_id = s->job_id,
+                           .workspace_id = s->ctx->workspace_id,
+                           .run_here = s->run_here,
+                           .sealed = sealed,
+                           .request_hash = key ? s->hash : "",
+                           .idempotency_key = key,
+                           .payload = s->payload};
+}
+
+static bool refuse_early(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx)
 {
     prov_t *p = ctx->ud;
-    if (p->draining)
-        return oi_error_set(err, OI_UNAVAILABLE, "provisioning is shutting down");
-    char id[OI_UUID_STR_LEN + 1];
-    bool existing = false;
-    oi_status_t rc = prov_job_submit(p, c, ctx->workspace_id, kind, req, idem_key, number_id, payload, id,
-                                     &existing, err);
-    Oneinbox__V1__Job *job = NULL;
-    if (!rc)
-        rc = prov_job_load_proto(c, ctx->workspace_id, id, &job, err);
-    if (rc)
-        return rc;
-    prov_runner_kick(p->runner, id); /* harmless for a finished job: nothing to claim */
-    *reply = &job->base;
-    return OI_OK;
+    oi_error_t e;
+    oi_error_init(&e);
+    if (p->draining) {
+        oi_error_set(&e, OI_DRAINING, "provisioning is shutting down");
+        prov_call_fail(call, OI_DRAINING, &e);
+        return true;
+    }
+    if (!oi_uuid_valid(ctx->workspace_id)) {
+        oi_error_set(&e, OI_UNAUTHORIZED, "no workspace");
+        prov_call_fail(call, OI_UNAUTHORIZED, &e);
+        return true;
+    }
+    return false;
 }
 
-/* Runs submit with a pooled connection; payload is consumed. */
-static oi_status_t submit_pooled(const oi_rpc_ctx_t *ctx, prov_job_kind_t kind, const ProtobufCMessage *req,
-                                 const char *idem_key, const char *number_id, json_t *payload,
-                                 ProtobufCMessage **reply, oi_error_t *err)
+/* --- register ----------------------------------------------------------------------------------- */
+
+#define REG(s) ((const Oneinbox__V1__RegisterNumberRequest *)(s)->req)
+
+static void on_registered(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    prov_t *p = ctx->ud;
-    PGconn *c = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = submit(ctx, c, kind, req, idem_key, number_id, payload, reply, err);
-    prov_db_release(p, &c);
-    json_decref(payload);
-    return rc;
+    submit_t *s = ud;
+    if (prov_number_taken(st, err)) {
+        oi_error_t e;
+        oi_error_init(&e);
+        oi_error_set(&e, OI_PHONE_NUMBER_EXISTS, "phone number %s is already registered", REG(s)->phone_number);
+        oi_error_set_loc(&e, "body.phone_number");
+        fail(s, OI_PHONE_NUMBER_EXISTS, &e);
+        return;
+    }
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    if (n != 1 || !oi_pg_get(res[0], 0, "job_id")) {
+        join_existing(s);
+        return;
+    }
+    oi_log_info(&(oi_log_ctx_t){.request_id = s->job_id, .action = "submitting a job"}, "register job %s",
+                s->run_here ? "started" : "queued");
+    prov_run_t *run = NULL;
+    if (s->run_here) {
+        prov_job_t *job = job_fresh(s, "");
+        ProtobufCMessage *req = request_copy(s->req);
+        run = prov_run_new(s->p, &job, &req, NULL);
+        if (s->integ.trunk_address || s->integ.auth_username || s->integ.auth_password)
+            prov_register_keep_integration(run, &s->integ);
+    }
+    start_and_wait(s, run);
 }
 
-static json_t *payload_for_new_number(void)
+static void register_write(submit_t *s)
 {
-    json_t *payload = json_object();
+    const Oneinbox__V1__RegisterNumberRequest *r = REG(s);
+    prov_sip_fields_t sip;
+    oi_error_t e;
+    oi_error_init(&e);
+    bool have_integ = s->integ.trunk_address || s->integ.auth_username || s->integ.auth_password;
+    oi_status_t rc = prov_register_resolve(r, have_integ ? &s->integ : NULL, &sip, &e);
+    if (rc) { /* an incomplete trunk is bad input: answered before anything is written */
+        fail(s, rc, &e);
+        return;
+    }
+    prov_routing_t routing;
+    prov_routing_from_proto(&routing, r->inbound_routing);
+    json_object_set_new(s->payload, "phone_number", json_string(r->phone_number));
+    json_object_set_new(s->payload, "provider", json_string(r->provider));
+    prov_number_row_t row = {
+        .id = payload_get(s, "number_id"),
+        .workspace_id = s->ctx->workspace_id,
+        .phone_number = r->phone_number,
+        .friendly_name = r->friendly_name ? r->friendly_name->value : NULL,
+        .provider = r->provider,
+        .agent_id = r->agent_id,
+        .inbound_trunk_id = payload_get(s, "inbound_trunk_id"),
+        .outbound_trunk_id = payload_get(s, "outbound_trunk_id"),
+        .dispatch_rule_id = payload_get(s, "dispatch_rule_id"),
+        .routing = &routing,
+    };
+    char *sealed = prov_job_seal(s->p, s->req); /* it may carry a SIP password */
+    prov_submit_t base = submit_base(s, sealed);
+    prov_submit_register(s->p, &base, &row, on_registered, s);
+    free(sealed);
+    prov_routing_cleanup(&routing);
+}
+
+static void on_integration(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = prov_integration_sip_from_row(s->p, n ? res[0] : NULL, &s->integ, &e);
+    if (rc) {
+        oi_error_set_loc(&e, "body.credential_id");
+        fail(s, rc, &e);
+        return;
+    }
+    register_write(s);
+}
+
+static json_t *payload_for_new_number(json_t *payload)
+{
     payload_new_id(payload, "number_id");
     payload_new_id(payload, "outbound_trunk_id");
     payload_new_id(payload, "inbound_trunk_id");
@@ -77,84 +330,299 @@ static json_t *payload_for_new_number(void)
 
 PROV_RPC(prov_rpc_register)
 {
+    if (refuse_early(call, ctx))
+        return;
     const Oneinbox__V1__RegisterNumberRequest *r = (const Oneinbox__V1__RegisterNumberRequest *)req;
-    if (!oi_uuid_valid(ctx->workspace_id))
-        return oi_error_set(err, OI_UNAUTHORIZED, "no workspace");
-    oi_status_t rc = prov_register_validate(r, err);
-    if (rc)
-        return rc;
-    json_t *payload = payload_for_new_number();
-    const char *number_id = json_string_value(json_object_get(payload, "number_id"));
-    return submit_pooled(ctx, PROV_KIND_REGISTER, req, r->idempotency_key, number_id, payload, reply, err);
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = prov_register_validate(r, &e);
+    if (rc) {
+        prov_call_fail(call, rc, &e);
+        return;
+    }
+    submit_t *s = submit_new(call, ctx, req, PROV_KIND_REGISTER);
+    s->lane = PROV_LANE_LOCAL;
+    payload_for_new_number(s->payload);
+    const char *cred = r->credential_id ? r->credential_id->value : NULL;
+    if (cred && cred[0])
+        prov_integration_sip_load(s->p, ctx->workspace_id, cred, on_integration, s);
+    else
+        register_write(s);
+}
+
+/* --- purchase ----------------------------------------------------------------------------------- */
+
+#define BUY(s) ((const Oneinbox__V1__PurchaseNumberRequest *)(s)->req)
+
+static void on_purchase_written(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    if (n != 1 || !oi_pg_get(res[0], 0, "job_id")) {
+        join_existing(s);
+        return;
+    }
+    oi_log_info(&(oi_log_ctx_t){.request_id = s->job_id, .action = "submitting a job"}, "purchase job %s on %s",
+                s->run_here ? "started" : "queued", prov_lane_name(s->lane));
+    prov_run_t *run = NULL;
+    if (s->run_here) {
+        prov_job_t *job = job_fresh(s, "");
+        ProtobufCMessage *req = request_copy(s->req);
+        run = prov_run_new(s->p, &job, &req, NULL);
+    }
+    start_and_wait(s, run);
+}
+
+/* The agents exist before anything is bought (or written). */
+static void after_check(submit_t *s);
+
+static void on_agents_checked(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
+{
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    const Oneinbox__V1__CheckAgentsReply *rep = (const Oneinbox__V1__CheckAgentsReply *)reply;
+    if (rep->n_missing == 0) {
+        after_check(s);
+        return;
+    }
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_error_set(&e, OI_AGENT_NOT_FOUND, "agent %s not found", rep->missing[0]);
+    for (int i = 0; i < s->n_check; i++) {
+        if (strcmp(s->check_ids[i], rep->missing[0]) == 0) {
+            char loc[OI_ERROR_LOC_MAX];
+            snprintf(loc, sizeof loc, "body.%s", s->check_fields[i]);
+            oi_error_set_loc(&e, loc);
+            break;
+        }
+    }
+    fail(s, OI_AGENT_NOT_FOUND, &e);
+}
+
+static void want_check(submit_t *s, const char *id, const char *field)
+{
+    if (id && id[0] && s->n_check < PROV_MERGE_MAX_CHECKS) {
+        s->check_ids[s->n_check] = id;
+        s->check_fields[s->n_check++] = field;
+    }
+}
+
+static void check_agents(submit_t *s)
+{
+    if (s->n_check == 0) {
+        after_check(s);
+        return;
+    }
+    Oneinbox__V1__CheckAgentsRequest q = ONEINBOX__V1__CHECK_AGENTS_REQUEST__INIT;
+    q.n_ids = (size_t)s->n_check;
+    q.ids = (char **)(uintptr_t)s->check_ids;
+    if (oi_rpc_client_call(s->p->dispatch, "dispatch.CheckAgents", s->ctx->request_id, s->ctx->workspace_id, &q.base,
+                           &oneinbox__v1__check_agents_reply__descriptor, s->p->rpc_timeout_ms, on_agents_checked,
+                           s) != 0) {
+        oi_error_t e;
+        oi_error_init(&e);
+        oi_error_set(&e, OI_UNAVAILABLE, "oi-dispatch cannot be called");
+        fail(s, OI_UNAVAILABLE, &e);
+    }
+}
+
+static void purchase_write(submit_t *s)
+{
+    char *sealed = prov_job_seal(s->p, s->req);
+    prov_submit_t base = submit_base(s, sealed);
+    prov_submit_purchase(s->p, &base, payload_get(s, "number_id"), s->lane, on_purchase_written, s);
+    free(sealed);
 }
 
 PROV_RPC(prov_rpc_purchase)
 {
+    if (refuse_early(call, ctx))
+        return;
     prov_t *p = ctx->ud;
     const Oneinbox__V1__PurchaseNumberRequest *r = (const Oneinbox__V1__PurchaseNumberRequest *)req;
-    if (!oi_uuid_valid(ctx->workspace_id))
-        return oi_error_set(err, OI_UNAUTHORIZED, "no workspace");
-    oi_status_t rc = prov_purchase_validate(r, err);
-    if (rc)
-        return rc;
-    json_t *payload = payload_for_new_number();
-    json_object_set_new(payload, "provider", json_string(p->purchase_carrier));
-    const char *number_id = json_string_value(json_object_get(payload, "number_id"));
-    return submit_pooled(ctx, PROV_KIND_PURCHASE, req, r->idempotency_key, number_id, payload, reply, err);
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = prov_purchase_validate(r, &e);
+    if (rc) {
+        prov_call_fail(call, rc, &e);
+        return;
+    }
+    submit_t *s = submit_new(call, ctx, req, PROV_KIND_PURCHASE);
+    s->lane = prov_lane_of_provider(p->purchase_carrier);
+    payload_for_new_number(s->payload);
+    json_object_set_new(s->payload, "provider", json_string(p->purchase_carrier));
+    const Oneinbox__V1__InboundRouting *ir = r->inbound_routing;
+    want_check(s, r->agent_id, "agent_id");
+    if (ir) {
+        want_check(s, ir->agent_id, "inbound_routing.agent_id");
+        want_check(s, ir->fallback_agent_id ? ir->fallback_agent_id->value : NULL, "inbound_routing.fallback.agent_id");
+    }
+    check_agents(s);
 }
 
-/* Loads the visible number a PATCH or DELETE acts on, into a payload with its current ids. */
-static oi_status_t payload_for_existing(const oi_rpc_ctx_t *ctx, PGconn *c, const char *id, json_t **out,
-                                        oi_error_t *err)
+/* --- PATCH -------------------------------------------------------------------------------------- */
+
+#define UPD(s) ((const Oneinbox__V1__UpdateNumberRequest *)(s)->req)
+
+static void update_read(submit_t *s);
+
+static void on_updated(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    *out = NULL;
-    if (!oi_uuid_valid(id))
-        return oi_error_set(err, OI_NUMBER_NOT_FOUND, NULL);
-    PGresult *row = NULL;
-    oi_status_t rc = prov_number_load(c, ctx->workspace_id, id, true, &row, err);
-    if (rc)
-        return rc;
-    json_t *payload = json_object();
-    json_object_set_new(payload, "number_id", json_string(oi_pg_get(row, 0, "id")));
-    const char *cols[] = {"phone_number", "provider", "origin", "outbound_trunk_id", "inbound_trunk_id",
-                          "dispatch_rule_id", "carrier_number_id", "carrier_trunk_id"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        payload_copy(payload, row, cols[i]);
-    if (!json_object_get(payload, "inbound_trunk_id"))
-        payload_new_id(payload, "inbound_trunk_id");
-    if (!json_object_get(payload, "dispatch_rule_id"))
-        payload_new_id(payload, "dispatch_rule_id");
-    PQclear(row);
-    *out = payload;
-    return OI_OK;
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    if (n != 1 || PQntuples(res[0]) != 1) { /* another change came first: merge on top of it */
+        if (++s->tries >= UPDATE_TRIES) {
+            fail_msg(s, OI_CONFLICT, "the number keeps changing; retry");
+            return;
+        }
+        prov_merge_cleanup(&s->merge);
+        update_read(s);
+        return;
+    }
+    prov_run_t *run = NULL;
+    if (s->run_here) {
+        prov_job_t *job = job_fresh(s, "save_number");
+        const char *cols[] = {"phone_number", "provider", "inbound_trunk_id", "dispatch_rule_id", "outbound_trunk_id"};
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+            const char *v = oi_pg_get(res[0], 0, cols[i]);
+            if (v)
+                json_object_set_new(job->payload, cols[i], json_string(v));
+        }
+        run = prov_run_new(s->p, &job, NULL, NULL);
+        oi_error_t e;
+        oi_error_init(&e);
+        if (prov_update_keep_row(run, res[0], 0, &e))
+            oi_log_warn(&(oi_log_ctx_t){.request_id = s->job_id, .action = "submitting a job"}, "%s", e.message);
+    }
+    start_and_wait(s, run);
 }
 
-static oi_status_t submit_on_number(const oi_rpc_ctx_t *ctx, prov_job_kind_t kind, const ProtobufCMessage *req,
-                                    const char *id, const char *idem_key, ProtobufCMessage **reply, oi_error_t *err)
+static void update_write(submit_t *s)
 {
-    prov_t *p = ctx->ud;
-    if (!oi_uuid_valid(ctx->workspace_id))
-        return oi_error_set(err, OI_UNAUTHORIZED, "no workspace");
-    PGconn *c = NULL;
-    json_t *payload = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = payload_for_existing(ctx, c, id, &payload, err);
-    if (!rc)
-        rc = submit(ctx, c, kind, req, idem_key, id, payload, reply, err);
-    json_decref(payload);
-    prov_db_release(p, &c);
-    return rc;
+    prov_submit_t base = submit_base(s, "");
+    oi_uuid_new(s->job_id); /* a retried write is a new job: the lost one was never inserted */
+    base.job_id = s->job_id;
+    char inbound[OI_UUID_STR_LEN + 1], rule[OI_UUID_STR_LEN + 1];
+    oi_uuid_new(inbound);
+    oi_uuid_new(rule);
+    json_object_set_new(s->payload, "number_id", json_string(UPD(s)->id));
+    prov_submit_update(s->p, &base, UPD(s)->id, s->version, &s->merge, inbound, rule, on_updated, s);
 }
+
+static void on_number_read(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    if (n != 1 || PQntuples(res[0]) != 1) {
+        fail(s, OI_NUMBER_NOT_FOUND, NULL);
+        return;
+    }
+    prov_routing_t cur;
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_status_t rc = prov_number_routing(res[0], 0, &cur, &e);
+    if (!rc)
+        rc = prov_merge_apply(oi_pg_get(res[0], 0, "agent_id"), &cur, UPD(s), &s->merge, &e);
+    prov_routing_cleanup(&cur);
+    if (rc) {
+        fail(s, rc, &e);
+        return;
+    }
+    s->version = prov_number_version(res[0], 0);
+    s->n_check = 0;
+    for (int i = 0; i < s->merge.n_check; i++)
+        want_check(s, s->merge.check_ids[i], s->merge.check_fields[i]);
+    check_agents(s);
+}
+
+static void update_read(submit_t *s) { prov_number_get(s->p, s->ctx->workspace_id, UPD(s)->id, on_number_read, s); }
 
 PROV_RPC(prov_rpc_update)
 {
+    if (refuse_early(call, ctx))
+        return;
     const Oneinbox__V1__UpdateNumberRequest *r = (const Oneinbox__V1__UpdateNumberRequest *)req;
-    return submit_on_number(ctx, PROV_KIND_UPDATE, req, r->id, r->idempotency_key, reply, err);
+    if (!oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_NUMBER_NOT_FOUND, NULL);
+        return;
+    }
+    submit_t *s = submit_new(call, ctx, req, PROV_KIND_UPDATE);
+    s->lane = PROV_LANE_LOCAL;
+    update_read(s);
+}
+
+/* after the agents check: a purchase is written, a PATCH goes on to its write */
+static void after_check(submit_t *s)
+{
+    if (s->kind == PROV_KIND_PURCHASE)
+        purchase_write(s);
+    else
+        update_write(s);
+}
+
+/* --- DELETE ------------------------------------------------------------------------------------- */
+
+#define DEL(s) ((const Oneinbox__V1__NumberIdRequest *)(s)->req)
+
+static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    submit_t *s = ud;
+    if (st) {
+        fail(s, st, err);
+        return;
+    }
+    if (n != 1 || PQntuples(res[0]) != 1) {
+        fail(s, OI_NUMBER_NOT_FOUND, NULL);
+        return;
+    }
+    const char *lane = oi_pg_get(res[0], 0, "lane"), *state = oi_pg_get(res[0], 0, "job_state");
+    if (!prov_lane_parse(lane, &s->lane))
+        s->lane = PROV_LANE_LOCAL;
+    s->run_here = state && strcmp(state, "running") == 0;
+    prov_run_t *run = NULL;
+    if (s->run_here) {
+        prov_job_t *job = job_fresh(s, "");
+        const char *cols[] = {"phone_number",     "provider",          "origin",          "outbound_trunk_id",
+                              "inbound_trunk_id", "dispatch_rule_id",  "carrier_trunk_id", "version"};
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+            const char *v = oi_pg_get(res[0], 0, cols[i]);
+            if (v)
+                json_object_set_new(job->payload, cols[i], json_string(v));
+        }
+        const char *cn = oi_pg_get(res[0], 0, "carrier_number_id");
+        if (cn && cn[0])
+            json_object_set_new(job->payload, "carrier_number_id", json_string(cn));
+        run = prov_run_new(s->p, &job, NULL, NULL);
+    }
+    start_and_wait(s, run);
 }
 
 PROV_RPC(prov_rpc_delete)
 {
+    if (refuse_early(call, ctx))
+        return;
     const Oneinbox__V1__NumberIdRequest *r = (const Oneinbox__V1__NumberIdRequest *)req;
-    return submit_on_number(ctx, PROV_KIND_DELETE, req, r->id, r->idempotency_key, reply, err);
+    if (!oi_uuid_valid(r->id)) {
+        prov_call_fail(call, OI_NUMBER_NOT_FOUND, NULL);
+        return;
+    }
+    submit_t *s = submit_new(call, ctx, req, PROV_KIND_DELETE);
+    json_object_set_new(s->payload, "number_id", json_string(r->id));
+    bool room[PROV_LANE__COUNT];
+    for (int i = 0; i < PROV_LANE__COUNT; i++)
+        room[i] = prov_engine_has_room(s->p->engine, (prov_lane_t)i) && !s->p->draining;
+    prov_submit_t base = {.job_id = s->job_id, .workspace_id = ctx->workspace_id};
+    prov_submit_delete(s->p, &base, r->id, room, on_deleted, s);
 }

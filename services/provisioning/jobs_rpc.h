@@ -1,24 +1,24 @@
-/* jobs_rpc.h: RPC work functions that submit jobs, wait for them, and the ops queue API.
- * All run on the libuv threadpool (blocking libpq allowed). */
+/* jobs_rpc.h: the RPC methods of oi-provisioning. All run on the loop: nothing blocks, nothing
+ * holds a thread or a connection while it waits. */
 #ifndef PROV_JOBS_RPC_H
 #define PROV_JOBS_RPC_H
 
 #include "oi/rpc.h"
 
-#define PROV_RPC(name)                                                                                 \
-    oi_status_t name(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,   \
-                     oi_error_t *err)
+#define PROV_RPC(name) void name(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 
+/* submissions (jobs_rpc.c): each answers when its job ends or wait_ms has passed */
 PROV_RPC(prov_rpc_register);
 PROV_RPC(prov_rpc_purchase);
 PROV_RPC(prov_rpc_update);
 PROV_RPC(prov_rpc_delete);
+/* the queue (jobs_ops_rpc.c) */
 PROV_RPC(prov_rpc_wait_job);
 PROV_RPC(prov_rpc_get_job);
 PROV_RPC(prov_rpc_list_jobs);
 PROV_RPC(prov_rpc_retry_job);
 PROV_RPC(prov_rpc_cancel_job);
-/* numbers_rpc.c */
+/* numbers (numbers_rpc.c) */
 PROV_RPC(prov_rpc_get_number);
 PROV_RPC(prov_rpc_list_numbers);
 PROV_RPC(prov_rpc_search_numbers);

@@ -1,23 +1,37 @@
-/* numbers_db.h: provisioning.phone_numbers rows and their PhoneNumber protos.
+/* numbers_db.h: provisioning.phone_numbers rows, their PhoneNumber protos, and the statements on
+ * them (through the pipeline: cb gets the result on the loop, see oi/pg_pipeline.h).
  *
  * A row is "provisioning" while its job runs (it reserves the number: one live row per number
- * across all workspaces), then "active". Provisioning and deleted rows are invisible to the API. */
+ * across all workspaces), then "active"; a purchased number being deleted is "releasing" until
+ * its carrier side is released. Provisioning, releasing and deleted rows are invisible to the
+ * API. `version` grows with every change of the row; oi-dispatch applies a number's routing only
+ * when it is newer than what it has. The inbound trunk and dispatch rule ids stay with the number
+ * once chosen (so every job of a number names the same ones); they are shown only while the
+ * number has inbound routing. */
 #ifndef PROV_NUMBERS_DB_H
 #define PROV_NUMBERS_DB_H
 
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 
-#include "merge.h"
-#include "oi/status.h"
+#include "oi/pg_pipeline.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
+#include "prov.h"
+#include "routing.h"
 
-/* Columns of every number SELECT (for prov_number_to_proto). */
+/* Columns of every number SELECT / RETURNING (for prov_number_to_proto). */
 #define PROV_NUMBER_COLS                                                                               \
     "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
     "inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing::text AS inbound_routing, " \
-    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at"
+    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version"
+
+/* New heap PhoneNumber from row `row` of res (columns PROV_NUMBER_COLS, each name prefixed with
+ * `prefix`, "" for none). NULL when the row has no number (a LEFT JOIN that found none). */
+Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, const char *prefix);
+/* The routing stored in a row (absent when none); OI_INTERNAL when it is malformed. */
+oi_status_t prov_number_routing(const PGresult *res, int row, prov_routing_t *out, oi_error_t *err);
+/* A row's version (0 when absent). */
+long long prov_number_version(const PGresult *res, int row);
 
 /* Everything borrowed; NULL = SQL NULL. */
 typedef struct {
@@ -35,25 +49,35 @@ typedef struct {
     const char *job_id;
 } prov_number_row_t;
 
-/* New heap PhoneNumber built from row `row` of res (columns PROV_NUMBER_COLS). */
-Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row);
-
-/* Loads one number. visible_only: active/inactive and not deleted. workspace_id NULL = any.
- * OI_NUMBER_NOT_FOUND when absent. On OI_OK *out is the result (caller PQclears). */
-oi_status_t prov_number_load(PGconn *c, const char *workspace_id, const char *id, bool visible_only,
-                             PGresult **out, oi_error_t *err);
-/* Inserts the reservation (status "provisioning"). Idempotent for the same id and number;
- * OI_PHONE_NUMBER_EXISTS when another live row holds the number. */
-oi_status_t prov_number_reserve(PGconn *c, const prov_number_row_t *r, oi_error_t *err);
-/* provisioning → active, with what the carrier told (sms: -1 unknown, 0, 1; strings may be NULL). */
-oi_status_t prov_number_activate(PGconn *c, const char *id, int sms, const char *carrier_number_id,
-                                 const char *carrier_trunk_id, oi_error_t *err);
+/* One number the API may show (active or inactive), in workspace ws. Zero rows: not found. */
+void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud);
+/* One row whatever its state (a job's own number). */
+void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud);
+/* A page of a workspace's visible numbers after cursor (NULL: first), limit + 1 rows. */
+void prov_number_list(prov_t *p, const char *ws, const char *cursor, int limit, oi_pg_done_cb cb, void *ud);
+/* Inserts the reservation (status provisioning, version 1). One row when inserted or when this
+ * id already reserves this number (a resumed step); none when the id holds another number. A
+ * live row elsewhere holding the number fails with OI_CONFLICT, err->loc naming the index
+ * (see prov_number_taken). */
+void prov_number_reserve(prov_t *p, const prov_number_row_t *r, oi_pg_done_cb cb, void *ud);
+/* Did a failed insert hit the one-live-row-per-number index? */
+bool prov_number_taken(oi_status_t st, const oi_error_t *err);
 /* Deletes a row still "provisioning" (compensation). Absent is success. */
-oi_status_t prov_number_unreserve(PGconn *c, const char *id, oi_error_t *err);
+void prov_number_unreserve(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud);
 /* Soft delete (deleted_at = now, number free again). Absent is success. */
-oi_status_t prov_number_soft_delete(PGconn *c, const char *id, oi_error_t *err);
-/* Applies a merged PATCH (and the trunk/rule ids now in force) to the row; updated_at = now. */
-oi_status_t prov_number_apply_patch(PGconn *c, const char *id, const prov_merge_t *m, const char *inbound_trunk_id,
-                                    const char *dispatch_rule_id, oi_error_t *err);
+void prov_number_soft_delete(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud);
+
+/* The job's last statement: number active (with what the carrier told: sms, carrier ids, each
+ * NULL = keep) and the job succeeded, together, while the job is still ours. One row (the
+ * number) when both happened. */
+typedef struct {
+    const char *number_id;
+    const char *sms;                 /* "true" | "false" | NULL */
+    const char *carrier_number_id;
+    const char *carrier_trunk_id;
+    const char *job_id;
+    const char *step;
+} prov_number_activation_t;
+void prov_number_activate_finish(prov_t *p, const prov_number_activation_t *a, oi_pg_done_cb cb, void *ud);
 
 #endif

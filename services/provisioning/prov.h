@@ -1,56 +1,54 @@
-/* prov.h: the oi-provisioning service state shared by its modules (one per process). */
+/* prov.h: the oi-provisioning service state shared by its modules (one per process).
+ *
+ * Everything runs on the one loop: RPC handlers, jobs (their steps call oi-dispatch and
+ * oi-carrier asynchronously and reach PostgreSQL through the pipeline), waiters and the engine's
+ * timers. No thread is parked on anything. */
 #ifndef PROV_PROV_H
 #define PROV_PROV_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
+#include "job_policy.h"
 #include "oi/crypto.h"
-#include "oi/pg.h"
+#include "oi/pg_listen.h"
+#include "oi/pg_pipeline.h"
 #include "oi/rpc.h"
 #include "oi/service.h"
 
-typedef struct prov_runner prov_runner_t;
-typedef struct prov_remote prov_remote_t;
+typedef struct prov_engine prov_engine_t;
+typedef struct prov_waiters prov_waiters_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
     oi_service_t *svc;              /* borrowed */
-    oi_pg_pool_t *pg;               /* owned: RPC handlers' connections (OI_PG_POOL_SIZE) */
-    oi_pg_pool_t *pg_jobs;          /* owned: the runners' own (workers + heartbeat), so jobs
-                                     * and requests never starve each other */
+    oi_pg_pipeline_t *pg;           /* owned: every statement of the service */
+    oi_pg_listener_t *listener;     /* owned: LISTEN oi_jobs (other replicas' wake-ups) */
     oi_crypto_t *crypto;            /* owned */
     oi_rpc_server_t *rpc;           /* owned */
-    prov_runner_t *runner;          /* owned */
+    oi_rpc_client_t *dispatch;      /* owned: calls to oi-dispatch */
+    oi_rpc_client_t *carrier;       /* owned: calls to oi-carrier */
+    prov_engine_t *engine;          /* owned: lanes, claims, leases */
+    prov_waiters_t *waiters;        /* owned: calls waiting for jobs to end */
     const char *secret_key;         /* borrowed (environ): keys the idempotency hashes */
-    const char *dispatch_endpoints; /* borrowed (environ) */
-    const char *carrier_endpoints;  /* borrowed (environ) */
     const char *purchase_carrier;   /* "twilio" | "telnyx" */
     char owner[96];                 /* lease owner: host/pid/random, unique per process */
-    int pg_acquire_ms;
-    uint32_t rpc_timeout_ms;
-    int workers;                    /* runner threads */
+    uint32_t rpc_timeout_ms;        /* calls to oi-dispatch */
+    uint32_t carrier_timeout_ms;    /* calls to oi-carrier: long, a slow carrier is not a failure */
     int lease_ms;
     int max_attempts;
-    int poll_ms;
     int backoff_base_ms;
     int backoff_cap_ms;
     int pending_max_s;              /* how long a carrier order may stay pending */
-    pthread_key_t remote_key;       /* per-thread blocking RPC clients */
-    pthread_mutex_t remote_mu;      /* guards remotes */
-    prov_remote_t *remotes;         /* every thread's clients, closed at drain */
+    int sweep_ms;                   /* how often idle replicas look for orphaned or due jobs */
+    int lane_cap[PROV_LANE__COUNT]; /* jobs run at once per lane */
+    int search_max;                 /* searches in flight per carrier */
+    int search_inflight[PROV_LANE__COUNT];
     bool draining;
 } prov_t;
 
 #define PROV_PG_STATEMENT_TIMEOUT_MS 5000
-
-/* Pooled connection for RPC handlers (threadpool threads). */
-oi_status_t prov_db_acquire(prov_t *p, PGconn **out, oi_error_t *err);
-void prov_db_release(prov_t *p, PGconn **c);
-/* Pooled connection for runner threads, from their own pool. */
-oi_status_t prov_db_acquire_runner(prov_t *p, PGconn **out, oi_error_t *err);
-void prov_db_release_runner(prov_t *p, PGconn **c);
+#define PROV_NOTIFY_CHANNEL "oi_jobs"
 
 #endif

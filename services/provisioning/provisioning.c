@@ -7,53 +7,41 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
+#include "engine.h"
 #include "integrations.h"
 #include "jobs_rpc.h"
+#include "oi/clock.h"
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/metrics.h"
+#include "oi/pg.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
-#include "remote.h"
-#include "runner.h"
-
+#include "waiters.h"
 
 #define DRAIN_POLL_MS 20
+#define DRAIN_MARGIN_MS 1000 /* runs still going this close to the grace are left to their leases */
 
-oi_status_t prov_db_acquire(prov_t *p, PGconn **out, oi_error_t *err)
-{
-    return oi_pg_pool_acquire(p->pg, p->pg_acquire_ms, out, err);
-}
-
-void prov_db_release(prov_t *p, PGconn **c) { oi_pg_pool_release(p->pg, c); }
-
-oi_status_t prov_db_acquire_runner(prov_t *p, PGconn **out, oi_error_t *err)
-{
-    return oi_pg_pool_acquire(p->pg_jobs, p->pg_acquire_ms, out, err);
-}
-
-void prov_db_release_runner(prov_t *p, PGconn **c) { oi_pg_pool_release(p->pg_jobs, c); }
-
-static oi_status_t ping(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
-                        oi_error_t *err)
+/* Answered from the service's own state: no query, whatever the load. */
+static void ping(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 {
     (void)req;
     prov_t *p = ctx->ud;
-    PGconn *c = NULL;
-    oi_status_t rc = prov_db_acquire(p, &c, err);
-    if (!rc)
-        rc = oi_pg_exec(c, "SELECT 1", 0, NULL, NULL, err);
-    prov_db_release(p, &c);
-    if (rc)
-        return oi_error_set(err, OI_UNAVAILABLE, "database unreachable");
-    Oneinbox__V1__Empty *e = oi_xmalloc(sizeof *e);
-    oneinbox__v1__empty__init(e);
-    *reply = &e->base;
-    return OI_OK;
+    if (!oi_pg_pipeline_healthy(p->pg)) {
+        oi_error_t e;
+        oi_error_init(&e);
+        oi_error_set(&e, OI_UNAVAILABLE, "database unreachable");
+        prov_call_fail(call, OI_UNAVAILABLE, &e);
+        return;
+    }
+    Oneinbox__V1__Empty empty = ONEINBOX__V1__EMPTY__INIT;
+    oi_rpc_call_reply(&call, OI_OK, NULL, &empty.base);
 }
 
-#define M(name, msg, fn) {"provisioning." name, &oneinbox__v1__##msg##__descriptor, fn, NULL}
+#define M(name, msg, fn) {"provisioning." name, &oneinbox__v1__##msg##__descriptor, NULL, fn}
 static const oi_rpc_method_t methods[] = {
     M("Ping", empty, ping),
     M("RegisterNumber", register_number_request, prov_rpc_register),
@@ -79,8 +67,11 @@ typedef struct {
     const char *bind;
     int ops_port;
     const char *conninfo;
-    int pool_size;
+    int connections;
+    int queue_timeout_ms;
     const char *migrations;
+    const char *dispatch_endpoints;
+    const char *carrier_endpoints;
 } prov_config_t;
 
 static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
@@ -88,23 +79,27 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->bind = oi_config_str(c, "OI_RPC_BIND", "tcp://127.0.0.1:7201");
     cfg->ops_port = (int)oi_config_int(c, "OI_OPS_PORT", 9201, 0, 65535);
     cfg->conninfo = oi_config_str_required(c, "OI_PG_CONNINFO");
-    cfg->pool_size = (int)oi_config_int(c, "OI_PG_POOL_SIZE", 8, 1, 256);
+    cfg->connections = (int)oi_config_int(c, "OI_PG_POOL_SIZE", 4, 1, 64);
+    cfg->queue_timeout_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", PROV_MIGRATIONS_DEFAULT);
+    cfg->dispatch_endpoints = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
+    cfg->carrier_endpoints = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
-    p->dispatch_endpoints = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
-    p->carrier_endpoints = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
     p->purchase_carrier = oi_config_str(c, "OI_PURCHASE_CARRIER", "twilio");
     if (strcmp(p->purchase_carrier, "twilio") != 0 && strcmp(p->purchase_carrier, "telnyx") != 0)
         oi_config_fail(c, "OI_PURCHASE_CARRIER", "must be twilio or telnyx");
-    p->pg_acquire_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
     p->rpc_timeout_ms = (uint32_t)oi_config_int(c, "OI_RPC_TIMEOUT_MS", 5000, 100, 600000);
-    p->workers = (int)oi_config_int(c, "OI_JOB_WORKERS", 16, 1, 64);
+    p->carrier_timeout_ms = (uint32_t)oi_config_int(c, "OI_CARRIER_CALL_TIMEOUT_MS", 30000, 100, 600000);
     p->lease_ms = (int)oi_config_int(c, "OI_JOB_LEASE_MS", 15000, 500, 600000);
-    p->max_attempts = (int)oi_config_int(c, "OI_JOB_MAX_ATTEMPTS", 5, 1, 100);
-    p->poll_ms = (int)oi_config_int(c, "OI_JOB_POLL_MS", 500, 10, 60000);
+    p->sweep_ms = (int)oi_config_int(c, "OI_JOB_SWEEP_MS", p->lease_ms, 100, 600000);
+    p->max_attempts = (int)oi_config_int(c, "OI_JOB_MAX_ATTEMPTS", 20, 1, 1000);
     p->backoff_base_ms = (int)oi_config_int(c, "OI_JOB_BACKOFF_BASE_MS", 500, 1, 600000);
     p->backoff_cap_ms = (int)oi_config_int(c, "OI_JOB_BACKOFF_CAP_MS", 30000, 1, 3600000);
     p->pending_max_s = (int)oi_config_int(c, "OI_CARRIER_PENDING_MAX_S", 900, 1, 86400);
+    p->lane_cap[PROV_LANE_LOCAL] = (int)oi_config_int(c, "OI_JOB_LOCAL_CONCURRENCY", 512, 1, 100000);
+    int carrier_cap = (int)oi_config_int(c, "OI_JOB_CARRIER_CONCURRENCY", 32, 1, 10000);
+    p->lane_cap[PROV_LANE_TWILIO] = p->lane_cap[PROV_LANE_TELNYX] = carrier_cap;
+    p->search_max = (int)oi_config_int(c, "OI_SEARCH_MAX_INFLIGHT", 64, 1, 10000);
 }
 
 static void make_owner(prov_t *p)
@@ -113,6 +108,76 @@ static void make_owner(prov_t *p)
     gethostname(host, sizeof host - 1);
     oi_uuid_new(rnd);
     snprintf(p->owner, sizeof p->owner, "%s/%d/%.8s", host, (int)getpid(), rnd);
+}
+
+/* Migrations run once at start on a connection of their own (blocking: the loop is not running). */
+static bool migrate(const prov_config_t *cfg)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_pg_pool_t *pool = oi_pg_pool_new(cfg->conninfo, 1, PROV_PG_STATEMENT_TIMEOUT_MS * 6);
+    oi_status_t rc = oi_pg_migrate(pool, "provisioning", cfg->migrations, &err);
+    oi_pg_pool_destroy(&pool);
+    if (rc)
+        oi_log_error(&(oi_log_ctx_t){.action = "migrating schema provisioning"}, "%s", err.message);
+    return rc == OI_OK;
+}
+
+static void on_notify(const char *payload, void *ud)
+{
+    prov_t *p = ud;
+    bool done = strncmp(payload, "done:", 5) == 0;
+    oi_metric_inc("oi_provisioning_notifications_total", done ? "kind=\"done\"" : "kind=\"work\"", 1);
+    if (done)
+        prov_waiters_poke(p->waiters, payload + 5);
+    else
+        prov_engine_on_notify(p->engine, payload);
+}
+
+/* gauges sampled when /metrics is rendered */
+static void on_metrics(void *ud)
+{
+    prov_t *p = ud;
+    if (p->draining)
+        return;
+    oi_metric_set("oi_provisioning_waiters", "", (double)prov_waiters_count(p->waiters));
+    for (int i = 0; i < PROV_LANE__COUNT; i++) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "lane=\"%s\"", prov_lane_name((prov_lane_t)i));
+        oi_metric_set("oi_provisioning_jobs_running", labels, prov_engine_running_in(p->engine, (prov_lane_t)i));
+    }
+}
+
+static void metrics_help(prov_t *p)
+{
+    oi_metric_help("oi_provisioning_notifications_total", "counter",
+                   "NOTIFY oi_jobs received from other replicas (done: a watched job ended; work: new work)");
+    oi_metric_inc("oi_provisioning_notifications_total", "kind=\"done\"", 0);
+    oi_metric_inc("oi_provisioning_notifications_total", "kind=\"work\"", 0);
+    oi_metric_help("oi_provisioning_waiters", "gauge", "calls waiting for a job to end (no thread each)");
+    oi_metric_help("oi_provisioning_jobs_running", "gauge", "jobs running here, by lane");
+    oi_metrics_on_render(on_metrics, p);
+}
+
+static void on_resync(void *ud)
+{
+    prov_t *p = ud;
+    prov_waiters_poke_all(p->waiters); /* an end may have been announced while we did not listen */
+    prov_engine_resync(p->engine);
+}
+
+static bool open_clients(prov_t *p, const prov_config_t *cfg)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    p->dispatch = oi_rpc_client_new(p->loop, cfg->dispatch_endpoints, &err);
+    if (p->dispatch)
+        p->carrier = oi_rpc_client_new(p->loop, cfg->carrier_endpoints, &err);
+    if (!p->dispatch || !p->carrier) {
+        oi_log_error(&(oi_log_ctx_t){.action = "connecting RPC clients"}, "%s", err.message);
+        return false;
+    }
+    return true;
 }
 
 static bool open_modules(prov_t *p, const prov_config_t *cfg)
@@ -124,26 +189,25 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
         oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
         return false;
     }
-    p->pg = oi_pg_pool_new(cfg->conninfo, cfg->pool_size, PROV_PG_STATEMENT_TIMEOUT_MS);
-    oi_pg_pool_name(p->pg, "requests");
-    if (oi_pg_migrate(p->pg, "provisioning", cfg->migrations, &err)) {
-        oi_log_error(&(oi_log_ctx_t){.action = "migrating schema provisioning"}, "%s", err.message);
+    if (!migrate(cfg))
         return false;
-    }
-    /* a worker holds its connection while it drains the queue: one each, plus the heartbeat */
-    p->pg_jobs = oi_pg_pool_new(cfg->conninfo, p->workers + 1, PROV_PG_STATEMENT_TIMEOUT_MS);
-    oi_pg_pool_name(p->pg_jobs, "runners");
-    prov_remote_init(p);
-    p->runner = prov_runner_new(p);
-    if (!prov_runner_start(p->runner)) {
-        oi_log_error(&(oi_log_ctx_t){.action = "starting job runners"}, "cannot create runner threads");
+    p->pg = oi_pg_pipeline_new(p->loop, &(oi_pg_pipeline_config_t){.conninfo = cfg->conninfo,
+                                                                    .connections = cfg->connections,
+                                                                    .statement_timeout_ms = PROV_PG_STATEMENT_TIMEOUT_MS,
+                                                                    .queue_timeout_ms = cfg->queue_timeout_ms,
+                                                                    .name = "requests"});
+    if (!open_clients(p, cfg))
         return false;
-    }
+    p->waiters = prov_waiters_new(p->loop);
+    p->engine = prov_engine_new(p);
+    p->listener = oi_pg_listener_new(p->loop, cfg->conninfo, PROV_NOTIFY_CHANNEL, on_notify, on_resync, p);
     p->rpc = oi_rpc_server_new(p->loop, methods, sizeof methods / sizeof methods[0], p);
     if (oi_rpc_server_bind(p->rpc, cfg->bind, &err)) {
         oi_log_error(&(oi_log_ctx_t){.action = "binding the RPC socket"}, "%s: %s", cfg->bind, err.message);
         return false;
     }
+    prov_engine_start(p->engine);
+    metrics_help(p);
     return true;
 }
 
@@ -154,16 +218,20 @@ static oi_ops_readiness_t prov_ready(void *ud, char *detail, size_t n)
         snprintf(detail, n, "draining");
         return OI_OPS_UNREADY;
     }
-    if (!oi_pg_pool_healthy(p->pg)) {
+    if (!oi_pg_pipeline_healthy(p->pg)) {
         snprintf(detail, n, "postgresql unreachable");
         return OI_OPS_UNREADY;
+    }
+    if (!oi_pg_listener_listening(p->listener)) {
+        snprintf(detail, n, "not listening for other replicas' jobs yet");
+        return OI_OPS_DEGRADED;
     }
     return OI_OPS_READY;
 }
 
 prov_t *prov_start(oi_service_t *svc)
 {
-    setenv("UV_THREADPOOL_SIZE", "64", 0); /* WaitJob calls park a threadpool thread each */
+    setenv("UV_THREADPOOL_SIZE", "1", 0); /* nothing here runs on the threadpool */
     prov_t *p = oi_xcalloc(1, sizeof *p);
     p->svc = svc;
     p->loop = oi_service_loop(svc);
@@ -174,44 +242,62 @@ prov_t *prov_start(oi_service_t *svc)
         return NULL; /* the process exits: the OS reclaims what was opened */
     if (!oi_service_start_ops(svc, cfg.ops_port, prov_ready, p))
         return NULL;
-    oi_log_info(&(oi_log_ctx_t){.action = "starting"}, "serving %s with %d job runners as %s (buys on %s)", cfg.bind,
-                p->workers, p->owner, p->purchase_carrier);
+    oi_log_info(&(oi_log_ctx_t){.action = "starting"},
+                "serving %s as %s (buys on %s; lanes local %d, carriers %d each)", cfg.bind, p->owner,
+                p->purchase_carrier, p->lane_cap[PROV_LANE_LOCAL], p->lane_cap[PROV_LANE_TWILIO]);
     return p;
 }
 
-/* --- drain: RPC server (in-flight calls answered) → runners finish their job → free ---------- */
+/* --- drain: refuse new calls → runs finish (or are left to their leases) → waits answered →
+ *     successes written → clients, listener, pipeline closed → drained ------------------------- */
 
 typedef struct {
     uv_timer_t timer;
     prov_t *p;
-    bool rpc_done;
+    int64_t give_up_ms;        /* monotonic: runs still going then are left to their leases */
+    bool rpc_done, engine_closed;
 } drain_t;
 
 static void on_drain_timer_closed(uv_handle_t *h) { free(h->data); }
 
+static void on_pg_closed(void *ud)
+{
+    prov_t *p = ud;
+    oi_service_t *svc = p->svc;
+    prov_waiters_close(&p->waiters);
+    oi_crypto_destroy(&p->crypto);
+    free(p);
+    oi_log_info(&(oi_log_ctx_t){.action = "draining"}, "drained");
+    oi_service_drained(svc);
+}
+
 static void finish(drain_t *d)
 {
     prov_t *p = d->p;
-    prov_runner_destroy(&p->runner);
+    oi_rpc_client_close(&p->dispatch); /* pending calls fail now: searches answer, left runs are freed */
+    oi_rpc_client_close(&p->carrier);
     oi_rpc_server_destroy(&p->rpc);
-    prov_remote_shutdown(p); /* threadpool threads' clients, before zmq_ctx_term waits on them */
-    oi_pg_pool_destroy(&p->pg_jobs);
-    oi_pg_pool_destroy(&p->pg);
-    oi_crypto_destroy(&p->crypto);
-    oi_service_t *svc = p->svc;
-    free(p);
+    oi_pg_listener_close(&p->listener);
     uv_close((uv_handle_t *)&d->timer, on_drain_timer_closed);
-    oi_log_info(&(oi_log_ctx_t){.action = "draining"}, "drained");
-    oi_service_drained(svc);
+    oi_pg_pipeline_close(&p->pg, on_pg_closed, p);
 }
 
 static void on_drain_poll(uv_timer_t *t)
 {
     drain_t *d = t->data;
-    if (d->rpc_done && prov_runner_alive(d->p->runner) == 0) {
-        uv_timer_stop(t);
-        finish(d);
+    prov_t *p = d->p;
+    if (!d->engine_closed) {
+        if (prov_engine_running(p->engine) > 0 && oi_clock_mono_ms() < d->give_up_ms)
+            return;
+        prov_waiters_cancel_all(p->waiters); /* what still waits is answered with its job as it is */
+        prov_engine_close(&p->engine);       /* writes the successes it holds, leaves the rest to leases */
+        d->engine_closed = true;
     }
+    /* the success writes and the answers' reads are done before the pipeline closes */
+    if (!d->rpc_done || (oi_pg_pipeline_pending(p->pg) > 0 && oi_clock_mono_ms() < d->give_up_ms + DRAIN_MARGIN_MS))
+        return;
+    uv_timer_stop(t);
+    finish(d);
 }
 
 static void on_rpc_drained(void *ud)
@@ -226,11 +312,14 @@ void prov_on_drain(oi_service_t *svc, bool force, void *ud)
     if (force || p->draining)
         return; /* the grace timer fired: the loop is closed around whatever is left */
     p->draining = true;
+    oi_metrics_off_render(on_metrics, p);
     drain_t *d = oi_xcalloc(1, sizeof *d);
     d->p = p;
+    uint32_t grace = oi_service_grace_ms(svc);
+    d->give_up_ms = oi_clock_mono_ms() + (grace > 2 * DRAIN_MARGIN_MS ? grace - 2 * DRAIN_MARGIN_MS : grace / 2);
     uv_timer_init(p->loop, &d->timer);
     d->timer.data = d;
-    prov_runner_stop(p->runner);
-    oi_rpc_server_drain(p->rpc, oi_service_grace_ms(svc), on_rpc_drained, d);
+    prov_engine_stop(p->engine);
+    oi_rpc_server_drain(p->rpc, grace, on_rpc_drained, d);
     uv_timer_start(&d->timer, on_drain_poll, DRAIN_POLL_MS, DRAIN_POLL_MS);
 }

@@ -143,7 +143,7 @@ CASES = [
     ('migration job would serve', migrate_only_off, 'migrates from the image copy'),
     ('migration job skips a schema', migrate_skips_schema, 'migrates every schema'),
     ('migration job cannot reach postgres', postgres_refuses_migrate, 'network policies allow'),
-    ('int value out of range', set_cm('oi-provisioning', 'OI_JOB_WORKERS', '500'), 'int/bool values'),
+    ('int value out of range', set_cm('oi-provisioning', 'OI_JOB_CARRIER_CONCURRENCY', '50000'), 'int/bool values'),
     ('int value not a number', set_cm('oi-dispatch', 'OI_PG_POOL_SIZE', 'eight'), 'int/bool values'),
     ('missing egress policy', drop_obj('NetworkPolicy', 'oi-gateway-egress'), 'network policies allow'),
     ('missing postgres policy', drop_obj('NetworkPolicy', 'oi-postgres-ingress'), 'network policies allow'),

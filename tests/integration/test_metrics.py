@@ -61,9 +61,9 @@ def test_jobs_by_state_carrier_calls_by_outcome_and_cache_hits(ctl, traffic):
     assert hits + misses > 0
 
 
-@pytest.mark.parametrize("svc,pool", [("oi-gateway", "requests"), ("oi-dispatch", "requests"),
-                                      ("oi-provisioning", "requests"), ("oi-provisioning", "runners")])
+@pytest.mark.parametrize("svc,pool", [("oi-gateway", "requests"), ("oi-dispatch", "requests")])
 def test_pool_saturation_is_exposed(ctl, traffic, svc, pool):
+    """Blocking pools (threadpool work): size, connections handed out, waits, exhaustion."""
     lab = 'pool="%s"' % pool
     size = series(ctl, svc, "oi_pg_pool_size")
     assert size.get("{%s}" % lab, 0) >= 1, size
@@ -72,3 +72,24 @@ def test_pool_saturation_is_exposed(ctl, traffic, svc, pool):
     assert "{%s}" % lab in series(ctl, svc, "oi_pg_pool_exhausted_total")
     waits = [k for k in series(ctl, svc, "oi_pg_pool_acquire_wait_seconds_count") if lab in k]
     assert waits, "no acquire-wait histogram for %s" % lab
+
+
+@pytest.mark.parametrize("svc,pool", [("oi-provisioning", "requests"), ("oi-dispatch", "loop")])
+def test_pipeline_saturation_is_exposed(ctl, traffic, svc, pool):
+    """Pipelined connections (work on the loop): size, connections that work, batches in flight
+    and queued, batches refused."""
+    lab = "{pool=\"%s\"}" % pool
+    size = series(ctl, svc, "oi_pg_pool_size").get(lab, 0)
+    assert size >= 1
+    ready = series(ctl, svc, "oi_pg_pool_connections_ready").get(lab)
+    assert ready is not None and 1 <= ready <= size, ready
+    assert series(ctl, svc, "oi_pg_pool_in_flight").get(lab, -1) >= 0
+    assert series(ctl, svc, "oi_pg_pool_queued").get(lab, -1) >= 0
+    assert lab in series(ctl, svc, "oi_pg_pool_rejected_total")
+
+
+def test_job_engine_gauges(ctl, traffic):
+    assert "" in series(ctl, "oi-provisioning", "oi_provisioning_waiters")
+    lanes = series(ctl, "oi-provisioning", "oi_provisioning_jobs_running")
+    assert {'{lane="local"}', '{lane="twilio"}', '{lane="telnyx"}'} <= set(lanes), lanes
+    assert '{kind="done"}' in series(ctl, "oi-provisioning", "oi_provisioning_notifications_total")

@@ -7,6 +7,7 @@ import concurrent.futures as cf
 import json
 import signal
 import subprocess
+import threading
 import time
 import uuid
 
@@ -266,26 +267,36 @@ def pg_rows(stack, sql):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_provisioning_signalled_during_a_registration_burst_loses_and_doubles_nothing(stack, new_workspace, internal,
                                                                                     ctl, sig):
-    """60 registrations in flight, then every provisioning replica gets the signal wherever its
-    jobs are (reserving, trunks, rule, activation): SIGKILL (resumed after the lease) or SIGTERM
-    (drained within the grace). Each request retried with its Idempotency-Key ends 201; the
-    database holds exactly one number, one inbound trunk, one outbound trunk and one dispatch
-    rule per phone number, and each resolves to its agent."""
+    """Registrations streaming from 60 clients, then every provisioning replica gets the signal
+    wherever its jobs are (reserving, dispatch side, activation): SIGKILL (resumed after the
+    lease) or SIGTERM (drained within the grace). Each request retried with its Idempotency-Key
+    ends 201; the database holds exactly one number, one inbound trunk, one outbound trunk and one
+    dispatch rule per phone number, and each resolves to its agent."""
     c = new_workspace()
     agent = c.agent("burst")["id"]
-    bodies = [path_c_body(agent, agent, agent) for _ in range(60)]
+    bodies = [path_c_body(agent, agent, agent) for _ in range(360)]
     keys = [uuid.uuid4().hex for _ in bodies]
+    answered = [0]
+    signalled = threading.Event()
 
     def reg(i):
         try:
             return c.post("/v1/phone-numbers", bodies[i], headers={"Idempotency-Key": keys[i]})
         except OSError:
             return None
-    with cf.ThreadPoolExecutor(len(bodies)) as ex:
-        futs = [ex.submit(reg, i) for i in range(len(bodies))]
-        time.sleep(0.1)
+        finally:
+            answered[0] += 1
+
+    def stream(w):  # 60 clients, six registrations each, one after the other, until the signal
+        return [reg(i) for i in range(w, len(bodies), 60) if not signalled.is_set()]
+    with cf.ThreadPoolExecutor(60) as ex:
+        futs = [ex.submit(stream, w) for w in range(60)]
+        deadline = time.time() + 30
+        while answered[0] < 60 and time.time() < deadline:  # the stream is flowing: cut it
+            time.sleep(0.005)
+        signalled.set()  # what was sent before the signal must be answered; nothing new is sent
         kill_every_provisioning(ctl, sig)
-        first = [f.result() for f in futs]
+        first = [r for f in futs for r in f.result()]
     cut = sum(1 for r in first if r is None or r.status != 201)
     print("registrations cut by the signal: %d of %d" % (cut, len(first)))
     if sig == signal.SIGKILL:

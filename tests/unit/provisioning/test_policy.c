@@ -52,7 +52,8 @@ Test(jobs, state_machine)
     cr_assert(prov_job_transition_valid(PROV_JOB_FAILED, PROV_JOB_QUEUED));
     cr_assert(prov_job_transition_valid(PROV_JOB_QUEUED, PROV_JOB_CANCELLED));
     cr_assert_not(prov_job_transition_valid(PROV_JOB_SUCCEEDED, PROV_JOB_QUEUED));
-    cr_assert_not(prov_job_transition_valid(PROV_JOB_RUNNING, PROV_JOB_CANCELLED));
+    cr_assert(prov_job_transition_valid(PROV_JOB_RUNNING, PROV_JOB_CANCELLED)); /* a cancel, once undone */
+    cr_assert_not(prov_job_transition_valid(PROV_JOB_SUCCEEDED, PROV_JOB_CANCELLED));
     cr_assert_not(prov_job_transition_valid(PROV_JOB_CANCELLED, PROV_JOB_RUNNING));
     cr_assert(prov_job_state_terminal(PROV_JOB_FAILED));
     cr_assert_not(prov_job_state_terminal(PROV_JOB_RUNNING));
@@ -71,7 +72,20 @@ Test(jobs, transient_failures_retry_permanent_ones_give_up)
     cr_assert_eq(prov_job_on_failure(OI_NUMBER_NOT_AVAILABLE, 1, 5), PROV_FAIL_GIVE_UP);
     cr_assert_eq(prov_job_on_failure(OI_AGENT_NOT_FOUND, 1, 5), PROV_FAIL_GIVE_UP);
     cr_assert(prov_status_transient(OI_DB_UNAVAILABLE));
+    cr_assert(prov_status_transient(OI_DRAINING), "every replica shutting down is not the job's fault");
     cr_assert_not(prov_status_transient(OI_PHONE_NUMBER_EXISTS));
+}
+
+Test(jobs, lanes_by_provider)
+{
+    cr_assert_eq(prov_lane_of_provider("twilio"), PROV_LANE_TWILIO);
+    cr_assert_eq(prov_lane_of_provider("telnyx"), PROV_LANE_TELNYX);
+    cr_assert_eq(prov_lane_of_provider("bogus"), PROV_LANE_LOCAL);
+    cr_assert_eq(prov_lane_of_provider(NULL), PROV_LANE_LOCAL);
+    prov_lane_t l;
+    cr_assert(prov_lane_parse("local", &l) && l == PROV_LANE_LOCAL);
+    cr_assert_not(prov_lane_parse("", &l));
+    cr_assert_str_eq(prov_lane_name(PROV_LANE_TELNYX), "telnyx");
 }
 
 Test(jobs, backoff_doubles_and_caps)
@@ -102,6 +116,15 @@ Test(idem, hash_ignores_the_key_and_depends_on_kind_and_body)
     cr_assert_eq(l1, l2);
     cr_assert_eq(memcmp(p1, p2, l1), 0);
     cr_assert_str_eq(r1.idempotency_key, "k1");
+    free(p1);
+    free(p2);
+    r1.wait_ms = 20000; /* a retry that waits longer is the same submission */
+    r2.wait_ms = 5;
+    p1 = prov_idem_pack_without_key(&r1.base, &l1);
+    p2 = prov_idem_pack_without_key(&r2.base, &l2);
+    cr_assert_eq(l1, l2);
+    cr_assert_eq(memcmp(p1, p2, l1), 0);
+    cr_assert_eq(r1.wait_ms, 20000);
     free(p1);
     free(p2);
 }

@@ -1,0 +1,75 @@
+/* dsp_sync.c: building dispatch.ApplyNumber from a number's desired state. */
+#define OI_LOG_TAG "prov.dispatch"
+#include "dsp_sync.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "oneinbox/v1/dispatch.pb-c.h"
+
+#define S(x) ((char *)(uintptr_t)((x) ? (x) : ""))
+
+void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn cb)
+{
+    Oneinbox__V1__ApplyNumberRequest q = ONEINBOX__V1__APPLY_NUMBER_REQUEST__INIT;
+    q.number_id = S(n->number_id);
+    q.phone_number = S(n->phone_number);
+    q.provider = S(n->provider);
+    q.version = n->version;
+    Oneinbox__V1__AgentCheck checks[PROV_DSP_AGENTS_MAX], *check_ptrs[PROV_DSP_AGENTS_MAX];
+    for (int i = 0; i < PROV_DSP_AGENTS_MAX; i++) {
+        if (!n->agent_ids[i] || !n->agent_ids[i][0])
+            continue;
+        oneinbox__v1__agent_check__init(&checks[q.n_agents]);
+        checks[q.n_agents].id = S(n->agent_ids[i]);
+        checks[q.n_agents].field = S(n->agent_fields[i]);
+        check_ptrs[q.n_agents] = &checks[q.n_agents];
+        q.n_agents++;
+    }
+    q.agents = check_ptrs;
+    q.outbound_trunk_id = S(n->outbound_trunk_id);
+    Oneinbox__V1__OutboundTrunk out = ONEINBOX__V1__OUTBOUND_TRUNK__INIT;
+    if (n->outbound) {
+        out.id = S(n->outbound_trunk_id);
+        out.phone_number = S(n->phone_number);
+        out.provider = S(n->provider);
+        out.trunk_address = S(n->outbound->trunk_address);
+        out.auth_username = S(n->outbound->auth_username);
+        out.auth_password = S(n->outbound->auth_password);
+        q.outbound_trunk = &out;
+    }
+    q.delete_outbound_trunk = !n->outbound && n->delete_outbound;
+    q.inbound_trunk_id = S(n->inbound_trunk_id);
+    q.dispatch_rule_id = S(n->dispatch_rule_id);
+    Oneinbox__V1__NumberRouting routing = ONEINBOX__V1__NUMBER_ROUTING__INIT;
+    Oneinbox__V1__OptString fb = ONEINBOX__V1__OPT_STRING__INIT, vm = ONEINBOX__V1__OPT_STRING__INIT;
+    if (n->routing && n->routing->present) {
+        routing.agent_id = S(n->routing->agent_id);
+        if (n->routing->fallback_agent_id) {
+            fb.value = S(n->routing->fallback_agent_id);
+            routing.fallback_agent_id = &fb;
+        }
+        if (n->routing->voicemail_message) {
+            vm.value = S(n->routing->voicemail_message);
+            routing.voicemail_message = &vm;
+        }
+        q.routing = &routing;
+    }
+    prov_run_call(r, PROV_PEER_DISPATCH, "dispatch.ApplyNumber", &q.base, &oneinbox__v1__apply_number_reply__descriptor,
+                  cb);
+}
+
+void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb)
+{
+    prov_dsp_number_t n = {
+        .number_id = prov_run_get(r, "number_id"),
+        .phone_number = prov_run_get(r, "phone_number"),
+        .provider = prov_run_get(r, "provider"),
+        .version = version,
+        .outbound_trunk_id = prov_run_get(r, "outbound_trunk_id"),
+        .delete_outbound = true,
+        .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
+        .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
+    };
+    prov_dsp_apply(r, &n, cb);
+}

@@ -1,0 +1,17 @@
+/* job_wait.h: answering a call with a job once it ends, or with the job as it is when the wait
+ * runs out. The wait holds a timer and a list entry, never a thread or a connection. */
+#ifndef PROV_JOB_WAIT_H
+#define PROV_JOB_WAIT_H
+
+#include <stdbool.h>
+
+#include "oi/rpc.h"
+#include "prov.h"
+
+/* Takes the call. ws: the caller's workspace ("" = admin). watch: ask whoever ends the job to
+ * notify (it may run on another replica); a job this replica just started needs no watch.
+ * state: what to say if the wait runs out without news ("running" or "queued"). */
+void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
+                      const char *state);
+
+#endif

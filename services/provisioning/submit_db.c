@@ -1,0 +1,161 @@
+/* submit_db.c: one statement per submission (writable CTEs), so a submission is one round trip. */
+#include "submit_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "oi/mem.h"
+
+#define STATE_OF(here) "CASE WHEN " here " THEN 'running' ELSE 'queued' END"
+#define LEASE_OWNER(here, owner) "CASE WHEN " here " THEN " owner " END"
+#define LEASE_UNTIL(here, ms) "CASE WHEN " here " THEN clock_timestamp() + (" ms "::text || ' milliseconds')::interval END"
+#define EVENTS_INIT(here)                                                                              \
+    "jsonb_build_array(jsonb_build_object('at', to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+    "'step', '', 'state', " STATE_OF(here) ", 'error', ''))"
+#define JOB_COLUMNS                                                                                    \
+    "id, workspace_id, kind, state, lane, attempts, max_attempts, request_sealed, request_hash, payload, " \
+    "idempotency_key, number_id, lease_owner, lease_until, notify, events"
+
+static void common_params(prov_t *p, const prov_submit_t *s, char lease[24], char max[16], char **payload)
+{
+    snprintf(lease, 24, "%d", p->lease_ms);
+    snprintf(max, 16, "%d", p->max_attempts);
+    *payload = json_dumps(s->payload, JSON_COMPACT);
+}
+
+/* $1 job, $2 ws, $3 here, $4 owner, $5 lease, $6 max attempts, $7 sealed, $8 hash, $9 payload, $10 key */
+#define NEW_JOB_VALUES(kind, lane, number)                                                             \
+    "VALUES ($1::uuid, $2::uuid, '" kind "', " STATE_OF("$3::boolean") ", " lane ", "                 \
+    "CASE WHEN $3::boolean THEN 1 ELSE 0 END, $6::int, $7, $8, $9::jsonb, $10, " number ", "          \
+    LEASE_OWNER("$3::boolean", "$4") ", " LEASE_UNTIL("$3::boolean", "$5") ", NOT $3::boolean, "      \
+    EVENTS_INIT("$3::boolean") ") "                                                                    \
+    "ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id"
+
+static const oi_pg_stmt_t REGISTER = {
+    "prov_submit_register",
+    "WITH j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") " NEW_JOB_VALUES("register", "'local'", "$11::uuid")
+    "), n AS (INSERT INTO provisioning.phone_numbers (id, workspace_id, phone_number, friendly_name, provider, "
+    "agent_id, status, origin, inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing, job_id, "
+    "version) SELECT $11::uuid, $2::uuid, $12, $13, $14, $15::uuid, 'provisioning', 'registered', $16, $17, $18, "
+    "$19::jsonb, $1::uuid, 1 FROM j RETURNING id) "
+    "SELECT (SELECT id FROM j) AS job_id, (SELECT count(*) FROM n) AS reserved",
+    19};
+
+void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_done_cb cb, void *ud)
+{
+    char lease[24], max[16], *payload;
+    common_params(p, s, lease, max, &payload);
+    json_t *rj = prov_routing_to_json(n->routing);
+    char *routing = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
+    json_decref(rj);
+    const char *params[] = {s->job_id,           s->workspace_id,     s->run_here ? "t" : "f", p->owner,
+                            lease,               max,                 s->sealed,               s->request_hash,
+                            payload,             s->idempotency_key,  n->id,                   n->phone_number,
+                            n->friendly_name,    n->provider,         n->agent_id,             n->inbound_trunk_id,
+                            n->outbound_trunk_id, n->dispatch_rule_id, routing};
+    oi_pg_pipeline_exec(p->pg, &REGISTER, params, cb, ud);
+    free(routing);
+    free(payload);
+}
+
+static const oi_pg_stmt_t PURCHASE = {
+    "prov_submit_purchase",
+    "WITH j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") " NEW_JOB_VALUES("purchase", "$12", "$11::uuid")
+    ") SELECT (SELECT id FROM j) AS job_id",
+    12};
+
+void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_id, prov_lane_t lane,
+                          oi_pg_done_cb cb, void *ud)
+{
+    char lease[24], max[16], *payload;
+    common_params(p, s, lease, max, &payload);
+    const char *params[] = {s->job_id, s->workspace_id, s->run_here ? "t" : "f", p->owner,  lease, max,
+                            s->sealed, s->request_hash, payload, s->idempotency_key, number_id, prov_lane_name(lane)};
+    oi_pg_pipeline_exec(p->pg, &PURCHASE, params, cb, ud);
+    free(payload);
+}
+
+static const oi_pg_stmt_t UPDATE = {
+    "prov_submit_update",
+    "WITH n AS (UPDATE provisioning.phone_numbers SET friendly_name = CASE WHEN $11::boolean THEN $12 ELSE "
+    "friendly_name END, agent_id = $13::uuid, inbound_routing = $14::jsonb, "
+    "inbound_trunk_id = COALESCE(inbound_trunk_id, $15), dispatch_rule_id = COALESCE(dispatch_rule_id, $16), "
+    "version = version + 1, updated_at = clock_timestamp() WHERE id = $17::uuid AND workspace_id = $2::uuid AND "
+    "version = $18::bigint AND deleted_at IS NULL AND status IN ('active', 'inactive') RETURNING " PROV_NUMBER_COLS
+    "), j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ", step) SELECT $1::uuid, $2::uuid, 'update_routing', "
+    STATE_OF("$3::boolean") ", 'local', CASE WHEN $3::boolean THEN 1 ELSE 0 END, $6::int, $7, $8, $9::jsonb || "
+    "jsonb_strip_nulls(jsonb_build_object('number_id', n.id::text, 'phone_number', n.phone_number, 'provider', "
+    "n.provider, 'inbound_trunk_id', n.inbound_trunk_id, 'dispatch_rule_id', n.dispatch_rule_id, "
+    "'outbound_trunk_id', n.outbound_trunk_id)), $10, n.id, "
+    LEASE_OWNER("$3::boolean", "$4") ", " LEASE_UNTIL("$3::boolean", "$5") ", NOT $3::boolean, "
+    EVENTS_INIT("$3::boolean") ", 'save_number' FROM n RETURNING id) "
+    "SELECT n.*, (SELECT count(*) FROM j) AS jobs FROM n",
+    18};
+
+void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
+                        const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
+                        oi_pg_done_cb cb, void *ud)
+{
+    char lease[24], max[16], ver[24], *payload;
+    common_params(p, s, lease, max, &payload);
+    snprintf(ver, sizeof ver, "%lld", version);
+    json_t *rj = prov_routing_to_json(&m->routing);
+    char *routing = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
+    json_decref(rj);
+    const char *params[] = {s->job_id,       s->workspace_id,       s->run_here ? "t" : "f", p->owner,
+                            lease,           max,                   s->sealed,               s->request_hash,
+                            payload,         s->idempotency_key,    m->friendly_name_set ? "t" : "f",
+                            m->friendly_name, m->agent_id,          routing,                 inbound_trunk_id,
+                            dispatch_rule_id, number_id,            ver};
+    oi_pg_pipeline_exec(p->pg, &UPDATE, params, cb, ud);
+    free(routing);
+    free(payload);
+}
+
+static const oi_pg_stmt_t DELETE = {
+    "prov_submit_delete",
+    "WITH n AS (UPDATE provisioning.phone_numbers SET version = version + 1, updated_at = clock_timestamp(), "
+    "deleted_at = CASE WHEN origin = 'purchased' THEN NULL ELSE clock_timestamp() END, "
+    "status = CASE WHEN origin = 'purchased' THEN 'releasing' ELSE 'inactive' END "
+    "WHERE id = $5::uuid AND workspace_id = $2::uuid AND deleted_at IS NULL AND status IN ('active', 'inactive') "
+    "RETURNING " PROV_NUMBER_COLS ", CASE WHEN origin = 'purchased' THEN provider ELSE 'local' END AS lane), "
+    "r AS (SELECT n.*, CASE n.lane WHEN 'local' THEN $6::boolean WHEN 'telnyx' THEN $8::boolean ELSE $7::boolean "
+    "END AS here FROM n), "
+    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT $1::uuid, $2::uuid, 'delete', " STATE_OF("r.here")
+    ", r.lane, CASE WHEN r.here THEN 1 ELSE 0 END, $9::int, '', '', jsonb_strip_nulls(jsonb_build_object("
+    "'number_id', r.id::text, 'phone_number', r.phone_number, 'provider', r.provider, 'origin', r.origin, "
+    "'outbound_trunk_id', r.outbound_trunk_id, 'inbound_trunk_id', r.inbound_trunk_id, 'dispatch_rule_id', "
+    "r.dispatch_rule_id, 'carrier_number_id', NULLIF(r.carrier_number_id, ''), 'carrier_trunk_id', "
+    "r.carrier_trunk_id, 'version', r.version::text)), NULL, r.id, " LEASE_OWNER("r.here", "$3") ", "
+    LEASE_UNTIL("r.here", "$4") ", NOT r.here, " EVENTS_INIT("r.here") " FROM r RETURNING state) "
+    "SELECT r.*, (SELECT state FROM j) AS job_state FROM r",
+    9};
+
+void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, const bool room[PROV_LANE__COUNT],
+                        oi_pg_done_cb cb, void *ud)
+{
+    char lease[24], max[16];
+    snprintf(lease, sizeof lease, "%d", p->lease_ms);
+    snprintf(max, sizeof max, "%d", p->max_attempts);
+    const char *params[] = {s->job_id,
+                            s->workspace_id,
+                            p->owner,
+                            lease,
+                            number_id,
+                            room[PROV_LANE_LOCAL] ? "t" : "f",
+                            room[PROV_LANE_TWILIO] ? "t" : "f",
+                            room[PROV_LANE_TELNYX] ? "t" : "f",
+                            max};
+    oi_pg_pipeline_exec(p->pg, &DELETE, params, cb, ud);
+}
+
+static const oi_pg_stmt_t FIND_KEY = {
+    "prov_submit_find_key",
+    "SELECT id, request_hash, state FROM provisioning.jobs WHERE workspace_id = $1::uuid AND idempotency_key = $2",
+    2};
+
+void prov_submit_find_key(prov_t *p, const char *ws, const char *key, oi_pg_done_cb cb, void *ud)
+{
+    const char *params[] = {ws, key};
+    oi_pg_pipeline_exec(p->pg, &FIND_KEY, params, cb, ud);
+}

@@ -1,0 +1,48 @@
+/* submit_db.h: the one statement each submission writes: the job row together with what must
+ * be durable before anything else happens (a number's reservation, a PATCH already merged into
+ * the row, a number leaving). A job that starts here at once is inserted running under our
+ * lease, so nothing has to claim it; one that has no room is inserted queued and watched (a
+ * waiter here must hear of its end from whichever replica runs it). */
+#ifndef PROV_SUBMIT_DB_H
+#define PROV_SUBMIT_DB_H
+
+#include <stdbool.h>
+
+#include "jobs_db.h"
+#include "merge.h"
+#include "numbers_db.h"
+
+/* What every submission carries; strings borrowed. */
+typedef struct {
+    const char *job_id;
+    const char *workspace_id;
+    bool run_here;                /* start at once (running under our lease), else queued */
+    const char *sealed;           /* "" when the kind keeps no request */
+    const char *request_hash;     /* "" without an idempotency key */
+    const char *idempotency_key;  /* NULL: none */
+    json_t *payload;              /* borrowed; written as the job's payload */
+} prov_submit_t;
+
+/* register: job + the number's reservation. Result: one row, job_id NULL when the key exists
+ * (look it up with prov_submit_find_key). A number held elsewhere fails with OI_CONFLICT
+ * (prov_number_taken). */
+void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_done_cb cb, void *ud);
+/* purchase: the job alone (lane = the purchase carrier). Result: job_id NULL when the key exists. */
+void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_id, prov_lane_t lane,
+                          oi_pg_done_cb cb, void *ud);
+/* PATCH: the merged state into the row (only if it is still at `version`), and the job that
+ * brings oi-dispatch in line. Result: the row as changed (PROV_NUMBER_COLS), none when the row
+ * moved on meanwhile (read it again) or is gone. */
+void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
+                        const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
+                        oi_pg_done_cb cb, void *ud);
+/* DELETE: a registered number is deleted at once, a purchased one becomes "releasing" until its
+ * carrier side is released; the job does the rest, in the lane the number needs (room says
+ * whether each lane has room: run_here is ignored). Result: the row (PROV_NUMBER_COLS + lane,
+ * state of the job), none when it is not there. */
+void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, const bool room[PROV_LANE__COUNT],
+                        oi_pg_done_cb cb, void *ud);
+/* The job of (workspace, key): id, request_hash, state. */
+void prov_submit_find_key(prov_t *p, const char *ws, const char *key, oi_pg_done_cb cb, void *ud);
+
+#endif
