@@ -19,10 +19,13 @@
 #include "oi/mem.h"
 #include "oi/pg.h"
 
-#define AGENTS_MAX (DSP_APPLY_AGENTS_MAX + 2) /* the checks, then routing's agent and fallback */
+#define AGENTS_MAX DSP_APPLY_AGENTS_MAX
 #define PHONE_MAX 24
 
-/* Statement 1. $1 workspace, $2 number_id, $3 version, $4 agent ids ("{…}"). Locks the agents
+/* (The workspace is compared with IS TRUE, never an index condition: a generic plan would
+ * otherwise scan the workspace's agents keyset index instead of taking each agent by id; with no
+ * agent to check, the cardinality test makes the scan a one-time filter that never runs.)
+ * Statement 1. $1 workspace, $2 number_id, $3 version, $4 agent ids ("{…}"). Locks the agents
  * that exist; moves the fence only when all of them do and the version is newer (ON CONFLICT
  * waits for a concurrent apply of the number, then compares with what it committed); notes the
  * move in a transaction-local setting that statement 2 reads. */
@@ -30,7 +33,8 @@ static const oi_pg_stmt_t FENCE = {
     "dsp_apply_fence",
     "WITH named AS ("
     " SELECT id FROM dispatch.agents"
-    " WHERE workspace_id = $1::uuid AND id = ANY ($4::uuid[]) AND deleted_at IS NULL"
+    " WHERE cardinality($4::uuid[]) > 0 AND (workspace_id = $1::uuid) IS TRUE AND id = ANY ($4::uuid[])"
+    " AND deleted_at IS NULL"
     " FOR SHARE), "
     "fence AS ("
     " INSERT INTO dispatch.number_versions AS v (number_id, workspace_id, version)"
@@ -123,8 +127,9 @@ static void agent_add(apply_t *a, const char *id, const char *field)
     snprintf(ref->field, sizeof ref->field, "%s", field);
 }
 
-/* The agents to lock: every AgentCheck, then the routing's own agents (a rule never names an
- * agent that was not checked in the same transaction). */
+/* The agents to check and lock: the request's AgentChecks. The routing's own agents are taken as
+ * given: its caller checked the new or changed ones, and one deleted since is for Resolve to
+ * route around (fallback, voicemail), not a reason to refuse a number's other changes. */
 static void agents_collect(apply_t *a, const Oneinbox__V1__ApplyNumberRequest *req)
 {
     for (size_t i = 0; i < req->n_agents; i++) {
@@ -132,11 +137,6 @@ static void agents_collect(apply_t *a, const Oneinbox__V1__ApplyNumberRequest *r
         snprintf(loc, sizeof loc, "agents[%zu].id", i);
         agent_add(a, req->agents[i]->id, *req->agents[i]->field ? req->agents[i]->field : loc);
     }
-    if (!req->routing)
-        return;
-    agent_add(a, req->routing->agent_id, "routing.agent_id");
-    if (req->routing->fallback_agent_id)
-        agent_add(a, req->routing->fallback_agent_id->value, "routing.fallback_agent_id");
 }
 
 /* "{id,id,…}" of a's agents into out. */

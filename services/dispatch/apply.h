@@ -31,8 +31,7 @@ typedef struct {
 
 /* st == OI_OK: res says what happened (applied = false: an equal or older version, nothing
  * written). Otherwise res is NULL and err says why, nothing having been written except where
- * noted: OI_AGENT_NOT_FOUND (loc: the AgentCheck.field, or routing.agent_id /
- * routing.fallback_agent_id), OI_CONFLICT (loc: number_id, outbound_trunk_id, inbound_trunk_id
+ * noted: OI_AGENT_NOT_FOUND (loc: the AgentCheck.field), OI_CONFLICT (loc: number_id, outbound_trunk_id, inbound_trunk_id
  * or dispatch_rule_id when another workspace owns that id; phone_number when another rule routes
  * the phone), OI_DB_UNAVAILABLE (the outcome is unknown: it may have committed), OI_TIMEOUT,
  * OI_UNAVAILABLE (shutting down), OI_INTERNAL. */

@@ -18,6 +18,8 @@
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 
+/* rows found by id compare their workspace with IS TRUE: never an index condition, so generic
+ * plans take the primary key, not the workspace's keyset index */
 #define INTEGRATION_COLS "id, workspace_id, name, provider, metadata::text AS metadata, created_at, updated_at"
 #define LIST_MAX 100
 
@@ -157,7 +159,7 @@ void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const
 
 static const oi_pg_stmt_t GET = {
     "prov_integration_get",
-    "SELECT " INTEGRATION_COLS " FROM provisioning.integrations WHERE id = $1::uuid AND workspace_id = $2::uuid AND "
+    "SELECT " INTEGRATION_COLS " FROM provisioning.integrations WHERE id = $1::uuid AND (workspace_id = $2::uuid) IS TRUE AND "
     "deleted_at IS NULL",
     2};
 
@@ -229,7 +231,7 @@ void prov_integration_list(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const P
 static const oi_pg_stmt_t DELETE = {
     "prov_integration_delete",
     "UPDATE provisioning.integrations SET deleted_at = clock_timestamp(), api_key_sealed = '', sip_password_sealed = "
-    "NULL, updated_at = clock_timestamp() WHERE id = $1::uuid AND workspace_id = $2::uuid AND deleted_at IS NULL "
+    "NULL, updated_at = clock_timestamp() WHERE id = $1::uuid AND (workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL "
     "RETURNING id",
     2};
 
@@ -268,7 +270,7 @@ static char *first_string(json_t *j, const char *const *keys, size_t n)
 static const oi_pg_stmt_t SIP_LOAD = {
     "prov_integration_sip_load",
     "SELECT metadata::text AS metadata, sip_password_sealed FROM provisioning.integrations WHERE id = $1::uuid AND "
-    "workspace_id = $2::uuid AND deleted_at IS NULL",
+    "(workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL",
     2};
 
 void prov_integration_sip_load(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud)

@@ -13,6 +13,9 @@
 #include "oi/mem.h"
 #include "oi/pg.h"
 
+/* Statements on sets of ids join unnest(ids): the primary key finds each row, where `id = ANY`
+ * lets a generic plan add the claimable index and scan every queued and running job. */
+
 /* One more entry of a job's history (kept to 100 entries). */
 #define EVENT_APPEND(step, state, error)                                                               \
     "events = CASE WHEN jsonb_array_length(events) >= 100 THEN events ELSE events || "                 \
@@ -205,7 +208,8 @@ static const oi_pg_stmt_t SUCCEED_MANY = {
     "WITH u AS (UPDATE provisioning.jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, "
     "error_code = NULL, error_message = NULL, error_status = NULL, updated_at = clock_timestamp(), "
     EVENT_APPEND("step", "'succeeded'", "''") " "
-    "WHERE id = ANY($1::uuid[]) AND state = 'running' AND lease_owner = $2 RETURNING id, notify) "
+    "FROM unnest($1::uuid[]) AS done(id) WHERE jobs.id = done.id AND state = 'running' AND lease_owner = $2 "
+    "RETURNING jobs.id, notify) "
     "SELECT id, CASE WHEN notify THEN pg_notify('" PROV_NOTIFY_CHANNEL "', 'done:' || id) END AS notified FROM u",
     2};
 
@@ -217,8 +221,8 @@ void prov_job_succeed_many(prov_t *p, const char *ids, oi_pg_done_cb cb, void *u
 
 static const oi_pg_stmt_t HEARTBEAT = {
     "prov_job_heartbeat",
-    "UPDATE provisioning.jobs SET lease_until = " LEASE_UNTIL("$2") " WHERE state = 'running' AND lease_owner = $1 "
-    "AND id = ANY($3::uuid[])",
+    "UPDATE provisioning.jobs SET lease_until = " LEASE_UNTIL("$2") " FROM unnest($3::uuid[]) AS ours(id) "
+    "WHERE jobs.id = ours.id AND state = 'running' AND lease_owner = $1",
     3};
 
 void prov_job_heartbeat(prov_t *p, const char *ids, oi_pg_done_cb cb, void *ud)

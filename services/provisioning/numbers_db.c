@@ -95,10 +95,13 @@ long long prov_number_version(const PGresult *res, int row)
 
 /* --- statements --------------------------------------------------------------------------------- */
 
+/* The workspace is compared with IS TRUE so it is never an index condition: a prepared
+ * statement's generic plan would otherwise key on the workspace's keyset index and scan every
+ * number of the workspace instead of taking the one row by its primary key. */
 static const oi_pg_stmt_t GET = {
     "prov_number_get",
-    "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = $1::uuid AND workspace_id = $2::uuid "
-    "AND deleted_at IS NULL AND status IN ('active', 'inactive')",
+    "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = $1::uuid AND (workspace_id = $2::uuid) "
+    "IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive')",
     2};
 
 void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud)

@@ -1,4 +1,6 @@
-/* submit_db.c: one statement per submission (writable CTEs), so a submission is one round trip. */
+/* submit_db.c: one statement per submission (writable CTEs), so a submission is one round trip.
+ * Rows found by id compare their workspace with IS TRUE: never an index condition, so generic
+ * plans take the primary key instead of scanning a workspace's keyset index. */
 #include "submit_db.h"
 
 #include <stdio.h>
@@ -80,7 +82,7 @@ static const oi_pg_stmt_t UPDATE = {
     "WITH n AS (UPDATE provisioning.phone_numbers SET friendly_name = CASE WHEN $11::boolean THEN $12 ELSE "
     "friendly_name END, agent_id = $13::uuid, inbound_routing = $14::jsonb, "
     "inbound_trunk_id = COALESCE(inbound_trunk_id, $15), dispatch_rule_id = COALESCE(dispatch_rule_id, $16), "
-    "version = version + 1, updated_at = clock_timestamp() WHERE id = $17::uuid AND workspace_id = $2::uuid AND "
+    "version = version + 1, updated_at = clock_timestamp() WHERE id = $17::uuid AND (workspace_id = $2::uuid) IS TRUE AND "
     "version = $18::bigint AND deleted_at IS NULL AND status IN ('active', 'inactive') RETURNING " PROV_NUMBER_COLS
     "), j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ", step) SELECT $1::uuid, $2::uuid, 'update_routing', "
     STATE_OF("$3::boolean") ", 'local', CASE WHEN $3::boolean THEN 1 ELSE 0 END, $6::int, $7, $8, $9::jsonb || "
@@ -117,7 +119,7 @@ static const oi_pg_stmt_t DELETE = {
     "WITH n AS (UPDATE provisioning.phone_numbers SET version = version + 1, updated_at = clock_timestamp(), "
     "deleted_at = CASE WHEN origin = 'purchased' THEN NULL ELSE clock_timestamp() END, "
     "status = CASE WHEN origin = 'purchased' THEN 'releasing' ELSE 'inactive' END "
-    "WHERE id = $5::uuid AND workspace_id = $2::uuid AND deleted_at IS NULL AND status IN ('active', 'inactive') "
+    "WHERE id = $5::uuid AND (workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive') "
     "RETURNING " PROV_NUMBER_COLS ", CASE WHEN origin = 'purchased' THEN provider ELSE 'local' END AS lane), "
     "r AS (SELECT n.*, CASE n.lane WHEN 'local' THEN $6::boolean WHEN 'telnyx' THEN $8::boolean ELSE $7::boolean "
     "END AS here FROM n), "

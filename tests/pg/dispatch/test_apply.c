@@ -346,12 +346,30 @@ Test(apply_pg, a_missing_agent_writes_nothing_and_names_its_field)
     cr_expect_eq(rules_of(&n), 0);
     cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", n.outbound_id), 0);
 
-    n.req.n_agents = 1;
-    n.routing.agent_id = deleted; /* a deleted agent is missing too, and routing's agents are checked */
+    n.checks[1].id = deleted; /* a deleted agent is missing too */
     a = apply(&n);
     cr_assert_eq(a.st, OI_AGENT_NOT_FOUND, "got %d: %s", a.st, a.err.message);
-    cr_expect_str_eq(a.err.loc, "routing.agent_id");
+    cr_expect_str_eq(a.err.loc, "inbound_routing.fallback.agent_id");
     cr_expect_eq(rules_of(&n), 0);
+}
+
+/* The routing's agents are the caller's to check (only AgentChecks are): a number whose
+ * routing agent was deleted since can still change (Resolve routes around the deleted agent). */
+Test(apply_pg, a_routing_agent_deleted_since_does_not_block_other_changes)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    n.req.n_agents = 0;
+    cr_assert(apply(&n).applied);
+    char *ignored = scalar("UPDATE dispatch.agents SET deleted_at = now() WHERE id = $1", 1, (const char *[]){agent});
+    free(ignored);
+    n.req.version = 2;
+    answer_t a = apply(&n);
+    cr_expect_eq(a.st, OI_OK, "got %d: %s", a.st, a.err.message);
+    cr_expect(a.applied);
+    cr_expect_eq(rules_of(&n), 1);
 }
 
 Test(apply_pg, a_repeat_succeeds_even_when_its_agent_is_gone_since)
