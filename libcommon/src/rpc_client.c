@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oi/assert.h"
 #include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -31,7 +32,7 @@ typedef struct client_call {
     const ProtobufCMessageDescriptor *reply_desc;
     uint8_t *bytes;
     size_t len;
-    char method[64];
+    char method[96];             /* the wire name, for messages */
     uint32_t timeout_ms;
     int resends;
     bool done, in_backlog, timer_closed, sent;
@@ -251,21 +252,23 @@ oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_er
     return c;
 }
 
-int oi_rpc_client_call(oi_rpc_client_t *c, const char *method, const char *request_id, const char *workspace_id,
-                       const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                       const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
                        uint32_t timeout_ms, oi_rpc_reply_cb cb, void *ud)
 {
-    if (!c || c->closing || !method || !cb)
+    const ProtobufCMethodDescriptor *m = oi_rpc_method(svc, method);
+    OI_ASSERT(req->descriptor == m->input && cb);
+    if (!c || c->closing)
         return -1;
     client_call_t *call = oi_xcalloc(1, sizeof *call);
     call->client = c;
     call->id = c->next_id++;
     call->cb = cb;
     call->ud = ud;
-    call->reply_desc = reply_desc;
+    call->reply_desc = m->output;
     call->timeout_ms = timeout_ms;
-    snprintf(call->method, sizeof call->method, "%s", method);
-    call->bytes = rpc_envelope_pack(method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req,
+    oi_rpc_wire_name(svc, method, call->method, sizeof call->method);
+    call->bytes = rpc_envelope_pack(call->method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req,
                                     &call->len);
     int rc = call_try_send(c, call);
     if (rc < 0) {

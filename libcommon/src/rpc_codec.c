@@ -49,14 +49,13 @@ uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_err
     size_t plen = 0;
     uint8_t *payload = NULL;
     r.request_id = (char *)(request_id ? request_id : "");
-    r.status = (int32_t)status;
+    r.status = (Oneinbox__V1__Status)status;
     if (status == OI_OK) {
         payload = oi_rpc_pack(reply, &plen);
         r.payload.data = payload;
         r.payload.len = plen;
     } else {
-        bool have = err && err->status != OI_OK;
-        r.error_code = (char *)(have && err->code[0] ? err->code : oi_status_code(status));
+        bool have = err && err->status == status;
         r.error_message = (char *)(have && err->message[0] ? err->message : oi_status_message(status));
         r.error_loc = (char *)(have ? err->loc : "");
     }
@@ -67,11 +66,10 @@ uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_err
 
 static oi_status_t reply_error(const Oneinbox__V1__Reply *r, oi_error_t *err)
 {
-    oi_status_t st = oi_status_valid(r->status) ? (oi_status_t)r->status : OI_INTERNAL;
+    oi_status_t st = oi_status_valid((int)r->status) ? (oi_status_t)r->status : OI_INTERNAL;
     if (st == OI_OK)
         st = OI_INTERNAL;
-    oi_error_set_code(err, st, r->error_code && *r->error_code ? r->error_code : oi_status_code(st),
-                      r->error_message);
+    oi_error_set(err, st, "%s", r->error_message && *r->error_message ? r->error_message : oi_status_message(st));
     if (r->error_loc && *r->error_loc)
         oi_error_set_loc(err, r->error_loc);
     return st;
@@ -85,7 +83,7 @@ oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMes
     if (!r)
         return oi_error_set(err, OI_INTERNAL, "malformed reply from service");
     oi_status_t st = OI_OK;
-    if (r->status != OI_OK) {
+    if ((int)r->status != (int)OI_OK) {
         st = reply_error(r, err);
     } else if (reply_desc) {
         *out = protobuf_c_message_unpack(reply_desc, NULL, r->payload.len, r->payload.data);

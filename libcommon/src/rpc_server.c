@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oi/assert.h"
 #include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -32,8 +33,10 @@ struct oi_rpc_server {
     uv_timer_t grace; /* bounds a drain */
     uv_timer_t settle; /* checks whether a drain is over */
     uint64_t drain_started_ms, last_call_ms;
-    const oi_rpc_method_t *methods;
-    size_t n_methods;
+    const ProtobufCServiceDescriptor *svc;
+    struct server_method *table;   /* owned: svc->n_methods rows, in svc's method order */
+    char prefix[48];               /* "dispatch." */
+    size_t prefix_len;
     void *ud;
     size_t inflight;
     int handles_open;
@@ -42,13 +45,20 @@ struct oi_rpc_server {
     void *drained_ud;
 };
 
+/* A method the server serves: its handler, its types, its wire name. */
+struct server_method {
+    const oi_rpc_method_t *row;
+    const ProtobufCMethodDescriptor *desc;
+    char wire[96];
+};
+
 struct oi_rpc_call {
     oi_rpc_server_t *srv;
     uv_work_t work;
     uint8_t identity[SERVER_IDENTITY_MAX];
     size_t identity_len;
     uint8_t call_id[RPC_CALL_ID_LEN];
-    const oi_rpc_method_t *m;
+    const struct server_method *m;
     ProtobufCMessage *req;
     oi_rpc_ctx_t ctx;
     char *request_id, *workspace_id;
@@ -64,8 +74,10 @@ static void server_kick(uv_timer_t *t);
 
 static void server_maybe_free(oi_rpc_server_t *s)
 {
-    if (s->destroyed && s->handles_open == 0 && s->inflight == 0)
+    if (s->destroyed && s->handles_open == 0 && s->inflight == 0) {
+        free(s->table);
         free(s);
+    }
 }
 
 static void server_handle_closed(uv_handle_t *h)
@@ -142,11 +154,12 @@ void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_erro
     if (!call)
         return;
     oi_rpc_server_t *s = call->srv;
+    /* the contract: a method answers with its output type */
+    OI_ASSERT(status != OI_OK || !reply || !call->m || reply->descriptor == call->m->desc->output);
     call_observe(call, status);
     call_send(call, status, err, reply);
     call_free(call);
     s->inflight--;
-    (void)0; /* a drain ends on its settle timer: calls may still be on their way */
     if (!s->closed)
         server_pump(s);
     server_maybe_free(s);
@@ -160,7 +173,7 @@ static void call_work(uv_work_t *w)
         call->status = oi_error_set(&call->err, OI_TIMEOUT, "deadline passed before the work started");
         return;
     }
-    call->status = call->m->work(&call->ctx, call->req, &call->reply, &call->err);
+    call->status = call->m->row->work(&call->ctx, call->req, &call->reply, &call->err);
 }
 
 static void call_after_work(uv_work_t *w, int status)
@@ -176,12 +189,13 @@ static void call_after_work(uv_work_t *w, int status)
         protobuf_c_message_free_unpacked(reply, NULL);
 }
 
-static const oi_rpc_method_t *server_method(const oi_rpc_server_t *s, const char *name)
+/* The method a wire name ("dispatch.Resolve") names, or NULL. */
+static const struct server_method *server_method(const oi_rpc_server_t *s, const char *wire)
 {
-    for (size_t i = 0; i < s->n_methods; i++)
-        if (strcmp(s->methods[i].method, name) == 0)
-            return &s->methods[i];
-    return NULL;
+    if (strncmp(wire, s->prefix, s->prefix_len) != 0)
+        return NULL;
+    const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(s->svc, wire + s->prefix_len);
+    return m ? &s->table[m - s->svc->methods] : NULL;
 }
 
 static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const rpc_frames_t *f, const Oneinbox__V1__Envelope *env)
@@ -220,14 +234,14 @@ static void call_start(oi_rpc_call_t *call, const Oneinbox__V1__Envelope *env)
         oi_rpc_call_reply(&call, OI_NOT_FOUND, &err, NULL);
         return;
     }
-    call->ctx.method = call->m->method;
-    call->req = oi_rpc_unpack(call->m->request, env->payload.data, env->payload.len, &err);
+    call->ctx.method = call->m->wire;
+    call->req = oi_rpc_unpack(call->m->desc->input, env->payload.data, env->payload.len, &err);
     if (!call->req) {
         oi_rpc_call_reply(&call, OI_BAD_REQUEST, &err, NULL);
         return;
     }
-    if (call->m->on_loop) {
-        call->m->on_loop(call, &call->ctx, call->req);
+    if (call->m->row->on_loop) {
+        call->m->row->on_loop(call, &call->ctx, call->req);
         return;
     }
     call->work.data = call;
@@ -304,12 +318,24 @@ static void server_on_poll(uv_poll_t *p, int status, int events)
     server_pump(p->data);
 }
 
-oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const oi_rpc_method_t *methods, size_t n, void *ud)
+oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const ProtobufCServiceDescriptor *svc, const oi_rpc_method_t *methods,
+                                   size_t n, void *ud)
 {
+    OI_ASSERT(oi_rpc_table_complete(svc, methods, n)); /* every method of the contract, nothing else */
     oi_rpc_server_t *s = oi_xcalloc(1, sizeof *s);
     s->loop = loop;
-    s->methods = methods;
-    s->n_methods = n;
+    s->svc = svc;
+    s->table = oi_xcalloc(svc->n_methods, sizeof *s->table);
+    for (unsigned i = 0; i < svc->n_methods; i++) {
+        struct server_method *m = &s->table[i];
+        m->desc = &svc->methods[i];
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(methods[k].method, m->desc->name) == 0)
+                m->row = &methods[k];
+        oi_rpc_wire_name(svc, m->desc->name, m->wire, sizeof m->wire);
+    }
+    oi_rpc_wire_name(svc, "", s->prefix, sizeof s->prefix);
+    s->prefix_len = strlen(s->prefix);
     s->ud = ud;
     uv_timer_init(loop, &s->kick);
     uv_timer_init(loop, &s->grace);

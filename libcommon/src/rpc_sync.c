@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "oi/assert.h"
 #include "oi/clock.h"
 #include "oi/mem.h"
 
@@ -96,27 +97,36 @@ static oi_status_t sync_receive(oi_rpc_sync_t *s, uint64_t id, const ProtobufCMe
     }
 }
 
-oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const char *method, const char *request_id, const char *workspace_id,
-                             const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const ProtobufCServiceDescriptor *svc, const char *method,
+                             const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
                              uint32_t timeout_ms, ProtobufCMessage **reply, oi_error_t *err)
 {
+    const ProtobufCMethodDescriptor *m = oi_rpc_method(svc, method);
+    OI_ASSERT(req->descriptor == m->input);
+    const ProtobufCMessageDescriptor *reply_desc = m->output;
+    char wire[96];
+    oi_rpc_wire_name(svc, method, wire, sizeof wire);
     *reply = NULL;
     int64_t deadline = oi_clock_mono_ms() + timeout_ms;
     uint64_t id = s->next_id++;
     size_t len = 0;
-    uint8_t *bytes = rpc_envelope_pack(method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req, &len);
+    uint8_t *bytes = rpc_envelope_pack(wire, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req, &len);
     oi_status_t st;
+    oi_error_t attempt; /* each attempt's own: the answer is the last attempt's, never a refusal's */
     int sends = 0;
     do { /* a draining replica refuses without running the call: the next one gets it */
         if (*reply) {
             protobuf_c_message_free_unpacked(*reply, NULL);
             *reply = NULL;
         }
-        st = sync_send(s, id, bytes, len, deadline, err);
+        oi_error_init(&attempt);
+        st = sync_send(s, id, bytes, len, deadline, &attempt);
         if (st == OI_OK)
-            st = sync_receive(s, id, reply_desc, deadline, reply, err);
+            st = sync_receive(s, id, reply_desc, deadline, reply, &attempt);
     } while (st == OI_DRAINING && ++sends <= SYNC_DRAIN_RESENDS);
     free(bytes);
+    if (st != OI_OK)
+        oi_error_take(err, &attempt);
     if (st != OI_OK && *reply) {
         protobuf_c_message_free_unpacked(*reply, NULL);
         *reply = NULL;

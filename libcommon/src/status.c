@@ -57,17 +57,13 @@ static void strip_newlines(char *s)
             *s = ' ';
 }
 
-static bool error_is_clear(const oi_error_t *err)
-{
-    return err->status == OI_OK && err->code[0] == '\0';
-}
+static bool error_is_clear(const oi_error_t *err) { return err->status == OI_OK && err->message[0] == '\0'; }
 
 oi_status_t oi_error_set(oi_error_t *err, oi_status_t s, const char *fmt, ...)
 {
     if (!err || !error_is_clear(err) || s == OI_OK)
         return s;
     err->status = s;
-    snprintf(err->code, sizeof err->code, "%s", oi_status_code(s));
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
@@ -80,15 +76,16 @@ oi_status_t oi_error_set(oi_error_t *err, oi_status_t s, const char *fmt, ...)
     return s;
 }
 
-oi_status_t oi_error_set_code(oi_error_t *err, oi_status_t s, const char *code, const char *msg)
+oi_status_t oi_error_take(oi_error_t *err, const oi_error_t *src)
 {
+    oi_status_t s = src ? src->status : OI_INTERNAL;
     if (!err || !error_is_clear(err) || s == OI_OK)
         return s;
-    err->status = s;
-    snprintf(err->code, sizeof err->code, "%s", code && *code ? code : oi_status_code(s));
-    snprintf(err->message, sizeof err->message, "%s", msg && *msg ? msg : oi_status_message(s));
+    *err = *src;
+    if (!err->message[0])
+        snprintf(err->message, sizeof err->message, "%s", oi_status_message(s));
     strip_newlines(err->message);
-    strip_newlines(err->code);
+    strip_newlines(err->loc);
     return s;
 }
 

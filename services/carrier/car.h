@@ -9,6 +9,7 @@
 
 #include "http_client.h"
 #include "oi/rpc.h"
+#include "oneinbox/v1/envelope.pb-c.h"
 #include "oi/service.h"
 #include "policy.h"
 
@@ -19,6 +20,7 @@ typedef struct car_exchange car_exchange_t;
 /* One carrier: its platform account, base URLs, concurrency limit and breaker. */
 typedef struct {
     car_kind_t kind;
+    Oneinbox__V1__Provider provider;
     const char *name;             /* "twilio" | "telnyx" */
     const char *account;          /* Twilio Account SID ("" for Telnyx) */
     const char *secret;           /* Twilio Auth Token / Telnyx API key (never logged) */
@@ -47,7 +49,7 @@ typedef struct car {
     bool draining;
 } car_t;
 
-/* The carrier named by `provider` ("" = the purchase carrier); NULL when unknown. */
-car_carrier_t *car_carrier(car_t *car, const char *provider);
+/* The carrier of `provider` (unspecified = the purchase carrier); NULL when unknown. */
+car_carrier_t *car_carrier(car_t *car, Oneinbox__V1__Provider provider);
 
 #endif

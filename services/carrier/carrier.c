@@ -9,14 +9,16 @@
 
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/proto_enum.h"
 #include "oi/metrics.h"
+#include "oneinbox/v1/carrier.pb-c.h"
 #include "rpc.h"
 
 #define MAX_BODY (4u << 20)
 
-car_carrier_t *car_carrier(car_t *car, const char *provider)
+car_carrier_t *car_carrier(car_t *car, Oneinbox__V1__Provider provider)
 {
-    const char *name = provider && *provider ? provider : car->purchase_carrier;
+    const char *name = provider ? oi_enum_str(&oneinbox__v1__provider__descriptor, (int)provider) : car->purchase_carrier;
     for (int i = 0; i < CAR__COUNT; i++)
         if (strcmp(car->carriers[i].name, name) == 0)
             return &car->carriers[i];
@@ -34,8 +36,10 @@ static void read_carriers(oi_config_t *c, car_t *car)
     int threshold = (int)oi_config_int(c, "OI_CARRIER_BREAKER_THRESHOLD", 5, 1, 1000);
     int cooldown = (int)oi_config_int(c, "OI_CARRIER_BREAKER_COOLDOWN_MS", 10000, 10, 600000);
     car_carrier_t *tw = &car->carriers[CAR_TWILIO], *tx = &car->carriers[CAR_TELNYX];
-    *tw = (car_carrier_t){.kind = CAR_TWILIO, .name = "twilio", .max_inflight = max};
-    *tx = (car_carrier_t){.kind = CAR_TELNYX, .name = "telnyx", .max_inflight = max};
+    *tw = (car_carrier_t){.kind = CAR_TWILIO, .provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO, .name = "twilio",
+                          .max_inflight = max};
+    *tx = (car_carrier_t){.kind = CAR_TELNYX, .provider = ONEINBOX__V1__PROVIDER__PROVIDER_TELNYX, .name = "telnyx",
+                          .max_inflight = max};
     tw->account = oi_config_str(c, "OI_TWILIO_ACCOUNT_SID", "");
     tw->secret = oi_config_str(c, "OI_TWILIO_AUTH_TOKEN", "");
     tw->api_base = oi_config_str(c, "OI_TWILIO_API_BASE", "https://api.twilio.com");
@@ -100,7 +104,7 @@ car_t *car_start(oi_service_t *svc)
     car->http = car_http_new(car->loop, MAX_BODY);
     size_t n = 0;
     const oi_rpc_method_t *m = car_methods(&n);
-    car->rpc = oi_rpc_server_new(car->loop, m, n, car);
+    car->rpc = oi_rpc_server_new(car->loop, &oneinbox__v1__carrier__descriptor, m, n, car);
     oi_error_t err;
     oi_error_init(&err);
     if (oi_rpc_server_bind(car->rpc, cfg.bind, &err)) {

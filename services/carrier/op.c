@@ -113,7 +113,7 @@ void car_op_fail_http(car_op_t *op, const car_http_resp_t *resp, oi_status_t st,
 }
 
 void car_op_start(car_t *car, oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req,
-                  const char *provider, const char *op_name, car_step_fn twilio, car_step_fn telnyx)
+                  Oneinbox__V1__Provider provider, const char *op_name, car_step_fn twilio, car_step_fn telnyx)
 {
     car_op_t *op = oi_xcalloc(1, sizeof *op);
     op->car = car;
@@ -128,7 +128,7 @@ void car_op_start(car_t *car, oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, cons
     op->timer.data = op;
     op->cc = car_carrier(car, provider);
     if (!op->cc) {
-        car_op_fail(op, OI_CARRIER_ERROR, "unknown carrier \"%.32s\"", provider);
+        car_op_fail(op, OI_CARRIER_ERROR, "unknown carrier %d", (int)provider);
         return;
     }
     op->account = op->cc->account;

@@ -38,7 +38,7 @@ struct car_op {
 
 /* Starts an op for an RPC call (replies CARRIER_ERROR at once for an unknown provider). */
 void car_op_start(car_t *car, oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req,
-                  const char *provider, const char *op_name, car_step_fn twilio, car_step_fn telnyx);
+                  Oneinbox__V1__Provider provider, const char *op_name, car_step_fn twilio, car_step_fn telnyx);
 /* Sends a request: method, full URL, body (NULL; JSON for Telnyx, form for Twilio). */
 void car_op_send(car_op_t *op, const char *method, const char *url, const char *body, bool retry);
 /* Calls the step again (resp NULL) after ms. */

@@ -17,7 +17,7 @@ void car_reply_empty(car_op_t *op)
 void car_reply_trunk(car_op_t *op, const char *trunk_id)
 {
     Oneinbox__V1__CarrierTrunk t = ONEINBOX__V1__CARRIER_TRUNK__INIT;
-    t.provider = (char *)op->cc->name;
+    t.provider = op->cc->provider;
     t.trunk_id = (char *)trunk_id;
     car_op_done(op, &t.base);
 }

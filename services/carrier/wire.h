@@ -16,7 +16,7 @@
 json_t *car_json_get_ci(const json_t *obj, const char *key);
 /* Digits of an E.164 number without '+'. */
 void car_digits(const char *e164, char *out, size_t n);
-Oneinbox__V1__CarrierNumber *car_number_new(const char *provider);
+Oneinbox__V1__CarrierNumber *car_number_new(Oneinbox__V1__Provider provider);
 
 /* --- Twilio --- */
 /* Maps a Twilio error answer: 21421/21422 number not available, 21452 none found, else by HTTP

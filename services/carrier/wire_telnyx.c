@@ -91,7 +91,7 @@ Oneinbox__V1__CarrierSearchReply *tx_parse_search(const json_t *root)
         return NULL;
     Oneinbox__V1__CarrierSearchReply *r = oi_xmalloc(sizeof *r);
     oneinbox__v1__carrier_search_reply__init(r);
-    r->provider = oi_xstrdup("telnyx");
+    r->provider = ONEINBOX__V1__PROVIDER__PROVIDER_TELNYX;
     size_t n = json_array_size(list);
     r->numbers = oi_xcalloc(n + 1, sizeof *r->numbers);
     for (size_t i = 0; i < n; i++) {
@@ -138,7 +138,7 @@ const char *tx_find_number_id(const json_t *root, const char *e164)
 
 Oneinbox__V1__CarrierNumber *tx_number_new(const char *e164, const char *id, const char *order_id)
 {
-    Oneinbox__V1__CarrierNumber *n = car_number_new("telnyx");
+    Oneinbox__V1__CarrierNumber *n = car_number_new(ONEINBOX__V1__PROVIDER__PROVIDER_TELNYX);
     free(n->phone_number);
     n->phone_number = oi_xstrdup(e164);
     free(n->carrier_number_id);

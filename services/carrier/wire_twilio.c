@@ -31,11 +31,11 @@ void car_digits(const char *e164, char *out, size_t n)
     out[j] = 0;
 }
 
-Oneinbox__V1__CarrierNumber *car_number_new(const char *provider)
+Oneinbox__V1__CarrierNumber *car_number_new(Oneinbox__V1__Provider provider)
 {
     Oneinbox__V1__CarrierNumber *n = oi_xmalloc(sizeof *n);
     oneinbox__v1__carrier_number__init(n);
-    n->provider = oi_xstrdup(provider);
+    n->provider = provider;
     n->carrier_number_id = oi_xstrdup("");
     n->phone_number = oi_xstrdup("");
     n->state = oi_xstrdup("active");
@@ -110,7 +110,7 @@ Oneinbox__V1__CarrierSearchReply *tw_parse_search(const json_t *root)
         return NULL;
     Oneinbox__V1__CarrierSearchReply *r = oi_xmalloc(sizeof *r);
     oneinbox__v1__carrier_search_reply__init(r);
-    r->provider = oi_xstrdup("twilio");
+    r->provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     size_t n = json_array_size(list);
     r->numbers = oi_xcalloc(n + 1, sizeof *r->numbers);
     for (size_t i = 0; i < n; i++) {
@@ -126,7 +126,7 @@ Oneinbox__V1__CarrierNumber *tw_parse_number(const json_t *obj)
     const char *sid = json_string_value(json_object_get(obj, "sid"));
     if (!sid)
         return NULL;
-    Oneinbox__V1__CarrierNumber *n = car_number_new("twilio");
+    Oneinbox__V1__CarrierNumber *n = car_number_new(ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO);
     free(n->carrier_number_id);
     n->carrier_number_id = oi_xstrdup(sid);
     free(n->phone_number);

@@ -13,6 +13,7 @@
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/proto_enum.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 
@@ -27,7 +28,9 @@ static Oneinbox__V1__Agent *agent_from_row(const PGresult *res, int row)
     a->id = dsp_db_str(res, row, "id");
     a->workspace_id = dsp_db_str(res, row, "workspace_id");
     a->name = dsp_db_str(res, row, "name");
-    a->status = dsp_db_str(res, row, "status");
+    int status = ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_UNSPECIFIED;
+    oi_enum_parse(&oneinbox__v1__agent_status__descriptor, oi_pg_get(res, row, "status"), &status);
+    a->status = (Oneinbox__V1__AgentStatus)status;
     a->created_at = dsp_db_str(res, row, "created_at");
     a->updated_at = dsp_db_str(res, row, "updated_at");
     const char *vm = oi_pg_get(res, row, "voicemail_message");
@@ -61,7 +64,8 @@ oi_status_t dsp_agent_create(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *ms
     rc = dsp_db_acquire(d, &conn, err);
     if (rc)
         goto out;
-    const char *params[] = {id, ws, req->name, *req->status ? req->status : "active",
+    const char *status = req->status ? oi_enum_str(&oneinbox__v1__agent_status__descriptor, (int)req->status) : "active";
+    const char *params[] = {id, ws, req->name, status,
                             req->voicemail_message ? req->voicemail_message->value : NULL};
     rc = oi_pg_exec(conn,
                     "INSERT INTO dispatch.agents (id, workspace_id, name, status, voicemail_message) "
@@ -298,7 +302,8 @@ static oi_status_t agent_update(dsp_t *d, const oi_rpc_ctx_t *ctx, const Protobu
     rc = oi_pg_begin(conn, err);
     if (rc)
         goto out;
-    const char *params[] = {id, ws, req->name ? req->name->value : NULL, req->status ? req->status->value : NULL,
+    const char *status = req->status ? oi_enum_str(&oneinbox__v1__agent_status__descriptor, (int)req->status) : NULL;
+    const char *params[] = {id, ws, req->name ? req->name->value : NULL, status,
                             req->set_voicemail_message ? "t" : "f",
                             req->voicemail_message ? req->voicemail_message->value : NULL};
     rc = oi_pg_exec(conn,

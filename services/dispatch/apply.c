@@ -18,6 +18,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/pg.h"
+#include "oi/proto_enum.h"
 
 #define AGENTS_MAX DSP_APPLY_AGENTS_MAX
 #define PHONE_MAX 24
@@ -182,7 +183,7 @@ static oi_status_t conflict_on(const apply_t *a, const oi_error_t *src, oi_error
             return rc;
         }
     }
-    return oi_error_set_code(err, OI_CONFLICT, src->code, src->message);
+    return oi_error_take(err, src);
 }
 
 /* What the two result rows say. */
@@ -218,7 +219,7 @@ static void on_done(oi_status_t st, const oi_error_t *err, PGresult *const *res,
     if (st == OI_CONFLICT)
         st = conflict_on(a, err, &e);
     else if (st)
-        st = oi_error_set_code(&e, st, err->code, err->message);
+        st = oi_error_take(&e, err);
     else if (n == 2)
         st = outcome(a, res[0], res[1], &out, &e);
     else
@@ -253,10 +254,12 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *
     const char *mode = t ? "put" : req->delete_outbound_trunk ? "delete" : "";
     const char *fence_params[] = {ws, req->number_id, version, agents};
     const char *write_params[] = {ws, req->number_id, version, mode, nonempty(req->outbound_trunk_id),
-                                  t ? t->phone_number : NULL, t ? t->provider : NULL,
+                                  t ? t->phone_number : NULL,
+                                  t ? oi_enum_str(&oneinbox__v1__provider__descriptor, (int)t->provider) : NULL,
                                   t ? t->trunk_address : NULL, t ? t->auth_username : NULL, sealed,
                                   rt ? "t" : "f", nonempty(req->inbound_trunk_id),
-                                  nonempty(req->dispatch_rule_id), req->phone_number, req->provider,
+                                  nonempty(req->dispatch_rule_id), req->phone_number,
+                                  oi_enum_str(&oneinbox__v1__provider__descriptor, (int)req->provider),
                                   nonempty(agent), nonempty(fallback),
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL};
     oi_pg_query_t q[] = {{&FENCE, fence_params}, {&WRITE, write_params}};

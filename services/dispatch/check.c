@@ -7,7 +7,6 @@
 #include "oi/e164.h"
 #include "oi/ids.h"
 
-#define PROVIDER_MAX 32
 #define ADDRESS_MAX 255
 #define CRED_MAX 255
 
@@ -76,9 +75,11 @@ bool dsp_res_id_valid(const char *s)
     return true;
 }
 
-bool dsp_agent_status_valid(const char *s)
+/* What a request may ask for: active or paused (unspecified: the default of the call). */
+static bool agent_status_valid(Oneinbox__V1__AgentStatus s)
 {
-    return s && (strcmp(s, "active") == 0 || strcmp(s, "paused") == 0);
+    return s == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_UNSPECIFIED ||
+           s == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE || s == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_PAUSED;
 }
 
 static oi_status_t check_text(const char *s, const char *field, long min, long max, bool multiline, oi_error_t *err)
@@ -105,7 +106,7 @@ oi_status_t dsp_check_create_agent(const Oneinbox__V1__CreateAgentRequest *r, oi
     oi_status_t rc = check_text(r->name, "name", 1, DSP_NAME_MAX, false, err);
     if (rc)
         return rc;
-    if (r->status && *r->status && !dsp_agent_status_valid(r->status))
+    if (!agent_status_valid(r->status))
         return invalid(err, "status", "must be 'active' or 'paused'");
     return check_voicemail(r->voicemail_message, err);
 }
@@ -128,7 +129,7 @@ oi_status_t dsp_check_update_agent(const Oneinbox__V1__UpdateAgentRequest *r, oi
         if (rc)
             return rc;
     }
-    if (r->status && !dsp_agent_status_valid(r->status->value))
+    if (!agent_status_valid(r->status))
         return invalid(err, "status", "must be 'active' or 'paused'");
     return r->set_voicemail_message ? check_voicemail(r->voicemail_message, err) : OI_OK;
 }
@@ -161,15 +162,10 @@ static oi_status_t check_e164(const char *s, const char *field, oi_error_t *err)
     return OI_OK;
 }
 
-static oi_status_t check_provider(const char *s, oi_error_t *err)
+static oi_status_t check_provider(Oneinbox__V1__Provider p, oi_error_t *err)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > PROVIDER_MAX)
-        return invalid(err, "provider", "must be 1..32 lowercase letters, digits or '_'");
-    for (size_t i = 0; i < n; i++) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-            return invalid(err, "provider", "must be 1..32 lowercase letters, digits or '_'");
-    }
+    if (p != ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO && p != ONEINBOX__V1__PROVIDER__PROVIDER_TELNYX)
+        return invalid(err, "provider", "must be 'twilio' or 'telnyx'");
     return OI_OK;
 }
 
@@ -186,35 +182,6 @@ oi_status_t dsp_check_outbound_trunk(const Oneinbox__V1__OutboundTrunk *t, oi_er
         rc = check_text(t->auth_username, "auth_username", 0, CRED_MAX, false, err);
     if (!rc)
         rc = check_text(t->auth_password, "auth_password", 0, CRED_MAX, false, err);
-    return rc;
-}
-
-oi_status_t dsp_check_inbound_trunk(const Oneinbox__V1__InboundTrunk *t, oi_error_t *err)
-{
-    oi_status_t rc = check_res_id(t->id, "id", true, err);
-    if (!rc)
-        rc = check_e164(t->phone_number, "phone_number", err);
-    if (!rc)
-        rc = check_provider(t->provider, err);
-    return rc;
-}
-
-oi_status_t dsp_check_rule(const Oneinbox__V1__DispatchRule *r, oi_error_t *err)
-{
-    char tmp[OI_UUID_STR_LEN + 1];
-    oi_status_t rc = check_res_id(r->id, "id", true, err);
-    if (!rc)
-        rc = check_res_id(r->number_id, "number_id", true, err);
-    if (!rc)
-        rc = check_e164(r->phone_number, "phone_number", err);
-    if (!rc)
-        rc = check_res_id(r->inbound_trunk_id, "inbound_trunk_id", false, err);
-    if (!rc)
-        rc = dsp_check_uuid(r->agent_id, "agent_id", tmp, err);
-    if (!rc && r->fallback_agent_id)
-        rc = dsp_check_uuid(r->fallback_agent_id->value, "fallback_agent_id", tmp, err);
-    if (!rc)
-        rc = check_voicemail(r->voicemail_message, err);
     return rc;
 }
 
@@ -258,8 +225,8 @@ static oi_status_t check_apply_head(const Oneinbox__V1__ApplyNumberRequest *r, o
     oi_status_t rc = check_res_id(r->number_id, "number_id", true, err);
     if (!rc)
         rc = check_e164(r->phone_number, "phone_number", err);
-    if (!rc && (!r->provider || (strcmp(r->provider, "twilio") != 0 && strcmp(r->provider, "telnyx") != 0)))
-        rc = invalid(err, "provider", "must be 'twilio' or 'telnyx'");
+    if (!rc)
+        rc = check_provider(r->provider, err);
     if (!rc && r->version < 1)
         rc = invalid(err, "version", "must be at least 1");
     return rc;

@@ -24,8 +24,6 @@
 long dsp_text_len(const char *s, bool allow_newline);
 /* Caller-chosen resource id: 1..128 of [A-Za-z0-9._:-]. */
 bool dsp_res_id_valid(const char *s);
-/* "active" or "paused". */
-bool dsp_agent_status_valid(const char *s);
 
 oi_status_t dsp_check_create_agent(const Oneinbox__V1__CreateAgentRequest *r, oi_error_t *err);
 oi_status_t dsp_check_update_agent(const Oneinbox__V1__UpdateAgentRequest *r, oi_error_t *err);
@@ -34,8 +32,6 @@ oi_status_t dsp_check_uuid(const char *s, const char *field, char *out, oi_error
 /* limit 0 = default; else 1..100. */
 oi_status_t dsp_check_limit(int limit, int *out, oi_error_t *err);
 oi_status_t dsp_check_outbound_trunk(const Oneinbox__V1__OutboundTrunk *t, oi_error_t *err);
-oi_status_t dsp_check_inbound_trunk(const Oneinbox__V1__InboundTrunk *t, oi_error_t *err);
-oi_status_t dsp_check_rule(const Oneinbox__V1__DispatchRule *r, oi_error_t *err);
 oi_status_t dsp_check_resolve(const Oneinbox__V1__ResolveRequest *r, oi_error_t *err);
 oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r, oi_error_t *err);
 /* The whole request: ids, phone number, provider (twilio | telnyx), version >= 1, at most

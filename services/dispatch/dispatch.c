@@ -16,8 +16,6 @@
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "resolve.h"
-#include "rules.h"
-#include "trunks.h"
 
 
 #define DRAIN_POLL_MS 10
@@ -41,24 +39,18 @@ static void ping_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Pro
     oi_rpc_call_reply(&call, OI_OK, NULL, &e.base);
 }
 
+/* one row per method of service Dispatch (dispatch.proto) */
 static const oi_rpc_method_t methods[] = {
-    {"dispatch.Ping", &oneinbox__v1__empty__descriptor, NULL, ping_on_call},
-    {"dispatch.CreateAgent", &oneinbox__v1__create_agent_request__descriptor, dsp_agent_create, NULL},
-    {"dispatch.GetAgent", &oneinbox__v1__agent_id_request__descriptor, dsp_agent_get, NULL},
-    {"dispatch.ListAgents", &oneinbox__v1__list_request__descriptor, dsp_agent_list, NULL},
-    {"dispatch.UpdateAgent", &oneinbox__v1__update_agent_request__descriptor, NULL, dsp_agent_update_on_call},
-    {"dispatch.DeleteAgent", &oneinbox__v1__agent_id_request__descriptor, NULL, dsp_agent_delete_on_call},
-    {"dispatch.CheckAgents", &oneinbox__v1__check_agents_request__descriptor, dsp_agent_check, NULL},
-    {"dispatch.PutOutboundTrunk", &oneinbox__v1__outbound_trunk__descriptor, dsp_outbound_trunk_put, NULL},
-    {"dispatch.DeleteOutboundTrunk", &oneinbox__v1__resource_id_request__descriptor, dsp_outbound_trunk_delete,
-     NULL},
-    {"dispatch.PutInboundTrunk", &oneinbox__v1__inbound_trunk__descriptor, dsp_inbound_trunk_put, NULL},
-    {"dispatch.DeleteInboundTrunk", &oneinbox__v1__resource_id_request__descriptor, dsp_inbound_trunk_delete, NULL},
-    {"dispatch.PutDispatchRule", &oneinbox__v1__dispatch_rule__descriptor, NULL, dsp_rule_put_on_call},
-    {"dispatch.DeleteDispatchRule", &oneinbox__v1__resource_id_request__descriptor, NULL, dsp_rule_delete_on_call},
-    {"dispatch.Resolve", &oneinbox__v1__resolve_request__descriptor, NULL, dsp_resolve_on_call},
-    {"dispatch.ReportFailure", &oneinbox__v1__report_failure_request__descriptor, NULL, dsp_report_failure_on_call},
-    {"dispatch.ApplyNumber", &oneinbox__v1__apply_number_request__descriptor, NULL, dsp_apply_on_call},
+    {"Ping", NULL, ping_on_call},
+    {"CreateAgent", dsp_agent_create, NULL},
+    {"GetAgent", dsp_agent_get, NULL},
+    {"ListAgents", dsp_agent_list, NULL},
+    {"UpdateAgent", NULL, dsp_agent_update_on_call},
+    {"DeleteAgent", NULL, dsp_agent_delete_on_call},
+    {"CheckAgents", dsp_agent_check, NULL},
+    {"ApplyNumber", NULL, dsp_apply_on_call},
+    {"Resolve", NULL, dsp_resolve_on_call},
+    {"ReportFailure", NULL, dsp_report_failure_on_call},
 };
 
 const oi_rpc_method_t *dsp_methods(size_t *n)
@@ -133,7 +125,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
     d->cache = dsp_cache_new(d);
     size_t n = 0;
     const oi_rpc_method_t *m = dsp_methods(&n);
-    d->rpc = oi_rpc_server_new(d->loop, m, n, d);
+    d->rpc = oi_rpc_server_new(d->loop, &oneinbox__v1__dispatch__descriptor, m, n, d);
     if (oi_rpc_server_bind(d->rpc, cfg->bind, &err)) {
         oi_log_error(&(oi_log_ctx_t){.action = "binding the RPC socket"}, "%s: %s", cfg->bind, err.message);
         return false;

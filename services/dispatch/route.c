@@ -7,7 +7,7 @@
 #include "oi/ids.h"
 #include "oi/mem.h"
 
-#define FRAME_MAGIC "DR1"
+#define FRAME_MAGIC "DR2" /* DR1 spelled agent statuses as text: such snapshots are misses now */
 #define FRAME_MAGIC_LEN 3
 #define FRAME_MAX (64 * 1024)
 
@@ -155,7 +155,9 @@ static size_t pack_agent(const dsp_agent_state_t *a, const char *id, uint8_t **o
     Oneinbox__V1__Agent m = ONEINBOX__V1__AGENT__INIT;
     Oneinbox__V1__OptString vm = ONEINBOX__V1__OPT_STRING__INIT;
     m.id = (char *)id;
-    m.status = (char *)(a->deleted ? "deleted" : a->active ? "active" : "paused");
+    m.status = a->deleted  ? ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED
+               : a->active ? ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE
+                           : ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_PAUSED;
     if (a->voicemail) {
         vm.value = a->voicemail;
         m.voicemail_message = &vm;
@@ -229,8 +231,8 @@ static oi_status_t decode_agent(const uint8_t *p, size_t n, const char *want_id,
         rc = OI_BAD_REQUEST;
     } else {
         a->present = true;
-        a->deleted = strcmp(m->status, "deleted") == 0;
-        a->active = strcmp(m->status, "active") == 0;
+        a->deleted = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED;
+        a->active = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE;
         a->voicemail = opt_dup(m->voicemail_message);
     }
     oneinbox__v1__agent__free_unpacked(m, NULL);

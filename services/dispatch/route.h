@@ -47,9 +47,9 @@ void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src);
  * "voicemail_no_agent". */
 Oneinbox__V1__ResolveReply *dsp_route_decide(const dsp_route_t *r, const char *const *failed, size_t n_failed);
 
-/* Cache codec: "DR1" + three length-prefixed protobuf messages (a ResolveReply carrying the
+/* Cache codec: "DR2" + three length-prefixed protobuf messages (a ResolveReply carrying the
  * rule fields with the cache tag in `reason`, then the primary and fallback Agent, empty when
- * the agent row is absent; a soft-deleted agent has status "deleted"). Returns a new buffer. */
+ * the agent row is absent; a soft-deleted agent has status AGENT_STATUS_DELETED). Returns a new buffer. */
 uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len);
 /* Decodes into out (cleaned first by the caller) and returns the tag as a new string in *tag.
  * OI_BAD_REQUEST on anything malformed; out is then left clean. */

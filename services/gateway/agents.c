@@ -4,10 +4,20 @@
 
 #include "gw.h"
 #include "oi/mem.h"
+#include "oi/proto_enum.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "render.h"
 
 static const char *const agent_statuses[] = {"active", "paused", NULL};
+
+/* A status the validator accepted ("active" | "paused"); unspecified when absent. */
+static Oneinbox__V1__AgentStatus status_of(const char *name)
+{
+    int v = ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_UNSPECIFIED;
+    if (name)
+        oi_enum_parse(&oneinbox__v1__agent_status__descriptor, name, &v);
+    return (Oneinbox__V1__AgentStatus)v;
+}
 
 static void on_agent(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, int status)
 {
@@ -55,10 +65,10 @@ void gw_agents_create(gw_req_t *r)
         return;
     }
     req.name = (char *)name;
-    req.status = (char *)(status ? status : "active");
+    req.status = status ? status_of(status) : ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE;
     vm.value = (char *)voicemail;
     req.voicemail_message = voicemail ? &vm : NULL;
-    gw_rpc(r, r->gw->dispatch, "dispatch.CreateAgent", &req.base, &oneinbox__v1__agent__descriptor, 0, on_agent_201);
+    gw_rpc(r, GW_PEER_DISPATCH, "CreateAgent", &req.base, 0, on_agent_201);
 }
 
 static void on_agents(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
@@ -83,7 +93,7 @@ void gw_agents_list(gw_req_t *r)
     Oneinbox__V1__ListRequest req = ONEINBOX__V1__LIST_REQUEST__INIT;
     req.limit = limit;
     req.cursor = cursor;
-    gw_rpc(r, r->gw->dispatch, "dispatch.ListAgents", &req.base, &oneinbox__v1__list_agents_reply__descriptor, 0,
+    gw_rpc(r, GW_PEER_DISPATCH, "ListAgents", &req.base, 0,
            on_agents);
 }
 
@@ -94,7 +104,7 @@ void gw_agents_get(gw_req_t *r)
         return;
     Oneinbox__V1__AgentIdRequest req = ONEINBOX__V1__AGENT_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->dispatch, "dispatch.GetAgent", &req.base, &oneinbox__v1__agent__descriptor, 0, on_agent_200);
+    gw_rpc(r, GW_PEER_DISPATCH, "GetAgent", &req.base, 0, on_agent_200);
 }
 
 void gw_agents_update(gw_req_t *r)
@@ -109,11 +119,10 @@ void gw_agents_update(gw_req_t *r)
         return;
     }
     Oneinbox__V1__UpdateAgentRequest req = ONEINBOX__V1__UPDATE_AGENT_REQUEST__INIT;
-    Oneinbox__V1__OptString name = ONEINBOX__V1__OPT_STRING__INIT, status = ONEINBOX__V1__OPT_STRING__INIT,
-                            vm = ONEINBOX__V1__OPT_STRING__INIT;
+    Oneinbox__V1__OptString name = ONEINBOX__V1__OPT_STRING__INIT, vm = ONEINBOX__V1__OPT_STRING__INIT;
     bool vm_present = false;
     name.value = (char *)oi_v_string(v, &loc, r->body, "name", 0, 1, 255, NULL);
-    status.value = (char *)oi_v_enum(v, &loc, r->body, "status", 0, agent_statuses, NULL);
+    const char *status = oi_v_enum(v, &loc, r->body, "status", 0, agent_statuses, NULL);
     vm.value = (char *)oi_v_string(v, &loc, r->body, "voicemail_message", OI_V_NULLABLE, 0, 0, &vm_present);
     if (oi_validation_count(v)) {
         gw_respond_validation(r);
@@ -121,10 +130,10 @@ void gw_agents_update(gw_req_t *r)
     }
     req.id = id;
     req.name = name.value ? &name : NULL;
-    req.status = status.value ? &status : NULL;
+    req.status = status_of(status);
     req.set_voicemail_message = vm_present;
     req.voicemail_message = vm.value ? &vm : NULL;
-    gw_rpc(r, r->gw->dispatch, "dispatch.UpdateAgent", &req.base, &oneinbox__v1__agent__descriptor, 0, on_agent_200);
+    gw_rpc(r, GW_PEER_DISPATCH, "UpdateAgent", &req.base, 0, on_agent_200);
 }
 
 void gw_agents_delete(gw_req_t *r)
@@ -134,5 +143,5 @@ void gw_agents_delete(gw_req_t *r)
         return;
     Oneinbox__V1__AgentIdRequest req = ONEINBOX__V1__AGENT_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->dispatch, "dispatch.DeleteAgent", &req.base, &oneinbox__v1__empty__descriptor, 0, on_deleted);
+    gw_rpc(r, GW_PEER_DISPATCH, "DeleteAgent", &req.base, 0, on_deleted);
 }

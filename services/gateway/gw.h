@@ -43,6 +43,7 @@ typedef enum {
 
 typedef struct gw_req gw_req_t;
 typedef void (*gw_handler_fn)(gw_req_t *r);
+typedef void (*gw_rpc_done_fn)(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply);
 
 typedef struct {
     const char *method;
@@ -76,6 +77,7 @@ struct gw_req {
     void *scratch;                 /* owned by the handler that set it, freed via scratch_free */
     void (*scratch_free)(void *);
     int list_limit;                /* page size of a list request (for the Link header) */
+    gw_rpc_done_fn rpc_done;       /* the call in flight's continuation */
     uint64_t start_ns;
     bool responded;
 };
@@ -94,9 +96,14 @@ oi_validation_t *gw_req_validation(gw_req_t *r);
 bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37]);
 
 /* --- RPC from handlers (rpc_call.c) --- */
-typedef void (*gw_rpc_done_fn)(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply);
-void gw_rpc(gw_req_t *r, oi_rpc_client_t *c, const char *method, const ProtobufCMessage *msg,
-            const ProtobufCMessageDescriptor *reply_desc, uint32_t timeout_ms, gw_rpc_done_fn done);
+typedef enum { GW_PEER_PROVISIONING = 0, GW_PEER_DISPATCH, GW_PEER_CARRIER } gw_peer_t;
+/* The service a peer serves (its proto service descriptor), and the gateway's client of it. */
+const ProtobufCServiceDescriptor *gw_peer_service(gw_peer_t peer);
+oi_rpc_client_t *gw_peer_client(const gw_t *gw, gw_peer_t peer);
+/* Calls method ("GetNumber") of peer for r (its request id and workspace); done runs once on the
+ * loop with the reply (borrowed). timeout_ms 0: OI_RPC_TIMEOUT_MS. One call at a time per r. */
+void gw_rpc(gw_req_t *r, gw_peer_t peer, const char *method, const ProtobufCMessage *msg, uint32_t timeout_ms,
+            gw_rpc_done_fn done);
 
 /* --- database work on the threadpool (db_work.c) --- */
 typedef oi_status_t (*gw_db_fn)(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err);

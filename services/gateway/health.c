@@ -12,10 +12,10 @@
 #define HEALTH_STALE_MS 3500
 #define HEALTH_PING_TIMEOUT_MS 900
 
-enum { DEP_PROVISIONING, DEP_DISPATCH, DEP_CARRIER, DEP_COUNT };
+/* the dependencies are the gateway's peers, in gw_peer_t order */
+enum { DEP_PROVISIONING = GW_PEER_PROVISIONING, DEP_DISPATCH = GW_PEER_DISPATCH, DEP_CARRIER = GW_PEER_CARRIER, DEP_COUNT };
 
 static const char *const dep_names[DEP_COUNT] = {"oi-provisioning", "oi-dispatch", "oi-carrier"};
-static const char *const dep_methods[DEP_COUNT] = {"provisioning.Ping", "dispatch.Ping", "carrier.Ping"};
 
 struct gw_health {
     gw_t *gw;                    /* borrowed */
@@ -30,10 +30,6 @@ typedef struct {
     int dep;
 } ping_t;
 
-static oi_rpc_client_t *dep_client(gw_health_t *h, int dep)
-{
-    return dep == DEP_PROVISIONING ? h->gw->provisioning : dep == DEP_DISPATCH ? h->gw->dispatch : h->gw->carrier;
-}
 
 static void on_closed(uv_handle_t *handle) { free(handle->data); }
 
@@ -62,8 +58,8 @@ static void on_tick(uv_timer_t *t)
         ping_t *p = oi_xcalloc(1, sizeof *p);
         p->h = h;
         p->dep = i;
-        if (oi_rpc_client_call(dep_client(h, i), dep_methods[i], NULL, NULL, &empty.base,
-                               &oneinbox__v1__empty__descriptor, HEALTH_PING_TIMEOUT_MS, on_pong, p) == 0)
+        if (oi_rpc_client_call(gw_peer_client(h->gw, (gw_peer_t)i), gw_peer_service((gw_peer_t)i), "Ping", NULL, NULL,
+                               &empty.base, HEALTH_PING_TIMEOUT_MS, on_pong, p) == 0)
             h->inflight++;
         else
             free(p);
@@ -110,7 +106,7 @@ oi_ops_readiness_t gw_health_state(const gw_health_t *h, char *detail, size_t n)
         return OI_OPS_UNREADY;
     }
     if (!dep_ok(h, DEP_CARRIER, now)) {
-        snprintf(detail, n, "%s not answering: searches and purchases fail", dep_names[DEP_CARRIER]);
+        snprintf(detail, n, "%s not answering: searches fail, purchases wait for it", dep_names[DEP_CARRIER]);
         return OI_OPS_DEGRADED;
     }
     return OI_OPS_READY;

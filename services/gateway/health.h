@@ -1,7 +1,7 @@
 /* health.h: the gateway's view of its dependencies. A timer pings every service each second
  * (each answers from its own state, never from how busy it is); GET /healthz on the API port
  * answers 200 while oi-provisioning, oi-dispatch and PostgreSQL answered recently, so "the suite
- * is up" is one request. oi-carrier not answering only degrades it (searches and purchases fail,
+ * is up" is one request. oi-carrier not answering only degrades it (searches fail, purchases wait,
  * everything else works): a carrier's trouble never takes a gateway out of service. Loop thread. */
 #ifndef GW_HEALTH_H
 #define GW_HEALTH_H

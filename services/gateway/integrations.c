@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "oi/proto_enum.h"
 #include "oi/mem.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
@@ -56,11 +57,12 @@ void gw_integrations_create(gw_req_t *r)
     char *meta_json = json_dumps(meta ? meta : json_object(), JSON_COMPACT);
     Oneinbox__V1__CreateIntegrationRequest req = ONEINBOX__V1__CREATE_INTEGRATION_REQUEST__INIT;
     req.name = (char *)name;
-    req.provider = (char *)provider;
+    int pv = ONEINBOX__V1__PROVIDER__PROVIDER_UNSPECIFIED;
+    oi_enum_parse(&oneinbox__v1__provider__descriptor, provider, &pv);
+    req.provider = (Oneinbox__V1__Provider)pv;
     req.api_key = (char *)api_key;
     req.metadata_json = meta_json;
-    gw_rpc(r, r->gw->provisioning, "provisioning.CreateIntegration", &req.base,
-           &oneinbox__v1__integration__descriptor, 0, on_integration_201);
+    gw_rpc(r, GW_PEER_PROVISIONING, "CreateIntegration", &req.base, 0, on_integration_201);
     free(meta_json);
 }
 
@@ -86,8 +88,7 @@ void gw_integrations_list(gw_req_t *r)
     Oneinbox__V1__ListRequest req = ONEINBOX__V1__LIST_REQUEST__INIT;
     req.limit = limit;
     req.cursor = cursor;
-    gw_rpc(r, r->gw->provisioning, "provisioning.ListIntegrations", &req.base,
-           &oneinbox__v1__list_integrations_reply__descriptor, 0, on_integrations);
+    gw_rpc(r, GW_PEER_PROVISIONING, "ListIntegrations", &req.base, 0, on_integrations);
 }
 
 void gw_integrations_get(gw_req_t *r)
@@ -97,7 +98,7 @@ void gw_integrations_get(gw_req_t *r)
         return;
     Oneinbox__V1__IntegrationIdRequest req = ONEINBOX__V1__INTEGRATION_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->provisioning, "provisioning.GetIntegration", &req.base, &oneinbox__v1__integration__descriptor,
+    gw_rpc(r, GW_PEER_PROVISIONING, "GetIntegration", &req.base,
            0, on_integration_200);
 }
 
@@ -117,6 +118,6 @@ void gw_integrations_delete(gw_req_t *r)
         return;
     Oneinbox__V1__IntegrationIdRequest req = ONEINBOX__V1__INTEGRATION_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->provisioning, "provisioning.DeleteIntegration", &req.base, &oneinbox__v1__empty__descriptor, 0,
+    gw_rpc(r, GW_PEER_PROVISIONING, "DeleteIntegration", &req.base, 0,
            on_deleted);
 }

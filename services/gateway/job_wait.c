@@ -7,6 +7,7 @@
 
 #include "gw.h"
 #include "oi/clock.h"
+#include "oi/proto_enum.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 #include "render.h"
 
@@ -14,15 +15,16 @@
 
 static bool job_finished(const Oneinbox__V1__Job *j)
 {
-    return !strcmp(j->state, "succeeded") || !strcmp(j->state, "failed") || !strcmp(j->state, "cancelled");
+    return j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_SUCCEEDED ||
+           j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_FAILED || j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_CANCELLED;
 }
 
 static void answer_failed(gw_req_t *r, const Oneinbox__V1__Job *j)
 {
     oi_error_t err;
     oi_error_init(&err);
-    oi_status_t s = oi_status_valid(j->error_status) && j->error_status ? (oi_status_t)j->error_status : OI_INTERNAL;
-    if (!strcmp(j->state, "cancelled") && s == OI_INTERNAL)
+    oi_status_t s = oi_status_valid((int)j->error_status) && j->error_status ? (oi_status_t)j->error_status : OI_INTERNAL;
+    if (j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_CANCELLED && s == OI_INTERNAL)
         s = OI_JOB_CANCELLED;
     oi_error_set(&err, s, "%s", j->error_message[0] ? j->error_message : oi_status_message(s));
     gw_respond_error(r, &err);
@@ -30,7 +32,7 @@ static void answer_failed(gw_req_t *r, const Oneinbox__V1__Job *j)
 
 static void answer_finished(gw_req_t *r, const Oneinbox__V1__Job *j)
 {
-    if (strcmp(j->state, "succeeded") != 0) {
+    if (j->state != ONEINBOX__V1__JOB_STATE__JOB_STATE_SUCCEEDED) {
         answer_failed(r, j);
         return;
     }
@@ -48,9 +50,10 @@ static void answer_finished(gw_req_t *r, const Oneinbox__V1__Job *j)
     gw_respond_json(r, r->success_status, NULL, gw_render_number(j->result));
 }
 
-static void answer_accepted(gw_req_t *r, const char *job_id, const char *state)
+static void answer_accepted(gw_req_t *r, const char *job_id, Oneinbox__V1__JobState state)
 {
-    json_t *body = json_pack("{ssss}", "job_id", job_id, "status", state && state[0] ? state : "running");
+    const char *name = oi_enum_str(&oneinbox__v1__job_state__descriptor, (int)state);
+    json_t *body = json_pack("{ssss}", "job_id", job_id, "status", name[0] ? name : "running");
     char loc[80];
     snprintf(loc, sizeof loc, "Location: /v1/jobs/%s\r\n", job_id);
     gw_respond_json(r, 202, loc, body);

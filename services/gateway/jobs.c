@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "oi/proto_enum.h"
 #include "oi/http_server.h"
 #include "oi/mem.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
@@ -24,12 +25,12 @@ static void job_call(gw_req_t *r, const char *method)
         return;
     Oneinbox__V1__JobIdRequest req = ONEINBOX__V1__JOB_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->provisioning, method, &req.base, &oneinbox__v1__job__descriptor, 0, on_job);
+    gw_rpc(r, GW_PEER_PROVISIONING, method, &req.base, 0, on_job);
 }
 
-void gw_jobs_get(gw_req_t *r) { job_call(r, "provisioning.GetJob"); }
-void gw_jobs_retry(gw_req_t *r) { job_call(r, "provisioning.RetryJob"); }
-void gw_jobs_cancel(gw_req_t *r) { job_call(r, "provisioning.CancelJob"); }
+void gw_jobs_get(gw_req_t *r) { job_call(r, "GetJob"); }
+void gw_jobs_retry(gw_req_t *r) { job_call(r, "RetryJob"); }
+void gw_jobs_cancel(gw_req_t *r) { job_call(r, "CancelJob"); }
 
 static void on_jobs(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
@@ -82,10 +83,13 @@ void gw_jobs_list(gw_req_t *r)
         return;
     }
     Oneinbox__V1__ListJobsRequest req = ONEINBOX__V1__LIST_JOBS_REQUEST__INIT;
-    req.state = state;
-    req.kind = kind;
+    int st = 0, kd = 0; /* unspecified: any */
+    oi_enum_parse(&oneinbox__v1__job_state__descriptor, state, &st);
+    oi_enum_parse(&oneinbox__v1__job_kind__descriptor, kind, &kd);
+    req.state = (Oneinbox__V1__JobState)st;
+    req.kind = (Oneinbox__V1__JobKind)kd;
     req.limit = limit;
     req.cursor = cursor;
-    gw_rpc(r, r->gw->provisioning, "provisioning.ListJobs", &req.base, &oneinbox__v1__list_jobs_reply__descriptor, 0,
+    gw_rpc(r, GW_PEER_PROVISIONING, "ListJobs", &req.base, 0,
            on_jobs);
 }

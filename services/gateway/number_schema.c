@@ -1,6 +1,8 @@
 /* number_schema.c: PhoneNumberCreate, PhoneNumberPurchase, the PATCH body and the search query. */
 #include "number_schema.h"
 
+#include "oi/proto_enum.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,7 +85,10 @@ bool gw_register_parse(oi_validation_t *v, json_t *body, gw_register_msg_t *m)
     m->req.phone_number = (char *)(phone ? phone : "");
     m->req.friendly_name = opt(&m->o, oi_v_string(v, &loc, body, "friendly_name", OI_V_NULLABLE, 0, 0, NULL));
     const char *provider = oi_v_enum(v, &loc, body, "provider", OI_V_REQUIRED, providers, NULL);
-    m->req.provider = (char *)(provider ? provider : "");
+    int pv = ONEINBOX__V1__PROVIDER__PROVIDER_UNSPECIFIED;
+    if (provider)
+        oi_enum_parse(&oneinbox__v1__provider__descriptor, provider, &pv);
+    m->req.provider = (Oneinbox__V1__Provider)pv;
     char *agent = uuid_slot(&m->o);
     oi_v_uuid(v, &loc, body, "agent_id", OI_V_REQUIRED, NULL, agent);
     m->req.agent_id = agent;

@@ -50,7 +50,7 @@ void gw_numbers_register(gw_req_t *r)
     }
     m.req.idempotency_key = r->idem_key;
     m.req.wait_ms = gw_job_wait_ms(r);
-    gw_rpc(r, r->gw->provisioning, "provisioning.RegisterNumber", &m.req.base, &oneinbox__v1__job__descriptor,
+    gw_rpc(r, GW_PEER_PROVISIONING, "RegisterNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_201);
     gw_register_msg_cleanup(&m);
 }
@@ -64,7 +64,7 @@ void gw_numbers_purchase(gw_req_t *r)
     }
     m.req.idempotency_key = r->idem_key;
     m.req.wait_ms = gw_job_wait_ms(r);
-    gw_rpc(r, r->gw->provisioning, "provisioning.PurchaseNumber", &m.req.base, &oneinbox__v1__job__descriptor,
+    gw_rpc(r, GW_PEER_PROVISIONING, "PurchaseNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_201);
 }
 
@@ -80,7 +80,7 @@ void gw_numbers_update(gw_req_t *r)
     }
     m.req.id = id;
     m.req.wait_ms = gw_job_wait_ms(r);
-    gw_rpc(r, r->gw->provisioning, "provisioning.UpdateNumber", &m.req.base, &oneinbox__v1__job__descriptor,
+    gw_rpc(r, GW_PEER_PROVISIONING, "UpdateNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_200);
 }
 
@@ -92,7 +92,7 @@ void gw_numbers_delete(gw_req_t *r)
     Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
     req.id = id;
     req.wait_ms = gw_job_wait_ms(r);
-    gw_rpc(r, r->gw->provisioning, "provisioning.DeleteNumber", &req.base, &oneinbox__v1__job__descriptor,
+    gw_rpc(r, GW_PEER_PROVISIONING, "DeleteNumber", &req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_204);
 }
 
@@ -112,7 +112,7 @@ void gw_numbers_get(gw_req_t *r)
         return;
     Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
     req.id = id;
-    gw_rpc(r, r->gw->provisioning, "provisioning.GetNumber", &req.base, &oneinbox__v1__phone_number__descriptor, 0,
+    gw_rpc(r, GW_PEER_PROVISIONING, "GetNumber", &req.base, 0,
            on_number);
 }
 
@@ -187,7 +187,7 @@ void gw_numbers_list(gw_req_t *r)
     Oneinbox__V1__ListNumbersRequest req = ONEINBOX__V1__LIST_NUMBERS_REQUEST__INIT;
     req.limit = limit;
     req.cursor = cursor;
-    gw_rpc(r, r->gw->provisioning, "provisioning.ListNumbers", &req.base, &oneinbox__v1__list_numbers_reply__descriptor,
+    gw_rpc(r, GW_PEER_PROVISIONING, "ListNumbers", &req.base,
            0, on_numbers);
 }
 
@@ -219,6 +219,5 @@ void gw_numbers_search(gw_req_t *r)
     req.area_code = q.has_area_code ? &area : NULL;
     req.contains = q.has_contains ? &contains : NULL;
     req.limit = (int32_t)q.limit;
-    gw_rpc(r, r->gw->provisioning, "provisioning.SearchNumbers", &req.base,
-           &oneinbox__v1__carrier_search_reply__descriptor, 0, on_search);
+    gw_rpc(r, GW_PEER_PROVISIONING, "SearchNumbers", &req.base, 0, on_search);
 }

@@ -1,6 +1,9 @@
 /* render.c: one function per API shape. */
 #include "render.h"
 
+#include "oi/proto_enum.h"
+#include "oi/status.h"
+
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -30,7 +33,7 @@ json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
     json_object_set_new(o, "id", json_string(n->id));
     json_object_set_new(o, "phone_number", json_string(n->phone_number));
     json_object_set_new(o, "friendly_name", opt_or_null(n->friendly_name));
-    json_object_set_new(o, "provider", json_string(n->provider));
+    json_object_set_new(o, "provider", json_string(oi_enum_str(&oneinbox__v1__provider__descriptor, (int)n->provider)));
     json_object_set_new(o, "agent_id", json_string(n->agent_id));
     json_object_set_new(o, "status", json_string(n->status && *n->status ? n->status : "active"));
     json_object_set_new(o, "inbound_trunk_id", opt_nonempty_or_null(n->inbound_trunk_id));
@@ -45,7 +48,8 @@ json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
 
 json_t *gw_render_agent(const Oneinbox__V1__Agent *a)
 {
-    return json_pack("{ss ss ss so ss ss}", "id", a->id, "name", a->name, "status", a->status, "voicemail_message",
+    return json_pack("{ss ss ss so ss ss}", "id", a->id, "name", a->name, "status",
+                     oi_enum_str(&oneinbox__v1__agent_status__descriptor, (int)a->status), "voicemail_message",
                      opt_or_null(a->voicemail_message), "created_at", a->created_at, "updated_at",
                      a->updated_at);
 }
@@ -73,22 +77,27 @@ json_t *gw_render_integration(const Oneinbox__V1__Integration *i)
         if (looks_secret(key))
             json_object_del(meta, key);
     }
-    return json_pack("{ss ss ss so ss ss}", "id", i->id, "name", i->name, "provider", i->provider, "metadata", meta,
+    return json_pack("{ss ss ss so ss ss}", "id", i->id, "name", i->name, "provider",
+                     oi_enum_str(&oneinbox__v1__provider__descriptor, (int)i->provider), "metadata", meta,
                      "created_at", i->created_at, "updated_at", i->updated_at);
 }
 
 json_t *gw_render_job(const Oneinbox__V1__Job *j)
 {
-    json_t *error = j->error_code && *j->error_code
-                        ? json_pack("{ssss}", "code", j->error_code, "message", j->error_message ? j->error_message : "")
-                        : json_null();
+    oi_status_t failure = oi_status_valid((int)j->error_status) ? (oi_status_t)j->error_status : OI_INTERNAL;
+    json_t *error = failure != OI_OK ? json_pack("{ssss}", "code", oi_status_code(failure), "message",
+                                                 j->error_message ? j->error_message : "")
+                                     : json_null();
     json_t *events = json_array();
     for (size_t i = 0; i < j->n_events; i++) {
         const Oneinbox__V1__JobEvent *e = j->events[i];
-        json_array_append_new(events, json_pack("{ss ss ss so}", "at", e->at, "step", e->step, "state", e->state,
+        json_array_append_new(events, json_pack("{ss ss ss so}", "at", e->at, "step", e->step, "state",
+                                                oi_enum_str(&oneinbox__v1__job_state__descriptor, (int)e->state),
                                                 "error", nonempty_or_null(e->error)));
     }
-    return json_pack("{ss ss ss ss si so so ss ss so}", "id", j->id, "kind", j->kind, "status", j->state, "step",
+    return json_pack("{ss ss ss ss si so so ss ss so}", "id", j->id, "kind",
+                     oi_enum_str(&oneinbox__v1__job_kind__descriptor, (int)j->kind), "status",
+                     oi_enum_str(&oneinbox__v1__job_state__descriptor, (int)j->state), "step",
                      j->step, "attempts", j->attempts, "error", error, "result",
                      j->result && j->result->id && *j->result->id ? gw_render_number(j->result) : json_null(),
                      "created_at", j->created_at, "updated_at", j->updated_at, "events", events);

@@ -45,7 +45,7 @@ void gw_routing_resolve(gw_req_t *r)
     req.to = to;
     req.from = from;
     req.call_id = call_id;
-    gw_rpc(r, r->gw->dispatch, "dispatch.Resolve", &req.base, &oneinbox__v1__resolve_reply__descriptor, 0,
+    gw_rpc(r, GW_PEER_DISPATCH, "Resolve", &req.base, 0,
            on_resolved);
 }
 
@@ -79,5 +79,5 @@ void gw_routing_failure(gw_req_t *r)
     req.call_id = (char *)call_id;
     req.agent_id = agent;
     req.to = (char *)(to ? to : "");
-    gw_rpc(r, r->gw->dispatch, "dispatch.ReportFailure", &req.base, &oneinbox__v1__empty__descriptor, 0, on_reported);
+    gw_rpc(r, GW_PEER_DISPATCH, "ReportFailure", &req.base, 0, on_reported);
 }

@@ -1,30 +1,42 @@
-/* rpc_call.c: an RPC made on behalf of a request, carrying its request id and workspace. */
-#include <stdlib.h>
-
+/* rpc_call.c: an RPC made on behalf of a request, carrying its request id and workspace. A
+ * request has at most one call in flight, so the continuation lives in the request. */
 #include "gw.h"
-#include "oi/mem.h"
+#include "oneinbox/v1/carrier.pb-c.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+#include "oneinbox/v1/provisioning.pb-c.h"
 
-typedef struct {
-    gw_req_t *r;
-    gw_rpc_done_fn done;
-} rpc_ctx_t;
+const ProtobufCServiceDescriptor *gw_peer_service(gw_peer_t peer)
+{
+    switch (peer) {
+    case GW_PEER_PROVISIONING:
+        return &oneinbox__v1__provisioning__descriptor;
+    case GW_PEER_DISPATCH:
+        return &oneinbox__v1__dispatch__descriptor;
+    default:
+        return &oneinbox__v1__carrier__descriptor;
+    }
+}
+
+oi_rpc_client_t *gw_peer_client(const gw_t *gw, gw_peer_t peer)
+{
+    return peer == GW_PEER_PROVISIONING ? gw->provisioning : peer == GW_PEER_DISPATCH ? gw->dispatch : gw->carrier;
+}
 
 static void on_reply(oi_status_t status, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
 {
-    rpc_ctx_t *c = ud;
-    c->done(c->r, status, err, reply);
-    free(c);
+    gw_req_t *r = ud;
+    gw_rpc_done_fn done = r->rpc_done;
+    r->rpc_done = NULL;
+    done(r, status, err, reply);
 }
 
-void gw_rpc(gw_req_t *r, oi_rpc_client_t *client, const char *method, const ProtobufCMessage *msg,
-            const ProtobufCMessageDescriptor *reply_desc, uint32_t timeout_ms, gw_rpc_done_fn done)
+void gw_rpc(gw_req_t *r, gw_peer_t peer, const char *method, const ProtobufCMessage *msg, uint32_t timeout_ms,
+            gw_rpc_done_fn done)
 {
-    rpc_ctx_t *c = oi_xcalloc(1, sizeof *c);
-    c->r = r;
-    c->done = done;
-    if (oi_rpc_client_call(client, method, r->request_id, r->workspace_id, msg, reply_desc,
-                           timeout_ms ? timeout_ms : r->gw->rpc_timeout_ms, on_reply, c) != 0) {
-        free(c);
+    r->rpc_done = done;
+    if (oi_rpc_client_call(gw_peer_client(r->gw, peer), gw_peer_service(peer), method, r->request_id, r->workspace_id,
+                           msg, timeout_ms ? timeout_ms : r->gw->rpc_timeout_ms, on_reply, r) != 0) {
+        r->rpc_done = NULL;
         oi_error_t err;
         oi_error_init(&err);
         oi_error_set(&err, OI_UNAVAILABLE, "service unavailable");

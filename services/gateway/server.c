@@ -124,7 +124,7 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
 void gw_respond_error(gw_req_t *r, const oi_error_t *err)
 {
     oi_status_t s = err ? err->status : OI_INTERNAL;
-    const char *code = err && err->code[0] ? err->code : oi_status_code(s);
+    const char *code = oi_status_code(s); /* one status, one code */
     const char *msg = err && err->message[0] ? err->message : oi_status_message(s);
     json_t *body = json_pack("{s{ssss}}", "detail", "code", code, "message", msg);
     gw_respond_json(r, oi_status_http(s), NULL, body);

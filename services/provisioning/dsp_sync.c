@@ -14,7 +14,7 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
     Oneinbox__V1__ApplyNumberRequest q = ONEINBOX__V1__APPLY_NUMBER_REQUEST__INIT;
     q.number_id = S(n->number_id);
     q.phone_number = S(n->phone_number);
-    q.provider = S(n->provider);
+    q.provider = prov_provider_parse(n->provider);
     q.version = n->version;
     Oneinbox__V1__AgentCheck checks[PROV_DSP_AGENTS_MAX], *check_ptrs[PROV_DSP_AGENTS_MAX];
     for (int i = 0; i < PROV_DSP_AGENTS_MAX; i++) {
@@ -32,7 +32,7 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
     if (n->outbound) {
         out.id = S(n->outbound_trunk_id);
         out.phone_number = S(n->phone_number);
-        out.provider = S(n->provider);
+        out.provider = prov_provider_parse(n->provider);
         out.trunk_address = S(n->outbound->trunk_address);
         out.auth_username = S(n->outbound->auth_username);
         out.auth_password = S(n->outbound->auth_password);
@@ -55,8 +55,7 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
         }
         q.routing = &routing;
     }
-    prov_run_call(r, PROV_PEER_DISPATCH, "dispatch.ApplyNumber", &q.base, &oneinbox__v1__apply_number_reply__descriptor,
-                  cb);
+    prov_run_call(r, PROV_PEER_DISPATCH, "ApplyNumber", &q.base, cb);
 }
 
 void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb)

@@ -13,6 +13,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "calls.h"
+#include "job_policy.h"
 #include "oi/pg.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
@@ -80,7 +81,7 @@ static Oneinbox__V1__Integration *to_proto(const PGresult *res, int row)
     m->id = oi_pg_dup(res, row, "id");
     m->workspace_id = oi_pg_dup(res, row, "workspace_id");
     m->name = oi_pg_dup(res, row, "name");
-    m->provider = oi_pg_dup(res, row, "provider");
+    m->provider = prov_provider_parse(oi_pg_get(res, row, "provider"));
     m->metadata_json = oi_pg_dup(res, row, "metadata");
     m->created_at = time_text(res, row, "created_at");
     m->updated_at = time_text(res, row, "updated_at");
@@ -95,7 +96,7 @@ static oi_status_t validate_create(const Oneinbox__V1__CreateIntegrationRequest 
         oi_error_set_loc(err, "body.name");
         return OI_INVALID;
     }
-    if (strcmp(r->provider, "twilio") != 0 && strcmp(r->provider, "telnyx") != 0) {
+    if (r->provider != ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO && r->provider != ONEINBOX__V1__PROVIDER__PROVIDER_TELNYX) {
         oi_error_set(err, OI_INVALID, "provider must be twilio or telnyx");
         oi_error_set_loc(err, "body.provider");
         return OI_INVALID;
@@ -148,10 +149,10 @@ void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const
     oi_crypto_free_secret(password);
     char id[OI_UUID_STR_LEN + 1];
     oi_uuid_new(id);
-    const char *params[] = {id, ctx->workspace_id, r->name, r->provider, key_sealed, pw_sealed, stored};
+    const char *params[] = {id, ctx->workspace_id, r->name, prov_provider_name(r->provider), key_sealed, pw_sealed, stored};
     oi_pg_pipeline_exec(p->pg, &CREATE, params, prov_call_done, prov_call_new(call, created_reply, 0));
     oi_log_info(&(oi_log_ctx_t){.request_id = ctx->request_id, .action = "creating an integration"},
-                "integration %s (%s) submitted", id, r->provider);
+                "integration %s (%s) submitted", id, prov_provider_name(r->provider));
     free(stored);
     free(key_sealed);
     free(pw_sealed);

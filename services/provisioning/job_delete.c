@@ -57,10 +57,9 @@ static void on_released(prov_run_t *r, oi_status_t st, const oi_error_t *err, co
         return;
     }
     Oneinbox__V1__CarrierTrunkDeleteRequest t = ONEINBOX__V1__CARRIER_TRUNK_DELETE_REQUEST__INIT;
-    t.provider = S(prov_run_get(r, "provider"));
+    t.provider = prov_provider_parse(prov_run_get(r, "provider"));
     t.trunk_id = S(prov_run_get(r, "carrier_trunk_id"));
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.DeleteTrunk", &t.base, &oneinbox__v1__empty__descriptor,
-                  on_trunk_deleted);
+    prov_run_call(r, PROV_PEER_CARRIER, "DeleteTrunk", &t.base, on_trunk_deleted);
 }
 
 static void step_carrier(prov_run_t *r)
@@ -70,10 +69,10 @@ static void step_carrier(prov_run_t *r)
         return;
     }
     Oneinbox__V1__CarrierReleaseRequest q = ONEINBOX__V1__CARRIER_RELEASE_REQUEST__INIT;
-    q.provider = S(prov_run_get(r, "provider"));
+    q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.carrier_number_id = S(prov_run_get(r, "carrier_number_id"));
     q.phone_number = S(prov_run_get(r, "phone_number"));
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.Release", &q.base, &oneinbox__v1__empty__descriptor, on_released);
+    prov_run_call(r, PROV_PEER_CARRIER, "Release", &q.base, on_released);
 }
 
 static void on_row_deleted(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)

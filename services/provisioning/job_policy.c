@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "oi/proto_enum.h"
+
 static const char *const state_names[PROV_JOB_STATE__COUNT] = {"queued", "running", "succeeded", "failed",
                                                                "cancelled"};
 static const char *const kind_names[PROV_KIND__COUNT] = {"register", "purchase", "update_routing", "delete"};
@@ -126,4 +128,47 @@ prov_fail_action_t prov_job_on_failure(oi_status_t s, int attempts, int max_atte
     if (!prov_status_transient(s))
         return PROV_FAIL_GIVE_UP;
     return attempts < max_attempts ? PROV_FAIL_RETRY : PROV_FAIL_GIVE_UP;
+}
+
+/* Our enums list the states and kinds in the contract's order, one after its 0 (unspecified). */
+_Static_assert((int)ONEINBOX__V1__JOB_STATE__JOB_STATE_CANCELLED == (int)PROV_JOB_CANCELLED + 1, "job states");
+_Static_assert((int)ONEINBOX__V1__JOB_KIND__JOB_KIND_DELETE == (int)PROV_KIND_DELETE + 1, "job kinds");
+
+Oneinbox__V1__JobState prov_job_state_proto(prov_job_state_t s)
+{
+    return (int)s >= 0 && s < PROV_JOB_STATE__COUNT ? (Oneinbox__V1__JobState)(s + 1)
+                                                    : ONEINBOX__V1__JOB_STATE__JOB_STATE_UNSPECIFIED;
+}
+
+Oneinbox__V1__JobKind prov_job_kind_proto(prov_job_kind_t k)
+{
+    return (int)k >= 0 && k < PROV_KIND__COUNT ? (Oneinbox__V1__JobKind)(k + 1) : ONEINBOX__V1__JOB_KIND__JOB_KIND_UNSPECIFIED;
+}
+
+bool prov_job_state_from_proto(Oneinbox__V1__JobState s, prov_job_state_t *out)
+{
+    if ((int)s < 1 || (int)s > PROV_JOB_STATE__COUNT)
+        return false;
+    *out = (prov_job_state_t)(s - 1);
+    return true;
+}
+
+bool prov_job_kind_from_proto(Oneinbox__V1__JobKind k, prov_job_kind_t *out)
+{
+    if ((int)k < 1 || (int)k > PROV_KIND__COUNT)
+        return false;
+    *out = (prov_job_kind_t)(k - 1);
+    return true;
+}
+
+const char *prov_provider_name(Oneinbox__V1__Provider p)
+{
+    return oi_enum_str(&oneinbox__v1__provider__descriptor, (int)p);
+}
+
+Oneinbox__V1__Provider prov_provider_parse(const char *name)
+{
+    int v = ONEINBOX__V1__PROVIDER__PROVIDER_UNSPECIFIED;
+    oi_enum_parse(&oneinbox__v1__provider__descriptor, name, &v);
+    return (Oneinbox__V1__Provider)v;
 }

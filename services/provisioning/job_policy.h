@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "oi/status.h"
+#include "oneinbox/v1/provisioning.pb-c.h"
 
 typedef enum {
     PROV_JOB_QUEUED = 0,
@@ -32,6 +33,15 @@ const char *prov_lane_name(prov_lane_t l);                /* "local" | "twilio" 
 bool prov_lane_parse(const char *s, prov_lane_t *out);    /* false when unknown */
 /* The lane of a carrier-bound job on provider ("twilio"/"telnyx"); local for anything else. */
 prov_lane_t prov_lane_of_provider(const char *provider);
+
+/* The proto enums of the contract for our own (0 = unspecified when out of range). */
+Oneinbox__V1__JobState prov_job_state_proto(prov_job_state_t s);
+Oneinbox__V1__JobKind prov_job_kind_proto(prov_job_kind_t k);
+bool prov_job_state_from_proto(Oneinbox__V1__JobState s, prov_job_state_t *out);
+bool prov_job_kind_from_proto(Oneinbox__V1__JobKind k, prov_job_kind_t *out);
+/* A provider's name as stored ("twilio"), and back (unspecified when unknown). */
+const char *prov_provider_name(Oneinbox__V1__Provider p);
+Oneinbox__V1__Provider prov_provider_parse(const char *name);
 
 /* Static names ("queued", "update_routing"); "unknown" when out of range. */
 const char *prov_job_state_name(prov_job_state_t s);

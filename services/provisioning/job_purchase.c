@@ -152,12 +152,11 @@ static void on_looked_up(prov_run_t *r, oi_status_t st, const oi_error_t *err, c
     prov_run_set(r, "order_id", NULL);
     prov_run_set(r, "pending", NULL);
     Oneinbox__V1__CarrierPurchaseRequest pq = ONEINBOX__V1__CARRIER_PURCHASE_REQUEST__INIT;
-    pq.provider = S(prov_run_get(r, "provider"));
+    pq.provider = prov_provider_parse(prov_run_get(r, "provider"));
     pq.phone_number = buy_state(r)->phone;
     pq.friendly_name = S(opt(REQ(r)->friendly_name));
     pq.reference = r->job->id;
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.Purchase", &pq.base, &oneinbox__v1__carrier_number__descriptor,
-                  on_purchased);
+    prov_run_call(r, PROV_PEER_CARRIER, "Purchase", &pq.base, on_purchased);
 }
 
 static void buy(prov_run_t *r)
@@ -167,11 +166,10 @@ static void buy(prov_run_t *r)
         return;
     }
     Oneinbox__V1__CarrierLookupRequest lq = ONEINBOX__V1__CARRIER_LOOKUP_REQUEST__INIT;
-    lq.provider = S(prov_run_get(r, "provider"));
+    lq.provider = prov_provider_parse(prov_run_get(r, "provider"));
     lq.phone_number = buy_state(r)->phone;
     lq.order_id = S(prov_run_get(r, "order_id"));
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.Lookup", &lq.base, &oneinbox__v1__carrier_lookup_reply__descriptor,
-                  on_looked_up);
+    prov_run_call(r, PROV_PEER_CARRIER, "Lookup", &lq.base, on_looked_up);
 }
 
 /* --- picking and reserving a number ------------------------------------------------------------- */
@@ -263,12 +261,12 @@ static void search(prov_run_t *r, Oneinbox__V1__OptString *area_code, Oneinbox__
                    prov_run_reply_fn cb)
 {
     Oneinbox__V1__CarrierSearchRequest q = ONEINBOX__V1__CARRIER_SEARCH_REQUEST__INIT;
-    q.provider = S(prov_run_get(r, "provider"));
+    q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.country = S(REQ(r)->country);
     q.area_code = area_code;
     q.contains = contains;
     q.limit = SEARCH_LIMIT;
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.Search", &q.base, &oneinbox__v1__carrier_search_reply__descriptor, cb);
+    prov_run_call(r, PROV_PEER_CARRIER, "Search", &q.base, cb);
 }
 
 /* A named number's capabilities from the carrier's listing of it, before it is bought and leaves
@@ -366,12 +364,12 @@ static void ensure_trunk(prov_run_t *r, bool first_attempt, bool lookup_only, pr
     char name[64];
     snprintf(name, sizeof name, "oi-%s", prov_run_get(r, "number_id"));
     Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
-    q.provider = S(prov_run_get(r, "provider"));
+    q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.name = name;
     q.carrier_number_id = S(prov_run_get(r, "carrier_number_id"));
     q.first_attempt = first_attempt;
     q.lookup_only = lookup_only;
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.EnsureTrunk", &q.base, &oneinbox__v1__carrier_trunk__descriptor, cb);
+    prov_run_call(r, PROV_PEER_CARRIER, "EnsureTrunk", &q.base, cb);
 }
 
 static void trunk_first(prov_run_t *r) { ensure_trunk(r, true, false, on_trunk); }
@@ -503,10 +501,9 @@ static void comp_delete_trunk(prov_run_t *r)
         return;
     }
     Oneinbox__V1__CarrierTrunkDeleteRequest q = ONEINBOX__V1__CARRIER_TRUNK_DELETE_REQUEST__INIT;
-    q.provider = S(prov_run_get(r, "provider"));
+    q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.trunk_id = S(prov_run_get(r, "carrier_trunk_id"));
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.DeleteTrunk", &q.base, &oneinbox__v1__empty__descriptor,
-                  comp_trunk_deleted);
+    prov_run_call(r, PROV_PEER_CARRIER, "DeleteTrunk", &q.base, comp_trunk_deleted);
 }
 
 static void comp_found_trunk(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
@@ -543,10 +540,10 @@ static void compensate(prov_run_t *r)
         return;
     }
     Oneinbox__V1__CarrierReleaseRequest q = ONEINBOX__V1__CARRIER_RELEASE_REQUEST__INIT;
-    q.provider = S(prov_run_get(r, "provider"));
+    q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.carrier_number_id = S(prov_run_get(r, "carrier_number_id"));
     q.phone_number = S(prov_run_get(r, "phone_number"));
-    prov_run_call(r, PROV_PEER_CARRIER, "carrier.Release", &q.base, &oneinbox__v1__empty__descriptor, comp_released);
+    prov_run_call(r, PROV_PEER_CARRIER, "Release", &q.base, comp_released);
 }
 
 static const prov_step_t steps[] = {

@@ -47,7 +47,7 @@ oi_status_t prov_register_resolve(const Oneinbox__V1__RegisterNumberRequest *q, 
         req.auth_username = opt(q->provider_config->auth_username);
         req.auth_password = opt(q->provider_config->auth_password);
     }
-    prov_sip_env(q->provider, &env);
+    prov_sip_env(prov_provider_name(q->provider), &env);
     return prov_sip_resolve(&req, &in, &env, out, err);
 }
 
@@ -74,7 +74,7 @@ static void apply(prov_run_t *r)
     prov_dsp_number_t n = {
         .number_id = prov_run_get(r, "number_id"),
         .phone_number = q->phone_number,
-        .provider = q->provider,
+        .provider = prov_provider_name(q->provider),
         .version = 1,
         .agent_ids = {q->agent_id, ir ? ir->agent_id : NULL, ir ? opt(ir->fallback_agent_id) : NULL},
         .agent_fields = {"body.agent_id", "body.inbound_routing.agent_id", "body.inbound_routing.fallback.agent_id"},

@@ -20,7 +20,7 @@ typedef struct {
     oi_rpc_call_t *call;
     char id[OI_UUID_STR_LEN + 1];
     char ws[OI_UUID_STR_LEN + 1];
-    char state[16];
+    prov_job_state_t state;
     int64_t until_ms;          /* monotonic */
     bool timed_out;
 } wait_t;
@@ -39,7 +39,7 @@ static void reply_unknown(wait_t *w)
     Oneinbox__V1__Job job = ONEINBOX__V1__JOB__INIT;
     job.id = w->id;
     job.workspace_id = w->ws;
-    job.state = w->state;
+    job.state = prov_job_state_proto(w->state);
     reply_and_free(w, OI_OK, NULL, &job.base);
 }
 
@@ -110,14 +110,14 @@ static void on_watched(oi_status_t st, const oi_error_t *err, PGresult *const *r
 }
 
 void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
-                      const char *state)
+                      prov_job_state_t state)
 {
     wait_t *w = oi_xcalloc(1, sizeof *w);
     w->p = p;
     w->call = call;
     snprintf(w->id, sizeof w->id, "%s", id);
     snprintf(w->ws, sizeof w->ws, "%s", ws ? ws : "");
-    snprintf(w->state, sizeof w->state, "%s", state);
+    w->state = state;
     w->until_ms = oi_clock_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
     wait_start(w);
     if (!watch)

@@ -6,12 +6,13 @@
 #include <stdbool.h>
 
 #include "oi/rpc.h"
+#include "job_policy.h"
 #include "prov.h"
 
 /* Takes the call. ws: the caller's workspace ("" = admin). watch: ask whoever ends the job to
  * notify (it may run on another replica); a job this replica just started needs no watch.
- * state: what to say if the wait runs out without news ("running" or "queued"). */
+ * state: what to say if the wait runs out without news (running or queued). */
 void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
-                      const char *state);
+                      prov_job_state_t state);
 
 #endif

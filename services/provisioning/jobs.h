@@ -96,9 +96,10 @@ void prov_run_sql(prov_run_t *r, const oi_pg_stmt_t *s, const char *const *param
  * (callback, ud) pair to pass them: prov_number_unreserve(r->p, id, PROV_RUN_SQL(r, on_done)). */
 oi_pg_done_cb prov_run_sql_cb(prov_run_t *r, prov_run_sql_fn cb);
 #define PROV_RUN_SQL(r, cb) prov_run_sql_cb((r), (cb)), (r)
-/* One call to another service, carrying the job's id and workspace; reply borrowed for cb. */
+/* One call of method ("ApplyNumber") of another service, carrying the job's id and workspace;
+ * reply borrowed for cb. */
 void prov_run_call(prov_run_t *r, prov_peer_t peer, const char *method, const ProtobufCMessage *req,
-                   const ProtobufCMessageDescriptor *reply_desc, prov_run_reply_fn cb);
+                   prov_run_reply_fn cb);
 /* Stops the run without touching its row (shutting down): its lease expires and it is resumed
  * later. An operation still in flight frees the run when its callback comes. */
 void prov_run_abandon(prov_run_t *r);

@@ -61,7 +61,9 @@ static void on_visible(oi_status_t st, const oi_error_t *err, PGresult *const *r
         free(w);
         return;
     }
-    prov_wait_answer(w->p, w->call, w->ws, w->id, w->wait_ms, true, oi_pg_get(res[0], 0, "state"));
+    prov_job_state_t state = PROV_JOB_QUEUED;
+    prov_job_state_parse(oi_pg_get(res[0], 0, "state"), &state);
+    prov_wait_answer(w->p, w->call, w->ws, w->id, w->wait_ms, true, state);
     free(w);
 }
 
@@ -110,9 +112,9 @@ static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit
     *limit = r->limit <= 0 ? LIST_DEFAULT : r->limit;
     if (*limit > LIST_MAX)
         return oi_error_set(err, OI_INVALID, "limit must be between 1 and %d", LIST_MAX);
-    if (r->state[0] && !prov_job_state_parse(r->state, &st))
+    if (r->state && !prov_job_state_from_proto(r->state, &st))
         return oi_error_set(err, OI_INVALID, "unknown job state");
-    if (r->kind[0] && !prov_job_kind_parse(r->kind, &kind))
+    if (r->kind && !prov_job_kind_from_proto(r->kind, &kind))
         return oi_error_set(err, OI_INVALID, "unknown job kind");
     if (r->cursor[0] && !oi_uuid_valid(r->cursor))
         return oi_error_set(err, OI_INVALID, "invalid cursor");
@@ -130,7 +132,10 @@ PROV_RPC(prov_rpc_list_jobs)
         prov_call_fail(call, rc, &e);
         return;
     }
-    prov_jobs_list(ctx->ud, scope(ctx), r->state[0] ? r->state : NULL, r->kind[0] ? r->kind : NULL,
+    prov_job_state_t st = PROV_JOB_QUEUED;
+    prov_job_kind_t kind = PROV_KIND_REGISTER;
+    bool by_state = prov_job_state_from_proto(r->state, &st), by_kind = prov_job_kind_from_proto(r->kind, &kind);
+    prov_jobs_list(ctx->ud, scope(ctx), by_state ? prov_job_state_name(st) : NULL, by_kind ? prov_job_kind_name(kind) : NULL,
                    r->cursor[0] ? r->cursor : NULL, limit, prov_call_done, prov_call_new(call, list_reply, limit));
 }
 
@@ -231,7 +236,7 @@ static void on_taken(oi_status_t st, const oi_error_t *err, PGresult *const *res
         free(o);
         return;
     }
-    prov_wait_answer(o->p, o->call, o->ws, o->id, o->p->rpc_timeout_ms, false, "queued");
+    prov_wait_answer(o->p, o->call, o->ws, o->id, (int)o->p->rpc_timeout_ms, false, PROV_JOB_QUEUED);
     prov_run_t *run = prov_run_new(o->p, &job, NULL, NULL);
     prov_engine_adopt_cancel(o->p->engine, run);
     free(o);

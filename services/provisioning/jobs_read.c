@@ -11,7 +11,7 @@
 #include "oi/pg.h"
 
 #define JOB_COLS                                                                                       \
-    "j.id, j.workspace_id, j.kind, j.state, j.step, j.attempts, j.error_code, j.error_message, "       \
+    "j.id, j.workspace_id, j.kind, j.state, j.step, j.attempts, j.error_message, "       \
     "j.error_status, j.events::text AS events, j.created_at, j.updated_at, "                          \
     "n.id AS n_id, n.workspace_id AS n_workspace_id, n.phone_number AS n_phone_number, "              \
     "n.friendly_name AS n_friendly_name, n.provider AS n_provider, n.agent_id AS n_agent_id, "        \
@@ -70,7 +70,8 @@ static void add_events(Oneinbox__V1__Job *j, const char *text)
             const char *error = json_string_value(json_object_get(e, "error"));
             ev->at = oi_xstrdup(at ? at : "");
             ev->step = oi_xstrdup(step ? step : "");
-            ev->state = oi_xstrdup(state ? state : "");
+            prov_job_state_t st;
+            ev->state = prov_job_state_parse(state, &st) ? prov_job_state_proto(st) : ONEINBOX__V1__JOB_STATE__JOB_STATE_UNSPECIFIED;
             ev->error = oi_xstrdup(error ? error : "");
             j->events[j->n_events++] = ev;
         }
@@ -99,15 +100,19 @@ Oneinbox__V1__Job *prov_jobs_to_proto(const PGresult *res, int row)
     oneinbox__v1__job__init(j);
     j->id = dup_or_empty(res, row, "id");
     j->workspace_id = dup_or_empty(res, row, "workspace_id");
-    j->kind = dup_or_empty(res, row, "kind");
-    j->state = dup_or_empty(res, row, "state");
+    prov_job_kind_t kind;
+    prov_job_state_t state;
+    j->kind = prov_job_kind_parse(oi_pg_get(res, row, "kind"), &kind) ? prov_job_kind_proto(kind)
+                                                                      : ONEINBOX__V1__JOB_KIND__JOB_KIND_UNSPECIFIED;
+    j->state = prov_job_state_parse(oi_pg_get(res, row, "state"), &state) ? prov_job_state_proto(state)
+                                                                          : ONEINBOX__V1__JOB_STATE__JOB_STATE_UNSPECIFIED;
     j->step = dup_or_empty(res, row, "step");
     const char *att = oi_pg_get(res, row, "attempts");
     j->attempts = att ? (int32_t)strtol(att, NULL, 10) : 0;
-    j->error_code = dup_or_empty(res, row, "error_code");
     j->error_message = dup_or_empty(res, row, "error_message");
     const char *es = oi_pg_get(res, row, "error_status");
-    j->error_status = es ? (int32_t)strtol(es, NULL, 10) : 0;
+    int status = es ? (int)strtol(es, NULL, 10) : 0;
+    j->error_status = (Oneinbox__V1__Status)(oi_status_valid(status) ? status : OI_INTERNAL);
     j->created_at = time_text(res, row, "created_at");
     j->updated_at = time_text(res, row, "updated_at");
     add_events(j, oi_pg_get(res, row, "events"));

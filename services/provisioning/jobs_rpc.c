@@ -155,7 +155,7 @@ static ProtobufCMessage *request_copy(const ProtobufCMessage *req)
 static void start_and_wait(submit_t *s, prov_run_t *run)
 {
     prov_wait_answer(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
-                     run ? "running" : "queued");
+                     run ? PROV_JOB_RUNNING : PROV_JOB_QUEUED);
     if (run)
         prov_engine_adopt(s->p->engine, run);
     else
@@ -164,7 +164,7 @@ static void start_and_wait(submit_t *s, prov_run_t *run)
 }
 
 /* The job exists already (same Idempotency-Key): wait for it wherever it runs. */
-static void wait_joined(submit_t *s, const char *state)
+static void wait_joined(submit_t *s, prov_job_state_t state)
 {
     prov_wait_answer(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), true, state);
     submit_free(s);
@@ -187,8 +187,9 @@ static void on_key_found(oi_status_t st, const oi_error_t *err, PGresult *const 
         return;
     }
     snprintf(s->job_id, sizeof s->job_id, "%s", oi_pg_get(res[0], 0, "id"));
-    const char *state = oi_pg_get(res[0], 0, "state");
-    wait_joined(s, state ? state : "queued");
+    prov_job_state_t state = PROV_JOB_QUEUED;
+    prov_job_state_parse(oi_pg_get(res[0], 0, "state"), &state);
+    wait_joined(s, state);
 }
 
 static void join_existing(submit_t *s)
@@ -281,13 +282,13 @@ static void register_write(submit_t *s)
     prov_routing_t routing;
     prov_routing_from_proto(&routing, r->inbound_routing);
     json_object_set_new(s->payload, "phone_number", json_string(r->phone_number));
-    json_object_set_new(s->payload, "provider", json_string(r->provider));
+    json_object_set_new(s->payload, "provider", json_string(prov_provider_name(r->provider)));
     prov_number_row_t row = {
         .id = payload_get(s, "number_id"),
         .workspace_id = s->ctx->workspace_id,
         .phone_number = r->phone_number,
         .friendly_name = r->friendly_name ? r->friendly_name->value : NULL,
-        .provider = r->provider,
+        .provider = prov_provider_name(r->provider),
         .agent_id = r->agent_id,
         .inbound_trunk_id = payload_get(s, "inbound_trunk_id"),
         .outbound_trunk_id = payload_get(s, "outbound_trunk_id"),
@@ -422,9 +423,8 @@ static void check_agents(submit_t *s)
     Oneinbox__V1__CheckAgentsRequest q = ONEINBOX__V1__CHECK_AGENTS_REQUEST__INIT;
     q.n_ids = (size_t)s->n_check;
     q.ids = (char **)(uintptr_t)s->check_ids;
-    if (oi_rpc_client_call(s->p->dispatch, "dispatch.CheckAgents", s->ctx->request_id, s->ctx->workspace_id, &q.base,
-                           &oneinbox__v1__check_agents_reply__descriptor, s->p->rpc_timeout_ms, on_agents_checked,
-                           s) != 0) {
+    if (oi_rpc_client_call(s->p->dispatch, &oneinbox__v1__dispatch__descriptor, "CheckAgents", s->ctx->request_id,
+                           s->ctx->workspace_id, &q.base, s->p->rpc_timeout_ms, on_agents_checked, s) != 0) {
         oi_error_t e;
         oi_error_init(&e);
         oi_error_set(&e, OI_UNAVAILABLE, "oi-dispatch cannot be called");

@@ -57,7 +57,7 @@ Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, co
     n->workspace_id = str_or_empty(col(res, row, prefix, "workspace_id"));
     n->phone_number = str_or_empty(col(res, row, prefix, "phone_number"));
     n->friendly_name = opt_str(col(res, row, prefix, "friendly_name"));
-    n->provider = str_or_empty(col(res, row, prefix, "provider"));
+    n->provider = prov_provider_parse(col(res, row, prefix, "provider"));
     n->agent_id = str_or_empty(col(res, row, prefix, "agent_id"));
     n->status = oi_xstrdup(api_status(col(res, row, prefix, "status")));
     prov_routing_t r;

@@ -109,7 +109,7 @@ PROV_RPC(prov_rpc_search_numbers)
         return;
     }
     Oneinbox__V1__CarrierSearchRequest q = ONEINBOX__V1__CARRIER_SEARCH_REQUEST__INIT;
-    q.provider = (char *)(uintptr_t)p->purchase_carrier;
+    q.provider = prov_provider_parse(p->purchase_carrier);
     q.country = r->country;
     q.area_code = r->area_code;
     q.contains = r->contains;
@@ -121,7 +121,7 @@ PROV_RPC(prov_rpc_search_numbers)
     p->search_inflight[lane]++;
     int64_t left = ctx->deadline_ms - oi_clock_now_ms();
     uint32_t timeout = left > 0 && left < (int64_t)p->rpc_timeout_ms ? (uint32_t)left : p->rpc_timeout_ms;
-    if (oi_rpc_client_call(p->carrier, "carrier.Search", ctx->request_id, ctx->workspace_id, &q.base,
-                           &oneinbox__v1__carrier_search_reply__descriptor, timeout, on_searched, s) != 0)
+    if (oi_rpc_client_call(p->carrier, &oneinbox__v1__carrier__descriptor, "Search", ctx->request_id,
+                           ctx->workspace_id, &q.base, timeout, on_searched, s) != 0)
         on_searched(OI_UNAVAILABLE, NULL, NULL, s);
 }

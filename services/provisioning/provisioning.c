@@ -41,27 +41,32 @@ static void ping(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMe
     oi_rpc_call_reply(&call, OI_OK, NULL, &empty.base);
 }
 
-#define M(name, msg, fn) {"provisioning." name, &oneinbox__v1__##msg##__descriptor, NULL, fn}
+/* one row per method of service Provisioning (provisioning.proto); every one runs on the loop */
 static const oi_rpc_method_t methods[] = {
-    M("Ping", empty, ping),
-    M("RegisterNumber", register_number_request, prov_rpc_register),
-    M("PurchaseNumber", purchase_number_request, prov_rpc_purchase),
-    M("UpdateNumber", update_number_request, prov_rpc_update),
-    M("DeleteNumber", number_id_request, prov_rpc_delete),
-    M("WaitJob", job_id_request, prov_rpc_wait_job),
-    M("GetJob", job_id_request, prov_rpc_get_job),
-    M("ListJobs", list_jobs_request, prov_rpc_list_jobs),
-    M("RetryJob", job_id_request, prov_rpc_retry_job),
-    M("CancelJob", job_id_request, prov_rpc_cancel_job),
-    M("GetNumber", number_id_request, prov_rpc_get_number),
-    M("ListNumbers", list_numbers_request, prov_rpc_list_numbers),
-    M("SearchNumbers", search_numbers_request, prov_rpc_search_numbers),
-    M("CreateIntegration", create_integration_request, prov_integration_create),
-    M("GetIntegration", integration_id_request, prov_integration_get),
-    M("ListIntegrations", list_request, prov_integration_list),
-    M("DeleteIntegration", integration_id_request, prov_integration_delete),
+    {"Ping", NULL, ping},
+    {"RegisterNumber", NULL, prov_rpc_register},
+    {"PurchaseNumber", NULL, prov_rpc_purchase},
+    {"UpdateNumber", NULL, prov_rpc_update},
+    {"DeleteNumber", NULL, prov_rpc_delete},
+    {"WaitJob", NULL, prov_rpc_wait_job},
+    {"GetJob", NULL, prov_rpc_get_job},
+    {"ListJobs", NULL, prov_rpc_list_jobs},
+    {"RetryJob", NULL, prov_rpc_retry_job},
+    {"CancelJob", NULL, prov_rpc_cancel_job},
+    {"GetNumber", NULL, prov_rpc_get_number},
+    {"ListNumbers", NULL, prov_rpc_list_numbers},
+    {"SearchNumbers", NULL, prov_rpc_search_numbers},
+    {"CreateIntegration", NULL, prov_integration_create},
+    {"GetIntegration", NULL, prov_integration_get},
+    {"ListIntegrations", NULL, prov_integration_list},
+    {"DeleteIntegration", NULL, prov_integration_delete},
 };
-#undef M
+
+const oi_rpc_method_t *prov_methods(size_t *n)
+{
+    *n = sizeof methods / sizeof methods[0];
+    return methods;
+}
 
 typedef struct {
     const char *bind;
@@ -201,7 +206,8 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
     p->waiters = prov_waiters_new(p->loop);
     p->engine = prov_engine_new(p);
     p->listener = oi_pg_listener_new(p->loop, cfg->conninfo, PROV_NOTIFY_CHANNEL, on_notify, on_resync, p);
-    p->rpc = oi_rpc_server_new(p->loop, methods, sizeof methods / sizeof methods[0], p);
+    p->rpc = oi_rpc_server_new(p->loop, &oneinbox__v1__provisioning__descriptor, methods,
+                               sizeof methods / sizeof methods[0], p);
     if (oi_rpc_server_bind(p->rpc, cfg->bind, &err)) {
         oi_log_error(&(oi_log_ctx_t){.action = "binding the RPC socket"}, "%s: %s", cfg->bind, err.message);
         return false;

@@ -12,6 +12,8 @@
 #include "oi/mem.h"
 #include "oi/pg.h"
 #include "oi/metrics.h"
+#include "oneinbox/v1/carrier.pb-c.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
 #include "waiters.h"
 
 prov_run_t *prov_run_new(prov_t *p, prov_job_t **job, ProtobufCMessage **req, Oneinbox__V1__PhoneNumber **number)
@@ -93,13 +95,12 @@ void prov_run_job_proto(const prov_run_t *r, prov_job_state_t state, const oi_er
     bool failed = err && err->status != OI_OK;
     out->id = (char *)r->job->id;
     out->workspace_id = (char *)r->job->workspace_id;
-    out->kind = (char *)prov_job_kind_name(r->job->kind);
-    out->state = (char *)prov_job_state_name(state);
+    out->kind = prov_job_kind_proto(r->job->kind);
+    out->state = prov_job_state_proto(state);
     out->step = r->job->step;
     out->attempts = r->job->attempts;
-    out->error_code = (char *)(failed ? oi_status_code(err->status) : "");
     out->error_message = (char *)(failed ? err->message : "");
-    out->error_status = failed ? (int32_t)err->status : 0;
+    out->error_status = failed ? (Oneinbox__V1__Status)err->status : ONEINBOX__V1__STATUS__STATUS_OK;
     out->created_at = (char *)"";
     out->updated_at = (char *)"";
     out->result = state == PROV_JOB_SUCCEEDED ? r->number : NULL;
@@ -154,14 +155,15 @@ static void on_call_done(oi_status_t st, const oi_error_t *err, const ProtobufCM
 }
 
 void prov_run_call(prov_run_t *r, prov_peer_t peer, const char *method, const ProtobufCMessage *req,
-                   const ProtobufCMessageDescriptor *reply_desc, prov_run_reply_fn cb)
+                   prov_run_reply_fn cb)
 {
     prov_t *p = r->p;
-    oi_rpc_client_t *c = peer == PROV_PEER_DISPATCH ? p->dispatch : p->carrier;
-    uint32_t timeout = peer == PROV_PEER_DISPATCH ? p->rpc_timeout_ms : p->carrier_timeout_ms;
+    bool dsp = peer == PROV_PEER_DISPATCH;
+    oi_rpc_client_t *c = dsp ? p->dispatch : p->carrier;
+    const ProtobufCServiceDescriptor *svc = dsp ? &oneinbox__v1__dispatch__descriptor : &oneinbox__v1__carrier__descriptor;
+    uint32_t timeout = dsp ? p->rpc_timeout_ms : p->carrier_timeout_ms;
     r->on_reply = cb;
-    if (oi_rpc_client_call(c, method, r->job->id, r->job->workspace_id, req, reply_desc, timeout, on_call_done, r) !=
-        0) {
+    if (oi_rpc_client_call(c, svc, method, r->job->id, r->job->workspace_id, req, timeout, on_call_done, r) != 0) {
         oi_error_t e;
         oi_error_init(&e);
         oi_error_set(&e, OI_UNAVAILABLE, "%s: the call could not be sent", method);

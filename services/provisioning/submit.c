@@ -13,7 +13,10 @@ static oi_status_t invalid(oi_error_t *err, const char *loc, const char *msg)
     return OI_INVALID;
 }
 
-static bool provider_ok(const char *p) { return strcmp(p, "twilio") == 0 || strcmp(p, "telnyx") == 0; }
+static bool provider_ok(Oneinbox__V1__Provider p)
+{
+    return p == ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO || p == ONEINBOX__V1__PROVIDER__PROVIDER_TELNYX;
+}
 
 static oi_status_t routing_ok(const Oneinbox__V1__InboundRouting *ir, oi_error_t *err)
 {

@@ -126,8 +126,8 @@ static void zmq_send(zslot_t *s)
     req.to = (char *)next_item(s->b);
     req.from = "+15550000000";
     s->start_ns = oi_clock_mono_ns();
-    if (oi_rpc_client_call(s->client, "dispatch.Resolve", NULL, NULL, &req.base,
-                           &oneinbox__v1__resolve_reply__descriptor, 5000, on_resolved, s) != 0)
+    if (oi_rpc_client_call(s->client, &oneinbox__v1__dispatch__descriptor, "Resolve", NULL, NULL, &req.base, 5000,
+                           on_resolved, s) != 0)
         record(s->b, s->start_ns, false);
     else
         (*s->in_flight)++;

@@ -1,5 +1,11 @@
 /* oi/rpc.h: request/reply between services over ZeroMQ with protobuf-c envelopes.
  *
+ * The contract is the `service` blocks of the proto/oneinbox/v1 files: a server serves one service
+ * and its table names a handler for each of the service's methods (checked when the server is
+ * made); a client names (service, method) and the request's type, the reply's type and the wire
+ * name ("dispatch.Resolve": the service's name in lower case, a dot, the method) all follow from
+ * the service descriptor.
+ *
  * Servers bind a ROUTER; clients connect a DEALER (to one or several comma-separated
  * endpoints: ZeroMQ round-robins between replicas). Every request carries a request id and
  * an absolute deadline; a server drops work already past its deadline and a client answers
@@ -50,15 +56,20 @@ typedef oi_status_t (*oi_rpc_work_fn)(const oi_rpc_ctx_t *ctx, const ProtobufCMe
 /* Runs on the loop thread; must call oi_rpc_call_reply() exactly once, now or later. */
 typedef void (*oi_rpc_loop_fn)(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req);
 
+/* One row of a server's table: the handler of one method of its service. */
 typedef struct {
-    const char *method;                            /* "dispatch.Resolve" */
-    const ProtobufCMessageDescriptor *request;     /* payload type, decoded generically */
+    const char *method;                            /* "Resolve": a method of the server's service */
     oi_rpc_work_fn work;                           /* exactly one of work / on_loop */
     oi_rpc_loop_fn on_loop;
 } oi_rpc_method_t;
 
-/* methods: array of n rows, borrowed for the server's life. */
-oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const oi_rpc_method_t *methods, size_t n, void *ud);
+/* A server of service svc. methods: n rows, borrowed for the server's life, one for each method of
+ * svc and no other (a programmer error otherwise: OI_ASSERT). Requests are decoded as each
+ * method's input type; a reply must be its output type. */
+oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const ProtobufCServiceDescriptor *svc, const oi_rpc_method_t *methods,
+                                   size_t n, void *ud);
+/* Does methods (n rows) name every method of svc exactly once and nothing else? (For tests.) */
+bool oi_rpc_table_complete(const ProtobufCServiceDescriptor *svc, const oi_rpc_method_t *methods, size_t n);
 /* Binds (e.g. "tcp://127.0.0.1:7101"). 0 or -1 with err. */
 int oi_rpc_server_bind(oi_rpc_server_t *s, const char *endpoint, oi_error_t *err);
 /* Replies to a call (loop thread only). reply may be NULL; it is borrowed (packed, not freed).
@@ -84,11 +95,11 @@ typedef void (*oi_rpc_reply_cb)(oi_status_t status, const oi_error_t *err, const
 
 /* endpoints: "tcp://127.0.0.1:7101[,tcp://127.0.0.1:7111…]". */
 oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_error_t *err);
-/* Sends a call; cb runs exactly once (on the loop), with OI_TIMEOUT after timeout_ms.
- * request_id/workspace_id may be NULL. Returns 0, or -1 when the message could not be queued
- * (cb is then NOT called). */
-int oi_rpc_client_call(oi_rpc_client_t *c, const char *method, const char *request_id, const char *workspace_id,
-                       const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+/* Sends a call of svc's method (req: its input type; the reply is its output type); cb runs
+ * exactly once (on the loop), with OI_TIMEOUT after timeout_ms. request_id/workspace_id may be
+ * NULL. Returns 0, or -1 when the message could not be queued (cb is then NOT called). */
+int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                       const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
                        uint32_t timeout_ms, oi_rpc_reply_cb cb, void *ud);
 /* Fails every pending call with OI_UNAVAILABLE, closes the socket; frees in the close callback. */
 void oi_rpc_client_close(oi_rpc_client_t **self_p);
@@ -98,12 +109,18 @@ typedef struct oi_rpc_sync oi_rpc_sync_t;
 
 oi_rpc_sync_t *oi_rpc_sync_new(const char *endpoints, oi_error_t *err);
 void oi_rpc_sync_destroy(oi_rpc_sync_t **self_p);
-/* Blocks until the reply or timeout_ms. On OI_OK *reply is a new message (free with
- * protobuf_c_message_free_unpacked(*reply, NULL)). Late replies of earlier timed-out calls are
- * recognised by request id and discarded. */
-oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const char *method, const char *request_id, const char *workspace_id,
-                             const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+/* Blocks until the reply or timeout_ms. On OI_OK *reply is a new message of the method's output
+ * type (free with protobuf_c_message_free_unpacked(*reply, NULL)). Late replies of earlier
+ * timed-out calls are recognised by call id and discarded. */
+oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const ProtobufCServiceDescriptor *svc, const char *method,
+                             const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
                              uint32_t timeout_ms, ProtobufCMessage **reply, oi_error_t *err);
+
+/* --- the contract ---------------------------------------------------------------------------- */
+/* svc's method `name`; a programmer error (OI_ASSERT) when it has none. */
+const ProtobufCMethodDescriptor *oi_rpc_method(const ProtobufCServiceDescriptor *svc, const char *name);
+/* The wire name of svc's method: "<service in lower case>.<Method>" into out (n ≥ 64). */
+void oi_rpc_wire_name(const ProtobufCServiceDescriptor *svc, const char *method, char *out, size_t n);
 
 /* --- envelope codec (pure; unit-tested and fuzzed) ---------------------------------------- */
 /* Packs into a new buffer (caller frees). */

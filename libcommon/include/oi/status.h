@@ -69,12 +69,12 @@ oi_status_t oi_status_from_code(const char *code);
 bool oi_status_valid(int v);
 
 /* Error detail, caller-owned and fixed-size: nothing is allocated on the error path.
- * The first error set wins; CR/LF in messages are replaced by spaces. */
+ * The first error set wins; CR/LF in messages are replaced by spaces. An error's code is its
+ * status's (oi_status_code): one status, one code, never two that disagree. */
 #define OI_ERROR_MSG_MAX 256
 #define OI_ERROR_LOC_MAX 128
 typedef struct {
     oi_status_t status;
-    char code[48];               /* API code; defaults to the table's code */
     char message[OI_ERROR_MSG_MAX];
     char loc[OI_ERROR_LOC_MAX];  /* optional, e.g. "body.agent_id" */
 } oi_error_t;
@@ -84,8 +84,9 @@ void oi_error_init(oi_error_t *err);
  * fmt NULL = the table's default message. */
 oi_status_t oi_error_set(oi_error_t *err, oi_status_t s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Like oi_error_set with an explicit API code (used to carry a remote Reply's code). */
-oi_status_t oi_error_set_code(oi_error_t *err, oi_status_t s, const char *code, const char *msg);
+/* Sets err (if non-NULL and still clear) to a copy of src (status, message, loc); returns
+ * src's status. For passing on an error from another layer or service. */
+oi_status_t oi_error_take(oi_error_t *err, const oi_error_t *src);
 void oi_error_set_loc(oi_error_t *err, const char *loc);
 
 #endif

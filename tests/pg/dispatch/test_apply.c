@@ -153,7 +153,7 @@ static void number_init(number_t *n, const char *agent)
     n->req = (Oneinbox__V1__ApplyNumberRequest)ONEINBOX__V1__APPLY_NUMBER_REQUEST__INIT;
     n->req.number_id = n->number_id;
     n->req.phone_number = n->phone;
-    n->req.provider = "twilio";
+    n->req.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     n->req.version = 1;
     for (int i = 0; i < 2; i++) {
         n->checks[i] = (Oneinbox__V1__AgentCheck)ONEINBOX__V1__AGENT_CHECK__INIT;
@@ -165,7 +165,7 @@ static void number_init(number_t *n, const char *agent)
     n->req.n_agents = 1;
     n->outbound = (Oneinbox__V1__OutboundTrunk)ONEINBOX__V1__OUTBOUND_TRUNK__INIT;
     n->outbound.phone_number = n->phone;
-    n->outbound.provider = "twilio";
+    n->outbound.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     n->outbound.trunk_address = "example.pstn.twilio.com";
     n->outbound.auth_username = "user";
     n->outbound.auth_password = PASSWORD;

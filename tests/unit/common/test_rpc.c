@@ -12,6 +12,8 @@
 
 #include "oi/mem.h"
 #include "oi/rpc.h"
+#include "oneinbox/test/echo.pb-c.h"
+#include "oneinbox/test/impostor/echo.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 
 typedef struct {
@@ -48,8 +50,8 @@ static void ping_loop(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Protob
 }
 
 static const oi_rpc_method_t methods[] = {
-    {"t.Echo", &oneinbox__v1__opt_string__descriptor, echo_work, NULL},
-    {"t.Ping", &oneinbox__v1__empty__descriptor, NULL, ping_loop},
+    {"Echo", echo_work, NULL},
+    {"Ping", NULL, ping_loop},
 };
 
 static void on_stop(uv_async_t *a)
@@ -72,7 +74,7 @@ static void server_start(fx_t *f, int port, bool drain_first)
     cr_assert_eq(uv_loop_init(&f->loop), 0);
     uv_async_init(&f->loop, &f->stop, on_stop);
     f->stop.data = f;
-    f->srv = oi_rpc_server_new(&f->loop, methods, 2, NULL);
+    f->srv = oi_rpc_server_new(&f->loop, &oneinbox__test__echo__descriptor, methods, 2, NULL);
     oi_error_t err;
     oi_error_init(&err);
     cr_assert_eq(oi_rpc_server_bind(f->srv, f->endpoint, &err), 0, "%s", err.message);
@@ -102,8 +104,8 @@ static Oneinbox__V1__OptString *sync_echo(oi_rpc_sync_t *s, const char *value, u
     in.value = (char *)value;
     ProtobufCMessage *out = NULL;
     oi_error_init(err);
-    *st = oi_rpc_sync_call(s, "t.Echo", "req_1", "ws_9", &in.base, &oneinbox__v1__opt_string__descriptor,
-                           timeout_ms, &out, err);
+    *st = oi_rpc_sync_call(s, &oneinbox__test__echo__descriptor, "Echo", "req_1", "ws_9", &in.base, timeout_ms,
+                           &out, err);
     return (Oneinbox__V1__OptString *)out;
 }
 
@@ -122,7 +124,7 @@ Test(rpc, sync_round_trip_and_remote_error)
     out = sync_echo(s, "fail", 2000, &st, &err);
     cr_assert_null(out);
     cr_assert_eq(st, OI_CONFLICT);
-    cr_assert_str_eq(err.code, "CONFLICT");
+    cr_assert_str_eq(oi_status_code(err.status), "CONFLICT");
     cr_assert_str_eq(err.message, "nope for ws_9");
     oi_rpc_sync_destroy(&s);
     cr_assert_null(s);
@@ -151,15 +153,17 @@ Test(rpc, unknown_method_and_garbage_payload)
     oi_rpc_sync_t *s = oi_rpc_sync_new(fx.endpoint, &err);
     Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
     ProtobufCMessage *out = NULL;
-    oi_status_t st = oi_rpc_sync_call(s, "t.Nope", NULL, NULL, &e.base, NULL, 2000, &out, &err);
+    oi_status_t st = oi_rpc_sync_call(s, &oneinbox__test__absent__descriptor, "Ping", NULL, NULL, &e.base, 2000, &out,
+                                      &err);
     cr_assert_eq(st, OI_NOT_FOUND);
-    cr_assert(strstr(err.message, "t.Nope") != NULL);
+    cr_assert(strstr(err.message, "absent.Ping") != NULL, "%s", err.message);
 
     /* An OptBool's field 1 is a varint: not a valid OptString (whose field 1 is a string). */
     Oneinbox__V1__OptBool bogus = ONEINBOX__V1__OPT_BOOL__INIT;
     bogus.value = true;
     oi_error_init(&err);
-    st = oi_rpc_sync_call(s, "t.Echo", NULL, NULL, &bogus.base, NULL, 2000, &out, &err);
+    st = oi_rpc_sync_call(s, &oneinbox__test__impostor__echo__descriptor, "Echo", NULL, NULL, &bogus.base, 2000,
+                          &out, &err);
     cr_assert_eq(st, OI_BAD_REQUEST, "got %d %s", st, err.message);
     oi_rpc_sync_destroy(&s);
 }
@@ -221,25 +225,24 @@ Test(rpc, async_many_calls_and_timeouts)
     Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
     in.value = "a";
     for (int i = 0; i < 200; i++)
-        cr_assert_eq(oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor,
-                                        5000, on_reply, &t), 0);
+        cr_assert_eq(oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "r", NULL, &in.base, 5000, on_reply, &t), 0);
     Oneinbox__V1__Empty e = ONEINBOX__V1__EMPTY__INIT;
-    oi_rpc_client_call(c, "t.Ping", NULL, NULL, &e.base, &oneinbox__v1__empty__descriptor, 5000, on_reply, &t);
+    oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Ping", NULL, NULL, &e.base, 5000, on_reply, &t);
     run_until(&loop, &t, 201);
     cr_assert_eq(t.ok, 201);
 
     in.value = "sleep";
-    oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor, 50, on_reply, &t);
+    oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "r", NULL, &in.base, 50, on_reply, &t);
     run_until(&loop, &t, 202);
     cr_assert_eq(t.timeouts, 1);
 
     in.value = "z";
-    oi_rpc_client_call(c, "t.Echo", "q", NULL, &in.base, &oneinbox__v1__opt_string__descriptor, 5000, on_reply, &t);
+    oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "q", NULL, &in.base, 5000, on_reply, &t);
     run_until(&loop, &t, 203);
     cr_assert_str_eq(t.last, "z:q");
 
     in.value = "sleep";
-    oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor, 5000, on_reply, &t);
+    oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "r", NULL, &in.base, 5000, on_reply, &t);
     oi_rpc_client_close(&c);
     cr_assert_eq(t.done, 204);
     cr_assert_eq(t.unavailable, 1);
@@ -265,7 +268,7 @@ Test(rpc, a_draining_replica_refuses_and_the_clients_resend_elsewhere)
     Oneinbox__V1__OptString *out = sync_echo(only, "x", 3000, &st, &err);
     cr_assert_null(out);
     cr_assert_eq(st, OI_DRAINING, "%s", err.message);
-    cr_assert_str_eq(err.code, "SERVICE_DRAINING");
+    cr_assert_str_eq(oi_status_code(err.status), "SERVICE_DRAINING");
     oi_rpc_sync_destroy(&only);
 
     /* next to a live replica, every call is answered by it: refused ones are resent */
@@ -287,8 +290,7 @@ Test(rpc, a_draining_replica_refuses_and_the_clients_resend_elsewhere)
     Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
     in.value = "a";
     for (int i = 0; i < 50; i++)
-        cr_assert_eq(oi_rpc_client_call(c, "t.Echo", "r", NULL, &in.base, &oneinbox__v1__opt_string__descriptor,
-                                        3000, on_reply, &t), 0);
+        cr_assert_eq(oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "r", NULL, &in.base, 3000, on_reply, &t), 0);
     run_until(&loop, &t, 50);
     cr_assert_eq(t.ok, 50, "%d of 50 answered OK", t.ok);
     oi_rpc_client_close(&c);

@@ -53,6 +53,6 @@ Test(status, first_error_wins_and_newlines_are_stripped)
     cr_assert_eq(err.status, OI_NOT_FOUND);
     cr_assert_null(strchr(err.message, '\n'));
     cr_assert_null(strchr(err.message, '\r'));
-    cr_assert_str_eq(err.code, "NOT_FOUND");
+    cr_assert_str_eq(oi_status_code(err.status), "NOT_FOUND");
     cr_assert_eq(oi_error_set(NULL, OI_CONFLICT, NULL), OI_CONFLICT);
 }

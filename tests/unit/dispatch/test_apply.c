@@ -29,7 +29,7 @@ static void fixture_init(fixture_t *f)
     f->req = (Oneinbox__V1__ApplyNumberRequest)ONEINBOX__V1__APPLY_NUMBER_REQUEST__INIT;
     f->req.number_id = "num_1";
     f->req.phone_number = "+14155550100";
-    f->req.provider = "twilio";
+    f->req.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     f->req.version = 1;
     for (size_t i = 0; i <= DSP_APPLY_AGENTS_MAX; i++) {
         f->checks[i] = (Oneinbox__V1__AgentCheck)ONEINBOX__V1__AGENT_CHECK__INIT;
@@ -44,7 +44,7 @@ static void fixture_init(fixture_t *f)
     f->outbound = (Oneinbox__V1__OutboundTrunk)ONEINBOX__V1__OUTBOUND_TRUNK__INIT;
     f->outbound.id = "otr_1";
     f->outbound.phone_number = "+14155550100";
-    f->outbound.provider = "twilio";
+    f->outbound.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     f->outbound.trunk_address = "example.pstn.twilio.com";
     f->outbound.auth_username = "user";
     f->outbound.auth_password = SECRET;
@@ -139,8 +139,8 @@ static void no_number_id(fixture_t *f) { f->req.number_id = ""; }
 static void number_id_with_space(fixture_t *f) { f->req.number_id = "num 1"; }
 static void phone_without_plus(fixture_t *f) { f->req.phone_number = "14155550100"; }
 static void phone_too_long(fixture_t *f) { f->req.phone_number = "+1415555010012345"; }
-static void provider_unknown(fixture_t *f) { f->req.provider = "bandwidth"; }
-static void provider_empty(fixture_t *f) { f->req.provider = ""; }
+static void provider_unknown(fixture_t *f) { f->req.provider = (Oneinbox__V1__Provider)7; }
+static void provider_empty(fixture_t *f) { f->req.provider = ONEINBOX__V1__PROVIDER__PROVIDER_UNSPECIFIED; }
 static void version_zero(fixture_t *f) { f->req.version = 0; }
 static void version_negative(fixture_t *f) { f->req.version = -3; }
 static void field_with_space(fixture_t *f) { f->checks[0].field = "inbound routing"; }
@@ -154,7 +154,7 @@ static void delete_with_bad_id(fixture_t *f)
 }
 static void outbound_id_differs(fixture_t *f) { f->outbound.id = "otr_2"; }
 static void outbound_bad_phone(fixture_t *f) { f->outbound.phone_number = "+0"; }
-static void outbound_bad_provider(fixture_t *f) { f->outbound.provider = "Twilio!"; }
+static void outbound_bad_provider(fixture_t *f) { f->outbound.provider = (Oneinbox__V1__Provider)-1; }
 static void outbound_no_address(fixture_t *f) { f->outbound.trunk_address = ""; }
 static void password_with_control(fixture_t *f) { f->outbound.auth_password = SECRET "\x01"; }
 static void password_too_long(fixture_t *f)

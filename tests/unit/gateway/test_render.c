@@ -15,13 +15,14 @@ Test(render, number_has_every_required_field_with_nulls_where_empty)
     Oneinbox__V1__PhoneNumber n = ONEINBOX__V1__PHONE_NUMBER__INIT;
     n.id = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
     n.phone_number = "+15739693824";
-    n.provider = "twilio";
+    n.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     n.agent_id = "9f1c2b3a-0d44-4b50-8888-8dd25736052b";
     n.status = "active";
     n.created_at = n.updated_at = "2026-11-22T10:00:00Z";
     json_t *j = gw_render_number(&n);
     for (int i = 0; required[i]; i++)
         cr_assert_not_null(json_object_get(j, required[i]), "%s", required[i]);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "provider")), "twilio");
     cr_assert(json_is_null(json_object_get(j, "friendly_name")));
     cr_assert(json_is_null(json_object_get(j, "inbound_trunk_id")));
     cr_assert(json_is_null(json_object_get(j, "inbound_routing")));
@@ -55,7 +56,7 @@ Test(render, integration_never_shows_secret_looking_metadata)
     Oneinbox__V1__Integration i = ONEINBOX__V1__INTEGRATION__INIT;
     i.id = "x";
     i.name = "My Twilio Account";
-    i.provider = "twilio";
+    i.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
     i.metadata_json = "{\"account_sid\":\"AC1\",\"sip_trunk\":\"t\",\"auth_password\":\"p\",\"api_key\":\"k\"}";
     i.created_at = i.updated_at = "2026-11-22T10:00:00Z";
     json_t *j = gw_render_integration(&i);

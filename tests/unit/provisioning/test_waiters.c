@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "oi/proto_enum.h"
 #include "waiters.h"
 
 typedef struct {
@@ -20,7 +21,7 @@ static void on_wait(prov_wait_outcome_t outcome, const Oneinbox__V1__Job *job, v
     s->calls++;
     s->outcome = outcome;
     if (job)
-        snprintf(s->state, sizeof s->state, "%s", job->state);
+        snprintf(s->state, sizeof s->state, "%s", oi_enum_str(&oneinbox__v1__job_state__descriptor, (int)job->state));
 }
 
 static void run_loop(uv_loop_t *loop, int ms)
@@ -53,7 +54,7 @@ Test(waiters, an_ended_job_answers_all_its_waiters_once_with_the_job)
     prov_waiters_add(w, "22222222-2222-4222-8222-222222222222", 10000, on_wait, &other);
     cr_assert(prov_waiters_has(w, "11111111-1111-4111-8111-111111111111"));
     Oneinbox__V1__Job job = ONEINBOX__V1__JOB__INIT;
-    job.state = "succeeded";
+    job.state = ONEINBOX__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
     prov_waiters_finish(w, "11111111-1111-4111-8111-111111111111", &job);
     prov_waiters_finish(w, "11111111-1111-4111-8111-111111111111", &job); /* nobody left: nothing */
     cr_assert_eq(a.calls, 1);
@@ -115,7 +116,7 @@ Test(waiters, a_poke_answers_and_the_waiter_may_wait_again)
     cr_assert_eq(t.outcome, PROV_WAIT_POKED);
     cr_assert(prov_waiters_has(w, "33333333-3333-4333-8333-333333333333"), "it waits again");
     Oneinbox__V1__Job job = ONEINBOX__V1__JOB__INIT;
-    job.state = "failed";
+    job.state = ONEINBOX__V1__JOB_STATE__JOB_STATE_FAILED;
     prov_waiters_finish(w, "33333333-3333-4333-8333-333333333333", &job);
     cr_assert_eq(s.calls, 2);
     cr_assert_str_eq(s.state, "failed");
