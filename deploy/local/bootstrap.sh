@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libhiredis-dev
   libcurl4-openssl-dev libcriterion-dev libpq-dev libjansson-dev libhttp-parser-dev
-  libsodium-dev uuid-dev
+  libsodium-dev
   postgresql redis-server
   python3 python3-pytest curl
 )

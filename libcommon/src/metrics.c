@@ -28,8 +28,13 @@ static const double bucket_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 
 typedef enum { KIND_UNSET = 0, KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } kind_t;
 
+typedef struct family family_t;
+
 typedef struct series {
     struct series *next;
+    struct series *hnext;        /* chain of the (name, labels) index */
+    const family_t *family;
+    uint64_t hash;
     char *labels;                /* owned */
     double value;                /* counter / gauge */
     uint64_t buckets[NBUCKETS];  /* histogram, not cumulative */
@@ -37,14 +42,18 @@ typedef struct series {
     double sum;
 } series_t;
 
-typedef struct family {
+struct family {
     struct family *next;
     char *name;                  /* owned */
     char *help;                  /* owned, NULL until oi_metric_help */
     kind_t kind;
     series_t *series;            /* owned list, newest first */
     series_t **tail;
-} family_t;
+};
+
+/* Every series by (name, labels): hot paths find theirs without walking the lists. */
+#define INDEX_BUCKETS 4096
+static series_t *index_buckets[INDEX_BUCKETS];
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static family_t *families; /* owned list, in order of first use */
@@ -125,20 +134,49 @@ static series_t *series_get(family_t *f, const char *labels, bool create)
     return s;
 }
 
+/* FNV-1a of name, a separator no name holds, and labels. */
+static uint64_t index_hash(const char *name, const char *labels)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ '{') * 1099511628211ull;
+    for (const char *p = labels; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+static bool kind_fits(const family_t *f, kind_t want)
+{
+    return want == KIND_HISTOGRAM ? f->kind == KIND_HISTOGRAM : f->kind != KIND_HISTOGRAM;
+}
+
 /* Finds or creates the series and checks the family kind. Lock held. */
 static series_t *lookup(const char *name, const char *labels, kind_t want)
 {
     if (!labels)
         labels = "";
+    if (!name)
+        return NULL;
+    uint64_t h = index_hash(name, labels);
+    for (series_t *s = index_buckets[h % INDEX_BUCKETS]; s; s = s->hnext)
+        if (s->hash == h && strcmp(s->labels, labels) == 0 && strcmp(s->family->name, name) == 0)
+            return kind_fits(s->family, want) ? s : NULL;
     if (!name_valid(name) || !labels_valid(labels))
         return NULL;
     family_t *f = family_get(name, true);
     if (f->kind == KIND_UNSET)
         f->kind = want;
-    bool ok = want == KIND_HISTOGRAM ? f->kind == KIND_HISTOGRAM : f->kind != KIND_HISTOGRAM;
-    if (!ok)
+    if (!kind_fits(f, want))
         return NULL;
-    return series_get(f, labels, true);
+    series_t *s = series_get(f, labels, true);
+    if (!s->family) { /* new: index it */
+        s->family = f;
+        s->hash = h;
+        s->hnext = index_buckets[h % INDEX_BUCKETS];
+        index_buckets[h % INDEX_BUCKETS] = s;
+    }
+    return s;
 }
 
 void oi_metric_help(const char *name, const char *type, const char *help)

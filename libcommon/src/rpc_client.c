@@ -1,8 +1,15 @@
 /* rpc_client.c: asynchronous RPC calls from a libuv loop over one DEALER socket.
  *
- * Each call gets an id (hash table), a timer (cb exactly once: reply, timeout or close) and,
- * while no replica is connected yet, a place in the send backlog (ZMQ_IMMEDIATE makes a send
- * with no live peer fail instead of queueing towards a dead one). */
+ * Each call gets an id (hash table), a deadline (a min-heap under one timer: cb exactly once,
+ * with the reply, at the timeout or at close) and, while no replica is connected yet, a place in
+ * the send backlog (ZMQ_IMMEDIATE makes a send with no live peer fail instead of queueing
+ * towards a dead one).
+ *
+ * The ZMQ_FD is edge-triggered: a send may consume the signal of replies that arrived meanwhile.
+ * So the socket is read until EAGAIN (a non-blocking receive that finds nothing processes
+ * ZeroMQ's pending commands, which re-arms the fd) whenever the fd fires and, after calls were
+ * sent, once before the loop blocks again (a prepare handle): one check per loop iteration,
+ * however many calls it sent. */
 #define OI_LOG_TAG "rpc.client"
 #include "rpc_internal.h"
 
@@ -26,16 +33,16 @@ typedef struct client_call {
     struct client_call *q_next;  /* send backlog */
     oi_rpc_client_t *client;
     uint64_t id;
-    uv_timer_t timer;
+    uint64_t deadline;           /* the loop's clock (uv_now), ms */
+    size_t heap_at;              /* its index in the deadline heap */
     oi_rpc_reply_cb cb;
     void *ud;
     const ProtobufCMessageDescriptor *reply_desc;
     uint8_t *bytes;
     size_t len;
     char method[96];             /* the wire name, for messages */
-    uint32_t timeout_ms;
     int resends;
-    bool done, in_backlog, timer_closed, sent;
+    bool done, in_backlog, sent;
 } client_call_t;
 
 struct oi_rpc_client {
@@ -43,7 +50,12 @@ struct oi_rpc_client {
     void *sock;
     uv_poll_t poll;
     uv_timer_t retry;
+    uv_timer_t deadlines;        /* armed for the heap's first deadline */
+    uint64_t armed_for;          /* 0 = not armed */
+    uv_prepare_t recheck;        /* active while calls were sent and the socket was not read since */
     client_call_t *buckets[CLIENT_BUCKETS];
+    client_call_t **heap;        /* min-heap by deadline, of the calls not done */
+    size_t heap_len, heap_cap;
     client_call_t *backlog_head, *backlog_tail;
     uint64_t next_id;
     int handles_open;
@@ -52,6 +64,7 @@ struct oi_rpc_client {
 
 static void client_pump(oi_rpc_client_t *c);
 static void client_retry(uv_timer_t *t);
+static void client_recheck(uv_prepare_t *p);
 
 static client_call_t **client_slot(oi_rpc_client_t *c, uint64_t id)
 {
@@ -67,15 +80,81 @@ static void call_free(client_call_t *call)
     free(call);
 }
 
-static void call_timer_closed(uv_handle_t *h)
+/* --- deadlines: a binary min-heap ---------------------------------------------------------- */
+
+static void heap_set(oi_rpc_client_t *c, size_t i, client_call_t *call)
 {
-    client_call_t *call = h->data;
-    call->timer_closed = true;
-    if (!call->in_backlog)
-        call_free(call);
+    c->heap[i] = call;
+    call->heap_at = i;
 }
 
-/* Runs the callback once and retires the call. */
+static void heap_up(oi_rpc_client_t *c, size_t i)
+{
+    client_call_t *call = c->heap[i];
+    while (i > 0 && c->heap[(i - 1) / 2]->deadline > call->deadline) {
+        heap_set(c, i, c->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(c, i, call);
+}
+
+static void heap_down(oi_rpc_client_t *c, size_t i)
+{
+    client_call_t *call = c->heap[i];
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= c->heap_len)
+            break;
+        if (k + 1 < c->heap_len && c->heap[k + 1]->deadline < c->heap[k]->deadline)
+            k++;
+        if (c->heap[k]->deadline >= call->deadline)
+            break;
+        heap_set(c, i, c->heap[k]);
+        i = k;
+    }
+    heap_set(c, i, call);
+}
+
+static void heap_push(oi_rpc_client_t *c, client_call_t *call)
+{
+    if (c->heap_len == c->heap_cap) {
+        c->heap_cap = c->heap_cap ? c->heap_cap * 2 : 64;
+        c->heap = oi_xrealloc(c->heap, c->heap_cap * sizeof *c->heap);
+    }
+    heap_set(c, c->heap_len++, call);
+    heap_up(c, call->heap_at);
+}
+
+static void heap_remove(oi_rpc_client_t *c, client_call_t *call)
+{
+    size_t i = call->heap_at;
+    OI_ASSERT(i < c->heap_len && c->heap[i] == call);
+    client_call_t *last = c->heap[--c->heap_len];
+    if (last == call)
+        return;
+    heap_set(c, i, last);
+    heap_up(c, i);
+    heap_down(c, last->heap_at);
+}
+
+static void deadlines_fire(uv_timer_t *t);
+
+/* Arms the timer for the first deadline unless it already fires no later. */
+static void deadlines_arm(oi_rpc_client_t *c)
+{
+    if (c->heap_len == 0 || c->closing)
+        return;
+    uint64_t first = c->heap[0]->deadline;
+    if (c->armed_for && c->armed_for <= first)
+        return; /* fires early at worst, finds nothing due and re-arms */
+    uint64_t now = uv_now(c->loop);
+    uv_timer_start(&c->deadlines, deadlines_fire, first > now ? first - now : 0, 0);
+    c->armed_for = first;
+}
+
+/* --- completing a call -------------------------------------------------------------------- */
+
+/* Runs the callback once and retires the call (freed here unless the backlog still holds it). */
 static void call_complete(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, const oi_error_t *err,
                           const ProtobufCMessage *reply)
 {
@@ -85,9 +164,10 @@ static void call_complete(oi_rpc_client_t *c, client_call_t *call, oi_status_t s
     client_call_t **pp = client_slot(c, call->id);
     if (*pp == call)
         *pp = call->next;
-    uv_timer_stop(&call->timer);
-    uv_close((uv_handle_t *)&call->timer, call_timer_closed);
+    heap_remove(c, call);
     call->cb(st, st == OI_OK ? NULL : err, reply, call->ud);
+    if (!call->in_backlog)
+        call_free(call);
 }
 
 static void call_fail(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, const char *why)
@@ -98,13 +178,19 @@ static void call_fail(oi_rpc_client_t *c, client_call_t *call, oi_status_t st, c
     call_complete(c, call, st, &err, NULL);
 }
 
-static void call_timed_out(uv_timer_t *t)
+static void deadlines_fire(uv_timer_t *t)
 {
-    client_call_t *call = t->data;
-    if (!call->sent) /* never left the backlog: no replica was reachable */
-        call_fail(call->client, call, OI_UNAVAILABLE, "no service replica is reachable");
-    else
-        call_fail(call->client, call, OI_TIMEOUT, "no reply in time");
+    oi_rpc_client_t *c = t->data;
+    c->armed_for = 0;
+    uint64_t now = uv_now(c->loop);
+    while (c->heap_len > 0 && c->heap[0]->deadline <= now && !c->closing) {
+        client_call_t *call = c->heap[0];
+        if (!call->sent) /* never left the backlog: no replica was reachable */
+            call_fail(c, call, OI_UNAVAILABLE, "no service replica is reachable");
+        else
+            call_fail(c, call, OI_TIMEOUT, "no reply in time");
+    }
+    deadlines_arm(c);
 }
 
 /* 0 sent, 1 would block, -1 failed for good. */
@@ -116,6 +202,8 @@ static int call_try_send(oi_rpc_client_t *c, client_call_t *call)
     size_t lens[3] = {0, RPC_CALL_ID_LEN, call->len};
     if (rpc_frames_send(c->sock, data, lens, 3) == 0) {
         call->sent = true; /* the bytes stay until the call is done: a draining replica may refuse it */
+        if (!c->pumping)
+            uv_prepare_start(&c->recheck, client_recheck);
         return 0;
     }
     return errno == EAGAIN ? 1 : -1;
@@ -149,10 +237,9 @@ static void backlog_flush(oi_rpc_client_t *c)
 {
     while (c->backlog_head && !c->closing) {
         client_call_t *call = c->backlog_head;
-        if (call->done) {
+        if (call->done) { /* completed while it waited here: the backlog held the last reference */
             backlog_pop(c);
-            if (call->timer_closed)
-                call_free(call);
+            call_free(call);
             continue;
         }
         int rc = call_try_send(c, call);
@@ -198,14 +285,15 @@ static void client_pump(oi_rpc_client_t *c)
         return;
     }
     c->pumping = true;
+    uv_prepare_stop(&c->recheck); /* this read is the check */
     int budget = CLIENT_PUMP_BUDGET;
     do {
         c->repump = false;
         backlog_flush(c);
-        while (!c->closing && budget > 0 && rpc_socket_has(c->sock, ZMQ_POLLIN)) {
+        while (!c->closing && budget > 0) {
             rpc_frames_t f;
             if (rpc_frames_recv(c->sock, &f) <= 0)
-                break;
+                break; /* EAGAIN: ZeroMQ's commands were processed, the fd is armed again */
             client_on_reply(c, &f);
             rpc_frames_close(&f);
             budget--;
@@ -214,6 +302,14 @@ static void client_pump(oi_rpc_client_t *c)
     c->pumping = false;
     if (!c->closing && (budget == 0 || c->backlog_head))
         uv_timer_start(&c->retry, client_retry, budget == 0 ? 0 : CLIENT_RETRY_MS, 0);
+}
+
+static void client_recheck(uv_prepare_t *p)
+{
+    oi_rpc_client_t *c = p->data;
+    uv_prepare_stop(p);
+    if (!c->closing)
+        client_pump(c);
 }
 
 static void client_retry(uv_timer_t *t)
@@ -246,8 +342,10 @@ oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_er
     zmq_getsockopt(sock, ZMQ_FD, &fd, &len);
     uv_poll_init(loop, &c->poll, fd);
     uv_timer_init(loop, &c->retry);
-    c->poll.data = c->retry.data = c;
-    c->handles_open = 2;
+    uv_timer_init(loop, &c->deadlines);
+    uv_prepare_init(loop, &c->recheck);
+    c->poll.data = c->retry.data = c->deadlines.data = c->recheck.data = c;
+    c->handles_open = 4;
     uv_poll_start(&c->poll, UV_READABLE, client_on_poll);
     return c;
 }
@@ -266,7 +364,6 @@ int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc
     call->cb = cb;
     call->ud = ud;
     call->reply_desc = m->output;
-    call->timeout_ms = timeout_ms;
     oi_rpc_wire_name(svc, method, call->method, sizeof call->method);
     call->bytes = rpc_envelope_pack(call->method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req,
                                     &call->len);
@@ -277,12 +374,13 @@ int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc
     }
     client_call_t **slot = client_slot(c, call->id);
     *slot = call;
-    uv_timer_init(c->loop, &call->timer);
-    call->timer.data = call;
-    uv_timer_start(&call->timer, call_timed_out, timeout_ms, 0);
-    if (rc == 1)
+    call->deadline = uv_now(c->loop) + timeout_ms;
+    heap_push(c, call);
+    deadlines_arm(c);
+    if (rc == 1) {
         backlog_push(c, call);
-    client_pump(c);
+        uv_timer_start(&c->retry, client_retry, CLIENT_RETRY_MS, 0);
+    }
     return 0;
 }
 
@@ -303,14 +401,15 @@ void oi_rpc_client_close(oi_rpc_client_t **self_p)
     for (size_t i = 0; i < CLIENT_BUCKETS; i++)
         while (c->buckets[i])
             call_fail(c, c->buckets[i], OI_UNAVAILABLE, "client closed");
-    while (c->backlog_head) {
-        client_call_t *call = backlog_pop(c);
-        if (call->timer_closed)
-            call_free(call);
-    }
+    while (c->backlog_head)
+        call_free(backlog_pop(c)); /* every call is done: the backlog held the last references */
+    free(c->heap);
+    c->heap = NULL;
     uv_poll_stop(&c->poll);
     zmq_close(c->sock);
     c->sock = NULL;
     uv_close((uv_handle_t *)&c->poll, client_handle_closed);
     uv_close((uv_handle_t *)&c->retry, client_handle_closed);
+    uv_close((uv_handle_t *)&c->deadlines, client_handle_closed);
+    uv_close((uv_handle_t *)&c->recheck, client_handle_closed);
 }

@@ -42,6 +42,16 @@ uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const cha
     return out;
 }
 
+uint8_t *rpc_reply_pack_bytes(const char *request_id, const void *payload, size_t plen, size_t *len)
+{
+    Oneinbox__V1__Reply r = ONEINBOX__V1__REPLY__INIT;
+    r.request_id = (char *)(request_id ? request_id : "");
+    r.status = (Oneinbox__V1__Status)OI_OK;
+    r.payload.data = (uint8_t *)payload;
+    r.payload.len = plen;
+    return oi_rpc_pack(&r.base, len);
+}
+
 uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_error_t *err,
                         const ProtobufCMessage *reply, size_t *len)
 {

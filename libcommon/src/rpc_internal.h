@@ -30,8 +30,6 @@ void rpc_frames_close(rpc_frames_t *f);
 /* Sends n frames without blocking; 0, or -1 with errno (EAGAIN when it would block; nothing
  * of the message is sent then, as ZeroMQ queues multipart messages atomically). */
 int rpc_frames_send(void *sock, const void *const *data, const size_t *len, int n);
-/* True when ZMQ_EVENTS has `what` (ZMQ_POLLIN / ZMQ_POLLOUT) now. */
-bool rpc_socket_has(void *sock, int what);
 /* New socket of `type` with linger and high-water marks set; NULL + err. */
 void *rpc_socket_new(int type, int linger_ms, oi_error_t *err);
 /* Connects to every comma-separated endpoint; -1 + err when one is malformed. */
@@ -47,6 +45,8 @@ uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const cha
 /* Packs a Reply; reply may be NULL (empty payload). */
 uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_error_t *err,
                         const ProtobufCMessage *reply, size_t *len);
+/* Packs an OI_OK Reply around a payload packed already. */
+uint8_t *rpc_reply_pack_bytes(const char *request_id, const void *payload, size_t plen, size_t *len);
 /* Decodes a Reply frame into status/err/payload message (reply_desc may be NULL → *out NULL).
  * Returns the call's status; on OI_OK *out is set (caller frees with free_unpacked). */
 oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *reply_desc,

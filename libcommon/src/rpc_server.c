@@ -1,7 +1,10 @@
 /* rpc_server.c: a ROUTER socket on the service's libuv loop, dispatching to a method table.
  *
- * The ZMQ_FD is edge-triggered, so every receive and every send is followed by re-reading
- * ZMQ_EVENTS until nothing is left (server_pump). `work` methods run on the libuv threadpool;
+ * The ZMQ_FD is edge-triggered: a send may consume the signal of requests that arrived
+ * meanwhile. So the socket is read until EAGAIN (a non-blocking receive that finds nothing
+ * processes ZeroMQ's pending commands, which re-arms the fd) whenever the fd fires and, after
+ * replies were sent, once before the loop blocks again (a prepare handle): one such check per
+ * loop iteration however many replies left in it. `work` methods run on the libuv threadpool;
  * `on_loop` methods run here and reply when they are done. */
 #define OI_LOG_TAG "rpc.server"
 #include "rpc_internal.h"
@@ -32,6 +35,7 @@ struct oi_rpc_server {
     uv_timer_t kick;  /* continues a pump that hit its budget */
     uv_timer_t grace; /* bounds a drain */
     uv_timer_t settle; /* checks whether a drain is over */
+    uv_prepare_t recheck; /* active while replies were sent and the socket was not read since */
     uint64_t drain_started_ms, last_call_ms;
     const ProtobufCServiceDescriptor *svc;
     struct server_method *table;   /* owned: svc->n_methods rows, in svc's method order */
@@ -71,6 +75,7 @@ struct oi_rpc_call {
 
 static void server_pump(oi_rpc_server_t *s);
 static void server_kick(uv_timer_t *t);
+static void server_recheck(uv_prepare_t *p);
 
 static void server_maybe_free(oi_rpc_server_t *s)
 {
@@ -130,20 +135,51 @@ static void call_observe(const oi_rpc_call_t *call, oi_status_t status)
     oi_metric_observe("oi_rpc_server_duration_seconds", labels, (double)(oi_clock_mono_ns() - call->start_ns) / 1e9);
 }
 
-static void call_send(oi_rpc_call_t *call, oi_status_t status, const oi_error_t *err,
-                      const ProtobufCMessage *reply)
+static void call_send_bytes(oi_rpc_call_t *call, uint8_t *bytes, size_t len)
 {
     oi_rpc_server_t *s = call->srv;
-    if (s->closed)
-        return;
-    size_t len = 0;
-    uint8_t *bytes = rpc_reply_pack(call->ctx.request_id, status, err, reply, &len);
     const void *data[4] = {call->identity, "", call->call_id, bytes};
     size_t lens[4] = {call->identity_len, 0, RPC_CALL_ID_LEN, len};
     if (rpc_frames_send(s->sock, data, lens, 4) != 0)
         oi_log_warn(&(oi_log_ctx_t){.request_id = call->ctx.request_id}, "reply to %s not sent: %s",
                     call->ctx.method, zmq_strerror(zmq_errno()));
     free(bytes);
+}
+
+static void call_send(oi_rpc_call_t *call, oi_status_t status, const oi_error_t *err,
+                      const ProtobufCMessage *reply)
+{
+    if (call->srv->closed)
+        return;
+    size_t len = 0;
+    uint8_t *bytes = rpc_reply_pack(call->ctx.request_id, status, err, reply, &len);
+    call_send_bytes(call, bytes, len);
+}
+
+/* After a reply left: the call is over. */
+static void call_retire(oi_rpc_call_t *call)
+{
+    oi_rpc_server_t *s = call->srv;
+    call_free(call);
+    s->inflight--;
+    if (!s->closed && !s->destroyed && !s->pumping) /* a pump reads on until EAGAIN after this send */
+        uv_prepare_start(&s->recheck, server_recheck);
+    server_maybe_free(s);
+}
+
+void oi_rpc_call_reply_packed(oi_rpc_call_t **call_p, const void *reply, size_t len)
+{
+    oi_rpc_call_t *call = *call_p;
+    *call_p = NULL;
+    if (!call)
+        return;
+    call_observe(call, OI_OK);
+    if (!call->srv->closed) {
+        size_t n = 0;
+        uint8_t *bytes = rpc_reply_pack_bytes(call->ctx.request_id, reply, len, &n);
+        call_send_bytes(call, bytes, n);
+    }
+    call_retire(call);
 }
 
 void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_error_t *err,
@@ -153,16 +189,11 @@ void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_erro
     *call_p = NULL;
     if (!call)
         return;
-    oi_rpc_server_t *s = call->srv;
     /* the contract: a method answers with its output type */
     OI_ASSERT(status != OI_OK || !reply || !call->m || reply->descriptor == call->m->desc->output);
     call_observe(call, status);
     call_send(call, status, err, reply);
-    call_free(call);
-    s->inflight--;
-    if (!s->closed)
-        server_pump(s);
-    server_maybe_free(s);
+    call_retire(call);
 }
 
 static void call_work(uv_work_t *w)
@@ -289,21 +320,30 @@ static void server_pump(oi_rpc_server_t *s)
         return;
     }
     s->pumping = true;
+    uv_prepare_stop(&s->recheck); /* this read is the check */
     int budget = SERVER_PUMP_BUDGET;
     do {
         s->repump = false;
-        while (!s->closed && budget > 0 && rpc_socket_has(s->sock, ZMQ_POLLIN)) {
+        while (!s->closed && budget > 0) {
             rpc_frames_t f;
             if (rpc_frames_recv(s->sock, &f) <= 0)
-                break;
+                break; /* EAGAIN: ZeroMQ's commands were processed, the fd is armed again */
             server_handle(s, &f);
             rpc_frames_close(&f);
             budget--;
         }
-    } while (s->repump && budget > 0);
+    } while (s->repump && budget > 0 && !s->closed);
     s->pumping = false;
     if (budget == 0 && !s->closed)
         uv_timer_start(&s->kick, server_kick, 0, 0);
+}
+
+static void server_recheck(uv_prepare_t *p)
+{
+    oi_rpc_server_t *s = p->data;
+    uv_prepare_stop(p);
+    if (!s->closed)
+        server_pump(s);
 }
 
 static void server_kick(uv_timer_t *t)
@@ -340,8 +380,9 @@ oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const ProtobufCServiceDescri
     uv_timer_init(loop, &s->kick);
     uv_timer_init(loop, &s->grace);
     uv_timer_init(loop, &s->settle);
-    s->kick.data = s->grace.data = s->settle.data = s;
-    s->handles_open = 3;
+    uv_prepare_init(loop, &s->recheck);
+    s->kick.data = s->grace.data = s->settle.data = s->recheck.data = s;
+    s->handles_open = 4;
     return s;
 }
 
@@ -411,6 +452,7 @@ void oi_rpc_server_destroy(oi_rpc_server_t **self_p)
     uv_close((uv_handle_t *)&s->kick, server_handle_closed);
     uv_close((uv_handle_t *)&s->grace, server_handle_closed);
     uv_close((uv_handle_t *)&s->settle, server_handle_closed);
+    uv_close((uv_handle_t *)&s->recheck, server_handle_closed);
     if (s->poll_inited)
         uv_close((uv_handle_t *)&s->poll, server_handle_closed);
 }

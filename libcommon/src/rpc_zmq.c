@@ -75,15 +75,6 @@ int rpc_socket_connect_all(void *sock, const char *endpoints, oi_error_t *err)
     return 0;
 }
 
-bool rpc_socket_has(void *sock, int what)
-{
-    int ev = 0;
-    size_t len = sizeof ev;
-    if (zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) != 0)
-        return false;
-    return (ev & what) != 0;
-}
-
 static void frames_drop_rest(void *sock)
 {
     int more = 1;

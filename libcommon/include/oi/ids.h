@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 #define OI_UUID_STR_LEN 36
+/* n bytes of kernel randomness (getrandom through libsodium), from a per-thread pool: ids on
+ * hot paths cost no system call. Any thread. */
+void oi_random_bytes(void *out, size_t n);
 /* Random (v4) UUID, lowercase, into out (>= 37 bytes). */
 void oi_uuid_new(char out[OI_UUID_STR_LEN + 1]);
 /* true for the canonical 8-4-4-4-12 hex form (either case), as pydantic's UUID accepts;

@@ -76,6 +76,9 @@ int oi_rpc_server_bind(oi_rpc_server_t *s, const char *endpoint, oi_error_t *err
  * status != OI_OK sends err's code/message (err may be NULL → table defaults). Frees call. */
 void oi_rpc_call_reply(oi_rpc_call_t **call_p, oi_status_t status, const oi_error_t *err,
                        const ProtobufCMessage *reply);
+/* oi_rpc_call_reply(OI_OK) with the reply packed already (len bytes of the method's output
+ * type, borrowed): for answers kept encoded (oi/near_cache.h). */
+void oi_rpc_call_reply_packed(oi_rpc_call_t **call_p, const void *reply, size_t len);
 /* Stops running new calls: each one is refused at once with OI_DRAINING (never run, so the
  * clients here resend it to another replica) until oi_rpc_server_destroy closes the socket.
  * In-flight calls still reply; on_drained runs when none is left, no new call came for 100 ms

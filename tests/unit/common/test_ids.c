@@ -1,5 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "oi/ids.h"
 
@@ -41,4 +43,39 @@ Test(ids, request_ids_differ)
     oi_request_id_new(b);
     cr_assert_str_neq(a, b);
     cr_assert_eq(strncmp(a, "req_", 4), 0);
+}
+
+Test(ids, uuids_are_version_4_and_never_repeat_across_pool_refills)
+{
+    enum { N = 2000 }; /* several refills of the per-thread pool */
+    static char seen[N][37];
+    for (int i = 0; i < N; i++) {
+        oi_uuid_new(seen[i]);
+        cr_assert_eq(seen[i][14], '4', "%s", seen[i]);
+        cr_assert(strchr("89ab", seen[i][19]) != NULL, "%s", seen[i]);
+    }
+    for (int i = 0; i < N; i++)
+        for (int k = i + 1; k < N; k++)
+            cr_assert_str_neq(seen[i], seen[k]);
+}
+
+Test(ids, a_forked_child_draws_other_bytes_than_its_parent)
+{
+    unsigned char warm[8];
+    oi_random_bytes(warm, sizeof warm); /* the parent's pool is filled */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsigned char b[32];
+        oi_random_bytes(b, sizeof b);
+        ssize_t w = write(fds[1], b, sizeof b);
+        _exit(w == (ssize_t)sizeof b ? 0 : 1);
+    }
+    unsigned char mine[32], child[32];
+    oi_random_bytes(mine, sizeof mine);
+    cr_assert_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    cr_assert_neq(memcmp(mine, child, sizeof mine), 0, "parent and child handed out the same bytes");
 }
