@@ -1,21 +1,25 @@
-/* redis.c: one hiredis async connection on a libuv loop, with per-command timeouts and
- * reconnection with backoff.
+/* redis.c: one hiredis async connection on a libuv loop, with per-command timeouts,
+ * reconnection with backoff, and a subscriber mode.
  *
- * A command owns a small record (cmd_t) shared by hiredis and its timeout timer: the caller's
- * callback runs once (reply, timeout, or disconnect), and the record is freed only when hiredis
- * has let go of it and the timer is closed. */
+ * Redis answers a connection's commands in order, so the commands in flight form a FIFO and
+ * one timer, armed for the oldest one's deadline, enforces every timeout. A command's record
+ * (cmd_t) is shared by hiredis and that list: the caller's callback runs once (reply, timeout
+ * or disconnect) and the record is freed when hiredis has let go of it. */
 #define OI_LOG_TAG "common.redis"
 #include "oi/redis.h"
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "oi/log.h"
 #include "oi/mem.h"
 
 #define REDIS_BACKOFF_MIN_MS 100
 #define REDIS_BACKOFF_MAX_MS 2000
+
+typedef struct cmd cmd_t;
 
 struct oi_redis {
     uv_loop_t *loop;
@@ -26,33 +30,53 @@ struct oi_redis {
     bool connected, closing;
     uv_timer_t reconnect;
     uv_timer_t connect_watch;
+    uv_timer_t deadlines;        /* armed for the oldest waiting command */
     uint32_t connect_timeout_ms;
     uint32_t backoff_ms;
     int timers_open;
+    cmd_t *wait_head, *wait_tail; /* commands whose callback has not run, oldest first */
     oi_redis_state_cb state_cb;
     void *state_ud;
+    /* subscriber mode */
+    const char *const *channels;
+    size_t n_channels, confirmed;
+    oi_redis_msg_cb on_message;
+    oi_redis_state_cb on_live;
+    void *sub_ud;
+    bool live;
 };
 
-typedef struct {
+struct cmd {
+    cmd_t *prev, *next;          /* the waiting list */
+    oi_redis_t *r;
     oi_redis_cb cb;
     void *ud;
-    uv_timer_t timer;
-    bool done, hiredis_done, timer_closed;
-} cmd_t;
+    uint64_t deadline;           /* uv_now ms */
+    bool done, hiredis_done;
+};
 
 static void redis_connect(oi_redis_t *r);
+static void deadlines_fire(uv_timer_t *t);
 
-static void cmd_maybe_free(cmd_t *cmd)
+static void wait_unlink(oi_redis_t *r, cmd_t *cmd)
 {
-    if (cmd->hiredis_done && cmd->timer_closed)
-        free(cmd);
+    if (cmd->prev)
+        cmd->prev->next = cmd->next;
+    else
+        r->wait_head = cmd->next;
+    if (cmd->next)
+        cmd->next->prev = cmd->prev;
+    else
+        r->wait_tail = cmd->prev;
+    cmd->prev = cmd->next = NULL;
 }
 
-static void cmd_timer_closed(uv_handle_t *h)
+static void deadlines_arm(oi_redis_t *r)
 {
-    cmd_t *cmd = h->data;
-    cmd->timer_closed = true;
-    cmd_maybe_free(cmd);
+    if (!r->wait_head || r->closing)
+        return;
+    uint64_t now = uv_now(r->loop), first = r->wait_head->deadline;
+    uv_timer_start(&r->deadlines, deadlines_fire, first > now ? first - now : 0, 0);
 }
 
 static void cmd_finish(cmd_t *cmd, oi_status_t st, const redisReply *reply)
@@ -60,8 +84,11 @@ static void cmd_finish(cmd_t *cmd, oi_status_t st, const redisReply *reply)
     if (cmd->done)
         return;
     cmd->done = true;
-    uv_timer_stop(&cmd->timer);
-    uv_close((uv_handle_t *)&cmd->timer, cmd_timer_closed);
+    oi_redis_t *r = cmd->r;
+    bool was_head = r->wait_head == cmd;
+    wait_unlink(r, cmd);
+    if (was_head && !r->wait_head)
+        uv_timer_stop(&r->deadlines);
     cmd->cb(st, reply, cmd->ud);
 }
 
@@ -71,21 +98,26 @@ static void cmd_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     cmd_t *cmd = privdata;
     cmd_finish(cmd, reply ? OI_OK : OI_UNAVAILABLE, reply);
     cmd->hiredis_done = true;
-    cmd_maybe_free(cmd);
+    free(cmd);
 }
 
-static void cmd_on_timeout(uv_timer_t *t)
+static void deadlines_fire(uv_timer_t *t)
 {
-    cmd_finish(t->data, OI_TIMEOUT, NULL);
+    oi_redis_t *r = t->data;
+    uint64_t now = uv_now(r->loop);
+    while (r->wait_head && r->wait_head->deadline <= now)
+        cmd_finish(r->wait_head, OI_TIMEOUT, NULL); /* hiredis keeps the record until the late reply */
+    deadlines_arm(r);
 }
 
 void oi_redis_command(oi_redis_t *r, int argc, const char **argv, const size_t *argvlen, oi_redis_cb cb, void *ud)
 {
-    if (!r->connected || !r->ac || r->closing) {
+    if (!r->connected || !r->ac || r->closing || r->on_message) {
         cb(OI_UNAVAILABLE, NULL, ud);
         return;
     }
     cmd_t *cmd = oi_xcalloc(1, sizeof *cmd);
+    cmd->r = r;
     cmd->cb = cb;
     cmd->ud = ud;
     if (redisAsyncCommandArgv(r->ac, cmd_on_reply, cmd, argc, argv, argvlen) != REDIS_OK) {
@@ -93,9 +125,73 @@ void oi_redis_command(oi_redis_t *r, int argc, const char **argv, const size_t *
         cb(OI_UNAVAILABLE, NULL, ud);
         return;
     }
-    uv_timer_init(r->loop, &cmd->timer);
-    cmd->timer.data = cmd;
-    uv_timer_start(&cmd->timer, cmd_on_timeout, r->timeout_ms, 0);
+    cmd->deadline = uv_now(r->loop) + r->timeout_ms;
+    cmd->prev = r->wait_tail;
+    if (r->wait_tail)
+        r->wait_tail->next = cmd;
+    else
+        r->wait_head = cmd;
+    r->wait_tail = cmd;
+    if (r->wait_head == cmd)
+        deadlines_arm(r);
+}
+
+/* --- subscriber mode ---------------------------------------------------------------------- */
+
+static void set_live(oi_redis_t *r, bool live)
+{
+    if (r->live == live)
+        return;
+    r->live = live;
+    if (r->on_live)
+        r->on_live(live, r->sub_ud);
+}
+
+static void sub_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)privdata;
+    oi_redis_t *r = ac->data;
+    const redisReply *m = reply;
+    if (!r || !m || m->type != REDIS_REPLY_ARRAY || m->elements < 3 || m->element[0]->type != REDIS_REPLY_STRING)
+        return; /* a NULL reply: the connection is going; on_disconnect says so */
+    const char *kind = m->element[0]->str;
+    if (strcmp(kind, "subscribe") == 0) {
+        if (++r->confirmed == r->n_channels)
+            set_live(r, true);
+    } else if (strcmp(kind, "message") == 0 && m->element[1]->type == REDIS_REPLY_STRING &&
+               m->element[2]->type == REDIS_REPLY_STRING) {
+        r->on_message(m->element[1]->str, m->element[2]->str, m->element[2]->len, r->sub_ud);
+    }
+}
+
+static void sub_start(oi_redis_t *r)
+{
+    r->confirmed = 0;
+    for (size_t i = 0; i < r->n_channels; i++) {
+        const char *argv[] = {"SUBSCRIBE", r->channels[i]};
+        size_t lens[] = {9, strlen(r->channels[i])};
+        redisAsyncCommandArgv(r->ac, sub_on_reply, NULL, 2, argv, lens);
+    }
+}
+
+void oi_redis_subscribe(oi_redis_t *r, const char *const *channels, size_t n, oi_redis_msg_cb on_message,
+                        oi_redis_state_cb on_live, void *ud)
+{
+    r->channels = channels;
+    r->n_channels = n;
+    r->on_message = on_message;
+    r->on_live = on_live;
+    r->sub_ud = ud;
+    if (r->connected && r->ac)
+        sub_start(r);
+}
+
+bool oi_redis_live(const oi_redis_t *r) { return r && r->live; }
+
+void oi_redis_poll(oi_redis_t *r)
+{
+    if (r && r->ac && r->connected)
+        redisAsyncHandleRead(r->ac); /* reads what is there (EAGAIN is no error) and delivers it */
 }
 
 /* --- connection ---------------------------------------------------------------------------- */
@@ -129,6 +225,8 @@ static void schedule_reconnect(oi_redis_t *r)
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     oi_redis_t *r = ac->data;
+    if (!r)
+        return; /* oi_redis_close let go of it */
     uv_timer_stop(&r->connect_watch);
     if (status != REDIS_OK) {
         oi_log_info(NULL, "redis %s:%d: %s", r->host, r->port, ac->errstr);
@@ -138,13 +236,18 @@ static void on_connect(const redisAsyncContext *ac, int status)
     }
     r->backoff_ms = REDIS_BACKOFF_MIN_MS;
     set_connected(r, true);
+    if (r->on_message && r->ac)
+        sub_start(r);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     (void)status;
     oi_redis_t *r = ac->data;
+    if (!r)
+        return; /* oi_redis_close let go of it */
     r->ac = NULL;
+    set_live(r, false);
     set_connected(r, false);
     schedule_reconnect(r);
 }
@@ -199,6 +302,8 @@ oi_redis_t *oi_redis_new(uv_loop_t *loop, const char *host, int port, uint32_t t
     r->reconnect.data = r;
     uv_timer_init(loop, &r->connect_watch);
     r->connect_watch.data = r;
+    uv_timer_init(loop, &r->deadlines);
+    r->deadlines.data = r;
     r->connect_timeout_ms = 1000;
     redis_connect(r);
     return r;
@@ -232,13 +337,16 @@ void oi_redis_close(oi_redis_t **self_p)
         return;
     r->closing = true;
     r->state_cb = NULL;
+    r->on_live = NULL;
     r->connected = false;
     if (r->ac) {
         redisAsyncContext *ac = r->ac;
         r->ac = NULL;
+        ac->data = NULL;   /* the subscriber's callbacks see NULL from now on */
         redisAsyncFree(ac); /* pending commands are answered (NULL reply → OI_UNAVAILABLE) */
     }
-    r->timers_open = 2;
+    r->timers_open = 3;
     uv_close((uv_handle_t *)&r->reconnect, on_timer_closed);
     uv_close((uv_handle_t *)&r->connect_watch, on_timer_closed);
+    uv_close((uv_handle_t *)&r->deadlines, on_timer_closed);
 }

@@ -25,6 +25,19 @@ void oi_redis_on_state(oi_redis_t *r, oi_redis_state_cb cb, void *ud);
 bool oi_redis_connected(const oi_redis_t *r);
 /* argv-style command (binary-safe). cb runs exactly once. */
 void oi_redis_command(oi_redis_t *r, int argc, const char **argv, const size_t *argvlen, oi_redis_cb cb, void *ud);
+/* --- subscriber mode: a connection that only listens ------------------------------------- */
+/* A message published on one of the channels: payload borrowed for the call. */
+typedef void (*oi_redis_msg_cb)(const char *channel, const char *payload, size_t len, void *ud);
+/* Makes r a subscriber of channels (borrowed for r's life): subscribed again after every
+ * reconnect, on_message for each message; on_live(true) once every channel's subscription is
+ * confirmed, on_live(false) when the connection is lost (what is published meanwhile is lost:
+ * a listener that keeps state derived from messages must drop it). r accepts no command then. */
+void oi_redis_subscribe(oi_redis_t *r, const char *const *channels, size_t n, oi_redis_msg_cb on_message,
+                        oi_redis_state_cb on_live, void *ud);
+bool oi_redis_live(const oi_redis_t *r);
+/* Reads and delivers what already waits on the socket, without waiting (one read). */
+void oi_redis_poll(oi_redis_t *r);
+
 /* Fails pending commands with OI_UNAVAILABLE, disconnects, frees in the close callback. */
 void oi_redis_close(oi_redis_t **self_p);
 

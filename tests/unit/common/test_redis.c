@@ -9,6 +9,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <hiredis/hiredis.h>
+
+#include "oi/near_bus.h"
 #include "oi/redis.h"
 
 static pid_t server_pid;
@@ -127,5 +130,173 @@ Test(redis, round_trip_timeout_reconnect_close)
     cr_assert_eq(s.calls, 5);
     cr_assert_eq(s.st, OI_UNAVAILABLE);
     uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+typedef struct {
+    int messages, lives, deaths;
+    char last_channel[32], last[64];
+} sub_seen_t;
+
+static void on_message(const char *channel, const char *payload, size_t len, void *ud)
+{
+    sub_seen_t *s = ud;
+    s->messages++;
+    snprintf(s->last_channel, sizeof s->last_channel, "%s", channel);
+    snprintf(s->last, sizeof s->last, "%.*s", (int)len, payload);
+}
+
+static void on_live(bool live, void *ud)
+{
+    sub_seen_t *s = ud;
+    if (live)
+        s->lives++;
+    else
+        s->deaths++;
+}
+
+Test(redis, a_subscriber_hears_every_channel_and_says_when_it_may_have_missed_some)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    seen_t pub_state = {0}, s = {0};
+    sub_seen_t sub = {0};
+    oi_redis_t *pub = oi_redis_new(&loop, "127.0.0.1", server_port, 500);
+    oi_redis_on_state(pub, on_state, &pub_state);
+    oi_redis_t *r = oi_redis_new(&loop, "127.0.0.1", server_port, 500);
+    static const char *const channels[] = {"oi:a", "oi:b"};
+    oi_redis_subscribe(r, channels, 2, on_message, on_live, &sub);
+    run_until(&loop, &sub.lives, 1, 3000);
+    run_until(&loop, &pub_state.ups, 1, 3000);
+    cr_assert(oi_redis_live(r));
+
+    cmd(pub, &s, 3, (const char *[]){"PUBLISH", "oi:b", "k1 k2"});
+    run_until(&loop, &sub.messages, 1, 2000);
+    cr_assert_str_eq(sub.last_channel, "oi:b");
+    cr_assert_str_eq(sub.last, "k1 k2");
+
+    /* a subscriber connection takes no command */
+    seen_t refused = {0};
+    cmd(r, &refused, 2, (const char *[]){"GET", "k"});
+    cr_assert_eq(refused.st, OI_UNAVAILABLE);
+
+    /* poll: what already arrived is delivered without running the loop (a blocking publisher:
+     * once it has its reply, the message is on its way to the subscriber's socket) */
+    redisContext *blocking = redisConnect("127.0.0.1", server_port);
+    cr_assert(blocking && !blocking->err);
+    redisReply *rep = redisCommand(blocking, "PUBLISH oi:a k3");
+    cr_assert(rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1);
+    freeReplyObject(rep);
+    redisFree(blocking);
+    usleep(20 * 1000);
+    cr_assert_eq(sub.messages, 1, "nothing ran the loop yet");
+    oi_redis_poll(r);
+    cr_assert_eq(sub.messages, 2);
+    cr_assert_str_eq(sub.last, "k3");
+
+    server_stop();
+    run_until(&loop, &sub.deaths, 1, 3000);
+    cr_assert_not(oi_redis_live(r));
+    server_start();
+    run_until(&loop, &sub.lives, 2, 5000);
+    run_until(&loop, &pub_state.ups, 2, 5000);
+    cmd(pub, &s, 3, (const char *[]){"PUBLISH", "oi:a", "k4"});
+    run_until(&loop, &sub.messages, 3, 2000);
+    cr_assert_str_eq(sub.last, "k4", "subscribed again after the reconnect");
+
+    oi_redis_close(&r);
+    oi_redis_close(&pub);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+/* --- the near caches' bus --------------------------------------------------------------------- */
+
+static bool cache_has(oi_near_cache_t *c, const char *key)
+{
+    oi_near_value_t v;
+    return oi_near_cache_get(c, key, 0, &v);
+}
+
+static void cache_fill(oi_near_cache_t *c, const char *key)
+{
+    oi_near_ticket_t t = oi_near_cache_begin(c, key);
+    oi_near_cache_end(c, &t, "ws", "v", 1, 0);
+}
+
+static void run_until_true(uv_loop_t *loop, bool (*cond)(void *), void *arg, int max_ms)
+{
+    for (int waited = 0; !cond(arg) && waited < max_ms; waited += 10) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        usleep(10 * 1000);
+    }
+}
+
+static bool usable(void *c) { return oi_near_cache_usable(c); }
+static bool not_usable(void *c) { return !oi_near_cache_usable(c); }
+
+Test(redis, near_caches_of_two_replicas_drop_what_a_writer_published)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_near_cache_t *a = oi_near_cache_new("numbers", 1 << 20, 0), *b = oi_near_cache_new("numbers", 1 << 20, 0);
+    oi_near_cache_t *routes = oi_near_cache_new("routes", 1 << 20, 0);
+    oi_near_bus_t *ba = oi_near_bus_new(&loop, "127.0.0.1", server_port);
+    oi_near_bus_t *bb = oi_near_bus_new(&loop, "127.0.0.1", server_port);
+    oi_near_bus_attach(ba, OI_NEAR_CHANNEL_NUMBERS, a);
+    oi_near_bus_attach(ba, OI_NEAR_CHANNEL_ROUTES, routes);
+    oi_near_bus_attach(bb, OI_NEAR_CHANNEL_NUMBERS, b);
+    cr_assert_not(oi_near_cache_usable(a), "usable before the subscription is confirmed");
+    oi_near_bus_start(ba);
+    oi_near_bus_start(bb);
+    run_until_true(&loop, usable, a, 3000);
+    run_until_true(&loop, usable, b, 3000);
+    run_until_true(&loop, usable, routes, 3000);
+    cr_assert(oi_near_cache_usable(a) && oi_near_cache_usable(b));
+
+    seen_t pub_state = {0}, s = {0};
+    oi_redis_t *pub = oi_redis_new(&loop, "127.0.0.1", server_port, 500);
+    oi_redis_on_state(pub, on_state, &pub_state);
+    run_until(&loop, &pub_state.ups, 1, 3000);
+
+    cache_fill(a, "n1");
+    cache_fill(a, "n2");
+    cache_fill(b, "n1");
+    cache_fill(routes, "n1");
+    oi_near_publish(pub, OI_NEAR_CHANNEL_NUMBERS, (const char *[]){"n1", "n3"}, 2, on_reply, &s);
+    run_until(&loop, &s.calls, 1, 2000); /* the writer's acknowledgement */
+    cr_assert_eq(s.st, OI_OK);
+    usleep(20 * 1000);
+    oi_near_bus_sync(ba); /* what a reader does before it serves a hit */
+    oi_near_bus_sync(bb);
+    cr_assert_not(cache_has(a, "n1"));
+    cr_assert_not(cache_has(b, "n1"));
+    cr_assert(cache_has(a, "n2"));
+    cr_assert(cache_has(routes, "n1"), "another channel's key was dropped");
+
+    oi_near_publish(pub, OI_NEAR_CHANNEL_NUMBERS, (const char *[]){OI_NEAR_ALL}, 1, on_reply, &s);
+    run_until(&loop, &s.calls, 2, 2000);
+    usleep(20 * 1000);
+    oi_near_bus_sync(ba);
+    cr_assert_not(cache_has(a, "n2"));
+
+    /* the channel goes away: nothing is served until it is back, then filling works again */
+    cache_fill(b, "n4");
+    server_stop();
+    run_until_true(&loop, not_usable, b, 3000);
+    cr_assert_not(cache_has(b, "n4"));
+    server_start();
+    run_until_true(&loop, usable, b, 5000);
+    cr_assert_not(cache_has(b, "n4"), "a value from before the outage came back");
+    cache_fill(b, "n4");
+    cr_assert(cache_has(b, "n4"));
+
+    oi_redis_close(&pub);
+    oi_near_bus_close(&ba);
+    oi_near_bus_close(&bb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    oi_near_cache_destroy(&a);
+    oi_near_cache_destroy(&b);
+    oi_near_cache_destroy(&routes);
     cr_assert_eq(uv_loop_close(&loop), 0);
 }

@@ -1,0 +1,168 @@
+/* test_near_cache.c: the near cache's store: hits, fills that raced an invalidation, epochs,
+ * bounds. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "oi/near_cache.h"
+
+TestSuite(near_cache);
+
+static oi_near_cache_t *live_cache(size_t max_bytes, uint32_t max_age_ms)
+{
+    oi_near_cache_t *c = oi_near_cache_new("t", max_bytes, max_age_ms);
+    oi_near_cache_set_usable(c, true);
+    return c;
+}
+
+static void fill(oi_near_cache_t *c, const char *key, const char *tag, const char *value, uint64_t now)
+{
+    oi_near_ticket_t t = oi_near_cache_begin(c, key);
+    oi_near_cache_end(c, &t, tag, value, strlen(value), now);
+}
+
+static bool get_str(oi_near_cache_t *c, const char *key, uint64_t now, char *out, size_t n)
+{
+    oi_near_value_t v;
+    if (!oi_near_cache_get(c, key, now, &v))
+        return false;
+    snprintf(out, n, "%s|%.*s", v.tag, (int)v.len, (const char *)v.data);
+    return true;
+}
+
+Test(near_cache, a_filled_key_is_served_with_its_tag_until_invalidated)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 0);
+    char got[64];
+    cr_assert_not(get_str(c, "n1", 0, got, sizeof got));
+    fill(c, "n1", "ws1", "{\"id\":1}", 0);
+    cr_assert(get_str(c, "n1", 5, got, sizeof got));
+    cr_assert_str_eq(got, "ws1|{\"id\":1}");
+    oi_near_cache_invalidate(c, "n1 and more", 2); /* keys arrive as (pointer, length) */
+    cr_assert_not(get_str(c, "n1", 6, got, sizeof got));
+    oi_near_stats_t s = oi_near_cache_stats(c);
+    cr_assert_eq(s.hits, 1);
+    cr_assert_eq(s.invalidated, 1);
+    cr_assert_eq(s.entries, 0);
+    cr_assert_eq(s.bytes, 0);
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, a_read_that_raced_a_change_never_lands)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 0);
+    char got[64];
+    oi_near_ticket_t t = oi_near_cache_begin(c, "n1");
+    oi_near_cache_invalidate(c, "n1", 2); /* the source changed while we read it */
+    oi_near_ticket_t later = oi_near_cache_begin(c, "n1"); /* a read that began after the change */
+    oi_near_cache_end(c, &t, "ws", "old", 3, 0);
+    cr_assert_not(get_str(c, "n1", 0, got, sizeof got), "the raced read was kept");
+    oi_near_cache_end(c, &later, "ws", "new", 3, 0);
+    cr_assert(get_str(c, "n1", 0, got, sizeof got));
+    cr_assert_str_eq(got, "ws|new");
+    cr_assert_eq(oi_near_cache_stats(c).refused, 1);
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, invalidating_everything_refuses_every_fill_in_progress)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 0);
+    char got[64];
+    fill(c, "a", "", "1", 0);
+    oi_near_ticket_t t = oi_near_cache_begin(c, "b");
+    oi_near_cache_invalidate_all(c);
+    oi_near_cache_end(c, &t, "", "2", 1, 0);
+    cr_assert_not(get_str(c, "a", 0, got, sizeof got));
+    cr_assert_not(get_str(c, "b", 0, got, sizeof got));
+    cr_assert_eq(oi_near_cache_stats(c).entries, 0);
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, not_usable_serves_nothing_keeps_nothing_and_forgets_what_it_had)
+{
+    oi_near_cache_t *c = oi_near_cache_new("t", 1 << 20, 0);
+    char got[64];
+    fill(c, "a", "", "1", 0); /* never usable yet: the ticket is empty */
+    cr_assert_not(get_str(c, "a", 0, got, sizeof got));
+    oi_near_cache_set_usable(c, true);
+    fill(c, "a", "", "1", 0);
+    oi_near_ticket_t t = oi_near_cache_begin(c, "b");
+    oi_near_cache_set_usable(c, false); /* the subscription was lost: messages may be missed */
+    oi_near_cache_set_usable(c, true);
+    oi_near_cache_end(c, &t, "", "2", 1, 0);
+    cr_assert_not(get_str(c, "a", 0, got, sizeof got));
+    cr_assert_not(get_str(c, "b", 0, got, sizeof got), "a read begun before the outage was kept");
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, failed_reads_leave_nothing_behind)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 0);
+    oi_near_ticket_t a = oi_near_cache_begin(c, "k");
+    oi_near_ticket_t b = oi_near_cache_begin(c, "k");
+    oi_near_cache_end(c, &a, NULL, NULL, 0, 0);
+    cr_assert_eq(oi_near_cache_stats(c).entries, 1, "b still fills it");
+    oi_near_cache_end(c, &b, NULL, NULL, 0, 0);
+    cr_assert_eq(oi_near_cache_stats(c).entries, 0);
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, old_values_are_read_again)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 1000);
+    char got[64];
+    fill(c, "k", "", "v", 100);
+    cr_assert(get_str(c, "k", 1100, got, sizeof got));
+    cr_assert_not(get_str(c, "k", 1101, got, sizeof got));
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, the_least_recently_used_go_first_when_bytes_run_out)
+{
+    oi_near_cache_t *c = live_cache(3 * 200, 0); /* room for about three 100-byte values */
+    char value[101], got[160], key[16];
+    memset(value, 'x', 100);
+    value[100] = '\0';
+    for (int i = 0; i < 3; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        fill(c, key, "", value, 0);
+    }
+    cr_assert(get_str(c, "k0", 0, got, sizeof got)); /* k0 is now the most recent */
+    fill(c, "k3", "", value, 0);
+    oi_near_stats_t s = oi_near_cache_stats(c);
+    cr_assert_geq(s.evicted, 1);
+    cr_assert_leq(s.bytes, 600);
+    cr_assert(get_str(c, "k0", 0, got, sizeof got), "the recently used one was evicted");
+    cr_assert(get_str(c, "k3", 0, got, sizeof got));
+    cr_assert_not(get_str(c, "k1", 0, got, sizeof got), "the least recently used one stayed");
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, many_keys_grow_the_table)
+{
+    oi_near_cache_t *c = live_cache(64 << 20, 0);
+    char key[32], got[64];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "key-%d", i);
+        fill(c, key, "t", key, 0);
+    }
+    for (int i = 0; i < 20000; i += 997) {
+        snprintf(key, sizeof key, "key-%d", i);
+        cr_assert(get_str(c, key, 0, got, sizeof got), "%s", key);
+    }
+    cr_assert_eq(oi_near_cache_stats(c).entries, 20000);
+    oi_near_cache_destroy(&c);
+}
+
+Test(near_cache, destroyed_with_reads_in_flight_it_waits_for_them)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 0);
+    oi_near_cache_t *keep = c;
+    oi_near_ticket_t t = oi_near_cache_begin(c, "k");
+    oi_near_ticket_t u = oi_near_cache_begin(c, "j");
+    oi_near_cache_invalidate(c, "j", 1); /* detached, still filling */
+    oi_near_cache_destroy(&c);
+    cr_assert_null(c);
+    oi_near_cache_end(keep, &t, "", "v", 1, 0);
+    oi_near_cache_end(keep, &u, "", "v", 1, 0); /* the last one: freed now (ASan sees any leak) */
+}
