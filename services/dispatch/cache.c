@@ -55,6 +55,14 @@ static void send_cmd(dsp_cache_t *c, int argc, const char **argv, const size_t *
     free(heap_lens);
 }
 
+/* Tells every replica's near cache (oi/near_bus.h) that these numbers' routing changed. */
+static void send_publish(dsp_cache_t *c, const char *const *numbers, size_t n, oi_redis_cb cb, void *ud)
+{
+    oi_near_publish(c->d->redis, OI_NEAR_CHANNEL_ROUTES, numbers, n, cb, ud);
+}
+
+static void on_fire_and_forget(oi_status_t st, const redisReply *reply, void *ud);
+
 /* --- bookkeeping ---------------------------------------------------------------------- */
 
 static void maybe_closed(dsp_cache_t *c)
@@ -195,6 +203,11 @@ static void start_sync(dsp_cache_t *c)
     const char *argv[] = {"SET", KEY_GEN, gen};
     op_begin(c);
     send_cmd(c, 3, argv, NULL, on_gen_bumped, s);
+    /* an invalidation may have been lost: every replica's near cache drops everything (a lost
+     * publish fails the bump too, on this same connection, and this runs again) */
+    static const char *const all[] = {OI_NEAR_ALL};
+    op_begin(c);
+    send_publish(c, all, 1, on_fire_and_forget, c);
 }
 
 static void on_redis_state(bool connected, void *ud)
@@ -444,11 +457,15 @@ static void on_invalidate_reply(oi_status_t st, const redisReply *reply, void *u
     multi_t *m = ud;
     if (!st && (!reply || reply->type == REDIS_REPLY_ERROR))
         st = OI_INTERNAL;
-    m->status = st;
+    if (st && !m->status)
+        m->status = st;
+    if (--m->pending > 0)
+        return;
     dsp_cache_t *c = m->c;
     /* A failed (or unknown-outcome) invalidation: no snapshot may be trusted until dsp:gen is
-     * bumped; this replica bypasses the cache and keeps trying. */
-    if (st && !c->closing && c->state != CACHE_DOWN)
+     * bumped (and "everything changed" published); this replica bypasses the cache and keeps
+     * trying. */
+    if (m->status && !c->closing && c->state != CACHE_DOWN)
         schedule_retry(c);
     multi_done(m);
 }
@@ -472,7 +489,9 @@ void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, 
         argv[2 + 2 * i] = owned[2 * i + 1];
     }
     op_begin(c);
+    m->pending = 2; /* the versions (Redis snapshots), then the near caches of every replica */
     send_cmd(c, (int)argc, argv, NULL, on_invalidate_reply, m);
+    send_publish(c, numbers, n, on_invalidate_reply, m);
     for (size_t i = 0; i < 2 * n; i++)
         free(owned[i]);
     free(owned);

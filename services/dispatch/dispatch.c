@@ -69,6 +69,7 @@ typedef struct {
     uint32_t redis_timeout_ms;
     const char *secret_key;
     const char *migrations;
+    oi_near_config_t near;
 } dsp_config_t;
 
 static void read_config(oi_config_t *c, dsp_t *d, dsp_config_t *cfg)
@@ -84,6 +85,7 @@ static void read_config(oi_config_t *c, dsp_t *d, dsp_config_t *cfg)
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", DSP_MIGRATIONS_DEFAULT);
     d->cache_ttl_s = (uint32_t)oi_config_int(c, "OI_ROUTE_CACHE_TTL_S", 300, 1, 86400);
     d->pg_acquire_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
+    oi_near_config_read(c, &cfg->near);
 }
 
 static void metrics_help(void)
@@ -123,6 +125,12 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
     d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     d->flights = dsp_flights_new();
     d->cache = dsp_cache_new(d);
+    if (cfg->near.max_bytes > 0) {
+        d->near = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
+        d->near_bus = oi_near_bus_new(d->loop, cfg->redis_host, cfg->redis_port);
+        oi_near_bus_attach(d->near_bus, OI_NEAR_CHANNEL_ROUTES, d->near);
+        oi_near_bus_start(d->near_bus);
+    }
     size_t n = 0;
     const oi_rpc_method_t *m = dsp_methods(&n);
     d->rpc = oi_rpc_server_new(d->loop, &oneinbox__v1__dispatch__descriptor, m, n, d);
@@ -192,6 +200,8 @@ static void on_cache_closed(void *ud)
 {
     dsp_t *d = ud;
     oi_redis_close(&d->redis);
+    oi_near_bus_close(&d->near_bus);
+    oi_near_cache_destroy(&d->near);
     oi_rpc_server_destroy(&d->rpc);
     dsp_flights_destroy(&d->flights);
     /* nothing of ours is left on the pipeline (busy is 0, the cache has closed) */

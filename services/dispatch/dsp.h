@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "oi/crypto.h"
+#include "oi/near_bus.h"
 #include "oi/pg.h"
 #include "oi/pg_pipeline.h"
 #include "oi/redis.h"
@@ -24,7 +25,9 @@ typedef struct dsp {
     oi_redis_t *redis;         /* owned */
     oi_crypto_t *crypto;       /* owned */
     oi_rpc_server_t *rpc;      /* owned */
-    dsp_cache_t *cache;        /* owned */
+    dsp_cache_t *cache;        /* owned: routing snapshots in Redis, shared by the replicas */
+    oi_near_bus_t *near_bus;   /* owned, NULL when near caches are off */
+    oi_near_cache_t *near;     /* owned: Resolve answers (packed ResolveReply) by number, in memory */
     dsp_flights_t *flights;    /* owned */
     uint32_t cache_ttl_s;
     int pg_acquire_ms;         /* how long work waits for a pooled connection */

@@ -30,6 +30,7 @@ struct request {
     dsp_route_t route;        /* owned copy once have_route */
     oi_status_t status;       /* first failure of any part */
     oi_error_t err;
+    oi_near_ticket_t near;    /* filling the near cache (no call id) */
 };
 
 struct flight {
@@ -64,6 +65,8 @@ size_t dsp_flights_count(const dsp_flights_t *f) { return f ? f->n : 0; }
 
 static void request_free(request_t *r)
 {
+    if (r->near.entry) /* not answered from a snapshot: nothing to keep */
+        oi_near_cache_end(r->d->near, &r->near, NULL, NULL, 0, 0);
     dsp_route_cleanup(&r->route);
     free(r->call_id);
     free(r);
@@ -82,7 +85,15 @@ static void request_reply(request_t *r)
     for (size_t i = 0; i < r->n_failed; i++)
         failed[i] = r->failed[i];
     Oneinbox__V1__ResolveReply *rep = dsp_route_decide(&r->route, failed, r->n_failed);
-    oi_rpc_call_reply(&r->call, OI_OK, NULL, &rep->base);
+    if (r->near.entry) { /* kept packed: the next ones are answered from memory */
+        size_t len = 0;
+        uint8_t *packed = oi_rpc_pack(&rep->base, &len);
+        oi_near_cache_end(r->d->near, &r->near, NULL, packed, len, uv_now(r->d->loop));
+        oi_rpc_call_reply_packed(&r->call, packed, len);
+        free(packed);
+    } else {
+        oi_rpc_call_reply(&r->call, OI_OK, NULL, &rep->base);
+    }
     protobuf_c_message_free_unpacked(&rep->base, NULL);
     request_free(r);
 }
@@ -225,6 +236,18 @@ static void on_looked_up(dsp_cache_lookup_t *res, void *ud)
     part_done(r);
 }
 
+/* The answer kept in memory for this number, if any (after reading the invalidations that
+ * already arrived: never older than a change acknowledged before this call came). */
+static bool near_answer(dsp_t *d, oi_rpc_call_t **call, const char *to)
+{
+    oi_near_bus_sync(d->near_bus);
+    oi_near_value_t v;
+    if (!oi_near_cache_get(d->near, to, uv_now(d->loop), &v))
+        return false;
+    oi_rpc_call_reply_packed(call, v.data, v.len);
+    return true;
+}
+
 void dsp_resolve_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg)
 {
     const Oneinbox__V1__ResolveRequest *req = (const Oneinbox__V1__ResolveRequest *)msg;
@@ -236,12 +259,17 @@ void dsp_resolve_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Pro
         oi_rpc_call_reply(&call, rc, &err, NULL);
         return;
     }
+    bool by_number = d->near && !(req->call_id && *req->call_id); /* a call's failures are its own */
+    if (by_number && near_answer(d, &call, req->to))
+        return;
     request_t *r = oi_xcalloc(1, sizeof *r);
     r->d = d;
     r->call = call;
     snprintf(r->to, sizeof r->to, "%s", req->to);
     r->call_id = oi_xstrdup(req->call_id ? req->call_id : "");
     oi_error_init(&r->err);
+    if (by_number)
+        r->near = oi_near_cache_begin(d->near, r->to);
     if (dsp_cache_usable(d->cache)) {
         dsp_cache_lookup(d->cache, r->to, r->call_id, on_looked_up, r);
         return;

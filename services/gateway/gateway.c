@@ -24,6 +24,9 @@ typedef struct {
     const char *dispatch;
     const char *carrier;
     const char *migrations;
+    const char *redis_host;
+    int redis_port;
+    oi_near_config_t near;
 } gw_config_t;
 
 static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
@@ -37,6 +40,9 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->dispatch = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
     cfg->carrier = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", GW_MIGRATIONS_DEFAULT);
+    cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
+    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
+    oi_near_config_read(c, &cfg->near);
     gw->admin_token = oi_config_str_required(c, "OI_ADMIN_TOKEN");
     gw->internal_token = oi_config_str_required(c, "OI_INTERNAL_TOKEN");
     if (*gw->admin_token && strlen(gw->admin_token) < TOKEN_MIN_LEN)
@@ -59,6 +65,20 @@ static bool connect_clients(gw_t *gw, const gw_config_t *cfg)
         return false;
     }
     return true;
+}
+
+/* Reads answered from memory: a number's GET and a number's routing, each dropped when its owner
+ * (oi-provisioning, oi-dispatch) announces a change (oi/near_bus.h). */
+static void open_near_caches(gw_t *gw, const gw_config_t *cfg)
+{
+    if (cfg->near.max_bytes == 0)
+        return;
+    gw->near_numbers = oi_near_cache_new("numbers", cfg->near.max_bytes, cfg->near.max_age_ms);
+    gw->near_routes = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
+    gw->near_bus = oi_near_bus_new(gw->loop, cfg->redis_host, cfg->redis_port);
+    oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_NUMBERS, gw->near_numbers);
+    oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_ROUTES, gw->near_routes);
+    oi_near_bus_start(gw->near_bus);
 }
 
 gw_t *gw_start(oi_service_t *svc)
@@ -87,6 +107,7 @@ gw_t *gw_start(oi_service_t *svc)
     }
     if (!connect_clients(gw, &cfg))
         return NULL;
+    open_near_caches(gw, &cfg);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
     gw->http = oi_http_server_new(gw->loop, NULL, gw_http_on_request, gw);
@@ -118,6 +139,9 @@ static void on_http_closed(void *ud)
     oi_http_server_destroy(&gw->http);
     oi_pg_pool_destroy(&gw->pg);
     gw_auth_cache_destroy(&gw->auth);
+    oi_near_bus_close(&gw->near_bus);
+    oi_near_cache_destroy(&gw->near_numbers); /* requests still filling them end later: freed then */
+    oi_near_cache_destroy(&gw->near_routes);
     oi_service_drained(d->svc);
     free(gw);
     free(d);

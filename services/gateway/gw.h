@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "oi/http_server.h"
+#include "oi/near_bus.h"
 #include "oi/pg.h"
 #include "oi/rpc.h"
 #include "oi/status.h"
@@ -25,6 +26,9 @@ typedef struct {
     oi_rpc_client_t *carrier;        /* owned; health only */
     gw_auth_cache_t *auth;           /* owned */
     gw_health_t *health;             /* owned */
+    oi_near_bus_t *near_bus;         /* owned, NULL when near caches are off */
+    oi_near_cache_t *near_numbers;   /* owned: GET /v1/phone-numbers/{id} bodies, tagged with the workspace */
+    oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id) */
     const char *admin_token;         /* borrowed (environment) */
     const char *internal_token;      /* borrowed (environment) */
     uint32_t sync_wait_ms;
@@ -78,6 +82,8 @@ struct gw_req {
     void (*scratch_free)(void *);
     int list_limit;                /* page size of a list request (for the Link header) */
     gw_rpc_done_fn rpc_done;       /* the call in flight's continuation */
+    oi_near_cache_t *near;         /* the near cache this request fills (borrowed), with its ticket */
+    oi_near_ticket_t near_ticket;
     uint64_t start_ns;
     bool responded;
 };
@@ -86,6 +92,8 @@ struct gw_req {
 void gw_http_on_request(oi_http_req_t *http, void *ud);
 /* Sends a JSON response and finishes the request (records idempotency, logs, frees r). */
 void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t *body /* stolen, may be NULL */);
+/* Sends a JSON text already encoded (copied) and finishes the request. */
+void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len);
 /* {"detail":{"code","message"}} with the status's HTTP code. */
 void gw_respond_error(gw_req_t *r, const oi_error_t *err);
 void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message /* NULL = default */);
@@ -94,6 +102,14 @@ void gw_respond_validation(gw_req_t *r);
 oi_validation_t *gw_req_validation(gw_req_t *r);
 /* Validates the {id} path parameter as a UUID (loc ["path", name]); false → responded 422. */
 bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37]);
+
+/* --- near caches (near.c) --- */
+/* Answers 200 with the body kept for key in c when there is one (and its tag is tag, or tag is
+ * NULL); true when answered. Otherwise r fills c's key from what its RPC returns: see
+ * gw_near_keep. Does nothing (false) when c is NULL. */
+bool gw_near_answer(gw_req_t *r, oi_near_cache_t *c, const char *key, const char *tag);
+/* The body a filling request got from the source (NULL: nothing to keep); ends the fill. */
+void gw_near_keep(gw_req_t *r, const char *tag, const char *body, size_t len);
 
 /* --- RPC from handlers (rpc_call.c) --- */
 typedef enum { GW_PEER_PROVISIONING = 0, GW_PEER_DISPATCH, GW_PEER_CARRIER } gw_peer_t;

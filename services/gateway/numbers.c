@@ -102,13 +102,20 @@ static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const 
         gw_respond_error(r, err);
         return;
     }
-    gw_respond_json(r, 200, NULL, gw_render_number((const Oneinbox__V1__PhoneNumber *)reply));
+    json_t *j = gw_render_number((const Oneinbox__V1__PhoneNumber *)reply);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    gw_near_keep(r, r->workspace_id, body, strlen(body)); /* the owner's view, kept for its next GET */
+    gw_respond_text(r, 200, body, strlen(body));
+    free(body);
 }
 
 void gw_numbers_get(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "phone_id", id))
+        return;
+    if (gw_near_answer(r, r->gw->near_numbers, id, r->workspace_id))
         return;
     Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
     req.id = id;

@@ -1,4 +1,5 @@
 /* routing.c: the internal routing API (resolve, failures) used by the SIP workers. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gw.h"
@@ -13,7 +14,12 @@ static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, cons
         gw_respond_error(r, err);
         return;
     }
-    gw_respond_json(r, 200, NULL, gw_render_resolve((const Oneinbox__V1__ResolveReply *)reply));
+    json_t *j = gw_render_resolve((const Oneinbox__V1__ResolveReply *)reply);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    gw_near_keep(r, NULL, body, strlen(body));
+    gw_respond_text(r, 200, body, strlen(body));
+    free(body);
 }
 
 /* to (required) and from (optional) must be E.164; call_id optional, ≤128 chars. */
@@ -41,6 +47,9 @@ void gw_routing_resolve(gw_req_t *r)
         gw_respond_validation(r);
         return;
     }
+    /* without a call id the answer depends on the number only (from is not part of it) */
+    if (!has_call && gw_near_answer(r, r->gw->near_routes, to, NULL))
+        return;
     Oneinbox__V1__ResolveRequest req = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
     req.to = to;
     req.from = from;

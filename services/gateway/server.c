@@ -42,6 +42,7 @@ static gw_req_t *req_new(gw_t *gw, oi_http_req_t *http)
 
 static void req_free(gw_req_t *r)
 {
+    gw_near_keep(r, NULL, NULL, 0); /* a fill still open got nothing to keep */
     json_decref(r->body);
     oi_validation_destroy(&r->v);
     if (r->scratch && r->scratch_free)
@@ -121,6 +122,21 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
         send_now(r, a);
 }
 
+void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len)
+{
+    if (r->responded)
+        return;
+    r->responded = true;
+    pending_answer_t *a = oi_xcalloc(1, sizeof *a);
+    a->status = status;
+    a->headers = oi_xasprintf("X-Request-Id: %s\r\n", r->request_id);
+    a->body = oi_xstrndup(body, len);
+    if (r->idem_owner)
+        gw_db(r, store_answer, a, on_answer_stored);
+    else
+        send_now(r, a);
+}
+
 void gw_respond_error(gw_req_t *r, const oi_error_t *err)
 {
     oi_status_t s = err ? err->status : OI_INTERNAL;
@@ -148,6 +164,8 @@ void gw_respond_validation(gw_req_t *r)
 
 bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37])
 {
+    if (oi_uuid_normalize(r->path_id, out))
+        return true; /* the common case, without building the 422's machinery */
     json_t *holder = json_pack("{ss}", name, r->path_id);
     oi_loc_t loc = oi_loc_root("path");
     bool ok = oi_v_uuid(gw_req_validation(r), &loc, holder, name, OI_V_REQUIRED, NULL, out);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "announce.h"
 #include "calls.h"
 #include "engine.h"
 #include "idem.h"
@@ -19,6 +20,7 @@
 #include "job_register.h"
 #include "job_update.h"
 #include "job_wait.h"
+#include "announce.h"
 #include "jobs.h"
 #include "merge.h"
 #include "numbers_db.h"
@@ -52,6 +54,7 @@ typedef struct {
     const char *check_ids[PROV_MERGE_MAX_CHECKS];    /* agents to check first (borrowed: req, merge) */
     const char *check_fields[PROV_MERGE_MAX_CHECKS];
     int n_check;
+    prov_run_t *run;                 /* the job to start once its change is announced */
 } submit_t;
 
 static submit_t *submit_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req,
@@ -161,6 +164,22 @@ static void start_and_wait(submit_t *s, prov_run_t *run)
     else
         prov_engine_queued(s->p->engine, s->lane, 0, true);
     submit_free(s);
+}
+
+static void on_announced(void *ud)
+{
+    submit_t *s = ud;
+    prov_run_t *run = s->run;
+    s->run = NULL;
+    start_and_wait(s, run);
+}
+
+/* The row a reader may hold changed: every replica's near cache drops it before the job starts
+ * (and so before anything acknowledges the change). */
+static void announce_then_start(submit_t *s, prov_run_t *run, const char *number_id)
+{
+    s->run = run;
+    prov_announce_number(s->p->announcer, number_id, on_announced, s);
 }
 
 /* The job exists already (same Idempotency-Key): wait for it wherever it runs. */
@@ -503,7 +522,7 @@ static void on_updated(oi_status_t st, const oi_error_t *err, PGresult *const *r
         if (prov_update_keep_row(run, res[0], 0, &e))
             oi_log_warn(&(oi_log_ctx_t){.request_id = s->job_id, .action = "submitting a job"}, "%s", e.message);
     }
-    start_and_wait(s, run);
+    announce_then_start(s, run, oi_pg_get(res[0], 0, "id"));
 }
 
 static void update_write(submit_t *s)
@@ -606,7 +625,7 @@ static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *r
             json_object_set_new(job->payload, "carrier_number_id", json_string(cn));
         run = prov_run_new(s->p, &job, NULL, NULL);
     }
-    start_and_wait(s, run);
+    announce_then_start(s, run, oi_pg_get(res[0], 0, "id"));
 }
 
 PROV_RPC(prov_rpc_delete)

@@ -19,6 +19,7 @@
 
 typedef struct prov_engine prov_engine_t;
 typedef struct prov_waiters prov_waiters_t;
+typedef struct prov_announcer prov_announcer_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
@@ -31,6 +32,7 @@ typedef struct prov {
     oi_rpc_client_t *carrier;       /* owned: calls to oi-carrier */
     prov_engine_t *engine;          /* owned: lanes, claims, leases */
     prov_waiters_t *waiters;        /* owned: calls waiting for jobs to end */
+    prov_announcer_t *announcer;    /* owned: number changes told to every replica's near caches */
     const char *secret_key;         /* borrowed (environ): keys the idempotency hashes */
     const char *purchase_carrier;   /* "twilio" | "telnyx" */
     char owner[96];                 /* lease owner: host/pid/random, unique per process */

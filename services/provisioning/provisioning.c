@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "announce.h"
 #include "calls.h"
 #include "engine.h"
 #include "integrations.h"
@@ -77,6 +78,9 @@ typedef struct {
     const char *migrations;
     const char *dispatch_endpoints;
     const char *carrier_endpoints;
+    const char *redis_host;
+    int redis_port;
+    uint32_t redis_timeout_ms;
 } prov_config_t;
 
 static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
@@ -89,6 +93,9 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", PROV_MIGRATIONS_DEFAULT);
     cfg->dispatch_endpoints = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
     cfg->carrier_endpoints = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
+    cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
+    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
+    cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 1000, 1, 10000);
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     p->purchase_carrier = oi_config_str(c, "OI_PURCHASE_CARRIER", "twilio");
     if (strcmp(p->purchase_carrier, "twilio") != 0 && strcmp(p->purchase_carrier, "telnyx") != 0)
@@ -204,6 +211,7 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
     if (!open_clients(p, cfg))
         return false;
     p->waiters = prov_waiters_new(p->loop);
+    p->announcer = prov_announcer_new(p->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     p->engine = prov_engine_new(p);
     p->listener = oi_pg_listener_new(p->loop, cfg->conninfo, PROV_NOTIFY_CHANNEL, on_notify, on_resync, p);
     p->rpc = oi_rpc_server_new(p->loop, &oneinbox__v1__provisioning__descriptor, methods,
@@ -284,6 +292,7 @@ static void finish(drain_t *d)
     oi_rpc_client_close(&p->carrier);
     oi_rpc_server_destroy(&p->rpc);
     oi_pg_listener_close(&p->listener);
+    prov_announcer_close(&p->announcer);
     uv_close((uv_handle_t *)&d->timer, on_drain_timer_closed);
     oi_pg_pipeline_close(&p->pg, on_pg_closed, p);
 }

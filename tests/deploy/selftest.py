@@ -129,7 +129,7 @@ CASES = [
     ('ops port changed in ConfigMap only', set_cm('oi-dispatch', 'OI_OPS_PORT', '9999'), 'container ports match'),
     ('probe on the wrong port', probe_port('oi-gateway', 'http'), 'probes on the right port'),
     ('unknown variable', add_env('oi-provisioning', 'OI_NOT_A_VARIABLE', '1'), 'every env var is read'),
-    ('variable meant for another service', add_env('oi-gateway', 'OI_REDIS_HOST', 'oi-redis'), 'every env var is read'),
+    ('variable meant for another service', add_env('oi-gateway', 'OI_ROUTE_CACHE_TTL_S', '60'), 'every env var is read'),
     ('binary stops reading a variable', forget_var('oi-dispatch', 'OI_ROUTE_CACHE_TTL_S'), 'every env var is read'),
     ('endpoint to a missing Service', set_cm('oi-gateway', 'OI_DISPATCH_ENDPOINTS', 'tcp://oi-dispatcher:7301'),
      'endpoint variables'),
