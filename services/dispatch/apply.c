@@ -49,6 +49,21 @@ static const oi_pg_stmt_t FENCE = {
     " CASE WHEN EXISTS (SELECT 1 FROM fence) THEN $2::text || '@' || $3::bigint ELSE '' END, true) AS fence",
     4};
 
+/* Statement 1 when no agent is to be checked (a PATCH of the voicemail, a deletion): the fence
+ * alone. Same parameters (the fourth unused but typed, so both share one parameter list). */
+static const oi_pg_stmt_t FENCE_ONLY = {
+    "dsp_apply_fence_only",
+    "WITH fence AS ("
+    " INSERT INTO dispatch.number_versions AS v (number_id, workspace_id, version)"
+    " VALUES ($2::text, $1::uuid, $3::bigint)"
+    " ON CONFLICT (number_id) DO UPDATE SET version = EXCLUDED.version, updated_at = now()"
+    " WHERE v.version < EXCLUDED.version AND v.workspace_id = EXCLUDED.workspace_id"
+    " RETURNING v.version) "
+    "SELECT NULL::text AS found, $4::uuid[] IS NULL AS unused,"
+    " set_config('dispatch.apply_fence',"
+    " CASE WHEN EXISTS (SELECT 1 FROM fence) THEN $2::text || '@' || $3::bigint ELSE '' END, true) AS fence",
+    4};
+
 /* Statement 2, a fresh snapshot in the same transaction. $1 workspace, $2 number_id, $3 version,
  * $4 outbound mode (put | delete | ''), $5..$10 outbound trunk id, phone, provider, address,
  * username, sealed password, $11 routing present, $12 inbound trunk id, $13 rule id, $14 phone,
@@ -262,7 +277,7 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *
                                   oi_enum_str(&oneinbox__v1__provider__descriptor, (int)req->provider),
                                   nonempty(agent), nonempty(fallback),
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL};
-    oi_pg_query_t q[] = {{&FENCE, fence_params}, {&WRITE, write_params}};
+    oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params}, {&WRITE, write_params}};
     oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
     free(sealed);
 }

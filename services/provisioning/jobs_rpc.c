@@ -498,7 +498,7 @@ static void on_updated(oi_status_t st, const oi_error_t *err, PGresult *const *r
         fail(s, st, err);
         return;
     }
-    if (n != 1 || PQntuples(res[0]) != 1) { /* another change came first: merge on top of it */
+    if (n != 2 || PQntuples(res[0]) != 1) { /* another change came first: merge on top of it */
         if (++s->tries >= UPDATE_TRIES) {
             fail_msg(s, OI_CONFLICT, "the number keeps changing; retry");
             return;

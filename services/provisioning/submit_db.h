@@ -31,8 +31,9 @@ void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_r
 void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_id, prov_lane_t lane,
                           oi_pg_done_cb cb, void *ud);
 /* PATCH: the merged state into the row (only if it is still at `version`), and the job that
- * brings oi-dispatch in line. Result: the row as changed (PROV_NUMBER_COLS), none when the row
- * moved on meanwhile (read it again) or is gone. */
+ * brings oi-dispatch in line, in one transaction. Results: [0] the row as changed
+ * (PROV_NUMBER_COLS), none when the row moved on meanwhile (read it again) or is gone; [1] the
+ * job's insert. */
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
                         const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
                         oi_pg_done_cb cb, void *ud);
