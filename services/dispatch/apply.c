@@ -70,55 +70,87 @@ static const oi_pg_stmt_t FENCE_ONLY = {
  * $15 provider, $16 agent, $17 fallback, $18 voicemail. Writes only when statement 1 moved the
  * fence. An upsert whose id another workspace owns returns no row, and then dispatch.id_taken
  * raises 23505 on that key, rolling back everything. Returns the fence's version (the number's
- * workspace is checked the same way) and the phone the rule had before. */
-static const oi_pg_stmt_t WRITE = {
-    "dsp_apply_write",
-    "WITH g AS ("
-    " SELECT coalesce(current_setting('dispatch.apply_fence', true), '') = $2::text || '@' || $3::bigint AS moved), "
-    "fence_row AS (SELECT workspace_id, version FROM dispatch.number_versions WHERE number_id = $2::text), "
-    "ob_put AS ("
-    " INSERT INTO dispatch.outbound_trunks AS t (id, workspace_id, phone_number, provider, trunk_address,"
-    " auth_username, auth_password_sealed)"
-    " SELECT $5::text, $1::uuid, $6::text, $7::text, $8::text, $9::text, $10::text FROM g"
-    " WHERE g.moved AND $4::text = 'put'"
-    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
-    " trunk_address = EXCLUDED.trunk_address, auth_username = EXCLUDED.auth_username,"
-    " auth_password_sealed = EXCLUDED.auth_password_sealed, updated_at = now()"
-    " WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
-    "ob_del AS ("
-    " DELETE FROM dispatch.outbound_trunks WHERE (SELECT moved FROM g) AND $4::text = 'delete'"
-    " AND id = $5::text AND workspace_id = $1::uuid), "
-    "it_put AS ("
-    " INSERT INTO dispatch.inbound_trunks AS t (id, workspace_id, phone_number, provider)"
-    " SELECT $12::text, $1::uuid, $14::text, $15::text FROM g WHERE g.moved AND $11::bool"
-    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
-    " updated_at = now() WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
-    "it_del AS ("
-    " DELETE FROM dispatch.inbound_trunks WHERE (SELECT moved FROM g) AND NOT $11::bool"
-    " AND id = $12::text AND workspace_id = $1::uuid), "
-    "old_rule AS (SELECT phone_number FROM dispatch.dispatch_rules WHERE id = $13::text AND workspace_id = $1::uuid), "
-    "rule_put AS ("
-    " INSERT INTO dispatch.dispatch_rules AS r (id, workspace_id, number_id, phone_number, inbound_trunk_id,"
-    " agent_id, fallback_agent_id, voicemail_message)"
-    " SELECT $13::text, $1::uuid, $2::text, $14::text, $12::text, $16::uuid, $17::uuid, $18::text FROM g"
-    " WHERE g.moved AND $11::bool"
-    " ON CONFLICT (id) DO UPDATE SET number_id = EXCLUDED.number_id, phone_number = EXCLUDED.phone_number,"
-    " inbound_trunk_id = EXCLUDED.inbound_trunk_id, agent_id = EXCLUDED.agent_id,"
-    " fallback_agent_id = EXCLUDED.fallback_agent_id, voicemail_message = EXCLUDED.voicemail_message,"
-    " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id), "
-    "rule_del AS ("
-    " DELETE FROM dispatch.dispatch_rules WHERE (SELECT moved FROM g) AND NOT $11::bool"
-    " AND id = $13::text AND workspace_id = $1::uuid RETURNING phone_number) "
-    "SELECT (SELECT moved FROM g) AS moved, (SELECT version FROM fence_row) AS fence_version,"
-    " coalesce((SELECT phone_number FROM rule_del), (SELECT phone_number FROM old_rule)) AS old_phone,"
-    " dispatch.id_taken(CASE"
-    " WHEN (SELECT workspace_id FROM fence_row) <> $1::uuid THEN 'number_versions_pkey'"
-    " WHEN NOT (SELECT moved FROM g) THEN NULL"
-    " WHEN $4::text = 'put' AND NOT EXISTS (SELECT 1 FROM ob_put) THEN 'outbound_trunks_pkey'"
-    " WHEN $11::bool AND NOT EXISTS (SELECT 1 FROM it_put) THEN 'inbound_trunks_pkey'"
-    " WHEN $11::bool AND NOT EXISTS (SELECT 1 FROM rule_put) THEN 'dispatch_rules_pkey'"
-    " END) AS refused",
-    18};
+ * workspace is checked the same way) and the phone the rule had before.
+ *
+ * One variant per (outbound mode, routing present): each holds only the writes its case makes,
+ * since every data-modifying CTE costs its executor start-up even when it writes nothing. The
+ * `params` CTE is never read (so never run); it types every parameter, so all variants share
+ * one parameter list. */
+#define W_HEAD                                                                                          \
+    "WITH params AS (SELECT $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, "    \
+    "$11::bool, $12::text, $13::text, $14::text, $15::text, $16::uuid, $17::uuid, $18::text), "         \
+    "g AS (SELECT coalesce(current_setting('dispatch.apply_fence', true), '') = $2::text || '@' || "   \
+    "$3::bigint AS moved), "                                                                            \
+    "fence_row AS (SELECT workspace_id, version FROM dispatch.number_versions WHERE number_id = $2::text), " \
+    "old_rule AS (SELECT phone_number FROM dispatch.dispatch_rules WHERE id = $13::text AND workspace_id = $1::uuid)"
+#define W_OB_PUT                                                                                        \
+    ", ob_put AS ("                                                                                      \
+    " INSERT INTO dispatch.outbound_trunks AS t (id, workspace_id, phone_number, provider, trunk_address," \
+    " auth_username, auth_password_sealed)"                                                             \
+    " SELECT $5::text, $1::uuid, $6::text, $7::text, $8::text, $9::text, $10::text FROM g WHERE g.moved" \
+    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider," \
+    " trunk_address = EXCLUDED.trunk_address, auth_username = EXCLUDED.auth_username,"                  \
+    " auth_password_sealed = EXCLUDED.auth_password_sealed, updated_at = now()"                         \
+    " WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id)"
+#define W_OB_DEL                                                                                        \
+    ", ob_del AS ("                                                                                      \
+    " DELETE FROM dispatch.outbound_trunks WHERE (SELECT moved FROM g) AND id = $5::text AND workspace_id = $1::uuid)"
+#define W_ROUTE_PUT                                                                                     \
+    ", it_put AS ("                                                                                      \
+    " INSERT INTO dispatch.inbound_trunks AS t (id, workspace_id, phone_number, provider)"               \
+    " SELECT $12::text, $1::uuid, $14::text, $15::text FROM g WHERE g.moved"                            \
+    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider," \
+    " updated_at = now() WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "                \
+    "rule_put AS ("                                                                                      \
+    " INSERT INTO dispatch.dispatch_rules AS r (id, workspace_id, number_id, phone_number, inbound_trunk_id," \
+    " agent_id, fallback_agent_id, voicemail_message)"                                                  \
+    " SELECT $13::text, $1::uuid, $2::text, $14::text, $12::text, $16::uuid, $17::uuid, $18::text FROM g" \
+    " WHERE g.moved"                                                                                     \
+    " ON CONFLICT (id) DO UPDATE SET number_id = EXCLUDED.number_id, phone_number = EXCLUDED.phone_number," \
+    " inbound_trunk_id = EXCLUDED.inbound_trunk_id, agent_id = EXCLUDED.agent_id,"                      \
+    " fallback_agent_id = EXCLUDED.fallback_agent_id, voicemail_message = EXCLUDED.voicemail_message,"  \
+    " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id)"
+#define W_ROUTE_DEL                                                                                     \
+    ", it_del AS ("                                                                                      \
+    " DELETE FROM dispatch.inbound_trunks WHERE (SELECT moved FROM g) AND id = $12::text AND workspace_id = $1::uuid), " \
+    "rule_del AS ("                                                                                      \
+    " DELETE FROM dispatch.dispatch_rules WHERE (SELECT moved FROM g) AND id = $13::text AND workspace_id = $1::uuid" \
+    " RETURNING phone_number)"
+/* the result row; ob_taken / route_taken: the CASE arms naming a key another workspace owns */
+#define W_TAIL(old_phone, ob_taken, route_taken)                                                        \
+    " SELECT (SELECT moved FROM g) AS moved, (SELECT version FROM fence_row) AS fence_version, "        \
+    old_phone " AS old_phone, dispatch.id_taken(CASE"                                                   \
+    " WHEN (SELECT workspace_id FROM fence_row) <> $1::uuid THEN 'number_versions_pkey'"                \
+    " WHEN NOT (SELECT moved FROM g) THEN NULL" ob_taken route_taken " END) AS refused"
+#define W_OLD_PHONE_KEPT "(SELECT phone_number FROM old_rule)"
+#define W_OLD_PHONE_DELETED "coalesce((SELECT phone_number FROM rule_del), (SELECT phone_number FROM old_rule))"
+#define W_OB_TAKEN " WHEN NOT EXISTS (SELECT 1 FROM ob_put) THEN 'outbound_trunks_pkey'"
+#define W_ROUTE_TAKEN                                                                                   \
+    " WHEN NOT EXISTS (SELECT 1 FROM it_put) THEN 'inbound_trunks_pkey'"                                 \
+    " WHEN NOT EXISTS (SELECT 1 FROM rule_put) THEN 'dispatch_rules_pkey'"
+
+static const oi_pg_stmt_t WRITE_KEEP_ROUTE = {"dsp_apply_write_keep_route",
+    W_HEAD W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 18};
+static const oi_pg_stmt_t WRITE_PUT_ROUTE = {"dsp_apply_write_put_route",
+    W_HEAD W_OB_PUT W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, W_OB_TAKEN, W_ROUTE_TAKEN), 18};
+static const oi_pg_stmt_t WRITE_DEL_ROUTE = {"dsp_apply_write_del_route",
+    W_HEAD W_OB_DEL W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 18};
+static const oi_pg_stmt_t WRITE_KEEP_NOROUTE = {"dsp_apply_write_keep_noroute",
+    W_HEAD W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 18};
+static const oi_pg_stmt_t WRITE_PUT_NOROUTE = {"dsp_apply_write_put_noroute",
+    W_HEAD W_OB_PUT W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, W_OB_TAKEN, ""), 18};
+static const oi_pg_stmt_t WRITE_DEL_NOROUTE = {"dsp_apply_write_del_noroute",
+    W_HEAD W_OB_DEL W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 18};
+
+/* The variant for an outbound mode ('' keep, put, delete) and whether routing is present. */
+static const oi_pg_stmt_t *write_variant(const char *mode, bool routing)
+{
+    if (strcmp(mode, "put") == 0)
+        return routing ? &WRITE_PUT_ROUTE : &WRITE_PUT_NOROUTE;
+    if (strcmp(mode, "delete") == 0)
+        return routing ? &WRITE_DEL_ROUTE : &WRITE_DEL_NOROUTE;
+    return routing ? &WRITE_KEEP_ROUTE : &WRITE_KEEP_NOROUTE;
+}
 
 /* --- the transaction ------------------------------------------------------------------------ */
 
@@ -277,7 +309,7 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *
                                   oi_enum_str(&oneinbox__v1__provider__descriptor, (int)req->provider),
                                   nonempty(agent), nonempty(fallback),
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL};
-    oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params}, {&WRITE, write_params}};
+    oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params}, {write_variant(mode, rt != NULL), write_params}};
     oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
     free(sealed);
 }
