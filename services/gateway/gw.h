@@ -131,7 +131,8 @@ void gw_db(gw_req_t *r, gw_db_fn fn, void *arg, gw_db_done_fn done);
 /* reply is the Job returned by a submit RPC (which waited for it); success_status is 201/200/204:
  * the result when it ended, 202 with the job while it goes on. */
 void gw_job_answer(gw_req_t *r, const ProtobufCMessage *job, int success_status);
-/* What is left of OI_SYNC_WAIT_MS for this request: the submission's wait_ms. */
+/* What is left of OI_SYNC_WAIT_MS for this request, less the time answering takes: the
+ * submission's wait_ms. */
 int32_t gw_job_wait_ms(const gw_req_t *r);
 /* The submission's RPC deadline: its wait plus the time to answer. */
 uint32_t gw_job_rpc_timeout_ms(const gw_req_t *r);

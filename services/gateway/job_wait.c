@@ -70,10 +70,15 @@ void gw_job_answer(gw_req_t *r, const ProtobufCMessage *msg, int success_status)
         answer_accepted(r, j->id, j->state);
 }
 
+/* What answering takes after a wait ends (the job read again, the reply, the rendering), kept out
+ * of the wait so a 202 leaves within OI_SYNC_WAIT_MS of the request's arrival. */
+#define ANSWER_MARGIN_MS 250
+
 int32_t gw_job_wait_ms(const gw_req_t *r)
 {
     int64_t elapsed = (int64_t)((oi_clock_mono_ns() - r->start_ns) / 1000000u);
-    int64_t left = (int64_t)r->gw->sync_wait_ms - elapsed;
+    int64_t margin = r->gw->sync_wait_ms / 10 < ANSWER_MARGIN_MS ? r->gw->sync_wait_ms / 10 : ANSWER_MARGIN_MS;
+    int64_t left = (int64_t)r->gw->sync_wait_ms - margin - elapsed;
     return left > 0 ? (int32_t)left : 0;
 }
 

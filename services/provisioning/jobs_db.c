@@ -203,13 +203,18 @@ void prov_job_record_step(prov_t *p, const prov_job_t *job, const char *step, oi
     free(payload);
 }
 
+/* The running jobs of ids (uuid[]) this replica leases (owner), locked in id order: statements
+ * that update several jobs at once (successes, heartbeats) then never wait on each other in a
+ * cycle, which PostgreSQL would only break after deadlock_timeout (a second). */
+#define LOCK_IN_ORDER(ids, owner)                                                                           "SELECT id FROM provisioning.jobs WHERE id = ANY (" ids "::uuid[]) AND state = 'running' AND "          "lease_owner = " owner " ORDER BY id FOR UPDATE"
+
 static const oi_pg_stmt_t SUCCEED_MANY = {
     "prov_job_succeed_many",
-    "WITH u AS (UPDATE provisioning.jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, "
+    "WITH l AS (" LOCK_IN_ORDER("$1", "$2") "), "
+    "u AS (UPDATE provisioning.jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL, "
     "error_code = NULL, error_message = NULL, error_status = NULL, updated_at = clock_timestamp(), "
     EVENT_APPEND("step", "'succeeded'", "''") " "
-    "FROM unnest($1::uuid[]) AS done(id) WHERE jobs.id = done.id AND state = 'running' AND lease_owner = $2 "
-    "RETURNING jobs.id, notify) "
+    "FROM l WHERE jobs.id = l.id RETURNING jobs.id, notify) "
     "SELECT id, CASE WHEN notify THEN pg_notify('" PROV_NOTIFY_CHANNEL "', 'done:' || id) END AS notified FROM u",
     2};
 
@@ -221,8 +226,8 @@ void prov_job_succeed_many(prov_t *p, const char *ids, oi_pg_done_cb cb, void *u
 
 static const oi_pg_stmt_t HEARTBEAT = {
     "prov_job_heartbeat",
-    "UPDATE provisioning.jobs SET lease_until = " LEASE_UNTIL("$2") " FROM unnest($3::uuid[]) AS ours(id) "
-    "WHERE jobs.id = ours.id AND state = 'running' AND lease_owner = $1",
+    "WITH l AS (" LOCK_IN_ORDER("$3", "$1") ") "
+    "UPDATE provisioning.jobs SET lease_until = " LEASE_UNTIL("$2") " FROM l WHERE jobs.id = l.id",
     3};
 
 void prov_job_heartbeat(prov_t *p, const char *ids, oi_pg_done_cb cb, void *ud)
