@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dsp_sync.h"
+#include "job_activate.h"
 #include "jobs.h"
 #include "numbers_db.h"
 #include "oi/log.h"
@@ -429,25 +430,6 @@ static void step_dispatch(prov_run_t *r)
     prov_routing_cleanup(&routing);
 }
 
-static void on_finished(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
-{
-    if (st) {
-        prov_run_finished(r, st, err);
-        return;
-    }
-    if (n != 1 || PQntuples(res[0]) != 1) {
-        oi_error_t e;
-        oi_error_init(&e);
-        oi_error_set(&e, OI_JOB_LEASE_LOST, "job %s moved on before its number became active", r->job->id);
-        prov_run_finished(r, OI_JOB_LEASE_LOST, &e);
-        return;
-    }
-    if (r->number)
-        protobuf_c_message_free_unpacked(&r->number->base, NULL);
-    r->number = prov_number_to_proto(res[0], 0, "");
-    prov_run_finished(r, OI_OK, NULL);
-}
-
 static void finish(prov_run_t *r)
 {
     prov_number_activation_t a = {.number_id = prov_run_get(r, "number_id"),
@@ -456,7 +438,7 @@ static void finish(prov_run_t *r)
                                   .carrier_trunk_id = prov_run_get(r, "carrier_trunk_id"),
                                   .job_id = r->job->id,
                                   .step = "activate"};
-    prov_number_activate_finish(r->p, &a, PROV_RUN_SQL(r, on_finished));
+    prov_job_activate(r, &a);
 }
 
 /* --- compensation: release, trunk (even one whose id was never saved), dispatch, reservation ------- */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dsp_sync.h"
+#include "job_activate.h"
 #include "integrations.h"
 #include "job_register.h"
 #include "numbers_db.h"
@@ -118,29 +119,10 @@ static void step_dispatch(prov_run_t *r)
     prov_integration_sip_load(r->p, r->job->workspace_id, cred, PROV_RUN_SQL(r, on_integration));
 }
 
-static void on_finished(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
-{
-    if (st) {
-        prov_run_finished(r, st, err);
-        return;
-    }
-    if (n != 1 || PQntuples(res[0]) != 1) {
-        oi_error_t e;
-        oi_error_init(&e);
-        oi_error_set(&e, OI_JOB_LEASE_LOST, "job %s moved on before its number became active", r->job->id);
-        prov_run_finished(r, OI_JOB_LEASE_LOST, &e);
-        return;
-    }
-    if (r->number)
-        protobuf_c_message_free_unpacked(&r->number->base, NULL);
-    r->number = prov_number_to_proto(res[0], 0, "");
-    prov_run_finished(r, OI_OK, NULL);
-}
-
 static void finish(prov_run_t *r)
 {
     prov_number_activation_t a = {.number_id = prov_run_get(r, "number_id"), .job_id = r->job->id, .step = "activate"};
-    prov_number_activate_finish(r->p, &a, PROV_RUN_SQL(r, on_finished));
+    prov_job_activate(r, &a);
 }
 
 static void on_unreserved(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)

@@ -9,6 +9,7 @@ import os
 import random
 import re
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -207,3 +208,15 @@ def quote(s):
 
 def env_secrets():
     return [s for s in os.environ.get("OI_TEST_ENV_SECRETS", "").split(",") if s]
+
+
+def wait_job(client, job_id, timeout=120, every=0.3):
+    """GET /v1/jobs/{id} until the job ended (succeeded, failed, cancelled); its body."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = client.get("/v1/jobs/" + job_id)
+        assert r.status == 200, r
+        if r.json["status"] in ("succeeded", "failed", "cancelled"):
+            return r.json
+        time.sleep(every)
+    raise AssertionError("job %s still %s" % (job_id, r.json["status"]))

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 import oiclient
-from oiclient import path_c_body
+from oiclient import path_c_body, wait_job
 from sim import Sim
 from stackctl import Stack
 
@@ -49,17 +49,6 @@ def provisioning_threads(ctl):
         with open("/proc/%d/status" % ctl.pid(name)) as f:
             out.append(int(next(line.split()[1] for line in f if line.startswith("Threads:"))))
     return out
-
-
-def wait_job(client, job_id, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = client.get("/v1/jobs/" + job_id)
-        assert r.status == 200, r
-        if r.json["status"] in ("succeeded", "failed", "cancelled"):
-            return r.json
-        time.sleep(0.3)
-    raise AssertionError("job %s still %s" % (job_id, r.json["status"]))
 
 
 class Watch(threading.Thread):

@@ -158,17 +158,6 @@ def test_flushed_redis_rewarms_with_one_miss_per_number(stack, internal, agents,
 
 # --- durable jobs --------------------------------------------------------------------------------
 
-def wait_job_done(admin, job_id, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r = admin.get("/v1/jobs/" + job_id)
-        assert r.status == 200, r
-        if r.json["status"] in ("succeeded", "failed", "cancelled"):
-            return r.json
-        time.sleep(0.2)
-    raise AssertionError("job %s still %s" % (job_id, r.json["status"]))
-
-
 def find_job(admin, number_or_key_pred, kind="purchase"):
     r = admin.get("/v1/jobs?kind=%s&limit=100" % kind)
     assert r.status == 200, r
@@ -359,7 +348,7 @@ def test_failed_purchase_is_dead_lettered_and_retryable(client, admin, sim):
     assert job["events"]
     retry = admin.post("/v1/jobs/%s/retry" % job["id"])
     assert retry.status == 200, retry
-    done = wait_job_done(admin, job["id"])
+    done = oiclient.wait_job(admin, job["id"], timeout=60, every=0.2)
     assert done["status"] == "succeeded", done
 
 

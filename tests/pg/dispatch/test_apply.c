@@ -12,6 +12,7 @@
 #include "apply.h"
 #include "check.h"
 #include "dispatch.h"
+#include "migrate_schema.h"
 #include "oi/clock.h"
 #include "oi/crypto.h"
 #include "oi/ids.h"
@@ -51,22 +52,6 @@ static long count(const char *sql, const char *arg)
     return n;
 }
 
-/* Applies any missing dispatch migration as the owner of schema dispatch (the service's role),
- * or as ourselves when the schema does not exist yet. */
-static void migrate(void)
-{
-    char *owner = scalar("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'dispatch'", 0, NULL);
-    char *ci = oi_xasprintf("%s options='-c client_min_messages=warning%s%s'", conninfo, owner ? " -c role=" : "",
-                            owner ? owner : "");
-    oi_pg_pool_t *pool = oi_pg_pool_new(ci, 1, 10000);
-    oi_error_t err;
-    oi_error_init(&err);
-    cr_assert_eq(oi_pg_migrate(pool, "dispatch", DSP_MIGRATIONS_DEFAULT, &err), OI_OK, "migrating: %s", err.message);
-    oi_pg_pool_destroy(&pool);
-    free(ci);
-    free(owner);
-}
-
 static void setup(void)
 {
     conninfo = getenv("OI_TEST_PG_CONNINFO");
@@ -74,7 +59,7 @@ static void setup(void)
     admin = PQconnectdb(conninfo);
     cr_assert_eq(PQstatus(admin), CONNECTION_OK, "%s", PQerrorMessage(admin));
     PQclear(PQexec(admin, "SET client_min_messages = warning"));
-    migrate();
+    pgtest_migrate_schema(admin, conninfo, "dispatch", DSP_MIGRATIONS_DEFAULT);
     uv_loop_init(&loop);
     cr_assert(oi_crypto_global_init(), "libsodium failed to initialise");
     oi_error_t err;

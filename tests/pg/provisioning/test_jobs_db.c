@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "jobs_db.h"
+#include "migrate_schema.h"
 #include "oi/buf.h"
 #include "oi/ids.h"
 #include "oi/mem.h"
@@ -35,23 +36,6 @@ static void exec_ok(const char *sql, int n, const char *const *params)
     PQclear(r);
 }
 
-static void migrate(void)
-{
-    PGresult *r = PQexec(admin, "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'provisioning'");
-    char *owner = PQntuples(r) ? oi_xstrdup(PQgetvalue(r, 0, 0)) : NULL;
-    PQclear(r);
-    char *ci = oi_xasprintf("%s options='-c client_min_messages=warning%s%s'", conninfo, owner ? " -c role=" : "",
-                            owner ? owner : "");
-    oi_pg_pool_t *pool = oi_pg_pool_new(ci, 1, 10000);
-    oi_error_t err;
-    oi_error_init(&err);
-    cr_assert_eq(oi_pg_migrate(pool, "provisioning", PROV_MIGRATIONS_DEFAULT, &err), OI_OK, "migrating: %s",
-                 err.message);
-    oi_pg_pool_destroy(&pool);
-    free(ci);
-    free(owner);
-}
-
 static void handle_init(prov_t *p, const char *owner)
 {
     memset(p, 0, sizeof *p);
@@ -70,7 +54,7 @@ static void setup(void)
     admin = PQconnectdb(conninfo);
     cr_assert_eq(PQstatus(admin), CONNECTION_OK, "%s", PQerrorMessage(admin));
     PQclear(PQexec(admin, "SET client_min_messages = warning"));
-    migrate();
+    pgtest_migrate_schema(admin, conninfo, "provisioning", PROV_MIGRATIONS_DEFAULT);
     uv_loop_init(&loop);
     char owner[64], ws[OI_UUID_STR_LEN + 1];
     oi_uuid_new(ws);
