@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define OI_RANDOM_POOL 4096
 
@@ -56,12 +57,9 @@ void oi_random_bytes(void *out, size_t n)
 
 static const char hexd[] = "0123456789abcdef";
 
-void oi_uuid_new(char out[OI_UUID_STR_LEN + 1])
+static void uuid_format(uint8_t u[16], char out[OI_UUID_STR_LEN + 1])
 {
-    uint8_t u[16];
-    oi_random_bytes(u, sizeof u);
-    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
-    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 9562 variant */
     char *o = out;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
@@ -70,6 +68,27 @@ void oi_uuid_new(char out[OI_UUID_STR_LEN + 1])
         *o++ = hexd[u[i] & 15];
     }
     *o = '\0';
+}
+
+void oi_uuid_new(char out[OI_UUID_STR_LEN + 1])
+{
+    uint8_t u[16];
+    oi_random_bytes(u, sizeof u);
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
+    uuid_format(u, out);
+}
+
+void oi_uuid7_new(char out[OI_UUID_STR_LEN + 1])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint8_t u[16];
+    oi_random_bytes(u + 6, 10);
+    for (int i = 0; i < 6; i++)
+        u[i] = (uint8_t)(ms >> (40 - 8 * i)); /* 48-bit big-endian Unix milliseconds */
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x70); /* version 7 */
+    uuid_format(u, out);
 }
 
 static bool all_hex(const char *s, size_t n)

@@ -205,8 +205,13 @@ void prov_job_record_step(prov_t *p, const prov_job_t *job, const char *step, oi
 
 /* The running jobs of ids (uuid[]) this replica leases (owner), locked in id order: statements
  * that update several jobs at once (successes, heartbeats) then never wait on each other in a
- * cycle, which PostgreSQL would only break after deadlock_timeout (a second). */
-#define LOCK_IN_ORDER(ids, owner)                                                                           "SELECT id FROM provisioning.jobs WHERE id = ANY (" ids "::uuid[]) AND state = 'running' AND "          "lease_owner = " owner " ORDER BY id FOR UPDATE"
+ * cycle, which PostgreSQL would only break after deadlock_timeout (a second). The state test is
+ * wrapped in IS TRUE so that it does not match jobs_claimable's predicate: a generic plan then
+ * walks the primary key for these ids (already in id order) instead of scanning every queued
+ * and running job, which a backlog of carrier work would make thousands. */
+#define LOCK_IN_ORDER(ids, owner)                                                                      \
+    "SELECT id FROM provisioning.jobs WHERE id = ANY (" ids "::uuid[]) AND (state = 'running') IS TRUE AND " \
+    "lease_owner = " owner " ORDER BY id FOR UPDATE"
 
 static const oi_pg_stmt_t SUCCEED_MANY = {
     "prov_job_succeed_many",

@@ -66,7 +66,7 @@ static submit_t *submit_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const 
     s->ctx = ctx;
     s->req = req;
     s->kind = kind;
-    oi_uuid_new(s->job_id);
+    oi_uuid7_new(s->job_id);
     s->payload = json_object();
     return s;
 }
@@ -111,7 +111,7 @@ static const char *key_of(const ProtobufCMessage *req)
 static void payload_new_id(json_t *payload, const char *key)
 {
     char id[OI_UUID_STR_LEN + 1];
-    oi_uuid_new(id);
+    oi_uuid7_new(id);
     json_object_set_new(payload, key, json_string(id));
 }
 
@@ -528,7 +528,7 @@ static void on_updated(oi_status_t st, const oi_error_t *err, PGresult *const *r
 static void update_write(submit_t *s)
 {
     prov_submit_t base = submit_base(s, "");
-    oi_uuid_new(s->job_id); /* a retried write is a new job: the lost one was never inserted */
+    oi_uuid7_new(s->job_id); /* a retried write is a new job: the lost one was never inserted */
     base.job_id = s->job_id;
     char inbound[OI_UUID_STR_LEN + 1], rule[OI_UUID_STR_LEN + 1];
     oi_uuid_new(inbound);

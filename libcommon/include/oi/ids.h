@@ -11,6 +11,10 @@
 void oi_random_bytes(void *out, size_t n);
 /* Random (v4) UUID, lowercase, into out (>= 37 bytes). */
 void oi_uuid_new(char out[OI_UUID_STR_LEN + 1]);
+/* Time-ordered (v7, RFC 9562) UUID: Unix milliseconds, then 74 random bits. For rows written in
+ * time order (jobs, numbers), so their primary-key btree grows at its right edge instead of
+ * touching a random leaf per insert. Reveals when it was made; nothing else. */
+void oi_uuid7_new(char out[OI_UUID_STR_LEN + 1]);
 /* true for the canonical 8-4-4-4-12 hex form (either case), as pydantic's UUID accepts;
  * also accepts the 32-hex form without dashes. */
 bool oi_uuid_valid(const char *s);

@@ -1,5 +1,7 @@
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +59,28 @@ Test(ids, uuids_are_version_4_and_never_repeat_across_pool_refills)
     for (int i = 0; i < N; i++)
         for (int k = i + 1; k < N; k++)
             cr_assert_str_neq(seen[i], seen[k]);
+}
+
+Test(ids, time_ordered_uuids_carry_the_time_and_sort_by_it)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long before = (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
+    char a[37], b[37];
+    oi_uuid7_new(a);
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    oi_uuid7_new(b);
+    cr_assert(oi_uuid_valid(a) && oi_uuid_valid(b));
+    cr_assert_eq(a[14], '7', "%s", a);
+    cr_assert(strchr("89ab", a[19]) != NULL, "%s", a);
+    char hex[13] = {0};
+    memcpy(hex, a, 8);
+    memcpy(hex + 8, a + 9, 4);
+    unsigned long long ms = strtoull(hex, NULL, 16);
+    cr_assert(ms >= before && ms < before + 1000, "%llu vs %llu", ms, before);
+    cr_assert_lt(strcmp(a, b), 0, "%s then %s", a, b); /* a later millisecond sorts after */
+    cr_assert_str_neq(a + 15, b + 15);
 }
 
 Test(ids, a_forked_child_draws_other_bytes_than_its_parent)
