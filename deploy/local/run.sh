@@ -43,6 +43,7 @@ OneInbox is running.
   internal token   $OI_INTERNAL_TOKEN
   logs             $OI_LOG_DIR/*.log
   carrier sim      $OI_SIM_URL
+  SIP edge         $OI_SIP_URI   (UDP and TCP; agent endpoint $OI_AGENT_SIP_URI)
 
 Try it:
 
@@ -56,6 +57,7 @@ Try it:
       "inbound_routing": {"agent_id": "'\$AGENT'", "voicemail_message": "Sorry, we missed you."}}'
   curl -s \$OI/v1/phone-numbers -H "Authorization: Bearer \$KEY"
   curl -s "\$OI/v1/routing/resolve?to=%2B15739693824" -H "Authorization: Bearer $OI_INTERNAL_TOKEN"
+  tools/test-call +15739693824      # a call through the SIP edge: where it went and why
 
 Ctrl-C stops everything.
 EOT

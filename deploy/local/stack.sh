@@ -10,7 +10,7 @@
 # on its own: OI_PG_PORT 55432, OI_REDIS_PORT 56379, OI_HTTP_PORT 8080, OI_GATEWAY_OPS_PORT
 # 9080, OI_PROVISIONING_RPC_PORT 7201 / OI_PROVISIONING_OPS_PORT 9201, OI_DISPATCH_RPC_PORT
 # 7301 / OI_DISPATCH_OPS_PORT 9301, OI_CARRIER_RPC_PORT 7401 / OI_CARRIER_OPS_PORT 9401,
-# OI_SIM_PORT 8901. OI_REPLICAS=N runs N replicas of each service (not the simulator) on
+# OI_SIM_PORT 8901, OI_SIP_PORT 5080 (the SIP edge, UDP and TCP). OI_REPLICAS=N runs N replicas of each service (not the simulator) on
 # consecutive ports. OI_BUILD_DIR (default <repo>/build) holds the binaries.
 set -euo pipefail
 
@@ -35,6 +35,7 @@ DSP_OPS=${OI_DISPATCH_OPS_PORT:-$((9301 + OFF))}
 CAR_RPC=${OI_CARRIER_RPC_PORT:-$((7401 + OFF))}
 CAR_OPS=${OI_CARRIER_OPS_PORT:-$((9401 + OFF))}
 SIM_PORT=${OI_SIM_PORT:-$((8901 + OFF))}
+SIP_PORT=${OI_SIP_PORT:-$((5080 + OFF))}
 
 # the simulator's account credentials; oi-carrier is given the same ones
 SIM_TWILIO_SID=AC5f2c9e0d1b7a48e6a3c4d5e6f7a8b9c0
@@ -298,6 +299,52 @@ svc_up() {
   for ((i = 0; i < REPLICAS; i++)); do svc_up_one "$svc" "$i" || return 1; done
 }
 
+# ---------------------------------------------------------------------------------- SIP edge
+# Kamailio with deploy/sip/kamailio.cfg on loopback UDP and TCP $SIP_PORT, pointed at the first
+# gateway. Every OI_SIP_*, OI_AGENT_* and OI_VOICEMAIL_* variable of the caller's environment
+# passes through; nothing is bound on the agent endpoint's port (another system's).
+sip_env() {
+  export OI_SIP_API_URL=${OI_SIP_API_URL:-http://127.0.0.1:$HTTP_PORT}
+  export OI_SIP_TWILIO_SOURCES=${OI_SIP_TWILIO_SOURCES-127.0.0.0/8}
+  export OI_SIP_TELNYX_SOURCES=${OI_SIP_TELNYX_SOURCES-127.0.0.0/8}
+  local agent_uri='sip:{agent_id}@127.0.0.1:5090'
+  export OI_AGENT_SIP_URI=${OI_AGENT_SIP_URI:-$agent_uri}
+  export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090}
+  export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-20000}
+  export OI_SIP_LISTEN="udp:127.0.0.1:$SIP_PORT tcp:127.0.0.1:$SIP_PORT"
+}
+
+sip_ping() { sipsak -s "sip:ping@127.0.0.1:$SIP_PORT" -H 127.0.0.1 >/dev/null 2>&1; }
+
+sip_up() {
+  if alive oi-sip-edge kamailio; then log "SIP edge already running"; return 0; fi
+  command -v kamailio >/dev/null || die "kamailio is missing (deploy/local/bootstrap.sh installs it)"
+  sip_env
+  local logf=$RUN/logs/oi-sip-edge.log
+  printf '\n==== oi-sip-edge start %s\n' "$(date -u +%FT%TZ)" >>"$logf"
+  (cd "$ROOT" && exec setsid deploy/sip/edge.sh </dev/null >>"$logf" 2>&1) &
+  echo $! >"$RUN/pids/oi-sip-edge.pid"
+  local deadline=$((SECONDS + 20))
+  until sip_ping; do
+    if ! alive oi-sip-edge || ((SECONDS >= deadline)); then
+      show_tail "$logf"; die "the SIP edge did not answer OPTIONS on 127.0.0.1:$SIP_PORT"
+    fi
+    sleep 0.1
+  done
+  log "oi-sip-edge ready (udp+tcp :$SIP_PORT)"
+}
+
+sip_down() {
+  if alive oi-sip-edge kamailio; then
+    log "stopping the SIP edge"
+    local pid; pid=$(pid_of oi-sip-edge)
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    local i; for ((i = 0; i < 50; i++)); do alive oi-sip-edge || break; sleep 0.1; done
+    alive oi-sip-edge && kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/pids/oi-sip-edge.pid"
+}
+
 write_stack_env() {
   local urls="" i
   for ((i = 0; i < REPLICAS; i++)); do urls+="${urls:+,}http://127.0.0.1:$((HTTP_PORT + i))"; done
@@ -316,6 +363,11 @@ OI_DISPATCH_OPS_PORT=$DSP_OPS
 OI_CARRIER_OPS_PORT=$CAR_OPS
 OI_PG_PORT=$PG_PORT
 OI_REDIS_PORT=$REDIS_PORT
+OI_SIP_PORT=$SIP_PORT
+OI_SIP_URI=sip:127.0.0.1:$SIP_PORT
+OI_AGENT_SIP_URI=$OI_AGENT_SIP_URI
+OI_VOICEMAIL_SIP_URI=$OI_VOICEMAIL_SIP_URI
+OI_AGENT_RING_TIMEOUT_MS=$OI_AGENT_RING_TIMEOUT_MS
 EOF
   )
 }
@@ -341,6 +393,7 @@ up() {
     wait_http "$(proc_name oi-gateway "$i")" "http://127.0.0.1:$((HTTP_PORT + i))/healthz" \
       "$(log_name oi-gateway "$i")" || return 1
   done
+  sip_up || return 1
   write_stack_env
   log "all services ready: http://127.0.0.1:$HTTP_PORT"
 }
@@ -354,6 +407,7 @@ start_one() {
     postgres) pg_up; return ;;
     redis) redis_up; return ;;
     oi-carrier-sim) common_env; sim_up; return ;;
+    oi-sip-edge) sip_up; return ;;
     oi-*) ;;
     *) die "unknown piece: $name" ;;
   esac
@@ -372,6 +426,7 @@ stop_one() {
   case "$1" in
     postgres) pg_down ;;
     redis) redis_down ;;
+    oi-sip-edge) sip_down ;;
     *) stop_procs "$1" ;;
   esac
 }
@@ -409,6 +464,7 @@ stop_procs() {
 down() {
   mkdir -p "$RUN/pids"
   local f n gw=() rest=()
+  sip_down # calls stop arriving first
   for f in "$RUN"/pids/oi-*.pid; do
     [[ -e "$f" ]] || continue
     n=$(basename "$f" .pid)

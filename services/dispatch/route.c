@@ -27,6 +27,7 @@ void dsp_route_cleanup(dsp_route_t *r)
     free(r->workspace_id);
     free(r->number_id);
     free(r->inbound_trunk_id);
+    free(r->provider);
     free(r->agent_id);
     free(r->fallback_agent_id);
     free(r->voicemail);
@@ -47,6 +48,7 @@ void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src)
     dst->workspace_id = oi_xstrdup(src->workspace_id);
     dst->number_id = oi_xstrdup(src->number_id);
     dst->inbound_trunk_id = oi_xstrdup(src->inbound_trunk_id);
+    dst->provider = src->provider ? oi_xstrdup(src->provider) : NULL;
     dst->agent_id = oi_xstrdup(src->agent_id);
     dst->fallback_agent_id = oi_xstrdup(src->fallback_agent_id);
     dst->voicemail = oi_xstrdup(src->voicemail);
@@ -103,6 +105,7 @@ Oneinbox__V1__ResolveReply *dsp_route_decide(const dsp_route_t *r, const char *c
     rep->number_id = dup_or_empty(r->number_id);
     rep->dispatch_rule_id = dup_or_empty(r->rule_id);
     rep->inbound_trunk_id = dup_or_empty(r->inbound_trunk_id);
+    rep->provider = dup_or_empty(r->provider);
     rep->workspace_id = dup_or_empty(r->workspace_id);
     rep->fallback_agent_id = opt_new(r->fallback_agent_id);
 
@@ -176,6 +179,7 @@ static size_t pack_base(const dsp_route_t *r, const char *tag, uint8_t **out)
     m.number_id = r->number_id;
     m.dispatch_rule_id = r->rule_id;
     m.inbound_trunk_id = r->inbound_trunk_id ? r->inbound_trunk_id : (char *)"";
+    m.provider = r->provider ? r->provider : (char *)"";
     m.workspace_id = r->workspace_id;
     m.reason = (char *)tag;
     agent.value = r->agent_id;
@@ -252,6 +256,7 @@ static oi_status_t decode_base(const uint8_t *p, size_t n, dsp_route_t *out, cha
         out->workspace_id = oi_xstrdup(m->workspace_id);
         out->number_id = oi_xstrdup(m->number_id);
         out->inbound_trunk_id = oi_xstrdup(m->inbound_trunk_id);
+        out->provider = oi_xstrdup(m->provider);
         out->agent_id = oi_xstrdup(m->agent_id->value);
         out->fallback_agent_id = opt_dup(m->fallback_agent_id);
         out->voicemail = opt_dup(m->voicemail_message);

@@ -28,6 +28,7 @@ typedef struct {
     char *workspace_id;      /* owned */
     char *number_id;         /* owned */
     char *inbound_trunk_id;  /* owned ("" when none) */
+    char *provider;          /* owned; the inbound trunk's carrier ("" when unknown) */
     char *agent_id;          /* owned: the primary agent */
     char *fallback_agent_id; /* owned, NULL = no fallback configured */
     char *voicemail;         /* owned, the rule's (number's) voicemail, NULL = none */

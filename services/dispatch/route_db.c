@@ -20,8 +20,9 @@ static const oi_pg_stmt_t ROUTE_LOAD = {
     "p.id IS NOT NULL AS p_present, p.deleted_at IS NOT NULL AS p_deleted, p.status = 'active' AS p_active, "
     "p.voicemail_message AS p_vm, "
     "f.id IS NOT NULL AS f_present, f.deleted_at IS NOT NULL AS f_deleted, f.status = 'active' AS f_active, "
-    "f.voicemail_message AS f_vm "
+    "f.voicemail_message AS f_vm, t.provider "
     "FROM dispatch.dispatch_rules r "
+    "LEFT JOIN dispatch.inbound_trunks t ON t.id = r.inbound_trunk_id "
     "LEFT JOIN dispatch.agents p ON p.id = r.agent_id AND p.workspace_id = r.workspace_id "
     "LEFT JOIN dispatch.agents f ON f.id = r.fallback_agent_id AND f.workspace_id = r.workspace_id "
     "WHERE r.phone_number = $1",
@@ -76,6 +77,7 @@ oi_status_t dsp_route_from_result(const PGresult *res, const char *to, dsp_route
     out->workspace_id = dsp_db_str(res, 0, "workspace_id");
     out->number_id = dsp_db_str(res, 0, "number_id");
     out->inbound_trunk_id = dsp_db_str(res, 0, "inbound_trunk_id");
+    out->provider = dsp_db_str(res, 0, "provider");
     out->agent_id = dsp_db_str(res, 0, "agent_id");
     out->fallback_agent_id = oi_pg_dup(res, 0, "fallback_agent_id");
     out->voicemail = oi_pg_dup(res, 0, "voicemail_message");

@@ -112,8 +112,9 @@ json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a)
 
 json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r)
 {
-    return json_pack("{ss so so so ss ss ss}", "number_id", r->number_id, "agent_id", opt_or_null(r->agent_id),
+    json_t *provider = r->provider && *r->provider ? json_string(r->provider) : json_null();
+    return json_pack("{ss so so so ss ss ss so}", "number_id", r->number_id, "agent_id", opt_or_null(r->agent_id),
                      "fallback_agent_id", opt_or_null(r->fallback_agent_id), "voicemail_message",
                      opt_or_null(r->voicemail_message), "dispatch_rule_id", r->dispatch_rule_id,
-                     "inbound_trunk_id", r->inbound_trunk_id, "reason", r->reason);
+                     "inbound_trunk_id", r->inbound_trunk_id, "reason", r->reason, "provider", provider);
 }

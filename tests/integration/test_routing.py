@@ -49,6 +49,7 @@ def test_primary(internal, agents, routed):
     assert b["voicemail_message"] == VM
     assert b["dispatch_rule_id"] == routed["dispatch_rule_id"]
     assert b["inbound_trunk_id"] == routed["inbound_trunk_id"]
+    assert b["provider"] == routed["provider"]
     assert isinstance(b["reason"], str) and b["reason"]
     assert is_uuid(b["number_id"])
 

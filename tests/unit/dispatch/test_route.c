@@ -23,6 +23,7 @@ static dsp_route_t rule(const char *fallback, const char *vm)
     r.workspace_id = oi_xstrdup("33333333-3333-4333-8333-333333333333");
     r.number_id = oi_xstrdup("num_1");
     r.inbound_trunk_id = oi_xstrdup("itr_1");
+    r.provider = oi_xstrdup("telnyx");
     r.agent_id = oi_xstrdup(P);
     r.fallback_agent_id = oi_xstrdup(fallback);
     r.voicemail = oi_xstrdup(vm);
@@ -55,6 +56,7 @@ Test(route, active_primary_is_chosen)
     cr_expect_str_eq(rep->number_id, "num_1");
     cr_expect_str_eq(rep->dispatch_rule_id, "rule_1");
     cr_expect_str_eq(rep->inbound_trunk_id, "itr_1");
+    cr_expect_str_eq(rep->provider, "telnyx");
     cr_expect_str_eq(rep->workspace_id, "33333333-3333-4333-8333-333333333333");
     cr_expect_str_eq(rep->voicemail_message->value, "primary vm");
     done(&r, rep);
@@ -169,6 +171,7 @@ Test(route, snapshot_round_trips_through_the_codec)
     cr_assert_eq(dsp_route_decode(blob, len, &back, &tag), OI_OK);
     cr_expect_str_eq(tag, "gen/ver");
     cr_expect_str_eq(back.rule_id, "rule_1");
+    cr_expect_str_eq(back.provider, "telnyx");
     cr_expect_str_eq(back.agent_id, P);
     cr_expect_str_eq(back.fallback_agent_id, F);
     cr_expect_str_eq(back.voicemail, "number vm");

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# edge.sh [kamailio options...]: checks the SIP edge's environment and runs Kamailio in the
+# foreground with deploy/sip/kamailio.cfg. The same entry serves `make run`, the tests and the
+# container. Listen sockets: OI_SIP_LISTEN (default udp:127.0.0.1:5080 tcp:127.0.0.1:5080, space
+# separated). See kamailio.cfg for the OI_* variables the routing reads.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cfg=${OI_SIP_CONFIG:-$here/kamailio.cfg}
+die() { printf 'oi-sip-edge: %s\n' "$*" >&2; exit 2; }
+
+: "${OI_SIP_API_URL:?OI_SIP_API_URL (the gateway URL) is required}"
+: "${OI_INTERNAL_TOKEN:?OI_INTERNAL_TOKEN is required}"
+export OI_SIP_TWILIO_SOURCES=${OI_SIP_TWILIO_SOURCES-}
+export OI_SIP_TELNYX_SOURCES=${OI_SIP_TELNYX_SOURCES-}
+agent_uri='sip:{agent_id}@127.0.0.1:5090'
+export OI_AGENT_SIP_URI=${OI_AGENT_SIP_URI:-$agent_uri}
+export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090}
+export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-20000}
+timeout_s=${OI_SIP_RESOLVE_TIMEOUT_S:-1}
+children=${OI_SIP_CHILDREN:-4}
+
+[[ "$OI_SIP_API_URL" =~ ^https?://[^[:space:]]+$ ]] || die "OI_SIP_API_URL must be an http(s) URL"
+[[ "$OI_AGENT_SIP_URI" == sip:*'{agent_id}'* ]] || die "OI_AGENT_SIP_URI must be a sip: URI containing {agent_id}"
+[[ "$OI_VOICEMAIL_SIP_URI" == sip:?* ]] || die "OI_VOICEMAIL_SIP_URI must be a sip: URI"
+[[ "$OI_AGENT_RING_TIMEOUT_MS" =~ ^[1-9][0-9]{2,5}$ ]] || die "OI_AGENT_RING_TIMEOUT_MS must be 100-999999"
+[[ "$timeout_s" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_RESOLVE_TIMEOUT_S must be 1-99 (whole seconds: http_client's unit)"
+[[ "$children" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_CHILDREN must be 1-99"
+cidrs='^([0-9a-fA-F.:]+/[0-9]{1,3})(,[0-9a-fA-F.:]+/[0-9]{1,3})*$'
+for v in OI_SIP_TWILIO_SOURCES OI_SIP_TELNYX_SOURCES; do
+  [[ -z "${!v}" || "${!v}" =~ $cidrs ]] || die "$v must be a comma-separated CIDR list (e.g. 54.172.60.0/23,34.203.250.0/23)"
+done
+# the template around its {agent_id}, for the config (Kamailio's transformations cannot take braces)
+export OI_AGENT_SIP_URI_HEAD=${OI_AGENT_SIP_URI%%\{agent_id\}*}
+export OI_AGENT_SIP_URI_TAIL=${OI_AGENT_SIP_URI#*\{agent_id\}}
+
+listen=()
+for l in ${OI_SIP_LISTEN:-udp:127.0.0.1:5080 tcp:127.0.0.1:5080}; do listen+=(-l "$l"); done
+defines=(-A "OI_SIP_RESOLVE_TIMEOUT_S=$timeout_s" -A "OI_SIP_CHILDREN=$children")
+kamailio -c -f "$cfg" "${defines[@]}" >/dev/null 2>&1 || kamailio -c -f "$cfg" "${defines[@]}" || die "$cfg does not load"
+exec kamailio -DD -E -f "$cfg" "${listen[@]}" "${defines[@]}" "$@"

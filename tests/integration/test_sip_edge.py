@@ -1,0 +1,220 @@
+"""The SIP edge (deploy/sip, Kamailio) routing real INVITEs over loopback UDP.
+
+The test stack (deploy/local/test.sh) starts the edge with Twilio's sources = 127.0.0.1/32 and
+Telnyx's = 127.0.0.3/32, the agent endpoint and voicemail on OI_AGENT_SIP_URI's port (played
+here by sipua.Endpoint) and a short ring timeout.
+"""
+import re
+import time
+
+import pytest
+
+import oiclient
+from oiclient import path_c_body
+from sipua import Caller, Endpoint
+from stackctl import Stack
+
+VM = "Sorry, we missed you. Please leave a message."
+
+
+@pytest.fixture(scope="module")
+def edge(stack):
+    if "OI_SIP_PORT" not in stack:
+        pytest.skip("the stack has no SIP edge")
+    return ("127.0.0.1", int(stack["OI_SIP_PORT"]))
+
+
+@pytest.fixture
+def endpoint(stack):
+    m = re.match(r"sip:\{agent_id\}@([\d.]+):(\d+)", stack["OI_AGENT_SIP_URI"])
+    ep = Endpoint(m.group(1), int(m.group(2)))
+    yield ep
+    ep.close()
+
+
+@pytest.fixture
+def caller(edge):
+    c = Caller(edge)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def routed(client, agents):
+    return client.register(path_c_body(agents["primary"], agents["routing"], agents["fallback"])).json
+
+
+def headers(invite):
+    return {k: v for k, v in invite.headers if k.startswith("X-OI-")}
+
+
+def test_options_ping_is_answered(caller, edge):
+    import socket
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    msg = ("OPTIONS sip:ping@%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKping1\r\n"
+           "From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: ping-1\r\n"
+           "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n") % edge
+    s.bind(("127.0.0.1", 0))
+    s.sendto(msg.encode().replace(b"127.0.0.1:9", ("127.0.0.1:%d" % s.getsockname()[1]).encode()), edge)
+    data, _ = s.recvfrom(65535)
+    assert data.startswith(b"SIP/2.0 200"), data
+
+
+def test_primary_answers_with_the_decision_in_headers(caller, endpoint, routed, agents):
+    final, _ = caller.invite(routed["phone_number"])
+    assert final.status == 200, final
+    assert endpoint.users() == [agents["routing"]]
+    h = headers(endpoint.invites[0])
+    assert h["X-OI-Number-Id"] == routed["id"]
+    assert h["X-OI-Agent-Id"] == agents["routing"]
+    assert h["X-OI-Dispatch-Rule-Id"] == routed["dispatch_rule_id"]
+    assert h["X-OI-Reason"] == "primary"
+    assert "X-OI-Voicemail-Message" not in h
+
+
+def test_caller_headers_cannot_forge_the_decision(caller, endpoint, routed, agents):
+    final, _ = caller.invite(routed["phone_number"], extra=[("X-OI-Agent-Id", "forged")])
+    assert final.status == 200
+    assert endpoint.invites[0].all("X-OI-Agent-Id") == [agents["routing"]]
+
+
+def test_number_in_national_or_00_form_is_normalised(caller, endpoint, routed, agents):
+    n = routed["phone_number"]
+    for form in (n[1:], "00" + n[1:]):
+        final, _ = caller.invite(n, uri_user=form)
+        assert final.status == 200, (form, final)
+    assert endpoint.users() == [agents["routing"]] * 2
+
+
+def test_primary_503_then_fallback_answers(caller, endpoint, routed, agents):
+    endpoint.plan[agents["routing"]] = ("reject", 503)
+    final, _ = caller.invite(routed["phone_number"])
+    assert final.status == 200, final
+    assert endpoint.users() == [agents["routing"], agents["fallback"]]
+    h = headers(endpoint.invites[1])
+    assert h["X-OI-Agent-Id"] == agents["fallback"]
+    assert h["X-OI-Reason"] == "fallback_primary_failed"
+
+
+@pytest.mark.parametrize("code", [486, 480, 408, 500])
+def test_each_failover_code_moves_on(caller, endpoint, routed, agents, code):
+    endpoint.plan[agents["routing"]] = ("reject", code)
+    final, _ = caller.invite(routed["phone_number"])
+    assert final.status == 200 and endpoint.users() == [agents["routing"], agents["fallback"]]
+
+
+def test_a_decline_is_not_failed_over(caller, endpoint, routed, agents):
+    endpoint.plan[agents["routing"]] = ("reject", 603)
+    final, _ = caller.invite(routed["phone_number"])
+    assert final.status == 603 and endpoint.users() == [agents["routing"]]
+
+
+def test_no_answer_then_fallback_fails_then_voicemail_with_message(stack, caller, endpoint, routed, agents):
+    endpoint.plan[agents["routing"]] = ("ring",)
+    endpoint.plan[agents["fallback"]] = ("reject", 503)
+    ring_s = int(stack["OI_AGENT_RING_TIMEOUT_MS"]) / 1000
+    t0 = time.monotonic()
+    final, _ = caller.invite(routed["phone_number"], timeout=ring_s + 10)
+    assert final.status == 200, final
+    assert time.monotonic() - t0 >= ring_s * 0.9
+    assert endpoint.users() == [agents["routing"], agents["fallback"], "voicemail"]
+    h = headers(endpoint.invites[2])
+    assert h["X-OI-Voicemail-Message"] == VM
+    assert h["X-OI-Number-Id"] == routed["id"]
+    assert "X-OI-Agent-Id" not in h
+
+
+def test_every_step_failing_ends_in_480_with_reason(caller, endpoint, routed, agents):
+    for a in (agents["routing"], agents["fallback"], "voicemail"):
+        endpoint.plan[a] = ("reject", 503)
+    final, _ = caller.invite(routed["phone_number"])
+    assert final.status == 480, final
+    assert final.get("Reason", "").startswith("SIP;cause=480")
+
+
+def test_paused_primary_goes_to_the_fallback_first(client, caller, endpoint, routed, agents):
+    assert client.patch("/v1/agents/" + agents["routing"], {"status": "paused"}).status == 200
+    final, _ = caller.invite(routed["phone_number"])
+    assert final.status == 200
+    assert endpoint.users() == [agents["fallback"]]
+    assert headers(endpoint.invites[0])["X-OI-Reason"] == "fallback_primary_paused"
+
+
+def test_a_patch_applies_to_the_very_next_invite(client, caller, endpoint, routed, agents):
+    assert caller.invite(routed["phone_number"])[0].status == 200
+    new = client.agent("new-primary")["id"]
+    r = client.patch("/v1/phone-numbers/" + routed["id"], {"inbound_routing": {"agent_id": new}})
+    assert r.status == 200, r
+    assert caller.invite(routed["phone_number"])[0].status == 200
+    assert endpoint.users() == [agents["routing"], new]
+
+
+def test_unknown_number_is_404_with_reason(caller, endpoint):
+    final, _ = caller.invite(oiclient.new_number())
+    assert final.status == 404
+    assert "not routed" in final.get("Reason", "")
+    assert endpoint.invites == []
+
+
+def test_not_a_number_is_404(caller, endpoint):
+    final, _ = caller.invite("sales", uri_user="sales")
+    assert final.status == 404 and endpoint.invites == []
+
+
+def test_source_not_allowed_is_403(edge, endpoint, routed):
+    c = Caller(edge, host="127.0.0.2")
+    try:
+        final, _ = c.invite(routed["phone_number"])
+    finally:
+        c.close()
+    assert final.status == 403 and endpoint.invites == []
+
+
+def test_other_carriers_source_is_403_for_this_number(edge, endpoint, routed):
+    c = Caller(edge, host="127.0.0.3")  # Telnyx's source; the number is Twilio's
+    try:
+        final, _ = c.invite(routed["phone_number"])
+    finally:
+        c.close()
+    assert final.status == 403 and endpoint.invites == []
+
+
+def test_anonymous_caller_is_routed(caller, endpoint, routed, agents):
+    final, _ = caller.invite(routed["phone_number"], frm=None)
+    assert final.status == 200 and endpoint.users() == [agents["routing"]]
+
+
+def test_suite_down_is_503_with_retry_after(stack, caller, endpoint, routed):
+    ctl = Stack(stack)
+    ctl.stop("oi-gateway")
+    try:
+        t0 = time.monotonic()
+        final, _ = caller.invite(routed["phone_number"])
+        assert final.status == 503, final
+        assert final.get("Retry-After") == "5"
+        assert time.monotonic() - t0 < 5
+    finally:
+        ctl.start("oi-gateway")
+    assert endpoint.invites == []
+
+
+def test_outbound_only_number_is_404(client, caller, endpoint, agents):
+    n = client.register(oiclient.outbound_body(agents["primary"])).json
+    final, _ = caller.invite(n["phone_number"])
+    assert final.status == 404 and "not routed" in final.get("Reason", "")
+    assert endpoint.invites == []
+
+
+def test_voicemail_without_a_message_carries_none(client, caller, endpoint, agents):
+    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
+    body["inbound_routing"] = {"agent_id": agents["routing"]}
+    n = client.register(body).json
+    endpoint.plan[agents["routing"]] = ("reject", 503)
+    final, _ = caller.invite(n["phone_number"])
+    assert final.status == 200, final
+    assert endpoint.users() == [agents["routing"], "voicemail"]
+    h = headers(endpoint.invites[1])
+    assert "X-OI-Voicemail-Message" not in h and "X-OI-Agent-Id" not in h
+    assert h["X-OI-Number-Id"] == n["id"]
