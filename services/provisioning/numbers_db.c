@@ -147,9 +147,7 @@ static const oi_pg_stmt_t RESERVE = {
 
 void prov_number_reserve(prov_t *p, const prov_number_row_t *r, oi_pg_done_cb cb, void *ud)
 {
-    json_t *j = prov_routing_to_json(r->routing);
-    char *routing = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
+    char *routing = prov_routing_to_json_text(r->routing);
     const char *params[] = {r->id,       r->workspace_id,      r->phone_number,      r->friendly_name,
                             r->provider, r->agent_id,          r->origin,            r->inbound_trunk_id,
                             r->outbound_trunk_id, r->dispatch_rule_id, routing, r->job_id};

@@ -64,14 +64,17 @@ out:
     return rc;
 }
 
-json_t *prov_routing_to_json(const prov_routing_t *r)
+char *prov_routing_to_json_text(const prov_routing_t *r)
 {
     if (!r || !r->present)
         return NULL;
     json_t *fb = r->fallback_agent_id ? json_pack("{s:s}", "agent_id", r->fallback_agent_id) : json_null();
     json_t *vm = r->voicemail_message ? json_string(r->voicemail_message) : json_null();
-    return json_pack("{s:s, s:o, s:o}", "agent_id", r->agent_id ? r->agent_id : "", "fallback", fb,
-                     "voicemail_message", vm);
+    json_t *j = json_pack("{s:s, s:o, s:o}", "agent_id", r->agent_id ? r->agent_id : "", "fallback", fb,
+                          "voicemail_message", vm);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
 }
 
 static Oneinbox__V1__OptString *opt_string(const char *v)

@@ -25,8 +25,8 @@ void prov_routing_copy(prov_routing_t *out, const prov_routing_t *in);
 void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRouting *in);
 /* From the stored JSON text (NULL → absent). OI_INTERNAL on malformed JSON. */
 oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, oi_error_t *err);
-/* New JSON object, or NULL when absent. */
-json_t *prov_routing_to_json(const prov_routing_t *r);
+/* Compact JSON text as stored (heap, caller frees), or NULL when absent. */
+char *prov_routing_to_json_text(const prov_routing_t *r);
 /* New heap-built InboundRouting (free with the parent message), or NULL when absent. */
 Oneinbox__V1__InboundRouting *prov_routing_to_proto(const prov_routing_t *r);
 /* Field-by-field equality (NULLs equal). */

@@ -48,9 +48,7 @@ void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_r
 {
     char lease[24], max[16], *payload;
     common_params(p, s, lease, max, &payload);
-    json_t *rj = prov_routing_to_json(n->routing);
-    char *routing = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
-    json_decref(rj);
+    char *routing = prov_routing_to_json_text(n->routing);
     const char *params[] = {s->job_id,           s->workspace_id,     s->run_here ? "t" : "f", p->owner,
                             lease,               max,                 s->sealed,               s->request_hash,
                             payload,             s->idempotency_key,  n->id,                   n->phone_number,
@@ -112,9 +110,7 @@ void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id
     char lease[24], max[16], ver[24], *payload;
     common_params(p, s, lease, max, &payload);
     snprintf(ver, sizeof ver, "%lld", version);
-    json_t *rj = prov_routing_to_json(&m->routing);
-    char *routing = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
-    json_decref(rj);
+    char *routing = prov_routing_to_json_text(&m->routing);
     const char *row[] = {s->job_id,       s->workspace_id, m->friendly_name_set ? "t" : "f", m->friendly_name,
                          m->agent_id,     routing,         inbound_trunk_id,                 dispatch_rule_id,
                          number_id,       ver};

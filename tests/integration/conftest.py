@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import oiclient  # noqa: E402
+from stackctl import Stack  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STACK_ENV = os.environ.get("OI_STACK_ENV", os.path.join(ROOT, ".run", "test", "stack.env"))
@@ -42,6 +43,20 @@ def pytest_sessionstart(session):
 @pytest.fixture(scope="session")
 def stack():
     return _stack()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "replicas: the module stops and starts replicas (needs OI_REPLICAS >= 2)")
+
+
+@pytest.fixture(scope="module")
+def ctl(stack, request):
+    """Starts and stops pieces of the test stack. A module marked `replicas` is skipped when the
+    stack runs one replica of each service."""
+    s = Stack(stack)
+    if request.node.get_closest_marker("replicas") and s.replicas < 2:
+        pytest.skip("%s needs OI_REPLICAS >= 2 (deploy/local/test.sh sets it)" % request.module.__name__)
+    return s
 
 
 @pytest.fixture(scope="session")

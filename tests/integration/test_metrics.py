@@ -6,12 +6,6 @@ import pytest
 
 import oiclient
 from oiclient import path_c_body
-from stackctl import Stack
-
-
-@pytest.fixture(scope="module")
-def ctl(stack):
-    return Stack(stack)
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,11 @@ import pytest
 
 import oiclient
 from oiclient import path_c_body, quote
-from stackctl import Stack
 
 FROM = "+14155550100"
 
 
-@pytest.fixture(scope="module")
-def ctl(stack):
-    s = Stack(stack)
-    if s.replicas < 2:
-        pytest.skip("near-cache tests need OI_REPLICAS >= 2 (deploy/local/test.sh sets it)")
-    return s
+pytestmark = pytest.mark.replicas
 
 
 def two(stack, token):

@@ -12,7 +12,6 @@ import pytest
 import oiclient
 from oiclient import path_c_body
 from sipua import Caller, Endpoint
-from stackctl import Stack
 
 VM = "Sorry, we missed you. Please leave a message."
 
@@ -186,8 +185,7 @@ def test_anonymous_caller_is_routed(caller, endpoint, routed, agents):
     assert final.status == 200 and endpoint.users() == [agents["routing"]]
 
 
-def test_suite_down_is_503_with_retry_after(stack, caller, endpoint, routed):
-    ctl = Stack(stack)
+def test_suite_down_is_503_with_retry_after(ctl, caller, endpoint, routed):
     ctl.stop("oi-gateway")
     try:
         t0 = time.monotonic()

@@ -14,19 +14,13 @@ import pytest
 import oiclient
 from oiclient import path_c_body, wait_job
 from sim import Sim
-from stackctl import Stack
 
 # the simulator's US area codes (services/carrier-sim/inventory.c), 300 numbers each
 SIM_AREA_CODES = ("303", "305", "404", "213", "310", "702", "602", "713", "214", "215", "202", "503", "612", "313",
                   "619", "408", "720", "646", "312", "617")
 
 
-@pytest.fixture(scope="module")
-def ctl(stack):
-    s = Stack(stack)
-    if s.replicas < 2:
-        pytest.skip("engine tests need OI_REPLICAS >= 2 (deploy/local/test.sh sets it)")
-    return s
+pytestmark = pytest.mark.replicas
 
 
 @pytest.fixture

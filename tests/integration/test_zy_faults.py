@@ -16,15 +16,9 @@ import pytest
 import oiclient
 from oiclient import outbound_body, path_c_body
 from sim import Sim
-from stackctl import Stack
 
 
-@pytest.fixture(scope="module")
-def ctl(stack):
-    s = Stack(stack)
-    if s.replicas < 2:
-        pytest.skip("fault tests need OI_REPLICAS >= 2 (deploy/local/test.sh sets it)")
-    return s
+pytestmark = pytest.mark.replicas
 
 
 @pytest.fixture(scope="module")

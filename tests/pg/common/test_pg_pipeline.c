@@ -13,6 +13,7 @@
 #include "oi/pg.h"
 #include "oi/pg_listen.h"
 #include "oi/pg_pipeline.h"
+#include "pgtest.h"
 
 static uv_loop_t loop;
 static oi_pg_pipeline_t *pg;
@@ -21,9 +22,7 @@ static const char *conninfo;
 
 static void admin_sql(const char *sql)
 {
-    PGconn *c = PQconnectdb(conninfo);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGconn *c = pgtest_connect(conninfo);
     PGresult *r = PQexec(c, sql);
     cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
               PQresultErrorMessage(r));
@@ -33,8 +32,7 @@ static void admin_sql(const char *sql)
 
 static void setup(void)
 {
-    conninfo = getenv("OI_TEST_PG_CONNINFO");
-    cr_assert(conninfo && *conninfo, "OI_TEST_PG_CONNINFO is not set (deploy/local/test.sh sets it)");
+    conninfo = pgtest_conninfo();
     uv_loop_init(&loop);
     snprintf(schema, sizeof schema, "pgtest_%d", (int)getpid());
     char sql[256];
@@ -46,21 +44,13 @@ static void setup(void)
     pg = oi_pg_pipeline_new(&loop, &cfg);
 }
 
-static void on_closed(void *ud) { *(bool *)ud = true; }
-
-static void run_until(const bool *flag, int timeout_ms)
-{
-    int64_t until = oi_clock_mono_ms() + timeout_ms;
-    while (!*flag && oi_clock_mono_ms() < until)
-        uv_run(&loop, UV_RUN_ONCE);
-    cr_assert(*flag, "timed out after %d ms", timeout_ms);
-}
+static void run_until(const bool *flag, int timeout_ms) { pgtest_run_until(&loop, flag, timeout_ms); }
 
 static void teardown(void)
 {
     bool closed = pg == NULL;
     if (pg)
-        oi_pg_pipeline_close(&pg, on_closed, &closed);
+        oi_pg_pipeline_close(&pg, pgtest_set_flag, &closed);
     run_until(&closed, 5000);
     uv_run(&loop, UV_RUN_NOWAIT);
     cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");
@@ -239,7 +229,7 @@ Test(pg_pipeline, an_unreachable_server_fails_fast)
     cr_assert_eq(b.st, OI_DB_UNAVAILABLE);
     cr_assert_lt(oi_clock_mono_ms() - t0, 200, "once known down, nothing waits");
     bool closed = false;
-    oi_pg_pipeline_close(&dead, on_closed, &closed);
+    oi_pg_pipeline_close(&dead, pgtest_set_flag, &closed);
     run_until(&closed, 5000);
 }
 
@@ -251,7 +241,7 @@ Test(pg_pipeline, close_answers_what_is_pending)
     for (int i = 0; i < 10; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     bool closed = false;
-    oi_pg_pipeline_close(&pg, on_closed, &closed);
+    oi_pg_pipeline_close(&pg, pgtest_set_flag, &closed);
     cr_assert(a.done, "close answers every pending batch");
     cr_assert_neq(a.st, OI_OK);
     run_until(&closed, 5000);

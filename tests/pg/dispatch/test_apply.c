@@ -12,7 +12,7 @@
 #include "apply.h"
 #include "check.h"
 #include "dispatch.h"
-#include "migrate_schema.h"
+#include "pgtest.h"
 #include "oi/clock.h"
 #include "oi/crypto.h"
 #include "oi/ids.h"
@@ -54,11 +54,8 @@ static long count(const char *sql, const char *arg)
 
 static void setup(void)
 {
-    conninfo = getenv("OI_TEST_PG_CONNINFO");
-    cr_assert(conninfo && *conninfo, "OI_TEST_PG_CONNINFO is not set (deploy/local/test.sh sets it)");
-    admin = PQconnectdb(conninfo);
-    cr_assert_eq(PQstatus(admin), CONNECTION_OK, "%s", PQerrorMessage(admin));
-    PQclear(PQexec(admin, "SET client_min_messages = warning"));
+    conninfo = pgtest_conninfo();
+    admin = pgtest_connect(conninfo);
     pgtest_migrate_schema(admin, conninfo, "dispatch", DSP_MIGRATIONS_DEFAULT);
     uv_loop_init(&loop);
     cr_assert(oi_crypto_global_init(), "libsodium failed to initialise");
@@ -73,20 +70,12 @@ static void setup(void)
     oi_uuid_new(other_ws);
 }
 
-static void on_closed(void *ud) { *(bool *)ud = true; }
-
-static void run_until(const bool *flag, int timeout_ms)
-{
-    int64_t until = oi_clock_mono_ms() + timeout_ms;
-    while (!*flag && oi_clock_mono_ms() < until)
-        uv_run(&loop, UV_RUN_ONCE);
-    cr_assert(*flag, "timed out after %d ms", timeout_ms);
-}
+static void run_until(const bool *flag, int timeout_ms) { pgtest_run_until(&loop, flag, timeout_ms); }
 
 static void teardown(void)
 {
     bool closed = false;
-    oi_pg_pipeline_close(&pg, on_closed, &closed);
+    oi_pg_pipeline_close(&pg, pgtest_set_flag, &closed);
     run_until(&closed, 5000);
     uv_run(&loop, UV_RUN_NOWAIT);
     cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");

@@ -11,7 +11,7 @@
 #include <uv.h>
 
 #include "jobs_db.h"
-#include "migrate_schema.h"
+#include "pgtest.h"
 #include "oi/buf.h"
 #include "oi/ids.h"
 #include "oi/mem.h"
@@ -49,11 +49,8 @@ static void handle_init(prov_t *p, const char *owner)
 
 static void setup(void)
 {
-    conninfo = getenv("OI_TEST_PG_CONNINFO");
-    cr_assert(conninfo && *conninfo, "OI_TEST_PG_CONNINFO is not set (deploy/local/test.sh sets it)");
-    admin = PQconnectdb(conninfo);
-    cr_assert_eq(PQstatus(admin), CONNECTION_OK, "%s", PQerrorMessage(admin));
-    PQclear(PQexec(admin, "SET client_min_messages = warning"));
+    conninfo = pgtest_conninfo();
+    admin = pgtest_connect(conninfo);
     pgtest_migrate_schema(admin, conninfo, "provisioning", PROV_MIGRATIONS_DEFAULT);
     uv_loop_init(&loop);
     char owner[64], ws[OI_UUID_STR_LEN + 1];
