@@ -19,6 +19,7 @@ export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090
 export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-20000}
 timeout_s=${OI_SIP_RESOLVE_TIMEOUT_S:-1}
 children=${OI_SIP_CHILDREN:-4}
+shm_mb=${OI_SIP_SHM_MB:-512}
 
 [[ "$OI_SIP_API_URL" =~ ^https?://[^[:space:]]+$ ]] || die "OI_SIP_API_URL must be an http(s) URL"
 [[ "$OI_AGENT_SIP_URI" == sip:*'{agent_id}'* ]] || die "OI_AGENT_SIP_URI must be a sip: URI containing {agent_id}"
@@ -26,10 +27,15 @@ children=${OI_SIP_CHILDREN:-4}
 [[ "$OI_AGENT_RING_TIMEOUT_MS" =~ ^[1-9][0-9]{2,5}$ ]] || die "OI_AGENT_RING_TIMEOUT_MS must be 100-999999"
 [[ "$timeout_s" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_RESOLVE_TIMEOUT_S must be 1-99 (whole seconds: http_client's unit)"
 [[ "$children" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_CHILDREN must be 1-99"
+[[ "$shm_mb" =~ ^[1-9][0-9]{1,4}$ ]] || die "OI_SIP_SHM_MB must be 10-99999"
 cidrs='^([0-9a-fA-F.:]+/[0-9]{1,3})(,[0-9a-fA-F.:]+/[0-9]{1,3})*$'
 for v in OI_SIP_TWILIO_SOURCES OI_SIP_TELNYX_SOURCES; do
   [[ -z "${!v}" || "${!v}" =~ $cidrs ]] || die "$v must be a comma-separated CIDR list (e.g. 54.172.60.0/23,34.203.250.0/23)"
 done
+[[ "$OI_INTERNAL_TOKEN" =~ ^[A-Za-z0-9._~-]+$ ]] || die "OI_INTERNAL_TOKEN must be URL-safe ([A-Za-z0-9._~-])"
+# the config's HTTP connection to the gateway (kept open between calls): http_client connections
+# carry credentials only as Basic, which the gateway takes for the internal token
+export OI_SIP_API_CON="api=>${OI_SIP_API_URL%%://*}://sip-edge:${OI_INTERNAL_TOKEN}@${OI_SIP_API_URL#*://}"
 # the template around its {agent_id}, for the config (Kamailio's transformations cannot take braces)
 export OI_AGENT_SIP_URI_HEAD=${OI_AGENT_SIP_URI%%\{agent_id\}*}
 export OI_AGENT_SIP_URI_TAIL=${OI_AGENT_SIP_URI#*\{agent_id\}}
@@ -38,4 +44,6 @@ listen=()
 for l in ${OI_SIP_LISTEN:-udp:127.0.0.1:5080 tcp:127.0.0.1:5080}; do listen+=(-l "$l"); done
 defines=(-A "OI_SIP_RESOLVE_TIMEOUT_S=$timeout_s" -A "OI_SIP_CHILDREN=$children")
 kamailio -c -f "$cfg" "${defines[@]}" >/dev/null 2>&1 || kamailio -c -f "$cfg" "${defines[@]}" || die "$cfg does not load"
-exec kamailio -DD -E -f "$cfg" "${listen[@]}" "${defines[@]}" "$@"
+# shared memory holds every transaction until its wait timer ends (5 s after the final answer):
+# 64 MB (Kamailio's default) ran out near 4,000 calls/s, 256 MB near 5,500; only pages in use count
+exec kamailio -DD -E -x tlsf -m "$shm_mb" -f "$cfg" "${listen[@]}" "${defines[@]}" "$@"

@@ -1,8 +1,10 @@
-/* auth.c: the auth phase. Admin and internal tokens compare in constant time; API keys are
- * looked up by SHA-256 in a small TTL cache, then in gateway.api_keys. */
+/* auth.c: the auth phase. Admin and internal tokens compare in constant time (the internal one
+ * also as a Basic password); API keys are looked up by SHA-256 in a small TTL cache, then in
+ * gateway.api_keys. */
 #define OI_LOG_TAG "gw.auth"
 #include "auth.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,38 @@ const char *gw_auth_bearer(const char *header)
     while (*t == ' ')
         t++;
     return *t ? t : NULL;
+}
+
+bool gw_auth_basic_password(const char *header, char *out, size_t cap)
+{
+    if (!header || strncasecmp(header, "Basic ", 6) != 0 || cap == 0)
+        return false;
+    const char *b64 = header + 6;
+    while (*b64 == ' ')
+        b64++;
+    unsigned char plain[512];
+    size_t n = 0;
+    if (sodium_base642bin(plain, sizeof plain - 1, b64, strlen(b64), NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return false;
+    plain[n] = '\0';
+    const char *colon = memchr(plain, ':', n);
+    size_t len = colon ? n - (size_t)(colon + 1 - (const char *)plain) : 0;
+    bool ok = colon && len > 0 && len < cap && !memchr(colon + 1, '\0', len);
+    if (ok)
+        memcpy(out, colon + 1, len + 1);
+    sodium_memzero(plain, sizeof plain);
+    return ok;
+}
+
+/* The internal token sent as a Basic password (see gw_auth_basic_password). */
+static bool internal_by_basic(gw_req_t *r, const char *header)
+{
+    char password[256];
+    bool ok = gw_auth_basic_password(header, password, sizeof password) &&
+              oi_secure_streq(password, r->gw->internal_token);
+    sodium_memzero(password, sizeof password);
+    return ok;
 }
 
 static void unauthorized(gw_req_t *r, const char *msg)
@@ -146,7 +180,13 @@ void gw_phase_auth(gw_req_t *r)
         gw_phase_idempotency(r);
         return;
     }
-    const char *token = gw_auth_bearer(oi_http_req_header(r->http, "Authorization"));
+    const char *header = oi_http_req_header(r->http, "Authorization");
+    const char *token = gw_auth_bearer(header);
+    if (!token && (flags & GW_AUTH_INTERNAL) && internal_by_basic(r, header)) {
+        r->caller = GW_CALLER_INTERNAL;
+        gw_phase_idempotency(r);
+        return;
+    }
     if (!token) {
         unauthorized(r, "missing bearer credentials");
         return;

@@ -1,4 +1,5 @@
 """GET /v1/routing/resolve?to=&from= with the internal token (OI_INTERNAL_TOKEN)."""
+import base64
 import time
 
 import pytest
@@ -37,6 +38,23 @@ def test_requires_internal_token(anon, client, admin, routed):
     assert client.get(path).status in (401, 403)
     assert admin.get(path).status in (401, 403)
     assert anon.get(path, headers={"Authorization": "Bearer wrong-internal-token-xxxx"}, token=None).status == 401
+
+
+def basic(user, password):
+    return {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()}
+
+
+def test_internal_token_as_basic_password(anon, stack, client, routed):
+    """The SIP edge's HTTP connections can only carry Basic credentials."""
+    token = stack["OI_INTERNAL_TOKEN"]
+    path = "/v1/routing/resolve?to=" + quote(routed["phone_number"])
+    r = anon.get(path, headers=basic("sip-edge", token), token=None)
+    assert r.status == 200 and r.json["number_id"] == routed["id"], r
+    assert anon.get(path, headers=basic("sip-edge", token + "x"), token=None).status == 401
+    assert anon.get(path, headers=basic(token, ""), token=None).status == 401
+    # only internal routes take it: not an API-key route, not with the admin token
+    assert anon.get("/v1/phone-numbers", headers=basic("sip-edge", token), token=None).status == 401
+    assert anon.get(path, headers=basic("admin", stack["OI_ADMIN_TOKEN"]), token=None).status == 401
 
 
 def test_primary(internal, agents, routed):
