@@ -307,6 +307,7 @@ sip_env() {
   export OI_SIP_API_URL=${OI_SIP_API_URL:-http://127.0.0.1:$HTTP_PORT}
   export OI_SIP_TWILIO_SOURCES=${OI_SIP_TWILIO_SOURCES-127.0.0.0/8}
   export OI_SIP_TELNYX_SOURCES=${OI_SIP_TELNYX_SOURCES-127.0.0.0/8}
+  export OI_SIP_AGENT_SOURCES=${OI_SIP_AGENT_SOURCES-127.0.0.0/8}
   local agent_uri='sip:{agent_id}@127.0.0.1:5090'
   export OI_AGENT_SIP_URI=${OI_AGENT_SIP_URI:-$agent_uri}
   export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090}

@@ -74,11 +74,13 @@ run_integration() {
   export TELNYX_SIP_PASSWORD=oi-test-telnyx-env-password
   export OI_TEST_ENV_SECRETS="$TELNYX_SIP_PASSWORD"
   # the SIP edge (tests/integration/test_sip_edge.py): Twilio sends from 127.0.0.1, Telnyx from
-  # 127.0.0.3, anything else (127.0.0.2) is refused; the tests play the agent endpoint
+  # 127.0.0.3, agents place outbound calls from 127.0.0.4, anything else (127.0.0.2) is refused;
+  # the tests play the agent endpoint and the outbound trunk
   local agent_port=$((5090 + OI_PORT_OFFSET)) agent_uri
   agent_uri="sip:{agent_id}@127.0.0.1:$agent_port"
   export OI_SIP_TWILIO_SOURCES=${OI_SIP_TWILIO_SOURCES-127.0.0.1/32}
   export OI_SIP_TELNYX_SOURCES=${OI_SIP_TELNYX_SOURCES-127.0.0.3/32}
+  export OI_SIP_AGENT_SOURCES=${OI_SIP_AGENT_SOURCES-127.0.0.4/32}
   export OI_AGENT_SIP_URI=${OI_AGENT_SIP_URI:-$agent_uri}
   export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:$agent_port}
   export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-1500}

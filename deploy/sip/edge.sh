@@ -13,6 +13,7 @@ die() { printf 'oi-sip-edge: %s\n' "$*" >&2; exit 2; }
 : "${OI_INTERNAL_TOKEN:?OI_INTERNAL_TOKEN is required}"
 export OI_SIP_TWILIO_SOURCES=${OI_SIP_TWILIO_SOURCES-}
 export OI_SIP_TELNYX_SOURCES=${OI_SIP_TELNYX_SOURCES-}
+export OI_SIP_AGENT_SOURCES=${OI_SIP_AGENT_SOURCES-}
 agent_uri='sip:{agent_id}@127.0.0.1:5090'
 export OI_AGENT_SIP_URI=${OI_AGENT_SIP_URI:-$agent_uri}
 export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090}
@@ -29,7 +30,7 @@ shm_mb=${OI_SIP_SHM_MB:-512}
 [[ "$children" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_CHILDREN must be 1-99"
 [[ "$shm_mb" =~ ^[1-9][0-9]{1,4}$ ]] || die "OI_SIP_SHM_MB must be 10-99999"
 cidrs='^([0-9a-fA-F.:]+/[0-9]{1,3})(,[0-9a-fA-F.:]+/[0-9]{1,3})*$'
-for v in OI_SIP_TWILIO_SOURCES OI_SIP_TELNYX_SOURCES; do
+for v in OI_SIP_TWILIO_SOURCES OI_SIP_TELNYX_SOURCES OI_SIP_AGENT_SOURCES; do
   [[ -z "${!v}" || "${!v}" =~ $cidrs ]] || die "$v must be a comma-separated CIDR list (e.g. 54.172.60.0/23,34.203.250.0/23)"
 done
 [[ "$OI_INTERNAL_TOKEN" =~ ^[A-Za-z0-9._~-]+$ ]] || die "OI_INTERNAL_TOKEN must be URL-safe ([A-Za-z0-9._~-])"

@@ -206,6 +206,12 @@ oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r
     return rc;
 }
 
+oi_status_t dsp_check_outbound_route(const Oneinbox__V1__OutboundRouteRequest *r, char *agent_out, oi_error_t *err)
+{
+    oi_status_t rc = check_e164(r->from, "from", err);
+    return rc ? rc : dsp_check_uuid(r->agent_id, "agent_id", agent_out, err);
+}
+
 /* --- ApplyNumber ------------------------------------------------------------------------ */
 
 /* Re-reports a nested check's problem under prefix ("outbound_trunk.phone_number"). */

@@ -33,6 +33,8 @@ oi_status_t dsp_check_uuid(const char *s, const char *field, char *out, oi_error
 oi_status_t dsp_check_limit(int limit, int *out, oi_error_t *err);
 oi_status_t dsp_check_outbound_trunk(const Oneinbox__V1__OutboundTrunk *t, oi_error_t *err);
 oi_status_t dsp_check_resolve(const Oneinbox__V1__ResolveRequest *r, oi_error_t *err);
+/* from: E.164; agent_id: a UUID, normalised into agent_out (OI_UUID_STR_LEN + 1). */
+oi_status_t dsp_check_outbound_route(const Oneinbox__V1__OutboundRouteRequest *r, char *agent_out, oi_error_t *err);
 oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r, oi_error_t *err);
 /* The whole request: ids, phone number, provider (twilio | telnyx), version >= 1, at most
  * DSP_APPLY_AGENTS_MAX agent checks (a bad id is reported at its AgentCheck.field), the

@@ -15,6 +15,7 @@
 #include "oi/metrics.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
+#include "outbound.h"
 #include "resolve.h"
 
 
@@ -51,6 +52,7 @@ static const oi_rpc_method_t methods[] = {
     {"ApplyNumber", NULL, dsp_apply_on_call},
     {"Resolve", NULL, dsp_resolve_on_call},
     {"ReportFailure", NULL, dsp_report_failure_on_call},
+    {"OutboundRoute", dsp_outbound_route, NULL},
 };
 
 const oi_rpc_method_t *dsp_methods(size_t *n)

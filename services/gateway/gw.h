@@ -171,6 +171,7 @@ void gw_jobs_retry(gw_req_t *r);
 void gw_jobs_cancel(gw_req_t *r);
 void gw_routing_resolve(gw_req_t *r);
 void gw_routing_failure(gw_req_t *r);
+void gw_routing_outbound(gw_req_t *r);
 void gw_health_http(gw_req_t *r);
 
 #endif

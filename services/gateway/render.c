@@ -118,3 +118,10 @@ json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r)
                      opt_or_null(r->voicemail_message), "dispatch_rule_id", r->dispatch_rule_id,
                      "inbound_trunk_id", r->inbound_trunk_id, "reason", r->reason, "provider", provider);
 }
+
+json_t *gw_render_outbound(const Oneinbox__V1__OutboundRouteReply *r)
+{
+    return json_pack("{ss ss ss ss ss ss ss}", "outbound_trunk_id", r->outbound_trunk_id, "workspace_id",
+                     r->workspace_id, "phone_number", r->phone_number, "provider", r->provider, "trunk_address",
+                     r->trunk_address, "auth_username", r->auth_username, "auth_password", r->auth_password);
+}

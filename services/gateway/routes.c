@@ -34,6 +34,7 @@ static const gw_route_t routes[] = {
     {"POST", "/v1/jobs/{id}/cancel", gw_jobs_cancel, ADMIN, "jobs_cancel"},
     {"GET", "/v1/routing/resolve", gw_routing_resolve, GW_AUTH_INTERNAL, "routing_resolve"},
     {"POST", "/v1/routing/failures", gw_routing_failure, GW_AUTH_INTERNAL | JSONB, "routing_failures"},
+    {"GET", "/v1/routing/outbound", gw_routing_outbound, GW_AUTH_INTERNAL, "routing_outbound"},
 };
 
 const gw_route_t *gw_routes(size_t *n)

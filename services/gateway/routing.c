@@ -1,4 +1,4 @@
-/* routing.c: the internal routing API (resolve, failures) used by the SIP workers. */
+/* routing.c: the internal routing API (resolve, failures, outbound) used by the SIP edge. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +89,40 @@ void gw_routing_failure(gw_req_t *r)
     req.agent_id = agent;
     req.to = (char *)(to ? to : "");
     gw_rpc(r, GW_PEER_DISPATCH, "ReportFailure", &req.base, 0, on_reported);
+}
+
+static void on_outbound(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    json_t *j = gw_render_outbound((const Oneinbox__V1__OutboundRouteReply *)reply);
+    gw_respond_json(r, 200, "Cache-Control: no-store\r\n", j);
+}
+
+/* from (E.164) and agent_id (UUID), both required: the trunk an agent's call from that number
+ * leaves through, with its credentials. Never cached. */
+void gw_routing_outbound(gw_req_t *r)
+{
+    const char *query = oi_http_req_query(r->http);
+    char from[32] = "", agent_raw[64] = "", agent[37] = "";
+    json_t *holder = json_object();
+    if (oi_http_query_get(query, "from", from, sizeof from))
+        json_object_set_new(holder, "from", json_string(from));
+    if (oi_http_query_get(query, "agent_id", agent_raw, sizeof agent_raw))
+        json_object_set_new(holder, "agent_id", json_string(agent_raw));
+    oi_validation_t *v = gw_req_validation(r);
+    oi_loc_t loc = oi_loc_root("query");
+    oi_v_e164(v, &loc, holder, "from", OI_V_REQUIRED, NULL);
+    oi_v_uuid(v, &loc, holder, "agent_id", OI_V_REQUIRED, NULL, agent);
+    json_decref(holder);
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return;
+    }
+    Oneinbox__V1__OutboundRouteRequest req = ONEINBOX__V1__OUTBOUND_ROUTE_REQUEST__INIT;
+    req.from = from;
+    req.agent_id = agent;
+    gw_rpc(r, GW_PEER_DISPATCH, "OutboundRoute", &req.base, 0, on_outbound);
 }

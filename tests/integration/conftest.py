@@ -104,6 +104,14 @@ def other(new_workspace):
     return new_workspace()
 
 
+@pytest.fixture(scope="session")
+def edge(stack):
+    """The SIP edge's (host, port) on UDP."""
+    if "OI_SIP_PORT" not in stack:
+        pytest.skip("the stack has no SIP edge")
+    return ("127.0.0.1", int(stack["OI_SIP_PORT"]))
+
+
 @pytest.fixture
 def agents(client):
     """Three agents of the caller's workspace: primary, routing, fallback."""

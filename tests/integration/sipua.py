@@ -4,10 +4,13 @@ Caller (the carrier side): sends an INVITE, collects the answers until a final o
 (and, after a 2xx, hangs up with a BYE through the edge's Record-Route).
 Endpoint (the agent endpoint or a trunk): answers each INVITE as its `plan` says, by
 Request-URI user: ("answer",) 200, ("reject", code) a final error, ("ring",) 180 and never
-answers (the edge's ring timeout then cancels it). It records every INVITE it saw.
+answers (the edge's ring timeout then cancels it), ("challenge", user, password) a SIP trunk:
+407 with a digest challenge (RFC 2617, qop=auth), then 200 to an INVITE whose
+Proxy-Authorization answers it and 403 to one that does not. It records every INVITE it saw.
 
 Plain RFC 3261 text over UDP, enough for loopback tests; no SDP negotiation, no TCP.
 """
+import hashlib
 import random
 import re
 import socket
@@ -159,6 +162,28 @@ class Caller:
                 return
 
 
+def _md5(*parts):
+    return hashlib.md5(":".join(parts).encode()).hexdigest()
+
+
+def digest_params(header):
+    """'Digest a="b", c=d' -> {a: b, c: d}."""
+    _, _, rest = header.partition(" ")
+    return {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|[^,\s]+)', rest)}
+
+
+def digest_valid(params, method, user, password, realm, nonce):
+    if params.get("username") != user or params.get("realm") != realm or params.get("nonce") != nonce:
+        return False
+    ha1 = _md5(user, realm, password)
+    ha2 = _md5(method, params.get("uri", ""))
+    if params.get("qop") == "auth":
+        want = _md5(ha1, nonce, params.get("nc", ""), params.get("cnonce", ""), "auth", ha2)
+    else:
+        want = _md5(ha1, nonce, ha2)
+    return params.get("response") == want
+
+
 class Endpoint:
     """A UAS on (host, port) answering INVITEs by Request-URI user as plan says."""
 
@@ -170,6 +195,8 @@ class Endpoint:
         self.plan = dict(plan or {})
         self.default = default
         self.invites = []  # every INVITE received (first transmission only)
+        self.auth = []  # ("challenged" | "accepted" | "refused", INVITE) per challenge plan step
+        self._nonces = {}  # Call-ID -> the nonce it was challenged with
         self.byes = 0
         self._seen = set()
         self._stop = False
@@ -225,8 +252,27 @@ class Endpoint:
                                              ("Content-Type", "application/sdp")])
         elif action[0] == "reject":
             self._reply(m, addr, action[1], "Refused")
+        elif action[0] == "challenge":
+            self._challenge(m, addr, user, action[1], action[2])
         elif action[0] == "ring":
             if not hasattr(self, "_pending"):
                 self._pending = {}
             self._pending[key] = (m, addr)
             self._reply(m, addr, 180, "Ringing")
+
+    def _challenge(self, m, addr, user, auth_user, password, realm="trunk.test"):
+        call = m.get("Call-ID")
+        answer = m.get("Proxy-Authorization")
+        if answer is None:
+            nonce = self._nonces.setdefault(call, _token() + _token())
+            self.auth.append(("challenged", m))
+            self._reply(m, addr, 407, "Proxy Authentication Required", [
+                ("Proxy-Authenticate", 'Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth"' % (realm, nonce))])
+            return
+        ok = digest_valid(digest_params(answer), "INVITE", auth_user, password, realm, self._nonces.get(call, ""))
+        self.auth.append(("accepted" if ok else "refused", m))
+        if ok:
+            self._reply(m, addr, 200, "OK", [("Contact", "<sip:%s@%s:%d>" % (user, self.host, self.port)),
+                                             ("Content-Type", "application/sdp")])
+        else:
+            self._reply(m, addr, 403, "Forbidden")

@@ -16,13 +16,6 @@ from sipua import Caller, Endpoint
 VM = "Sorry, we missed you. Please leave a message."
 
 
-@pytest.fixture(scope="module")
-def edge(stack):
-    if "OI_SIP_PORT" not in stack:
-        pytest.skip("the stack has no SIP edge")
-    return ("127.0.0.1", int(stack["OI_SIP_PORT"]))
-
-
 @pytest.fixture
 def endpoint(stack):
     m = re.match(r"sip:\{agent_id\}@([\d.]+):(\d+)", stack["OI_AGENT_SIP_URI"])

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "oi/ids.h"
 
 TestSuite(check);
 
@@ -149,4 +150,24 @@ Test(check, resolve_and_report_failure)
     expect_invalid(dsp_check_report_failure(&f, &err), &err, "agent_id");
     f.agent_id = A;
     cr_expect_eq(dsp_check_report_failure(&f, NULL), OI_OK);
+}
+
+Test(check, outbound_route)
+{
+    Oneinbox__V1__OutboundRouteRequest r = ONEINBOX__V1__OUTBOUND_ROUTE_REQUEST__INIT;
+    char agent[OI_UUID_STR_LEN + 1];
+    oi_error_t err;
+    oi_error_init(&err);
+    expect_invalid(dsp_check_outbound_route(&r, agent, &err), &err, "from");
+    r.from = "14155550100";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_outbound_route(&r, agent, &err), &err, "from");
+    r.from = "+14155550100";
+    r.agent_id = "not-a-uuid";
+    oi_error_init(&err);
+    expect_invalid(dsp_check_outbound_route(&r, agent, &err), &err, "agent_id");
+    r.agent_id = "6F9619FF-8B86-4011-B42D-00C04FC964FF";
+    oi_error_init(&err);
+    cr_expect_eq(dsp_check_outbound_route(&r, agent, &err), OI_OK);
+    cr_expect_str_eq(agent, "6f9619ff-8b86-4011-b42d-00c04fc964ff");
 }
