@@ -10,7 +10,7 @@
 # on its own: OI_PG_PORT 55432, OI_REDIS_PORT 56379, OI_HTTP_PORT 8080, OI_GATEWAY_OPS_PORT
 # 9080, OI_PROVISIONING_RPC_PORT 7201 / OI_PROVISIONING_OPS_PORT 9201, OI_DISPATCH_RPC_PORT
 # 7301 / OI_DISPATCH_OPS_PORT 9301, OI_CARRIER_RPC_PORT 7401 / OI_CARRIER_OPS_PORT 9401,
-# OI_SIM_PORT 8901, OI_SIP_PORT 5080 (the SIP edge, UDP and TCP). OI_REPLICAS=N runs N replicas of each service (not the simulator) on
+# OI_SIM_PORT 8901, OI_SIP_PORT 5080 (the SIP edge, UDP and TCP), OI_SIP_OPS_PORT 9500 (its HTTP). OI_REPLICAS=N runs N replicas of each service (not the simulator) on
 # consecutive ports. OI_BUILD_DIR (default <repo>/build) holds the binaries.
 set -euo pipefail
 
@@ -36,6 +36,7 @@ CAR_RPC=${OI_CARRIER_RPC_PORT:-$((7401 + OFF))}
 CAR_OPS=${OI_CARRIER_OPS_PORT:-$((9401 + OFF))}
 SIM_PORT=${OI_SIM_PORT:-$((8901 + OFF))}
 SIP_PORT=${OI_SIP_PORT:-$((5080 + OFF))}
+SIP_OPS_PORT=${OI_SIP_OPS_PORT:-$((9500 + OFF))}
 
 # the simulator's account credentials; oi-carrier is given the same ones
 SIM_TWILIO_SID=AC5f2c9e0d1b7a48e6a3c4d5e6f7a8b9c0
@@ -313,6 +314,7 @@ sip_env() {
   export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090}
   export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-20000}
   export OI_SIP_LISTEN="udp:127.0.0.1:$SIP_PORT tcp:127.0.0.1:$SIP_PORT"
+  export OI_SIP_OPS_HOST=127.0.0.1 OI_SIP_OPS_PORT=$SIP_OPS_PORT
 }
 
 sip_ping() { sipsak -s "sip:ping@127.0.0.1:$SIP_PORT" -H 127.0.0.1 >/dev/null 2>&1; }
@@ -365,6 +367,7 @@ OI_CARRIER_OPS_PORT=$CAR_OPS
 OI_PG_PORT=$PG_PORT
 OI_REDIS_PORT=$REDIS_PORT
 OI_SIP_PORT=$SIP_PORT
+OI_SIP_OPS_PORT=$SIP_OPS_PORT
 OI_SIP_URI=sip:127.0.0.1:$SIP_PORT
 OI_AGENT_SIP_URI=$OI_AGENT_SIP_URI
 OI_VOICEMAIL_SIP_URI=$OI_VOICEMAIL_SIP_URI

@@ -2,7 +2,9 @@
 # edge.sh [kamailio options...]: checks the SIP edge's environment and runs Kamailio in the
 # foreground with deploy/sip/kamailio.cfg. The same entry serves `make run`, the tests and the
 # container. Listen sockets: OI_SIP_LISTEN (default udp:127.0.0.1:5080 tcp:127.0.0.1:5080, space
-# separated). See kamailio.cfg for the OI_* variables the routing reads.
+# separated; proto:addr:port/advertised-host:port where the edge sits behind NAT or a Service),
+# plus HTTP on OI_SIP_OPS_HOST:OI_SIP_OPS_PORT (127.0.0.1:9500). See kamailio.cfg for the OI_*
+# variables the routing reads.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +22,8 @@ export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:5090
 export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-20000}
 timeout_s=${OI_SIP_RESOLVE_TIMEOUT_S:-1}
 children=${OI_SIP_CHILDREN:-4}
+ops_host=${OI_SIP_OPS_HOST:-127.0.0.1}
+ops_port=${OI_SIP_OPS_PORT:-9500}
 shm_mb=${OI_SIP_SHM_MB:-512}
 
 [[ "$OI_SIP_API_URL" =~ ^https?://[^[:space:]]+$ ]] || die "OI_SIP_API_URL must be an http(s) URL"
@@ -28,6 +32,8 @@ shm_mb=${OI_SIP_SHM_MB:-512}
 [[ "$OI_AGENT_RING_TIMEOUT_MS" =~ ^[1-9][0-9]{2,5}$ ]] || die "OI_AGENT_RING_TIMEOUT_MS must be 100-999999"
 [[ "$timeout_s" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_RESOLVE_TIMEOUT_S must be 1-99 (whole seconds: http_client's unit)"
 [[ "$children" =~ ^[1-9][0-9]?$ ]] || die "OI_SIP_CHILDREN must be 1-99"
+[[ "$ops_port" =~ ^[1-9][0-9]{0,4}$ ]] && ((ops_port <= 65535)) || die "OI_SIP_OPS_PORT must be 1-65535"
+[[ "$ops_host" =~ ^[0-9a-fA-F.:]+$ ]] || die "OI_SIP_OPS_HOST must be an IP address"
 [[ "$shm_mb" =~ ^[1-9][0-9]{1,4}$ ]] || die "OI_SIP_SHM_MB must be 10-99999"
 cidrs='^([0-9a-fA-F.:]+/[0-9]{1,3})(,[0-9a-fA-F.:]+/[0-9]{1,3})*$'
 for v in OI_SIP_TWILIO_SOURCES OI_SIP_TELNYX_SOURCES OI_SIP_AGENT_SOURCES; do
@@ -43,7 +49,8 @@ export OI_AGENT_SIP_URI_TAIL=${OI_AGENT_SIP_URI#*\{agent_id\}}
 
 listen=()
 for l in ${OI_SIP_LISTEN:-udp:127.0.0.1:5080 tcp:127.0.0.1:5080}; do listen+=(-l "$l"); done
-defines=(-A "OI_SIP_RESOLVE_TIMEOUT_S=$timeout_s" -A "OI_SIP_CHILDREN=$children")
+listen+=(-l "tcp:$ops_host:$ops_port") # HTTP only: /healthz, /readyz, /metrics
+defines=(-A "OI_SIP_RESOLVE_TIMEOUT_S=$timeout_s" -A "OI_SIP_CHILDREN=$children" -A "OI_SIP_OPS_PORT=$ops_port")
 kamailio -c -f "$cfg" "${defines[@]}" >/dev/null 2>&1 || kamailio -c -f "$cfg" "${defines[@]}" || die "$cfg does not load"
 # shared memory holds every transaction until its wait timer ends (5 s after the final answer):
 # 64 MB (Kamailio's default) ran out near 4,000 calls/s, 256 MB near 5,500; only pages in use count

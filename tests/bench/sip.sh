@@ -65,7 +65,7 @@ EOF
   >"$tmp/uas.out" 2>&1) &
 pids+=($!)
 # the baseline: the same edge with its static rule
-(cd "$root" && OI_SIP_LISTEN="udp:127.0.0.1:$static_port" OI_SIP_API_URL=$OI_GATEWAY_URL \
+(cd "$root" && OI_SIP_LISTEN="udp:127.0.0.1:$static_port" OI_SIP_OPS_PORT=$((static_port + 4000)) OI_SIP_API_URL=$OI_GATEWAY_URL \
   OI_SIP_TWILIO_SOURCES=127.0.0.0/8 OI_SIP_TELNYX_SOURCES=127.0.0.0/8 \
   exec setsid deploy/sip/edge.sh -A OI_SIP_STATIC_RULE >"$tmp/static.log" 2>&1) &
 pids+=($!)

@@ -209,3 +209,32 @@ def test_voicemail_without_a_message_carries_none(client, caller, endpoint, agen
     h = headers(endpoint.invites[1])
     assert "X-OI-Voicemail-Message" not in h and "X-OI-Agent-Id" not in h
     assert h["X-OI-Number-Id"] == n["id"]
+
+
+def _ops_get(port, path):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_ops_port_answers_health_readiness_and_metrics(stack, caller, endpoint, routed):
+    ops = int(stack["OI_SIP_OPS_PORT"])
+    assert _ops_get(ops, "/healthz")[0] == 200
+    assert _ops_get(ops, "/readyz") == (200, "ready\n")
+    assert _ops_get(ops, "/nothing")[0] == 404
+    assert _ops_get(int(stack["OI_SIP_PORT"]), "/metrics")[0] == 403  # HTTP only on the ops port
+
+    def routed_count():
+        _, text = _ops_get(ops, "/metrics")
+        m = re.search(r'^oi_sip_calls_total ?\{direction="inbound", ?result="routed"\} (\d+)', text, re.M)
+        return int(m.group(1)) if m else 0
+
+    before = routed_count()
+    assert caller.invite(routed["phone_number"])[0].status == 200
+    assert routed_count() == before + 1
+    assert "oi_sip_tmx_rpl_sent " in _ops_get(ops, "/metrics")[1]  # Kamailio's own statistics too
