@@ -9,7 +9,7 @@ PACKAGES=(
   libcurl4-openssl-dev libcriterion-dev libpq-dev libjansson-dev libhttp-parser-dev
   libsodium-dev
   postgresql redis-server
-  kamailio kamailio-utils-modules kamailio-json-modules sipsak
+  kamailio kamailio-utils-modules kamailio-extra-modules kamailio-json-modules sipsak
   python3 python3-pytest curl
 )
 

@@ -5,6 +5,9 @@
 # separated; proto:addr:port/advertised-host:port where the edge sits behind NAT or a Service),
 # plus HTTP on OI_SIP_OPS_HOST:OI_SIP_OPS_PORT (127.0.0.1:9500). See kamailio.cfg for the OI_*
 # variables the routing reads.
+#   edge.sh --check   checks the environment and the config (when kamailio is installed) and
+#                     exits 0 without starting anything (tests/deploy/sip_checks.py runs it on
+#                     the Kubernetes manifests' values)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,10 +51,18 @@ export OI_AGENT_SIP_URI_HEAD=${OI_AGENT_SIP_URI%%\{agent_id\}*}
 export OI_AGENT_SIP_URI_TAIL=${OI_AGENT_SIP_URI#*\{agent_id\}}
 
 listen=()
-for l in ${OI_SIP_LISTEN:-udp:127.0.0.1:5080 tcp:127.0.0.1:5080}; do listen+=(-l "$l"); done
+sock='^(udp|tcp|tls):([0-9.]+|\[[0-9a-fA-F:]+\]):[0-9]{1,5}(/[A-Za-z0-9.-]+(:[0-9]{1,5})?)?$'
+for l in ${OI_SIP_LISTEN:-udp:127.0.0.1:5080 tcp:127.0.0.1:5080}; do
+  [[ "$l" =~ $sock ]] || die "OI_SIP_LISTEN: '$l' is not proto:address:port[/advertised-host[:port]]"
+  listen+=(-l "$l")
+done
 listen+=(-l "tcp:$ops_host:$ops_port") # HTTP only: /healthz, /readyz, /metrics
 defines=(-A "OI_SIP_RESOLVE_TIMEOUT_S=$timeout_s" -A "OI_SIP_CHILDREN=$children" -A "OI_SIP_OPS_PORT=$ops_port")
+if [[ "${1:-}" == --check ]]; then
+  command -v kamailio >/dev/null || { echo "oi-sip-edge: environment valid; kamailio not installed: config not loaded"; exit 0; }
+fi
 kamailio -c -f "$cfg" "${defines[@]}" >/dev/null 2>&1 || kamailio -c -f "$cfg" "${defines[@]}" || die "$cfg does not load"
+[[ "${1:-}" == --check ]] && { echo "oi-sip-edge: environment and config valid"; exit 0; }
 # shared memory holds every transaction until its wait timer ends (5 s after the final answer):
 # 64 MB (Kamailio's default) ran out near 4,000 calls/s, 256 MB near 5,500; only pages in use count
 exec kamailio -DD -E -x tlsf -m "$shm_mb" -f "$cfg" "${listen[@]}" "${defines[@]}" "$@"

@@ -26,6 +26,7 @@ if importlib.util.find_spec('yaml') is None:  # k8s_model needs it: say so clear
 import checks  # noqa: E402
 import k8s_model  # noqa: E402
 import oi_sources  # noqa: E402
+import sip_checks  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 K8S = os.path.join(ROOT, 'deploy', 'k8s')
@@ -72,6 +73,7 @@ def check_overlay(name, docs, binaries, root=ROOT):
             checks.check_resources(rep, f'{w.kind}/{w.name}', c)
             checks.check_security(rep, f'{w.kind}/{w.name}', w, c, strict=False)
 
+    sip_checks.check_sip_edge(rep, model, pols, root)
     check_migration_job(rep, model, pols, binaries, image, root)
     check_services(rep, model)
     check_budgets(rep, model, present)
@@ -223,6 +225,7 @@ def main():
     p = [u for b in binaries.values() for u in b.unresolved]
     top.add(f'C sources: {len(binaries)} binaries, variables read found', p if binaries else ['no oi_service() in CMakeLists.txt'])
     check_dockerfile(top, binaries)
+    sip_checks.check_dockerfile(top, ROOT)
     reports.append(top)
 
     kubectl = None if args.no_kubectl else (args.kubectl or k8s_model.find_kubectl())

@@ -124,6 +124,32 @@ def root_user(docs, bins):
     container(docs, 'oi-carrier')['securityContext']['runAsUser'] = 0
 
 
+def sip_service_tcp_only(docs, bins):
+    svc = find(docs, 'Service', 'oi-sip-edge')
+    svc['spec']['ports'] = [p for p in svc['spec']['ports'] if p.get('protocol') != 'UDP']
+
+
+def sip_sources_lost(docs, bins):
+    svc = find(docs, 'Service', 'oi-sip-edge')
+    svc['spec'].pop('externalTrafficPolicy', None)
+
+
+def sip_readiness_on_healthz(docs, bins):
+    container(docs, 'oi-sip-edge')['readinessProbe']['httpGet']['path'] = '/healthz'
+
+
+def sip_token_literal(docs, bins):
+    for e in container(docs, 'oi-sip-edge')['env']:
+        if e['name'] == 'OI_INTERNAL_TOKEN':
+            e.pop('valueFrom')
+            e['value'] = 'literal-token'
+
+
+def sip_ops_public(docs, bins):
+    pol = find(docs, 'NetworkPolicy', 'oi-sip-edge-ingress')
+    pol['spec']['ingress'][0]['ports'].append({'protocol': 'TCP', 'port': 'ops'})
+
+
 # (what is broken, mutation, a fragment of the check name that must fail)
 CASES = [
     ('ops port changed in ConfigMap only', set_cm('oi-dispatch', 'OI_OPS_PORT', '9999'), 'container ports match'),
@@ -158,6 +184,28 @@ CASES = [
     ('no PDB', drop_obj('PodDisruptionBudget', 'oi-carrier'), 'PodDisruptionBudget for oi-carrier'),
     ('no HPA', drop_obj('HorizontalPodAutoscaler', 'oi-dispatch'), 'HorizontalPodAutoscaler for oi-dispatch'),
     ('no simulator in dev', drop_obj('Deployment', 'oi-carrier-sim'), 'workloads'),
+    ('no SIP edge', drop_obj('Deployment', 'oi-sip-edge'), 'workload oi-sip-edge'),
+    ('SIP edge: unknown variable', add_env('oi-sip-edge', 'OI_SIP_NOT_READ', '1'), "variables are the edge's own"),
+    ('SIP edge: bad CIDR list', set_cm('oi-sip-edge', 'OI_SIP_TWILIO_SOURCES', '54.172.60.0'), 'edge.sh --check'),
+    ('SIP edge: agent URI without {agent_id}', set_cm('oi-sip-edge', 'OI_AGENT_SIP_URI', 'sip:agent@x:5060'),
+     'edge.sh --check'),
+    ('SIP edge: ops port moved in ConfigMap only', set_cm('oi-sip-edge', 'OI_SIP_OPS_PORT', '9600'),
+     'ops port and probes agree'),
+    ('SIP edge: ops on loopback', set_cm('oi-sip-edge', 'OI_SIP_OPS_HOST', '127.0.0.1'), 'ops port and probes agree'),
+    ('SIP edge: readiness on /healthz', sip_readiness_on_healthz, 'ops port and probes agree'),
+    ('SIP edge: Service without UDP', sip_service_tcp_only, 'SIP on UDP and TCP'),
+    ('SIP edge: source addresses lost', sip_sources_lost, 'sources preserved'),
+    ('SIP edge: API URL to the wrong port', set_cm('oi-sip-edge', 'OI_SIP_API_URL', 'http://oi-gateway:9080'),
+     'reaches the gateway'),
+    ('SIP edge: API URL to another service', set_cm('oi-sip-edge', 'OI_SIP_API_URL', 'http://oi-dispatch:9301'),
+     'reaches the gateway'),
+    ('SIP edge: no egress to the gateway', drop_obj('NetworkPolicy', 'oi-sip-edge-egress'), 'reaches the gateway'),
+    ('SIP edge: SIP closed', drop_obj('NetworkPolicy', 'oi-sip-edge-ingress'), 'takes SIP from anywhere'),
+    ('SIP edge: ops port public', sip_ops_public, 'ops kept in'),
+    ('SIP edge: token as a literal', sip_token_literal, "variables are the edge's own"),
+    ('SIP edge: carriers sent elsewhere', set_cm('oi-carrier', 'OI_SIP_INGRESS_URI', 'sip:elsewhere.example:5060'),
+     'OI_SIP_INGRESS_URI is the SIP edge'),
+    ('SIP edge: no PDB', drop_obj('PodDisruptionBudget', 'oi-sip-edge'), 'PodDisruptionBudget for oi-sip-edge'),
 ]
 
 
