@@ -110,6 +110,27 @@ char *oi_random_token(const char *prefix, size_t nbytes)
     return out;
 }
 
+char *oi_random_password(size_t n)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    if (n < 3)
+        n = 3;
+    char *out = oi_xmalloc(n + 1);
+    for (;;) {
+        bool upper = false, lower = false, digit = false;
+        for (size_t i = 0; i < n; i++) {
+            char c = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+            upper |= c >= 'A' && c <= 'Z';
+            lower |= c >= 'a' && c <= 'z';
+            digit |= c >= '0' && c <= '9';
+            out[i] = c;
+        }
+        out[n] = '\0';
+        if (upper && lower && digit) /* uniform over the passwords that satisfy the rule */
+            return out;
+    }
+}
+
 bool oi_secure_streq(const char *a, const char *b)
 {
     if (!a || !b)

@@ -59,6 +59,7 @@ SIM_HANDLER(sim_tx_cred_conn_delete);
 SIM_HANDLER(sim_tx_fqdn_conn_create);
 SIM_HANDLER(sim_tx_fqdn_conn_get);
 SIM_HANDLER(sim_tx_fqdn_conn_list);
+SIM_HANDLER(sim_tx_cred_conn_list);
 SIM_HANDLER(sim_tx_fqdn_conn_delete);
 SIM_HANDLER(sim_tx_fqdn_create);
 SIM_HANDLER(sim_tx_fqdn_get);

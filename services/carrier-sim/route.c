@@ -55,6 +55,7 @@ static const sim_route_t routes[] = {
     {"DELETE", "/v2/phone_numbers/*", "telnyx.release", TX, sim_tx_release},
     {"POST", "/v2/credential_connections", "telnyx.credential_connection_create", TX, sim_tx_cred_conn_create},
     {"GET", "/v2/credential_connections/*", "telnyx.credential_connection_get", TX, sim_tx_cred_conn_get},
+    {"GET", "/v2/credential_connections", "telnyx.credential_connection_list", TX, sim_tx_cred_conn_list},
     {"DELETE", "/v2/credential_connections/*", "telnyx.credential_connection_delete", TX, sim_tx_cred_conn_delete},
     {"POST", "/v2/fqdn_connections", "telnyx.fqdn_connection_create", TX, sim_tx_fqdn_conn_create},
     {"GET", "/v2/fqdn_connections/*", "telnyx.fqdn_connection_get", TX, sim_tx_fqdn_conn_get},

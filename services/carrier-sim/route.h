@@ -15,7 +15,8 @@
  *   twilio.trunk_number_attach twilio.trunk_number_list twilio.trunk_number_detach
  *   telnyx.search telnyx.order telnyx.order_get telnyx.number_list telnyx.number_get
  *   telnyx.number_update telnyx.release telnyx.credential_connection_create
- *   telnyx.credential_connection_get telnyx.credential_connection_delete
+ *   telnyx.credential_connection_get telnyx.credential_connection_list
+ *   telnyx.credential_connection_delete
  *   telnyx.fqdn_connection_create telnyx.fqdn_connection_get telnyx.fqdn_connection_delete
  *   telnyx.fqdn_create telnyx.fqdn_get telnyx.fqdn_delete
  *   admin routes (never faulted): sim.faults_add sim.faults_list sim.faults_clear sim.take

@@ -157,8 +157,8 @@ SIM_HANDLER(sim_tx_fqdn_conn_get)
         sim_tx_data(out, 200, c);
 }
 
-/* GET /v2/fqdn_connections?filter[connection_name][contains]=…&page[number]=&page[size]= */
-SIM_HANDLER(sim_tx_fqdn_conn_list)
+/* GET /v2/<type>s?filter[connection_name][contains]=…&page[number]=&page[size]= */
+static void conn_list(sim_state_t *st, const sim_req_t *rq, const char *want, sim_reply_t *out)
 {
     long page, size;
     if (!sim_tx_page_params(rq, &page, &size, out))
@@ -172,7 +172,7 @@ SIM_HANDLER(sim_tx_fqdn_conn_list)
     {
         const char *type = json_string_value(json_object_get(c, "record_type"));
         const char *name = json_string_value(json_object_get(c, "connection_name"));
-        if (!type || strcmp(type, "fqdn_connection") || (part && (!name || !strstr(name, part))))
+        if (!type || strcmp(type, want) || (part && (!name || !strstr(name, part))))
             continue;
         if (sim_tx_page_wants(page, size, total))
             json_array_append_new(data, sim_public(c));
@@ -180,6 +180,10 @@ SIM_HANDLER(sim_tx_fqdn_conn_list)
     }
     sim_tx_page_reply(out, data, page, size, total);
 }
+
+SIM_HANDLER(sim_tx_fqdn_conn_list) { conn_list(st, rq, "fqdn_connection", out); }
+
+SIM_HANDLER(sim_tx_cred_conn_list) { conn_list(st, rq, "credential_connection", out); }
 
 SIM_HANDLER(sim_tx_fqdn_conn_delete)
 {

@@ -28,7 +28,8 @@ void tx_send(car_op_t *op, const char *method, const char *path, const char *bod
 /* Telnyx: GET /phone_numbers?filter[phone_number]=<digits of e164> (digits only, as Telnyx wants). */
 void tx_find_number(car_op_t *op, const char *e164, int next);
 void car_reply_empty(car_op_t *op);
-void car_reply_trunk(car_op_t *op, const char *trunk_id);
+/* trunk_address: where outbound calls go ("" for a lookup). */
+void car_reply_trunk(car_op_t *op, const char *trunk_id, const char *trunk_address);
 void car_reply_lookup(car_op_t *op, Oneinbox__V1__CarrierNumber *n /* owned, may be NULL */);
 void car_reply_number(car_op_t *op, Oneinbox__V1__CarrierNumber *n /* owned */);
 void car_reply_search(car_op_t *op, const car_http_resp_t *resp,

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "oi/buf.h"
+#include "oi/crypto.h"
 #include "oi/mem.h"
 
 struct car_http {
@@ -80,7 +81,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 static void request_free(request_t *r)
 {
     curl_slist_free_all(r->headers);
-    free(r->body_copy);
+    oi_crypto_free_secret(r->body_copy); /* a body may carry a SIP password: wiped, not just freed */
     free(r->resp);
     free(r);
 }

@@ -14,11 +14,12 @@ void car_reply_empty(car_op_t *op)
     car_op_done(op, &e.base);
 }
 
-void car_reply_trunk(car_op_t *op, const char *trunk_id)
+void car_reply_trunk(car_op_t *op, const char *trunk_id, const char *trunk_address)
 {
     Oneinbox__V1__CarrierTrunk t = ONEINBOX__V1__CARRIER_TRUNK__INIT;
     t.provider = op->cc->provider;
     t.trunk_id = (char *)trunk_id;
+    t.trunk_address = (char *)trunk_address;
     car_op_done(op, &t.base);
 }
 

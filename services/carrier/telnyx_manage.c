@@ -1,10 +1,12 @@
-/* telnyx_manage.c: Telnyx Lookup, Release, EnsureTrunk (FQDN connection to our SIP ingress)
- * and DeleteTrunk. */
+/* telnyx_manage.c: Telnyx Lookup, Release, EnsureTrunk (an FQDN connection to our SIP ingress
+ * for inbound calls, a credential connection of the same name holding the request's
+ * credentials for outbound ones, through sip.telnyx.com) and DeleteTrunk (both). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers.h"
+#include "oi/crypto.h"
 #include "oi/mem.h"
 #include "wire.h"
 
@@ -97,7 +99,19 @@ CAR_STEP(tx_release)
 }
 
 /* --- EnsureTrunk: FQDN connection named after the number, our ingress as its FQDN ------------ */
-enum { TR_START = 0, TR_CONN_LISTED, TR_CONN, TR_FQDN_LISTED, TR_FQDN, TR_ROUTED };
+enum {
+    TR_START = 0,
+    TR_CONN_LISTED,
+    TR_CONN,
+    TR_FQDN_LISTED,
+    TR_FQDN,
+    TR_CRED_LISTED,
+    TR_CRED_DELETED,
+    TR_CRED_CREATED,
+    TR_ROUTED
+};
+/* where a credential connection's calls go (carriers.md §9) */
+#define TELNYX_SIP_HOST "sip.telnyx.com"
 
 #define TREQ(op) ((const Oneinbox__V1__CarrierTrunkRequest *)(op)->req)
 
@@ -130,7 +144,7 @@ static void add_fqdn(car_op_t *op)
 static void route_number(car_op_t *op)
 {
     if (!TREQ(op)->carrier_number_id[0]) {
-        car_reply_trunk(op, op->a);
+        car_reply_trunk(op, op->a, TELNYX_SIP_HOST);
         return;
     }
     json_t *b = json_pack("{s:s}", "connection_id", op->a);
@@ -143,6 +157,67 @@ static void route_number(car_op_t *op)
     free(id);
     free(body);
 }
+
+/* --- outbound: the credential connection --------------------------------------------------- */
+
+static void create_credentials(car_op_t *op)
+{
+    json_t *b = json_pack("{s:s, s:s, s:s}", "connection_name", TREQ(op)->name, "user_name",
+                          TREQ(op)->auth_username, "password", TREQ(op)->auth_password);
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    tx_send(op, "POST", "/credential_connections", body, false, TR_CRED_CREATED);
+    oi_crypto_free_secret(body);
+}
+
+static void stage_credentials(car_op_t *op)
+{
+    if (!TREQ(op)->auth_username[0]) {
+        route_number(op);
+        return;
+    }
+    if (op->fresh) {
+        create_credentials(op);
+        return;
+    }
+    char *name = car_escape(TREQ(op)->name);
+    char *path = oi_xasprintf(
+        "/credential_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250", name);
+    tx_send(op, "GET", path, NULL, true, TR_CRED_LISTED);
+    free(path);
+    free(name);
+}
+
+/* Ours already, with these credentials: kept; with others (a cut-off attempt cannot leave
+ * that, an operator can): made again. */
+static void on_credentials_listed(car_op_t *op, const car_http_resp_t *resp)
+{
+    json_t *root = car_json(resp);
+    const json_t *arr = json_object_get(root, "data"), *found = NULL;
+    for (size_t i = 0; i < json_array_size(arr) && !found; i++) {
+        const char *n = json_string_value(json_object_get(json_array_get(arr, i), "connection_name"));
+        if (n && strcmp(n, TREQ(op)->name) == 0)
+            found = json_array_get(arr, i);
+    }
+    const char *user = json_string_value(json_object_get(found, "user_name"));
+    const char *pass = json_string_value(json_object_get(found, "password"));
+    const char *id = json_string_value(json_object_get(found, "id"));
+    bool same = user && pass && !strcmp(user, TREQ(op)->auth_username) && !strcmp(pass, TREQ(op)->auth_password);
+    if (found && same) {
+        route_number(op);
+    } else if (found && id) {
+        char *eid = car_escape(id);
+        char *path = oi_xasprintf("/credential_connections/%s", eid);
+        tx_send(op, "DELETE", path, NULL, true, TR_CRED_DELETED);
+        free(path);
+        free(eid);
+    } else {
+        create_credentials(op);
+    }
+    json_decref(root);
+}
+
+/* --- inbound: the FQDN connection ------------------------------------------------------------- */
 
 static void create_connection(car_op_t *op)
 {
@@ -186,7 +261,7 @@ static void on_connections_listed(car_op_t *op, const car_http_resp_t *resp)
         snprintf(op->a, sizeof op->a, "%s", id);
     json_decref(root);
     if (TREQ(op)->lookup_only) {
-        car_reply_trunk(op, id ? op->a : "");
+        car_reply_trunk(op, id ? op->a : "", "");
         return;
     }
     if (!id) {
@@ -212,7 +287,7 @@ static void on_fqdns_listed(car_op_t *op, const car_http_resp_t *resp)
     bool have = find_id(root, "fqdn", host) != NULL;
     json_decref(root);
     if (have)
-        route_number(op);
+        stage_credentials(op);
     else
         add_fqdn(op);
 }
@@ -233,34 +308,73 @@ CAR_STEP(tx_ensure_trunk)
     } else if (op->state == TR_CONN_LISTED) {
         on_connections_listed(op, resp);
     } else if (op->state == TR_CONN) {
-        if (take_data_id(op, resp))
+        if (take_data_id(op, resp)) {
+            op->fresh = true; /* nothing of ours can hang off a connection made just now */
             add_fqdn(op);
+        }
         else
             car_op_fail(op, OI_CARRIER_ERROR, "telnyx sent an unreadable connection");
     } else if (op->state == TR_FQDN_LISTED) {
         on_fqdns_listed(op, resp);
     } else if (op->state == TR_FQDN) {
+        stage_credentials(op);
+    } else if (op->state == TR_CRED_LISTED) {
+        on_credentials_listed(op, resp);
+    } else if (op->state == TR_CRED_DELETED) {
+        create_credentials(op);
+    } else if (op->state == TR_CRED_CREATED) {
         route_number(op);
     } else {
-        car_reply_trunk(op, op->a);
+        car_reply_trunk(op, op->a, TELNYX_SIP_HOST);
     }
 }
 
+/* The credential connections named like the trunk, one at a time (state 2 lists, 3 deleted). */
+static void delete_credentials_step(car_op_t *op, const car_http_resp_t *resp)
+{
+    const char *name = ((const Oneinbox__V1__CarrierTrunkDeleteRequest *)op->req)->name;
+    if (op->state != 2) {
+        char *n = car_escape(name);
+        char *path = oi_xasprintf(
+            "/credential_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250", n);
+        tx_send(op, "GET", path, NULL, true, 2);
+        free(path);
+        free(n);
+        return;
+    }
+    json_t *root = car_json(resp);
+    const char *id = find_id(root, "connection_name", name);
+    if (id) {
+        char *eid = car_escape(id);
+        char *path = oi_xasprintf("/credential_connections/%s", eid);
+        tx_send(op, "DELETE", path, NULL, true, 3);
+        free(path);
+        free(eid);
+    } else {
+        car_reply_empty(op);
+    }
+    json_decref(root);
+}
+
+/* DeleteTrunk: the FQDN connection, then the credential connection of its name. Absent things
+ * are success: a retried delete finishes what the last one started. */
 CAR_STEP(tx_delete_trunk)
 {
     const Oneinbox__V1__CarrierTrunkDeleteRequest *r = (const Oneinbox__V1__CarrierTrunkDeleteRequest *)op->req;
-    if (op->state == 0) {
-        if (!r->trunk_id[0]) {
-            car_reply_empty(op);
-            return;
-        }
+    bool gone = resp && (car_ok(resp) || resp->status == 404);
+    if (op->state == 0 && r->trunk_id[0]) {
         char *id = car_escape(r->trunk_id);
         char *path = oi_xasprintf("/fqdn_connections/%s", id);
         tx_send(op, "DELETE", path, NULL, true, 1);
         free(path);
         free(id);
-    } else if (car_ok(resp) || (resp && resp->status == 404)) {
-        car_reply_empty(op);
+    } else if (op->state == 0 || (op->state == 1 && gone) || (op->state == 3 && gone)) {
+        if (r->name[0])
+            delete_credentials_step(op, resp);
+        else
+            car_reply_empty(op);
+    } else if (op->state == 2 && resp && car_ok(resp)) {
+        delete_credentials_step(op, resp);
     } else {
         car_op_fail_http(op, resp, st, why, tx_error_map);
     }

@@ -13,6 +13,7 @@
 #include "jobs.h"
 #include "numbers_db.h"
 #include "oneinbox/v1/carrier.pb-c.h"
+#include "trunk_creds.h"
 
 #define S(x) ((char *)(uintptr_t)((x) ? (x) : ""))
 
@@ -56,9 +57,12 @@ static void on_released(prov_run_t *r, oi_status_t st, const oi_error_t *err, co
             on_trunk_deleted(r, OI_OK, NULL, reply);
         return;
     }
+    char name[PROV_TRUNK_NAME_MAX];
+    prov_trunk_name(prov_run_get(r, "number_id"), name);
     Oneinbox__V1__CarrierTrunkDeleteRequest t = ONEINBOX__V1__CARRIER_TRUNK_DELETE_REQUEST__INIT;
     t.provider = prov_provider_parse(prov_run_get(r, "provider"));
     t.trunk_id = S(prov_run_get(r, "carrier_trunk_id"));
+    t.name = name; /* its outbound credentials go with it */
     prov_run_call(r, PROV_PEER_CARRIER, "DeleteTrunk", &t.base, on_trunk_deleted);
 }
 

@@ -14,11 +14,13 @@
 #include "job_activate.h"
 #include "jobs.h"
 #include "numbers_db.h"
+#include "oi/crypto.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/pg.h"
 #include "oneinbox/v1/carrier.pb-c.h"
 #include "sipcfg.h"
+#include "trunk_creds.h"
 
 #define REQ(r) ((const Oneinbox__V1__PurchaseNumberRequest *)(r)->req)
 #define S(x) ((char *)(uintptr_t)((x) ? (x) : ""))
@@ -347,7 +349,7 @@ static void step_acquire(prov_run_t *r)
     prov_number_load(r->p, prov_run_get(r, "number_id"), PROV_RUN_SQL(r, on_adopted));
 }
 
-/* --- the carrier trunk ---------------------------------------------------------------------------- */
+/* --- the carrier trunk: inbound to our ingress, outbound with the credentials made for it ----------- */
 
 static void on_trunk(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
@@ -357,23 +359,30 @@ static void on_trunk(prov_run_t *r, oi_status_t st, const oi_error_t *err, const
     }
     const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)reply;
     prov_run_set(r, "carrier_trunk_id", t->trunk_id[0] ? t->trunk_id : NULL);
+    prov_run_set(r, "trunk_address", t->trunk_address[0] ? t->trunk_address : NULL);
     prov_run_step_done(r, OI_OK, NULL);
 }
 
 static void ensure_trunk(prov_run_t *r, bool first_attempt, bool lookup_only, prov_run_reply_fn cb)
 {
-    char name[64];
-    snprintf(name, sizeof name, "oi-%s", prov_run_get(r, "number_id"));
+    char name[PROV_TRUNK_NAME_MAX];
+    prov_trunk_name(prov_run_get(r, "number_id"), name);
+    char *password = lookup_only ? NULL : prov_trunk_password(r);
     Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
     q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.name = name;
     q.carrier_number_id = S(prov_run_get(r, "carrier_number_id"));
     q.first_attempt = first_attempt;
     q.lookup_only = lookup_only;
-    prov_run_call(r, PROV_PEER_CARRIER, "EnsureTrunk", &q.base, cb);
+    q.auth_username = password ? S(prov_run_get(r, "sip_username")) : "";
+    q.auth_password = password ? password : "";
+    prov_run_call(r, PROV_PEER_CARRIER, "EnsureTrunk", &q.base, cb); /* packed before it returns */
+    oi_crypto_free_secret(password);
 }
 
 static void trunk_first(prov_run_t *r) { ensure_trunk(r, true, false, on_trunk); }
+
+static void trunk_again(prov_run_t *r) { ensure_trunk(r, false, false, on_trunk); }
 
 static void step_carrier_trunk(prov_run_t *r)
 {
@@ -381,14 +390,19 @@ static void step_carrier_trunk(prov_run_t *r)
         prov_run_step_done(r, OI_OK, NULL);
         return;
     }
-    /* the intent is durable before the first call: only a call made after it may find a trunk
-     * already there (a crash or timeout after the carrier created it), and only that one looks */
+    /* the intent and the credentials are durable before the first call: only a call made after
+     * it may find a trunk already there (a crash or timeout after the carrier created it), and
+     * only that one looks; every call gives the carrier the same credentials */
+    bool made = prov_trunk_creds_ensure(r);
     if (prov_run_get(r, "carrier_trunk_intent")) {
-        ensure_trunk(r, false, false, on_trunk);
+        if (made)
+            prov_run_save(r, "trunk_credentials", trunk_again);
+        else
+            trunk_again(r);
         return;
     }
-    char name[64];
-    snprintf(name, sizeof name, "oi-%s", prov_run_get(r, "number_id"));
+    char name[PROV_TRUNK_NAME_MAX];
+    prov_trunk_name(prov_run_get(r, "number_id"), name);
     prov_run_set(r, "carrier_trunk_intent", name);
     prov_run_save(r, "carrier_trunk_intent", trunk_first);
 }
@@ -401,18 +415,25 @@ static void on_applied(prov_run_t *r, oi_status_t st, const oi_error_t *err, con
     prov_run_step_done(r, st, err);
 }
 
+/* The outbound trunk is the one the carrier made with our credentials. A job whose trunk step ran
+ * before trunks had credentials (resumed across an upgrade) keeps what such jobs stored: the
+ * platform's environment trunk, else the carrier's host. */
 static void step_dispatch(prov_run_t *r)
 {
     const char *provider = prov_run_get(r, "provider");
-    prov_sip_fields_t env;
-    prov_sip_env(provider, &env);
-    char domain[128];
-    if (strcmp(S(provider), "telnyx") == 0)
-        snprintf(domain, sizeof domain, "sip.telnyx.com");
-    else
-        snprintf(domain, sizeof domain, "oi-%s.pstn.twilio.com", prov_run_get(r, "number_id"));
-    prov_sip_fields_t out = {env.trunk_address && env.trunk_address[0] ? env.trunk_address : domain,
-                             env.auth_username, env.auth_password};
+    char *password = prov_run_get(r, "trunk_address") ? prov_trunk_password(r) : NULL;
+    prov_sip_fields_t out = {prov_run_get(r, "trunk_address"), prov_run_get(r, "sip_username"), password};
+    char legacy[PROV_TRUNK_NAME_MAX + 32];
+    if (!password) {
+        prov_sip_env(provider, &out);
+        prov_trunk_name(prov_run_get(r, "number_id"), legacy);
+        if (strcmp(S(provider), "telnyx") == 0)
+            snprintf(legacy, sizeof legacy, "sip.telnyx.com");
+        else
+            strncat(legacy, ".pstn.twilio.com", sizeof legacy - strlen(legacy) - 1);
+        if (!out.trunk_address || !out.trunk_address[0])
+            out.trunk_address = legacy;
+    }
     prov_routing_t routing;
     prov_routing_from_proto(&routing, REQ(r)->inbound_routing);
     prov_dsp_number_t n = {
@@ -428,6 +449,7 @@ static void step_dispatch(prov_run_t *r)
     };
     prov_dsp_apply(r, &n, on_applied);
     prov_routing_cleanup(&routing);
+    oi_crypto_free_secret(password);
 }
 
 static void finish(prov_run_t *r)
@@ -449,7 +471,8 @@ static void comp_done(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGre
     (void)n;
     if (!st) {
         static const char *const progress[] = {"phone_number", "carrier_number_id", "order_id", "pending",
-                                               "carrier_trunk_id", "carrier_trunk_intent", "sms", "search_sms"};
+                                               "carrier_trunk_id", "carrier_trunk_intent", "sms", "search_sms",
+                                               "trunk_address", "sip_username", "sip_password_sealed"};
         for (size_t i = 0; i < sizeof progress / sizeof progress[0]; i++)
             prov_run_set(r, progress[i], NULL);
     }
@@ -482,9 +505,12 @@ static void comp_delete_trunk(prov_run_t *r)
         comp_trunk_deleted(r, OI_OK, NULL, NULL);
         return;
     }
+    char name[PROV_TRUNK_NAME_MAX];
+    prov_trunk_name(prov_run_get(r, "number_id"), name);
     Oneinbox__V1__CarrierTrunkDeleteRequest q = ONEINBOX__V1__CARRIER_TRUNK_DELETE_REQUEST__INIT;
     q.provider = prov_provider_parse(prov_run_get(r, "provider"));
     q.trunk_id = S(prov_run_get(r, "carrier_trunk_id"));
+    q.name = name;
     prov_run_call(r, PROV_PEER_CARRIER, "DeleteTrunk", &q.base, comp_trunk_deleted);
 }
 

@@ -1,11 +1,51 @@
-"""The carrier simulator's admin API (faults, counters, taking numbers), for tests."""
+"""The carrier simulator's admin API (faults, counters, taking numbers), and its carrier APIs
+as the carriers' own clients see them (what a trunk, credential list or connection looks like
+on the account), for tests."""
+import base64
 import json
+import urllib.parse
 import urllib.request
 
 
 class Sim:
-    def __init__(self, url):
+    def __init__(self, url, stack=None):
         self.url = url.rstrip("/")
+        self.stack = stack or {}
+
+    def carrier(self, provider, path):
+        """GET path on the simulated carrier API with the platform's credentials (JSON)."""
+        if provider == "twilio":
+            sid = self.stack["OI_SIM_TWILIO_ACCOUNT_SID"]
+            raw = ("%s:%s" % (sid, self.stack["OI_SIM_TWILIO_AUTH_TOKEN"])).encode()
+            auth = "Basic " + base64.b64encode(raw).decode()
+            path = path.replace("{AC}", sid)
+        else:
+            auth = "Bearer " + self.stack["OI_SIM_TELNYX_API_KEY"]
+            path = "/v2" + path
+        req = urllib.request.Request(self.url + path, headers={"Authorization": auth})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def twilio_trunk(self, name):
+        """The trunk named name with its credential lists and their usernames, or None."""
+        t = next((t for t in self.carrier("twilio", "/v1/Trunks?PageSize=1000")["trunks"]
+                  if t["friendly_name"] == name), None)
+        if t is None:
+            return None
+        t["credential_lists"] = self.carrier("twilio", "/v1/Trunks/%s/CredentialLists" % t["sid"])["credential_lists"]
+        for cl in t["credential_lists"]:
+            creds = self.carrier("twilio", "/2010-04-01/Accounts/{AC}/SIP/CredentialLists/%s/Credentials.json" % cl["sid"])
+            cl["usernames"] = [c["username"] for c in creds["credentials"]]
+        return t
+
+    def twilio_credential_lists(self, name):
+        return [cl for cl in self.carrier("twilio", "/2010-04-01/Accounts/{AC}/SIP/CredentialLists.json?PageSize=1000")
+                ["credential_lists"] if cl["friendly_name"] == name]
+
+    def telnyx_credential_connections(self, name):
+        q = urllib.parse.quote(name)
+        found = self.carrier("telnyx", "/credential_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s" % q)
+        return [c for c in found["data"] if c["connection_name"] == name]
 
     def _call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None

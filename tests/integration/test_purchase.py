@@ -11,7 +11,7 @@ from sim import Sim
 
 @pytest.fixture(scope="module")
 def sim(stack):
-    s = Sim(stack["OI_SIM_URL"])
+    s = Sim(stack["OI_SIM_URL"], stack)
     s.clear()
     yield s
     s.clear()
@@ -148,3 +148,66 @@ def test_identical_keys_buy_once(client, agent, sim):
     assert len(numbers) == 1, numbers
     assert sim.purchases(numbers.pop()) == 1
     assert len(client.get("/v1/phone-numbers").json) == 1
+
+
+def outbound_of(internal, number, agent):
+    r = internal.get("/v1/routing/outbound?from=%%2B%s&agent_id=%s" % (number[1:], agent))
+    assert r.status == 200, r
+    return r.json
+
+
+def test_purchased_number_gets_a_real_outbound_trunk(client, agent, sim, internal):
+    """The trunk has a termination domain and a credential list holding credentials made for
+    it; the number's outbound route is that domain with those credentials."""
+    n = purchase(client, agent).json
+    name = "oi-" + n["id"]
+    out = outbound_of(internal, n["phone_number"], agent)
+    t = sim.twilio_trunk(name)
+    assert t is not None
+    assert out["trunk_address"] == t["domain_name"] == name + ".pstn.twilio.com", (out, t)
+    assert [cl["friendly_name"] for cl in t["credential_lists"]] == [name]
+    assert t["credential_lists"][0]["usernames"] == [out["auth_username"]]
+    assert out["auth_username"] == "oi" + n["id"].replace("-", "")[:30]
+    pw = out["auth_password"]  # the simulator checked Twilio's rule when it was created
+    assert len(pw) == 24 and any(c.isdigit() for c in pw) and any(c.isupper() for c in pw), pw
+    assert pw not in client.get("/v1/phone-numbers/" + n["id"]).text
+
+
+def test_every_purchase_gets_its_own_credentials(client, agent, internal):
+    a, b = purchase(client, agent).json, purchase(client, agent).json
+    oa, ob = outbound_of(internal, a["phone_number"], agent), outbound_of(internal, b["phone_number"], agent)
+    assert oa["auth_username"] != ob["auth_username"] and oa["auth_password"] != ob["auth_password"]
+
+
+def test_a_retried_trunk_step_makes_no_second_credential_list(client, agent, sim, internal):
+    """The credential list's attach fails once after the list and its credential exist: the
+    retried step finds the unattached list of ours, makes it again with the same credentials
+    and attaches it; one list remains."""
+    sim.fault("twilio.trunk_credential_list_attach", status=503, count=1)
+    deletes = sim.calls("twilio.credential_list_delete")
+    n = purchase(client, agent).json
+    assert sim.calls("twilio.credential_list_delete") == deletes + 1  # the unattached list went
+    name = "oi-" + n["id"]
+    assert [cl["friendly_name"] for cl in sim.twilio_trunk(name)["credential_lists"]] == [name]
+    assert len(sim.twilio_credential_lists(name)) == 1
+    out = outbound_of(internal, n["phone_number"], agent)
+    assert sim.twilio_trunk(name)["credential_lists"][0]["usernames"] == [out["auth_username"]]
+
+
+def test_delete_removes_the_trunk_and_its_credentials(client, agent, sim):
+    n = purchase(client, agent).json
+    name = "oi-" + n["id"]
+    assert sim.twilio_trunk(name) is not None
+    assert client.delete("/v1/phone-numbers/" + n["id"]).status == 204
+    assert sim.twilio_trunk(name) is None
+    assert sim.twilio_credential_lists(name) == []
+
+
+def test_failed_purchase_leaves_no_credential_list(client, agent, sim):
+    sim.fault("twilio.trunk_number_attach", status=400, count=-1)
+    r = purchase(client, agent, expect=None)
+    assert r.status >= 400, r
+    names = [cl["friendly_name"] for cl in sim.carrier(
+        "twilio", "/2010-04-01/Accounts/{AC}/SIP/CredentialLists.json?PageSize=1000")["credential_lists"]]
+    trunks = {t["friendly_name"] for t in sim.carrier("twilio", "/v1/Trunks?PageSize=1000")["trunks"]}
+    assert not [x for x in names if x.startswith("oi-") and x not in trunks], names

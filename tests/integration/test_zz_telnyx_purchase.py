@@ -25,7 +25,7 @@ def restart_provisioning(ctl, env=None):
 def telnyx(stack):
     ctl = Stack(stack)
     restart_provisioning(ctl, {"OI_PURCHASE_CARRIER": "telnyx"})
-    s = Sim(stack["OI_SIM_URL"])
+    s = Sim(stack["OI_SIM_URL"], stack)
     s.clear()
     yield s
     s.clear()
@@ -53,6 +53,22 @@ def test_telnyx_purchase_by_filters_then_release(client, telnyx):
     assert client.delete("/v1/phone-numbers/" + n["id"]).status in (200, 204)
     assert telnyx.releases(n["phone_number"]) == 1, telnyx.counters()
     assert n["phone_number"] not in telnyx.owned()
+
+
+def test_telnyx_purchase_gets_a_credential_connection_for_outbound(client, internal, telnyx):
+    agent = client.agent("tx-out")["id"]
+    r = buy(client, {"country": "US", "area_code": "312", "agent_id": agent})
+    assert r.status == 201, r
+    n = r.json
+    name = "oi-" + n["id"]
+    out = internal.get("/v1/routing/outbound?from=%%2B%s&agent_id=%s" % (n["phone_number"][1:], agent))
+    assert out.status == 200, out
+    conns = telnyx.telnyx_credential_connections(name)
+    assert len(conns) == 1, conns
+    assert out.json["trunk_address"] == "sip.telnyx.com"
+    assert (conns[0]["user_name"], conns[0]["password"]) == (out.json["auth_username"], out.json["auth_password"])
+    assert client.delete("/v1/phone-numbers/" + n["id"]).status in (200, 204)
+    assert telnyx.telnyx_credential_connections(name) == []
 
 
 def test_telnyx_pending_order_finishes_later_and_buys_once(client, admin, telnyx):

@@ -27,6 +27,10 @@ void oi_crypto_free_secret(char *plaintext);
 void oi_sha256_hex(const void *data, size_t len, char out[65]);
 /* Random token: prefix + n random bytes as lowercase hex. Returns new string. */
 char *oi_random_token(const char *prefix, size_t nbytes);
+/* Random password of n (>= 3) characters of [A-Za-z0-9] with at least one upper-case letter,
+ * one lower-case letter and one digit (what carriers require of SIP credentials). Free with
+ * oi_crypto_free_secret. */
+char *oi_random_password(size_t n);
 /* Constant-time string equality (for tokens). */
 bool oi_secure_streq(const char *a, const char *b);
 /* Must run once before threads start (sodium_init). false on failure. */

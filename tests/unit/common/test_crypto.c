@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,4 +61,27 @@ Test(crypto, tokens_have_prefix_and_length)
     cr_assert(oi_secure_streq(t, t));
     cr_assert_not(oi_secure_streq(t, "oi_sk_"));
     free(t);
+}
+
+Test(crypto, random_password_meets_the_carriers_rules)
+{
+    char *first = oi_random_password(24);
+    for (int i = 0; i < 200; i++) {
+        char *p = oi_random_password(24);
+        cr_assert_eq(strlen(p), 24);
+        bool upper = false, lower = false, digit = false;
+        for (const char *c = p; *c; c++) {
+            cr_assert(isalnum((unsigned char)*c), "%s", p);
+            upper |= isupper((unsigned char)*c) != 0;
+            lower |= islower((unsigned char)*c) != 0;
+            digit |= isdigit((unsigned char)*c) != 0;
+        }
+        cr_assert(upper && lower && digit, "%s", p);
+        cr_assert_str_neq(p, first);
+        oi_crypto_free_secret(p);
+    }
+    oi_crypto_free_secret(first);
+    char *tiny = oi_random_password(1); /* too short for the rule: made long enough */
+    cr_assert_eq(strlen(tiny), 3);
+    oi_crypto_free_secret(tiny);
 }
