@@ -20,6 +20,9 @@ PostgreSQL without fsync, warn-level logs), runs the scenarios below, prints one
             --latencies value): answers 201/202/other and their times against OI_SYNC_WAIT_MS,
             GET latency and /healthz meanwhile, the 202 jobs' outcomes, duplicate purchases
             and orphaned carrier numbers
+  sip       INVITEs through the SIP edge (Kamailio) to an agent endpoint that answers at once,
+            beside the same edge routing by a static rule, and the INVITE in -> out latency the
+            edge adds (tests/bench/sip.sh: sipp, tcpdump)
   rss       VmRSS and VmHWM of every oi-* process of the stack
 
 A scenario that cannot run says why and the run goes on. Python standard library only, plus
@@ -46,7 +49,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 WRK_LUA = os.path.join(HERE, "wrk.lua")
-SCENARIOS = ("seed", "patch", "get", "resolve", "zmq", "register", "slow", "rss")
+SCENARIOS = ("seed", "patch", "get", "resolve", "zmq", "register", "slow", "sip", "rss")
 FINAL_JOB_STATES = ("succeeded", "failed", "cancelled")
 # the simulator's US area codes, when services/carrier-sim/inventory.c cannot be read
 US_AREA_CODES = ["415", "212", "312", "646", "206", "512", "617", "303", "305", "404", "213", "310",
@@ -775,7 +778,31 @@ class Bench:
             path = m.group(1)
         return out
 
-    # ---- 8. RSS
+    # ---- 8. the SIP edge
+    def sip(self):
+        for tool, package in (("sipp", "sip-tester"), ("tcpdump", "tcpdump")):
+            if not ensure_tool(tool, package):
+                raise RuntimeError("%s is not installed (apt-get install %s)" % (tool, package))
+        env = dict(os.environ, OI_STACK_ENV=os.path.join(self.args.run_dir, "stack.env"),
+                   NUMBERS="50" if self.args.quick else "200", CALLS="4000" if self.args.quick else "20000",
+                   LAT_CALLS="1000" if self.args.quick else "4000")
+        say("SIP edge: tests/bench/sip.sh (%s calls per capacity run)" % env["CALLS"])
+        r = subprocess.run(["bash", os.path.join(self.args.source, "tests", "bench", "sip.sh")], env=env,
+                           capture_output=True, text=True, timeout=1800)
+        if r.returncode:
+            raise RuntimeError("sip.sh exited %d: %s" % (r.returncode, r.stderr.strip()[-300:]))
+        rows = self.rep.section("SIP edge: INVITEs to an agent that answers at once (tests/bench/sip.sh)")
+        for line in r.stdout.splitlines():
+            if line.startswith("FIGURE\t"):
+                _, name, value, unit = line.split("\t")
+                try:
+                    self.rep.figure(name, float(value), unit)
+                except ValueError:
+                    self.rep.figure(name, value, unit)
+            elif line.strip():
+                rows.append(("", line.rstrip()))
+
+    # ---- 9. RSS
     def rss(self):
         rows = self.rep.section("memory of the stack's oi-* processes after all of the above")
         rows.append(("process (pid)", "%10s %10s" % ("VmRSS MiB", "VmHWM MiB")))
@@ -889,7 +916,7 @@ def main():
         steps = [("seed", "seed", b.seed), ("patch", "PATCH /v1/phone-numbers/{id}", b.patch),
                  ("get", "GET /v1/phone-numbers/{id}", b.get), ("resolve", "GET /v1/routing/resolve", b.resolve),
                  ("zmq", "dispatch.Resolve over ZeroMQ", b.zmq), ("register", "POST /v1/phone-numbers", b.register),
-                 ("slow", "slow carrier", b.slow), ("rss", "RSS", b.rss)]
+                 ("slow", "slow carrier", b.slow), ("sip", "SIP edge", b.sip), ("rss", "RSS", b.rss)]
         for name, label, fn in steps:
             if name not in args.only:
                 continue
