@@ -81,6 +81,7 @@ struct gw_req {
     void *scratch;                 /* owned by the handler that set it, freed via scratch_free */
     void (*scratch_free)(void *);
     int list_limit;                /* page size of a list request (for the Link header) */
+    char list_query[192];          /* a list's filters, "&name=value"..., carried into its Link */
     gw_rpc_done_fn rpc_done;       /* the call in flight's continuation */
     oi_near_cache_t *near;         /* the near cache this request fills (borrowed), with its ticket */
     oi_near_ticket_t near_ticket;
@@ -94,6 +95,14 @@ void gw_http_on_request(oi_http_req_t *http, void *ud);
 void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t *body /* stolen, may be NULL */);
 /* Sends a JSON text already encoded (copied) and finishes the request. */
 void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len);
+/* The same with extra header lines ("Name: value\r\n"...), NULL for none. */
+void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, const char *body, size_t len);
+/* A number answer's ETag header line ("ETag: \"<version>\"\r\n"); "" for version 0. */
+#define GW_ETAG_HEADER_MAX 48
+void gw_etag_header(long long version, char out[GW_ETAG_HEADER_MAX]);
+/* If-Match of a PATCH or DELETE into *version (0: none or "*"). false when it was answered:
+ * 412 for a tag that can never match one of ours, 400 for a list of several. */
+bool gw_if_match(gw_req_t *r, long long *version);
 /* {"detail":{"code","message"}} with the status's HTTP code. */
 void gw_respond_error(gw_req_t *r, const oi_error_t *err);
 void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message /* NULL = default */);

@@ -47,7 +47,9 @@ static void answer_finished(gw_req_t *r, const Oneinbox__V1__Job *j)
         gw_respond_error(r, &gone);
         return;
     }
-    gw_respond_json(r, r->success_status, NULL, gw_render_number(j->result));
+    char etag[GW_ETAG_HEADER_MAX];
+    gw_etag_header(j->result->version, etag);
+    gw_respond_json(r, r->success_status, etag, gw_render_number(j->result));
 }
 
 static void answer_accepted(gw_req_t *r, const char *job_id, Oneinbox__V1__JobState state)

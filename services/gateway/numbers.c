@@ -78,8 +78,12 @@ void gw_numbers_update(gw_req_t *r)
         gw_respond_validation(r);
         return;
     }
+    long long if_match = 0;
+    if (!gw_if_match(r, &if_match))
+        return;
     m.req.id = id;
     m.req.wait_ms = gw_job_wait_ms(r);
+    m.req.if_match = if_match;
     gw_rpc(r, GW_PEER_PROVISIONING, "UpdateNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_200);
 }
@@ -89,9 +93,13 @@ void gw_numbers_delete(gw_req_t *r)
     char id[37];
     if (!gw_req_path_uuid(r, "phone_id", id))
         return;
+    long long if_match = 0;
+    if (!gw_if_match(r, &if_match))
+        return;
     Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
     req.id = id;
     req.wait_ms = gw_job_wait_ms(r);
+    req.if_match = if_match;
     gw_rpc(r, GW_PEER_PROVISIONING, "DeleteNumber", &req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_204);
 }
@@ -102,11 +110,15 @@ static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const 
         gw_respond_error(r, err);
         return;
     }
-    json_t *j = gw_render_number((const Oneinbox__V1__PhoneNumber *)reply);
+    const Oneinbox__V1__PhoneNumber *n = (const Oneinbox__V1__PhoneNumber *)reply;
+    json_t *j = gw_render_number(n);
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    gw_near_keep(r, r->workspace_id, body, strlen(body)); /* the owner's view, kept for its next GET */
-    gw_respond_text(r, 200, body, strlen(body));
+    char tag[128], etag[GW_ETAG_HEADER_MAX];
+    snprintf(tag, sizeof tag, "%s/%lld", r->workspace_id, (long long)n->version);
+    gw_near_keep(r, tag, body, strlen(body)); /* the owner's view and its ETag, kept for its next GET */
+    gw_etag_header(n->version, etag);
+    gw_respond_text_with(r, 200, etag, body, strlen(body));
     free(body);
 }
 
@@ -162,7 +174,8 @@ char *gw_link_next(const gw_req_t *r, int limit, const char *next_cursor)
 {
     if (!next_cursor || !*next_cursor)
         return NULL;
-    return oi_xasprintf("Link: <%s?limit=%d&cursor=%s>; rel=\"next\"\r\n", oi_http_req_path(r->http), limit, next_cursor);
+    return oi_xasprintf("Link: <%s?limit=%d%s&cursor=%s>; rel=\"next\"\r\n", oi_http_req_path(r->http), limit,
+                        r->list_query, next_cursor);
 }
 
 void gw_respond_list(gw_req_t *r, json_t *arr, const char *next_cursor)
@@ -185,15 +198,61 @@ static void on_numbers(gw_req_t *r, oi_status_t st, const oi_error_t *err, const
     gw_respond_list(r, arr, l->next_cursor);
 }
 
+typedef struct {
+    char agent_id[37], phone_number[32], provider[16], status[16];
+} list_filters_t;
+
+/* agent_id, phone_number, provider and status from the query, validated (422, loc ["query",
+ * name]); r->list_query gets them again for the next page's Link. false → responded. */
+static bool list_filters(gw_req_t *r, list_filters_t *f)
+{
+    static const char *const providers[] = {"twilio", "telnyx", NULL};
+    static const char *const statuses[] = {"active", "inactive", NULL};
+    const char *query = oi_http_req_query(r->http);
+    memset(f, 0, sizeof *f);
+    char raw[4][64];
+    const char *names[] = {"agent_id", "phone_number", "provider", "status"};
+    json_t *holder = json_object();
+    for (int i = 0; i < 4; i++) {
+        bool got = oi_http_query_get(query, names[i], raw[i], sizeof raw[i]);
+        json_t *js = got || oi_http_query_has(query, names[i]) ? json_string(got ? raw[i] : "") : NULL;
+        if (got || oi_http_query_has(query, names[i])) /* too long or not UTF-8: "" fails validation */
+            json_object_set_new(holder, names[i], js ? js : json_string(""));
+    }
+    oi_validation_t *v = gw_req_validation(r);
+    oi_loc_t loc = oi_loc_root("query");
+    oi_v_uuid(v, &loc, holder, "agent_id", 0, NULL, f->agent_id);
+    const char *phone = oi_v_e164(v, &loc, holder, "phone_number", 0, NULL);
+    const char *provider = oi_v_enum(v, &loc, holder, "provider", 0, providers, NULL);
+    const char *status = oi_v_enum(v, &loc, holder, "status", 0, statuses, NULL);
+    snprintf(f->phone_number, sizeof f->phone_number, "%s", phone ? phone : "");
+    snprintf(f->provider, sizeof f->provider, "%s", provider ? provider : "");
+    snprintf(f->status, sizeof f->status, "%s", status ? status : "");
+    json_decref(holder);
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return false;
+    }
+    snprintf(r->list_query, sizeof r->list_query, "%s%s%s%s%s%s%s%s", f->agent_id[0] ? "&agent_id=" : "",
+             f->agent_id, f->phone_number[0] ? "&phone_number=%2B" : "", f->phone_number[0] ? f->phone_number + 1 : "",
+             f->provider[0] ? "&provider=" : "", f->provider, f->status[0] ? "&status=" : "", f->status);
+    return true;
+}
+
 void gw_numbers_list(gw_req_t *r)
 {
     int limit;
     char cursor[256];
-    if (!gw_list_params(r, &limit, cursor, sizeof cursor))
+    list_filters_t f;
+    if (!gw_list_params(r, &limit, cursor, sizeof cursor) || !list_filters(r, &f))
         return;
     Oneinbox__V1__ListNumbersRequest req = ONEINBOX__V1__LIST_NUMBERS_REQUEST__INIT;
     req.limit = limit;
     req.cursor = cursor;
+    req.agent_id = f.agent_id;
+    req.phone_number = f.phone_number;
+    req.provider = f.provider;
+    req.status = f.status;
     gw_rpc(r, GW_PEER_PROVISIONING, "ListNumbers", &req.base,
            0, on_numbers);
 }

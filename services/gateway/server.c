@@ -124,12 +124,17 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
 
 void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len)
 {
+    gw_respond_text_with(r, status, NULL, body, len);
+}
+
+void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, const char *body, size_t len)
+{
     if (r->responded)
         return;
     r->responded = true;
     pending_answer_t *a = oi_xcalloc(1, sizeof *a);
     a->status = status;
-    a->headers = oi_xasprintf("X-Request-Id: %s\r\n", r->request_id);
+    a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
     a->body = oi_xstrndup(body, len);
     if (r->idem_owner)
         gw_db(r, store_answer, a, on_answer_stored);

@@ -19,7 +19,7 @@
     "n.outbound_trunk_id AS n_outbound_trunk_id, n.dispatch_rule_id AS n_dispatch_rule_id, "          \
     "n.inbound_routing::text AS n_inbound_routing, n.sms_capable AS n_sms_capable, "                  \
     "n.carrier_number_id AS n_carrier_number_id, n.created_at AS n_created_at, "                      \
-    "n.updated_at AS n_updated_at"
+    "n.updated_at AS n_updated_at, n.version AS n_version"
 /* a succeeded job's number, while it is still there */
 #define NUMBER_JOIN                                                                                    \
     "LEFT JOIN provisioning.phone_numbers n ON n.id = j.number_id AND j.state = 'succeeded' AND "      \

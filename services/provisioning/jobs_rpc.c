@@ -93,6 +93,18 @@ static void fail_msg(submit_t *s, oi_status_t st, const char *msg)
     fail(s, st, &e);
 }
 
+/* If-Match named another version than the number's (current, 0 when unknown). */
+static void precondition_failed(submit_t *s, long long current)
+{
+    oi_error_t e;
+    oi_error_init(&e);
+    if (current > 0)
+        oi_error_set(&e, OI_PRECONDITION_FAILED, "the number changed: its ETag is now \"%lld\"", current);
+    else
+        oi_error_set(&e, OI_PRECONDITION_FAILED, "the number changed: If-Match does not match its ETag");
+    fail(s, OI_PRECONDITION_FAILED, &e);
+}
+
 static int wait_of(const ProtobufCMessage *req)
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "wait_ms");
@@ -560,6 +572,10 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, PGresult *cons
         return;
     }
     s->version = prov_number_version(res[0], 0);
+    if (UPD(s)->if_match > 0 && s->version != UPD(s)->if_match) {
+        precondition_failed(s, s->version);
+        return;
+    }
     s->n_check = 0;
     for (int i = 0; i < s->merge.n_check; i++)
         want_check(s, s->merge.check_ids[i], s->merge.check_fields[i]);
@@ -595,6 +611,19 @@ static void after_check(submit_t *s)
 
 #define DEL(s) ((const Oneinbox__V1__NumberIdRequest *)(s)->req)
 
+/* A DELETE with If-Match changed nothing: 412 while the number is there (at another version),
+ * 404 once it is gone. */
+static void on_delete_refused(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    submit_t *s = ud;
+    if (st)
+        fail(s, st, err);
+    else if (n == 1 && PQntuples(res[0]) == 1 && strcmp(oi_pg_get(res[0], 0, "status"), "releasing") != 0)
+        precondition_failed(s, prov_number_version(res[0], 0));
+    else
+        fail(s, OI_NUMBER_NOT_FOUND, NULL);
+}
+
 static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
     submit_t *s = ud;
@@ -603,7 +632,10 @@ static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *r
         return;
     }
     if (n != 1 || PQntuples(res[0]) != 1) {
-        fail(s, OI_NUMBER_NOT_FOUND, NULL);
+        if (DEL(s)->if_match > 0) /* gone, or at another version? */
+            prov_number_get(s->p, s->ctx->workspace_id, DEL(s)->id, on_delete_refused, s);
+        else
+            fail(s, OI_NUMBER_NOT_FOUND, NULL);
         return;
     }
     const char *lane = oi_pg_get(res[0], 0, "lane"), *state = oi_pg_get(res[0], 0, "job_state");
@@ -643,5 +675,5 @@ PROV_RPC(prov_rpc_delete)
     for (int i = 0; i < PROV_LANE__COUNT; i++)
         room[i] = prov_engine_has_room(s->p->engine, (prov_lane_t)i) && !s->p->draining;
     prov_submit_t base = {.job_id = s->job_id, .workspace_id = ctx->workspace_id};
-    prov_submit_delete(s->p, &base, r->id, room, on_deleted, s);
+    prov_submit_delete(s->p, &base, r->id, r->if_match, room, on_deleted, s);
 }

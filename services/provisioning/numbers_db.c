@@ -79,6 +79,8 @@ Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, co
     n->updated_at = time_text(col(res, row, prefix, "updated_at"));
     n->origin = str_or_empty(col(res, row, prefix, "origin"));
     n->carrier_number_id = str_or_empty(col(res, row, prefix, "carrier_number_id"));
+    const char *version = col(res, row, prefix, "version");
+    n->version = version ? strtoll(version, NULL, 10) : 0;
     return n;
 }
 
@@ -119,19 +121,24 @@ void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud)
     oi_pg_pipeline_exec(p->pg, &LOAD, params, cb, ud);
 }
 
+/* The filters are NULL or a value; the keyset index on (workspace, created_at, id) drives the
+ * scan either way, the filters only drop rows from it. */
 static const oi_pg_stmt_t LIST = {
     "prov_number_list",
     "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE workspace_id = $1::uuid "
     "AND deleted_at IS NULL AND status IN ('active', 'inactive') AND ($2::uuid IS NULL OR "
     "(created_at, id) > (SELECT created_at, id FROM provisioning.phone_numbers WHERE id = $2::uuid)) "
+    "AND ($4::uuid IS NULL OR agent_id = $4::uuid) AND ($5::text IS NULL OR phone_number = $5) "
+    "AND ($6::text IS NULL OR provider = $6) AND ($7::text IS NULL OR status = $7) "
     "ORDER BY created_at, id LIMIT $3::int",
-    3};
+    7};
 
-void prov_number_list(prov_t *p, const char *ws, const char *cursor, int limit, oi_pg_done_cb cb, void *ud)
+void prov_number_list(prov_t *p, const char *ws, const char *cursor, int limit, const prov_number_filter_t *f,
+                      oi_pg_done_cb cb, void *ud)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *params[] = {ws, cursor, lim};
+    const char *params[] = {ws, cursor, lim, f->agent_id, f->phone_number, f->provider, f->status};
     oi_pg_pipeline_exec(p->pg, &LIST, params, cb, ud);
 }
 

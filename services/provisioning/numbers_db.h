@@ -53,8 +53,16 @@ typedef struct {
 void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud);
 /* One row whatever its state (a job's own number). */
 void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud);
-/* A page of a workspace's visible numbers after cursor (NULL: first), limit + 1 rows. */
-void prov_number_list(prov_t *p, const char *ws, const char *cursor, int limit, oi_pg_done_cb cb, void *ud);
+/* List filters: NULL = any (values checked by the caller). */
+typedef struct {
+    const char *agent_id;
+    const char *phone_number;
+    const char *provider;
+    const char *status;
+} prov_number_filter_t;
+/* A page of a workspace's visible numbers after cursor (NULL: first) that pass f, limit + 1 rows. */
+void prov_number_list(prov_t *p, const char *ws, const char *cursor, int limit, const prov_number_filter_t *f,
+                      oi_pg_done_cb cb, void *ud);
 /* Inserts the reservation (status provisioning, version 1). One row when inserted or when this
  * id already reserves this number (a resumed step); none when the id holds another number. A
  * live row elsewhere holding the number fails with OI_CONFLICT, err->loc naming the index

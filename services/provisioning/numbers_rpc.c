@@ -4,10 +4,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "calls.h"
 #include "numbers_db.h"
 #include "oi/clock.h"
+#include "oi/e164.h"
 #include "oi/ids.h"
 #include "oi/mem.h"
 #include "oi/pg.h"
@@ -54,6 +56,30 @@ static oi_status_t list_reply(const prov_call_t *c, PGresult *const *res, size_t
     return OI_OK;
 }
 
+static const char *opt(const char *s) { return s && s[0] ? s : NULL; }
+
+/* The request's filters, checked again here (the gateway validated them for its 422s). */
+static bool list_filter(const Oneinbox__V1__ListNumbersRequest *r, prov_number_filter_t *f, oi_error_t *e)
+{
+    *f = (prov_number_filter_t){opt(r->agent_id), opt(r->phone_number), opt(r->provider), opt(r->status)};
+    const char *bad = NULL;
+    if (f->agent_id && !oi_uuid_valid(f->agent_id))
+        bad = "agent_id";
+    else if (f->phone_number && !oi_e164_valid(f->phone_number))
+        bad = "phone_number";
+    else if (f->provider && strcmp(f->provider, "twilio") != 0 && strcmp(f->provider, "telnyx") != 0)
+        bad = "provider";
+    else if (f->status && strcmp(f->status, "active") != 0 && strcmp(f->status, "inactive") != 0)
+        bad = "status";
+    if (!bad)
+        return true;
+    oi_error_set(e, OI_INVALID, "invalid %s filter", bad);
+    char loc[32];
+    snprintf(loc, sizeof loc, "query.%s", bad);
+    oi_error_set_loc(e, loc);
+    return false;
+}
+
 PROV_RPC(prov_rpc_list_numbers)
 {
     const Oneinbox__V1__ListNumbersRequest *r = (const Oneinbox__V1__ListNumbersRequest *)req;
@@ -76,7 +102,12 @@ PROV_RPC(prov_rpc_list_numbers)
         prov_call_fail(call, OI_INVALID, &e);
         return;
     }
-    prov_number_list(ctx->ud, ctx->workspace_id, r->cursor[0] ? r->cursor : NULL, limit, prov_call_done,
+    prov_number_filter_t f;
+    if (!list_filter(r, &f, &e)) {
+        prov_call_fail(call, OI_INVALID, &e);
+        return;
+    }
+    prov_number_list(ctx->ud, ctx->workspace_id, r->cursor[0] ? r->cursor : NULL, limit, &f, prov_call_done,
                      prov_call_new(call, list_reply, limit));
 }
 

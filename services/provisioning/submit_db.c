@@ -127,7 +127,7 @@ static const oi_pg_stmt_t DELETE = {
     "deleted_at = CASE WHEN origin = 'purchased' THEN NULL ELSE clock_timestamp() END, "
     "status = CASE WHEN origin = 'purchased' THEN 'releasing' ELSE 'inactive' END "
     "WHERE id = $5::uuid AND (workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive') "
-    "RETURNING " PROV_NUMBER_COLS ", CASE WHEN origin = 'purchased' THEN provider ELSE 'local' END AS lane), "
+    "AND ($10::bigint = 0 OR version = $10::bigint) RETURNING " PROV_NUMBER_COLS ", CASE WHEN origin = 'purchased' THEN provider ELSE 'local' END AS lane), "
     "r AS (SELECT n.*, CASE n.lane WHEN 'local' THEN $6::boolean WHEN 'telnyx' THEN $8::boolean ELSE $7::boolean "
     "END AS here FROM n), "
     "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT $1::uuid, $2::uuid, 'delete', " STATE_OF("r.here")
@@ -138,12 +138,13 @@ static const oi_pg_stmt_t DELETE = {
     "r.carrier_trunk_id, 'version', r.version::text)), NULL, r.id, " LEASE_OWNER("r.here", "$3") ", "
     LEASE_UNTIL("r.here", "$4") ", NOT r.here, " EVENTS_INIT("r.here") " FROM r RETURNING state) "
     "SELECT r.*, (SELECT state FROM j) AS job_state FROM r",
-    9};
+    10};
 
-void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, const bool room[PROV_LANE__COUNT],
-                        oi_pg_done_cb cb, void *ud)
+void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, long long if_match,
+                        const bool room[PROV_LANE__COUNT], oi_pg_done_cb cb, void *ud)
 {
-    char lease[24], max[16];
+    char lease[24], max[16], version[24];
+    snprintf(version, sizeof version, "%lld", if_match > 0 ? if_match : 0);
     snprintf(lease, sizeof lease, "%d", p->lease_ms);
     snprintf(max, sizeof max, "%d", p->max_attempts);
     const char *params[] = {s->job_id,
@@ -154,7 +155,8 @@ void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id
                             room[PROV_LANE_LOCAL] ? "t" : "f",
                             room[PROV_LANE_TWILIO] ? "t" : "f",
                             room[PROV_LANE_TELNYX] ? "t" : "f",
-                            max};
+                            max,
+                            version};
     oi_pg_pipeline_exec(p->pg, &DELETE, params, cb, ud);
 }
 

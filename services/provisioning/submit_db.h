@@ -40,8 +40,9 @@ void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id
 /* DELETE: a registered number is deleted at once, a purchased one becomes "releasing" until its
  * carrier side is released; the job does the rest, in the lane the number needs (room says
  * whether each lane has room: run_here is ignored). Result: the row (PROV_NUMBER_COLS + lane,
- * state of the job), none when it is not there. */
-void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, const bool room[PROV_LANE__COUNT],
+ * state of the job), none when it is not there or (if_match > 0) is at another version. */
+void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, long long if_match,
+                        const bool room[PROV_LANE__COUNT],
                         oi_pg_done_cb cb, void *ud);
 /* The job of (workspace, key): id, request_hash, state. */
 void prov_submit_find_key(prov_t *p, const char *ws, const char *key, oi_pg_done_cb cb, void *ud);

@@ -86,3 +86,41 @@ def test_list_only_own_workspace(client, other, agents):
     m = other.register(outbound_body(theirs)).json
     assert [x["id"] for x in client.get("/v1/phone-numbers").json] == [n["id"]]
     assert [x["id"] for x in other.get("/v1/phone-numbers").json] == [m["id"]]
+
+
+def test_filters_agent_phone_provider_status(client, agents):
+    a, b = agents["primary"], agents["routing"]
+    mine = [client.register(outbound_body(a)).json for _ in range(5)]
+    theirs = [client.register(outbound_body(b, provider="telnyx")).json for _ in range(3)]
+    ids = lambda r: sorted(n["id"] for n in r.json)  # noqa: E731
+    assert ids(client.get("/v1/phone-numbers?agent_id=" + a)) == sorted(n["id"] for n in mine)
+    assert ids(client.get("/v1/phone-numbers?provider=telnyx")) == sorted(n["id"] for n in theirs)
+    assert ids(client.get("/v1/phone-numbers?provider=telnyx&agent_id=" + a)) == []
+    one = mine[2]["phone_number"]
+    assert ids(client.get("/v1/phone-numbers?phone_number=%2B" + one[1:])) == [mine[2]["id"]]
+    assert len(client.get("/v1/phone-numbers?status=active").json) == 8
+    assert client.get("/v1/phone-numbers?status=inactive").json == []
+
+
+def test_filters_carry_into_the_next_page(client, agents):
+    a = agents["primary"]
+    mine = {client.register(outbound_body(a)).json["id"] for _ in range(5)}
+    for _ in range(4):
+        client.register(outbound_body(agents["routing"]))
+    seen, pages = walk(client, "/v1/phone-numbers?limit=2&agent_id=" + a)
+    assert set(seen) == mine and len(seen) == 5 and pages == 3
+
+
+@pytest.mark.parametrize("query,loc", [("agent_id=nope", "agent_id"), ("phone_number=12345", "phone_number"),
+                                       ("provider=vonage", "provider"), ("status=deleted", "status"),
+                                       ("status=", "status")])
+def test_filter_validation(client, query, loc):
+    r = client.get("/v1/phone-numbers?" + query)
+    assert r.status == 422, r
+    assert r.locs() == [("query", loc)]
+
+
+def test_filters_see_only_the_own_workspace(client, other, agents):
+    n = client.register(outbound_body(agents["primary"])).json
+    r = other.get("/v1/phone-numbers?phone_number=%2B" + n["phone_number"][1:])
+    assert r.status == 200 and r.json == []

@@ -50,7 +50,8 @@
     X(UNSUPPORTED_MEDIA_TYPE, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json") \
     X(DRAINING, 503, "SERVICE_DRAINING", "the replica is shutting down; the call was not run")    \
     X(JOB_LEASE_LOST, 409, "JOB_LEASE_LOST", "another replica owns the job now")                   \
-    X(JOB_CANCELLED, 409, "JOB_CANCELLED", "the job was cancelled")
+    X(JOB_CANCELLED, 409, "JOB_CANCELLED", "the job was cancelled")                              \
+    X(PRECONDITION_FAILED, 412, "PRECONDITION_FAILED", "the resource changed: If-Match does not match its ETag")
 
 typedef enum {
 #define OI_STATUS_ENUM(name, http, code, msg) OI_##name,
