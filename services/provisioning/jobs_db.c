@@ -190,7 +190,7 @@ static const oi_pg_stmt_t RECORD_STEP = {
     "UPDATE provisioning.jobs SET step = $2::text, payload = $3::jsonb, charged = $4::boolean, "
     "number_id = COALESCE($5::uuid, number_id), updated_at = clock_timestamp(), lease_until = " LEASE_UNTIL("$7")
     ", " EVENT_APPEND("$2::text", "'running'", "''") " "
-    "WHERE id = $1::uuid AND state = 'running' AND lease_owner = $6 RETURNING id",
+    "WHERE id = $1::uuid AND (state = 'running') IS TRUE AND lease_owner = $6 RETURNING id",
     7};
 
 void prov_job_record_step(prov_t *p, const prov_job_t *job, const char *step, oi_pg_done_cb cb, void *ud)
@@ -254,7 +254,8 @@ void prov_job_sweep(prov_t *p, oi_pg_done_cb cb, void *ud) { oi_pg_pipeline_exec
 
 static const oi_pg_stmt_t WATCH = {
     "prov_job_watch",
-    "UPDATE provisioning.jobs SET notify = true WHERE id = $1::uuid AND state IN ('queued', 'running') RETURNING id",
+    "UPDATE provisioning.jobs SET notify = true WHERE id = $1::uuid AND (state IN ('queued', 'running')) IS TRUE "
+    "RETURNING id",
     1};
 
 void prov_job_watch(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud)

@@ -212,7 +212,7 @@ static const oi_pg_stmt_t TAKE_FOR_CANCEL = {
     "prov_job_take_for_cancel",
     "WITH u AS (UPDATE provisioning.jobs SET state = 'running', lease_owner = $3, lease_until = clock_timestamp() + "
     "($4::text || ' milliseconds')::interval, updated_at = clock_timestamp() WHERE id = $1::uuid AND ($2::uuid IS "
-    "NULL OR workspace_id = $2::uuid) AND state = 'queued' AND NOT charged RETURNING " PROV_RUN_COLS ") "
+    "NULL OR workspace_id = $2::uuid) AND (state = 'queued') IS TRUE AND NOT charged RETURNING " PROV_RUN_COLS ") "
     "SELECT u.*, j.state AS before FROM provisioning.jobs j LEFT JOIN u ON u.id = j.id WHERE j.id = $1::uuid AND "
     "($2::uuid IS NULL OR j.workspace_id = $2::uuid)",
     4};

@@ -189,9 +189,11 @@ void prov_number_soft_delete(prov_t *p, const char *id, oi_pg_done_cb cb, void *
     oi_pg_pipeline_exec(p->pg, &SOFT_DELETE, params, cb, ud);
 }
 
+/* The job's state test is wrapped in IS TRUE (as in jobs_db.c): bare, it matches the predicate of
+ * jobs_claimable, and the generic plan then scans every queued and running job for this one. */
 static const oi_pg_stmt_t ACTIVATE_FINISH = {
     "prov_number_activate_finish",
-    "WITH ours AS (SELECT id, notify FROM provisioning.jobs WHERE id = $5::uuid AND state = 'running' AND "
+    "WITH ours AS (SELECT id, notify FROM provisioning.jobs WHERE id = $5::uuid AND (state = 'running') IS TRUE AND "
     "lease_owner = $6 FOR UPDATE), "
     "n AS (UPDATE provisioning.phone_numbers SET status = 'active', sms_capable = COALESCE($2::boolean, sms_capable), "
     "carrier_number_id = COALESCE($3, carrier_number_id), carrier_trunk_id = COALESCE($4, carrier_trunk_id), "
