@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "health.h"
+#include "idem_purge.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 
@@ -27,6 +28,9 @@ typedef struct {
     const char *redis_host;
     int redis_port;
     oi_near_config_t near;
+    const char *secret_key;
+    int idem_ttl_hours;
+    int idem_purge_ms;
 } gw_config_t;
 
 static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
@@ -43,6 +47,9 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
     oi_near_config_read(c, &cfg->near);
+    cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
+    cfg->idem_ttl_hours = (int)oi_config_int(c, "OI_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 365);
+    cfg->idem_purge_ms = (int)oi_config_int(c, "OI_IDEMPOTENCY_PURGE_MS", 300000, 100, 86400000);
     gw->admin_token = oi_config_str_required(c, "OI_ADMIN_TOKEN");
     gw->internal_token = oi_config_str_required(c, "OI_INTERNAL_TOKEN");
     if (*gw->admin_token && strlen(gw->admin_token) < TOKEN_MIN_LEN)
@@ -105,8 +112,14 @@ gw_t *gw_start(oi_service_t *svc)
         free(gw);
         return NULL;
     }
+    gw->crypto = oi_crypto_new(cfg.secret_key, &err);
+    if (!gw->crypto) {
+        oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
+        return NULL;
+    }
     if (!connect_clients(gw, &cfg))
         return NULL;
+    gw->idem_purge = gw_idem_purge_new(gw, cfg.conninfo, cfg.idem_ttl_hours, cfg.idem_purge_ms);
     open_near_caches(gw, &cfg);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
@@ -133,12 +146,14 @@ static void on_http_closed(void *ud)
     drain_t *d = ud;
     gw_t *gw = d->gw;
     gw_health_close(&gw->health);
+    gw_idem_purge_close(&gw->idem_purge);
     oi_rpc_client_close(&gw->provisioning);
     oi_rpc_client_close(&gw->dispatch);
     oi_rpc_client_close(&gw->carrier);
     oi_http_server_destroy(&gw->http);
     oi_pg_pool_destroy(&gw->pg);
     gw_auth_cache_destroy(&gw->auth);
+    oi_crypto_destroy(&gw->crypto);
     oi_near_bus_close(&gw->near_bus);
     oi_near_cache_destroy(&gw->near_numbers); /* requests still filling them end later: freed then */
     oi_near_cache_destroy(&gw->near_routes);

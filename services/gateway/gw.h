@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "oi/crypto.h"
 #include "oi/http_server.h"
 #include "oi/near_bus.h"
 #include "oi/pg.h"
@@ -16,6 +17,7 @@
 
 typedef struct gw_auth_cache gw_auth_cache_t;
 typedef struct gw_health gw_health_t;
+typedef struct gw_idem_purge gw_idem_purge_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -29,6 +31,8 @@ typedef struct {
     oi_near_bus_t *near_bus;         /* owned, NULL when near caches are off */
     oi_near_cache_t *near_numbers;   /* owned: GET /v1/phone-numbers/{id} bodies, tagged with the workspace */
     oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id) */
+    oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
+    gw_idem_purge_t *idem_purge;     /* owned: drops idempotency records past their retention */
     const char *admin_token;         /* borrowed (environment) */
     const char *internal_token;      /* borrowed (environment) */
     uint32_t sync_wait_ms;

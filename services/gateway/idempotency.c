@@ -1,6 +1,7 @@
 /* idempotency.c: Idempotency-Key on POST. Same key + same request replays the first answer;
  * same key + another request is 409 IDEMPOTENCY_KEY_REUSED. The record is claimed before the
- * handler runs and completed before the answer leaves (pipeline.h). */
+ * handler runs and completed before the answer leaves (pipeline.h); the answer is kept sealed
+ * (it may hold a new API key) for OI_IDEMPOTENCY_TTL_HOURS (idem_purge.h). */
 #define OI_LOG_TAG "gw.idempotency"
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,20 @@ static void request_hash(gw_req_t *r, char out[65])
     free(canon);
 }
 
+/* A kept answer is sealed (OI_SECRET_KEY): the body of a created API key holds the key itself.
+ * Returns a new plaintext copy of a stored value (NULL for NULL). */
+static char *opened(const oi_crypto_t *crypto, const char *stored)
+{
+    if (!stored)
+        return NULL;
+    char *plain = oi_crypto_open(crypto, stored);
+    if (!plain) /* kept before answers were sealed: as it is; sealed but unreadable (another key): empty */
+        return oi_xstrdup(strncmp(stored, "v1:", 3) == 0 ? "" : stored);
+    char *out = oi_xstrdup(plain);
+    oi_crypto_free_secret(plain);
+    return out;
+}
+
 static oi_status_t claim(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
 {
     idem_claim_t *cl = arg;
@@ -80,8 +95,8 @@ static oi_status_t claim(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
         cl->outcome = IDEM_REPLAY;
         const char *status = oi_pg_get(res, 0, "status");
         cl->status = status ? (int)strtol(status, NULL, 10) : 500;
-        cl->headers = oi_pg_dup(res, 0, "headers");
-        cl->body = oi_pg_dup(res, 0, "body");
+        cl->headers = opened(r->gw->crypto, oi_pg_get(res, 0, "headers"));
+        cl->body = opened(r->gw->crypto, oi_pg_get(res, 0, "body"));
     } else {
         cl->outcome = IDEM_IN_PROGRESS;
     }
@@ -161,7 +176,9 @@ void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *header
 {
     char st[16];
     snprintf(st, sizeof st, "%d", status);
-    const char *params[] = {idem_workspace(r), r->idem_key, st, headers, body};
+    char *sealed_headers = headers ? oi_crypto_seal(r->gw->crypto, headers) : NULL;
+    char *sealed_body = body ? oi_crypto_seal(r->gw->crypto, body) : NULL;
+    const char *params[] = {idem_workspace(r), r->idem_key, st, sealed_headers, sealed_body};
     oi_error_t err;
     oi_error_init(&err);
     if (oi_pg_exec(c, "UPDATE gateway.idempotency_keys SET state = 'done', status = $3::int, headers = $4, "
@@ -169,6 +186,8 @@ void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *header
                    5, params, NULL, &err))
         oi_log_warn(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording idempotent answer"}, "%s",
                     err.message);
+    free(sealed_headers);
+    free(sealed_body);
 }
 
 void gw_idempotency_forget(gw_req_t *r, PGconn *c)
