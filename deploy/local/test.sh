@@ -84,8 +84,10 @@ run_integration() {
   export OI_AGENT_SIP_URI=${OI_AGENT_SIP_URI:-$agent_uri}
   export OI_VOICEMAIL_SIP_URI=${OI_VOICEMAIL_SIP_URI:-sip:voicemail@127.0.0.1:$agent_port}
   export OI_AGENT_RING_TIMEOUT_MS=${OI_AGENT_RING_TIMEOUT_MS:-1500}
-  # idempotency records past their retention go within a second (test_idempotency_at_rest.py)
+  # idempotency records and old jobs' sealed requests past their retention go within a second
+  # (test_idempotency_at_rest.py, test_job_retention.py)
   export OI_IDEMPOTENCY_PURGE_MS=${OI_IDEMPOTENCY_PURGE_MS:-1000}
+  export OI_JOB_RETENTION_PURGE_MS=${OI_JOB_RETENTION_PURGE_MS:-1000}
 
   mkdir -p "$ROOT/.run"
   "$STACK" purge >"$STACKLOG" 2>&1 || true

@@ -20,6 +20,7 @@
 typedef struct prov_engine prov_engine_t;
 typedef struct prov_waiters prov_waiters_t;
 typedef struct prov_announcer prov_announcer_t;
+typedef struct prov_retention prov_retention_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
@@ -33,6 +34,8 @@ typedef struct prov {
     prov_engine_t *engine;          /* owned: lanes, claims, leases */
     prov_waiters_t *waiters;        /* owned: calls waiting for jobs to end */
     prov_announcer_t *announcer;    /* owned: number changes told to every replica's near caches */
+    prov_retention_t *retention;    /* owned: clears what finished jobs keep past OI_JOB_RETENTION_DAYS */
+    int retention_days, retention_purge_ms;
     const char *secret_key;         /* borrowed (environ): keys the idempotency hashes */
     const char *purchase_carrier;   /* "twilio" | "telnyx" */
     char owner[96];                 /* lease owner: host/pid/random, unique per process */

@@ -10,6 +10,7 @@
 #include "announce.h"
 #include "calls.h"
 #include "engine.h"
+#include "job_retention.h"
 #include "integrations.h"
 #include "jobs_rpc.h"
 #include "oi/clock.h"
@@ -112,6 +113,8 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     int carrier_cap = (int)oi_config_int(c, "OI_JOB_CARRIER_CONCURRENCY", 32, 1, 10000);
     p->lane_cap[PROV_LANE_TWILIO] = p->lane_cap[PROV_LANE_TELNYX] = carrier_cap;
     p->search_max = (int)oi_config_int(c, "OI_SEARCH_MAX_INFLIGHT", 64, 1, 10000);
+    p->retention_days = (int)oi_config_int(c, "OI_JOB_RETENTION_DAYS", 30, 1, 3650);
+    p->retention_purge_ms = (int)oi_config_int(c, "OI_JOB_RETENTION_PURGE_MS", 3600000, 100, 86400000);
 }
 
 static void make_owner(prov_t *p)
@@ -221,6 +224,7 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
         return false;
     }
     prov_engine_start(p->engine);
+    p->retention = prov_retention_new(p, p->retention_days, p->retention_purge_ms);
     metrics_help(p);
     return true;
 }
@@ -306,6 +310,7 @@ static void on_drain_poll(uv_timer_t *t)
             return;
         prov_waiters_cancel_all(p->waiters); /* what still waits is answered with its job as it is */
         prov_engine_close(&p->engine);       /* writes the successes it holds, leaves the rest to leases */
+        prov_retention_close(&p->retention);
         d->engine_closed = true;
     }
     /* the success writes and the answers' reads are done before the pipeline closes */

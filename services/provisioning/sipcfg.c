@@ -8,27 +8,13 @@
 
 static const char *given(const char *s) { return s && s[0] ? s : NULL; }
 
-static const char *pick(const char *a, const char *b, const char *c)
-{
-    if (given(a))
-        return a;
-    if (given(b))
-        return b;
-    return given(c);
-}
+static bool any_credential(const prov_sip_fields_t *f) { return given(f->auth_username) || given(f->auth_password); }
 
-oi_status_t prov_sip_resolve(const prov_sip_fields_t *req, const prov_sip_fields_t *integration,
-                             const prov_sip_fields_t *env, prov_sip_fields_t *out, oi_error_t *err)
+static bool anything(const prov_sip_fields_t *f) { return given(f->trunk_address) || any_credential(f); }
+
+/* 400 naming the fields out lacks (never a value). */
+static oi_status_t incomplete(const prov_sip_fields_t *out, bool tenant, oi_error_t *err)
 {
-    static const prov_sip_fields_t none = {0};
-    const prov_sip_fields_t *r = req ? req : &none;
-    const prov_sip_fields_t *i = integration ? integration : &none;
-    const prov_sip_fields_t *e = env ? env : &none;
-    out->trunk_address = pick(r->trunk_address, i->trunk_address, e->trunk_address);
-    out->auth_username = pick(r->auth_username, i->auth_username, e->auth_username);
-    out->auth_password = pick(r->auth_password, i->auth_password, e->auth_password);
-    if (out->trunk_address && out->auth_username && out->auth_password)
-        return OI_OK;
     char missing[96] = "";
     size_t n = 0;
     const char *names[] = {"trunk_address", "auth_username", "auth_password"};
@@ -40,10 +26,34 @@ oi_status_t prov_sip_resolve(const prov_sip_fields_t *req, const prov_sip_fields
         if (w > 0 && (size_t)w < sizeof missing - n)
             n += (size_t)w;
     }
+    if (tenant)
+        return oi_error_set(err, OI_SIP_TRUNK_PROVISION_FAILED,
+                            "SIP trunk configuration is incomplete: %s missing from provider_config and the "
+                            "integration (the platform's trunk is used only when neither gives any of it)",
+                            missing);
     return oi_error_set(err, OI_SIP_TRUNK_PROVISION_FAILED,
-                        "SIP trunk configuration is incomplete: %s missing from provider_config, the "
-                        "integration and the environment",
+                        "SIP trunk configuration is incomplete: %s missing from the platform's environment trunk",
                         missing);
+}
+
+oi_status_t prov_sip_resolve(const prov_sip_fields_t *req, const prov_sip_fields_t *integration,
+                             const prov_sip_fields_t *env, prov_sip_fields_t *out, oi_error_t *err)
+{
+    static const prov_sip_fields_t none = {0};
+    const prov_sip_fields_t *r = req ? req : &none;
+    const prov_sip_fields_t *i = integration ? integration : &none;
+    const prov_sip_fields_t *e = env ? env : &none;
+    bool tenant = anything(r) || anything(i);
+    if (!tenant) { /* the platform's own trunk, whole */
+        *out = (prov_sip_fields_t){given(e->trunk_address), given(e->auth_username), given(e->auth_password)};
+    } else { /* the tenant's: the address from either source, the credentials as a pair from one */
+        const prov_sip_fields_t *c = any_credential(r) ? r : i;
+        *out = (prov_sip_fields_t){given(r->trunk_address) ? r->trunk_address : given(i->trunk_address),
+                                   given(c->auth_username), given(c->auth_password)};
+    }
+    if (out->trunk_address && out->auth_username && out->auth_password)
+        return OI_OK;
+    return incomplete(out, tenant, err);
 }
 
 void prov_sip_env(const char *provider, prov_sip_fields_t *out)

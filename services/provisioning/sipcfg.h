@@ -1,10 +1,13 @@
 /* sipcfg.h: resolving a registered number's SIP trunk settings (pure).
  *
- * Field by field, the first non-empty value wins: the request's provider_config, then the
- * integration named by credential_id (metadata.sip_trunk is the trunk address; its username and
- * sealed password if present), then env {PROVIDER}_TRUNK_ADDRESS / _SIP_USERNAME / _SIP_PASSWORD
- * (PROVIDER upper-cased). Still incomplete → OI_SIP_TRUNK_PROVISION_FAILED naming what is
- * missing (never a value). */
+ * Platform credentials are never paired with a tenant's address, nor a tenant's credentials
+ * completed from the platform's. When the request's provider_config and the integration named by
+ * credential_id (metadata.sip_trunk is the trunk address; its username and sealed password if
+ * present) give any field, they are the only sources: the trunk address from the request, else
+ * the integration; the username and password as a pair from the request when it gives either,
+ * else from the integration. Only when neither gives anything is the platform's trunk used,
+ * whole: env {PROVIDER}_TRUNK_ADDRESS / _SIP_USERNAME / _SIP_PASSWORD (PROVIDER upper-cased).
+ * Still incomplete → OI_SIP_TRUNK_PROVISION_FAILED naming what is missing (never a value). */
 #ifndef PROV_SIPCFG_H
 #define PROV_SIPCFG_H
 

@@ -1,6 +1,7 @@
-"""provider_config resolution, field by field: the request, else the integration named by
-credential_id (metadata.sip_trunk is the trunk address), else env {PROVIDER}_TRUNK_ADDRESS /
-_SIP_USERNAME / _SIP_PASSWORD; still incomplete → 400 SIP_TRUNK_PROVISION_FAILED.
+"""provider_config resolution: the tenant's sources (the request, the integration named by
+credential_id, metadata.sip_trunk being the trunk address) or, only when they give nothing, the
+platform's env {PROVIDER}_TRUNK_ADDRESS / _SIP_USERNAME / _SIP_PASSWORD whole; the credentials
+always as a pair from one source; incomplete → 400 SIP_TRUNK_PROVISION_FAILED.
 
 The test stack (deploy/local/test.sh) sets the TELNYX_* trio and no TWILIO_* variable, so
 twilio registers must bring their configuration while telnyx ones may omit it."""
@@ -91,12 +92,22 @@ def test_telnyx_falls_back_to_env(client, agents):
     assert r.json["provider"] == "telnyx" and r.json["outbound_trunk_id"]
 
 
-def test_telnyx_partial_config_completed_from_env(client, agents):
+def test_telnyx_partial_config_is_never_completed_from_env(client, agents):
+    """The tenant's username with the platform's password would be the platform's secret."""
     body = outbound_body(agents["primary"], provider="telnyx",
                          provider_config={"trunk_address": "sip.telnyx.com", "auth_username": "mine"})
     r = client.register(body, expect=None)
-    assert r.status == 201, r
-    assert is_uuid(r.json["id"]) and r.json["provider"] == "telnyx", r
+    assert_incomplete(r)
+    assert "auth_password" in r.json["detail"]["message"], r
+
+
+def test_a_tenants_address_never_gets_the_platforms_credentials(client, agents):
+    body = outbound_body(agents["primary"], provider="telnyx",
+                         provider_config={"trunk_address": "pbx.tenant.example"})
+    r = client.register(body, expect=None)
+    assert_incomplete(r)
+    assert "auth_username, auth_password" in r.json["detail"]["message"], r
+    assert client.get("/v1/phone-numbers").json == []
 
 
 def test_failed_register_leaves_nothing(client, agents):

@@ -10,18 +10,53 @@
 #include "oneinbox/v1/provisioning.pb-c.h"
 #include "sipcfg.h"
 
-Test(sipcfg, request_then_integration_then_env)
+Test(sipcfg, the_tenants_address_with_its_own_credential_pair)
 {
-    prov_sip_fields_t req = {.trunk_address = "req.example", .auth_username = NULL, .auth_password = ""};
-    prov_sip_fields_t integ = {.trunk_address = "integ.example", .auth_username = "iuser", .auth_password = NULL};
+    prov_sip_fields_t req = {.trunk_address = NULL, .auth_username = "ruser", .auth_password = "rpw"};
+    prov_sip_fields_t integ = {.trunk_address = "integ.example", .auth_username = "iuser", .auth_password = "ipw"};
     prov_sip_fields_t env = {.trunk_address = "env.example", .auth_username = "euser", .auth_password = "epw"};
     prov_sip_fields_t out;
     oi_error_t err;
     oi_error_init(&err);
     cr_assert_eq(prov_sip_resolve(&req, &integ, &env, &out, &err), OI_OK);
+    cr_assert_str_eq(out.trunk_address, "integ.example");
+    cr_assert_str_eq(out.auth_username, "ruser");
+    cr_assert_str_eq(out.auth_password, "rpw");
+    /* the integration's pair when the request gives none */
+    prov_sip_fields_t addr_only = {.trunk_address = "req.example"};
+    cr_assert_eq(prov_sip_resolve(&addr_only, &integ, &env, &out, &err), OI_OK);
     cr_assert_str_eq(out.trunk_address, "req.example");
-    cr_assert_str_eq(out.auth_username, "iuser");
+    cr_assert_str_eq(out.auth_password, "ipw");
+}
+
+Test(sipcfg, platform_credentials_never_with_a_tenants_address)
+{
+    prov_sip_fields_t env = {.trunk_address = "env.example", .auth_username = "euser", .auth_password = "epw"};
+    prov_sip_fields_t out;
+    oi_error_t err;
+    oi_error_init(&err);
+    prov_sip_fields_t addr_only = {.trunk_address = "tenant.example"};
+    cr_assert_eq(prov_sip_resolve(&addr_only, NULL, &env, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    cr_assert(strstr(err.message, "auth_username, auth_password") != NULL, "%s", err.message);
+    /* nor half a pair completed from the platform's */
+    prov_sip_fields_t half = {.trunk_address = "tenant.example", .auth_username = "mine"};
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_resolve(&half, NULL, &env, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    cr_assert(strstr(err.message, "auth_password") != NULL, "%s", err.message);
+    cr_assert_null(strstr(err.message, "epw"));
+    /* a request split across request and integration pairs: the request's half is the pair */
+    prov_sip_fields_t integ = {.trunk_address = "i.example", .auth_password = "ipw"};
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_resolve(&half, &integ, &env, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    /* nothing from the tenant: the platform's trunk, whole */
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_resolve(NULL, NULL, &env, &out, &err), OI_OK);
+    cr_assert_str_eq(out.trunk_address, "env.example");
     cr_assert_str_eq(out.auth_password, "epw");
+    prov_sip_fields_t env_half = {.trunk_address = "env.example", .auth_username = "euser"};
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_resolve(NULL, NULL, &env_half, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    cr_assert(strstr(err.message, "environment") != NULL, "%s", err.message);
 }
 
 Test(sipcfg, incomplete_names_the_missing_field_never_a_value)
