@@ -17,53 +17,13 @@
 #include "oi/pg.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
+#include "metadata_secrets.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 
 /* rows found by id compare their workspace with IS TRUE: never an index condition, so generic
  * plans take the primary key, not the workspace's keyset index */
 #define INTEGRATION_COLS "id, workspace_id, name, provider, metadata::text AS metadata, created_at, updated_at"
 #define LIST_MAX 100
-
-static bool secret_key(const char *k)
-{
-    static const char *const words[] = {"password", "api_key", "apikey", "secret", "token"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcasestr(k, words[i]))
-            return true;
-    return false;
-}
-
-oi_status_t prov_integration_metadata_split(const char *metadata, char **stored, char **password, oi_error_t *err)
-{
-    *stored = NULL;
-    *password = NULL;
-    json_t *j = metadata && metadata[0] ? json_loads(metadata, 0, NULL) : json_object();
-    if (!json_is_object(j)) {
-        json_decref(j);
-        oi_error_set(err, OI_INVALID, "metadata must be a JSON object");
-        oi_error_set_loc(err, "body.metadata");
-        return OI_INVALID;
-    }
-    static const char *const pw_keys[] = {"sip_password", "auth_password", "password"};
-    for (size_t i = 0; i < 3 && !*password; i++) {
-        const char *v = json_string_value(json_object_get(j, pw_keys[i]));
-        if (v && v[0])
-            *password = oi_xstrdup(v);
-    }
-    const char *k;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe(j, tmp, k, v)
-    {
-        if (secret_key(k))
-            json_object_del(j, k);
-    }
-    char *s = json_dumps(j, JSON_COMPACT);
-    *stored = oi_xstrdup(s);
-    free(s);
-    json_decref(j);
-    return OI_OK;
-}
 
 static char *time_text(const PGresult *res, int row, const char *col)
 {
@@ -122,8 +82,8 @@ static oi_status_t created_reply(const prov_call_t *c, PGresult *const *res, siz
 static const oi_pg_stmt_t CREATE = {
     "prov_integration_create",
     "INSERT INTO provisioning.integrations (id, workspace_id, name, provider, api_key_sealed, sip_password_sealed, "
-    "metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING " INTEGRATION_COLS,
-    7};
+    "metadata, metadata_secrets_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING " INTEGRATION_COLS,
+    8};
 
 void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
 {
@@ -136,26 +96,30 @@ void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const
         prov_call_fail(call, OI_UNAUTHORIZED, &err);
         return;
     }
-    char *stored = NULL, *password = NULL;
+    char *stored = NULL, *secrets = NULL, *password = NULL;
     oi_status_t rc = validate_create(r, &err);
     if (!rc)
-        rc = prov_integration_metadata_split(r->metadata_json, &stored, &password, &err);
+        rc = prov_metadata_split(r->metadata_json, &stored, &secrets, &password, &err);
     if (rc) {
         prov_call_fail(call, rc, &err);
         return;
     }
     char *key_sealed = oi_crypto_seal(p->crypto, r->api_key);
     char *pw_sealed = password ? oi_crypto_seal(p->crypto, password) : NULL;
+    char *secrets_sealed = secrets ? oi_crypto_seal(p->crypto, secrets) : NULL;
     oi_crypto_free_secret(password);
+    oi_crypto_free_secret(secrets);
     char id[OI_UUID_STR_LEN + 1];
     oi_uuid_new(id);
-    const char *params[] = {id, ctx->workspace_id, r->name, prov_provider_name(r->provider), key_sealed, pw_sealed, stored};
+    const char *params[] = {id,        ctx->workspace_id, r->name, prov_provider_name(r->provider),
+                            key_sealed, pw_sealed,        stored,  secrets_sealed};
     oi_pg_pipeline_exec(p->pg, &CREATE, params, prov_call_done, prov_call_new(call, created_reply, 0));
     oi_log_info(&(oi_log_ctx_t){.request_id = ctx->request_id, .action = "creating an integration"},
                 "integration %s (%s) submitted", id, prov_provider_name(r->provider));
     free(stored);
     free(key_sealed);
     free(pw_sealed);
+    free(secrets_sealed);
 }
 
 static const oi_pg_stmt_t GET = {
@@ -232,6 +196,7 @@ void prov_integration_list(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const P
 static const oi_pg_stmt_t DELETE = {
     "prov_integration_delete",
     "UPDATE provisioning.integrations SET deleted_at = clock_timestamp(), api_key_sealed = '', sip_password_sealed = "
+    "NULL, metadata_secrets_sealed = "
     "NULL, updated_at = clock_timestamp() WHERE id = $1::uuid AND (workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL "
     "RETURNING id",
     2};

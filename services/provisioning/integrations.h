@@ -30,10 +30,4 @@ oi_status_t prov_integration_sip_from_row(prov_t *p, const PGresult *res, prov_i
                                           oi_error_t *err);
 void prov_integration_sip_cleanup(prov_integration_sip_t *s);
 
-/* Splits metadata (a JSON object text) into what is stored and the SIP password it carried.
- * Secret-looking keys (password, api_key, secret, token, auth_token) are removed from *stored.
- * Returns OI_INVALID when metadata is not a JSON object. *stored is a new string; *password is
- * new (wipe with oi_crypto_free_secret) or NULL. Pure. */
-oi_status_t prov_integration_metadata_split(const char *metadata, char **stored, char **password, oi_error_t *err);
-
 #endif

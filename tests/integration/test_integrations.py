@@ -83,3 +83,21 @@ def test_other_workspace_is_404(client, other):
 def test_unknown_id(client):
     g = client.get("/v1/integrations/" + str(uuid.uuid4()))
     assert g.status == 404 and g.code == "INTEGRATION_NOT_FOUND", g
+
+
+def test_metadata_secrets_at_any_depth_are_kept_out_of_every_answer(client):
+    from oiclient import secret
+    hidden = [secret("nested-token"), secret("private-key"), secret("creds")]
+    meta = {"sip_trunk": "t.pstn.twilio.com", "region": "us1",
+            "oauth": {"client_id": "cid-1", "token": hidden[0]},
+            "keys": [{"id": "k1", "private_key": hidden[1]}],
+            "credentials": {"user": "u", "pass": hidden[2]}}
+    r = client.post("/v1/integrations", {"name": "deep", "provider": "twilio", "api_key": secret("api-key"),
+                                         "metadata": meta})
+    assert r.status == 201, r
+    for text in (r.text, client.get("/v1/integrations/" + r.json["id"]).text, client.get("/v1/integrations").text):
+        assert not [h for h in hidden if h in text], text
+    m = r.json["metadata"]
+    assert m["sip_trunk"] == "t.pstn.twilio.com" and m["region"] == "us1"
+    assert m["oauth"] == {"client_id": "cid-1"} and m["keys"] == [{"id": "k1"}]
+    assert "credentials" not in m
