@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include "oi/proto_enum.h"
+#include "oi/secret_names.h"
 #include "oi/status.h"
 
 #include <stdbool.h>
@@ -61,7 +62,7 @@ json_t *gw_render_integration(const Oneinbox__V1__Integration *i)
         json_decref(meta);
         meta = json_object();
     }
-    /* what oi-provisioning stores holds no secret (metadata_secrets.h): shown as it is */
+    oi_json_strip_secrets(meta); /* what oi-provisioning keeps holds none; a row from before might */
     return json_pack("{ss ss ss so ss ss}", "id", i->id, "name", i->name, "provider",
                      oi_enum_str(&oneinbox__v1__provider__descriptor, (int)i->provider), "metadata", meta,
                      "created_at", i->created_at, "updated_at", i->updated_at);

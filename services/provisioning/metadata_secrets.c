@@ -4,28 +4,12 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "oi/crypto.h"
 #include "oi/mem.h"
+#include "oi/secret_names.h"
 
 #define DEPTH_MAX 32
-
-bool prov_metadata_secret_name(const char *name)
-{
-    static const char *const inside[] = {"password", "passwd", "passphrase", "secret", "token",
-                                         "api_key", "apikey", "private_key", "privatekey", "credential"};
-    static const char *const whole[] = {"key", "auth", "authorization", "pin"};
-    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++)
-        if (strcasestr(name, inside[i]))
-            return true;
-    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
-        if (strcasecmp(name, whole[i]) == 0)
-            return true;
-    size_t n = strlen(name);
-    return n > 4 && (strcasecmp(name + n - 4, "_key") == 0 || strcasecmp(name + n - 4, "-key") == 0 ||
-                     strcmp(name + n - 3, "Key") == 0);
-}
 
 /* name escaped as a JSON Pointer token (RFC 6901: ~ → ~0, / → ~1) after path. */
 static char *pointer(const char *path, const char *name)
@@ -56,7 +40,7 @@ static void take_from_object(json_t *obj, const char *path, json_t *secrets, int
     json_object_foreach_safe(obj, tmp, k, m)
     {
         char *p = pointer(path, k);
-        if (prov_metadata_secret_name(k)) {
+        if (oi_secret_name(k)) {
             json_object_set(secrets, p, m);
             json_object_del(obj, k);
         } else {

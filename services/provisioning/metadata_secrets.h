@@ -1,10 +1,8 @@
 /* metadata_secrets.h: an integration's metadata split into what may be stored and shown, and
  * its secrets (pure).
  *
- * A member is a secret when its name says so, at any depth (in objects and in arrays of
- * objects): it contains password, passwd, passphrase, secret, token, api_key, apikey,
- * private_key, privatekey or credential; it is key, auth, authorization or pin; or it ends in
- * _key, -key or Key. Secrets leave the public metadata and are gathered in one object keyed by
+ * A member is a secret when its name says so (oi/secret_names.h), at any depth (in objects and
+ * in arrays of objects). Secrets leave the public metadata and are gathered in one object keyed by
  * their JSON Pointer ("/auth/token"), which the caller seals; they are never returned. The SIP
  * password (top-level sip_password, auth_password or password, first found) is also handed out
  * for the integration's SIP settings. */
@@ -18,7 +16,5 @@
  * *sip_password new or NULL (likewise). OI_INVALID (loc body.metadata) when it is not an object. */
 oi_status_t prov_metadata_split(const char *metadata, char **public_json, char **secrets_json, char **sip_password,
                                 oi_error_t *err);
-/* true when a member called name holds a secret (the rule above). */
-bool prov_metadata_secret_name(const char *name);
 
 #endif

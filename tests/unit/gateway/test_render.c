@@ -57,13 +57,16 @@ Test(render, integration_never_shows_secret_looking_metadata)
     i.id = "x";
     i.name = "My Twilio Account";
     i.provider = ONEINBOX__V1__PROVIDER__PROVIDER_TWILIO;
-    i.metadata_json = "{\"account_sid\":\"AC1\",\"sip_trunk\":\"t\",\"auth_password\":\"p\",\"api_key\":\"k\"}";
+    i.metadata_json = "{\"account_sid\":\"AC1\",\"sip_trunk\":\"t\",\"auth_password\":\"p\",\"api_key\":\"k\","
+                      "\"oauth\":{\"client_id\":\"c\",\"token\":\"deep\"}}";
     i.created_at = i.updated_at = "2026-11-22T10:00:00Z";
     json_t *j = gw_render_integration(&i);
     char *s = json_dumps(j, 0);
     cr_assert_null(strstr(s, "auth_password"));
     cr_assert_null(strstr(s, "api_key"));
+    cr_assert_null(strstr(s, "deep"));
     cr_assert_not_null(strstr(s, "account_sid"));
+    cr_assert_not_null(strstr(s, "client_id"));
     free(s);
     json_decref(j);
 }

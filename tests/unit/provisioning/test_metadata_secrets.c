@@ -6,19 +6,6 @@
 #include "metadata_secrets.h"
 #include "oi/crypto.h"
 
-Test(metadata_secrets, names)
-{
-    const char *secret[] = {"password", "SIP_PASSWORD", "auth_token", "apiKey", "api_key", "client_secret",
-                            "private_key", "privateKey", "credentials", "key", "Authorization", "pin",
-                            "signing-key", "webhook_key", "passphrase"};
-    const char *plain[] = {"sip_trunk", "account_sid", "auth_username", "region", "keys_count", "monkey",
-                           "author", "pinned", "keyword"};
-    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
-        cr_expect(prov_metadata_secret_name(secret[i]), "%s", secret[i]);
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        cr_expect_not(prov_metadata_secret_name(plain[i]), "%s", plain[i]);
-}
-
 Test(metadata_secrets, any_depth_by_pointer)
 {
     char *pub, *sec, *pw;
