@@ -29,7 +29,37 @@ oi_crypto_t *oi_crypto_new(const char *key_hex, oi_error_t *err)
         oi_error_set(err, OI_INVALID, "secret key is not valid hex");
         return NULL;
     }
+    const char *allow = getenv("OI_ALLOW_WEAK_SECRET_KEY");
+    bool weak_ok = allow && (strcmp(allow, "true") == 0 || strcmp(allow, "1") == 0);
+    if (!weak_ok && oi_crypto_key_weak(c->key, sizeof c->key)) {
+        sodium_free(c);
+        oi_error_set(err, OI_INVALID, "secret key is weak (a repeated pattern or too few distinct bytes): make one "
+                                      "with `openssl rand -hex 32` (OI_ALLOW_WEAK_SECRET_KEY=true only for dev)");
+        return NULL;
+    }
     return c;
+}
+
+bool oi_crypto_key_weak(const unsigned char *key, size_t n)
+{
+    bool seen[256] = {false};
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!seen[key[i]]) {
+            seen[key[i]] = true;
+            distinct++;
+        }
+    /* 32 random bytes have ~30 distinct values; fewer than 16 is a pattern, not a key */
+    if (distinct < n / 2)
+        return true;
+    for (size_t period = 1; period <= n / 2; period++) { /* abcabc…, however long the period */
+        size_t i = period;
+        while (i < n && key[i] == key[i - period])
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
 }
 
 void oi_crypto_destroy(oi_crypto_t **self_p)

@@ -74,6 +74,10 @@ def check_overlay(name, docs, binaries, root=ROOT):
             checks.check_security(rep, f'{w.kind}/{w.name}', w, c, strict=False)
 
     sip_checks.check_sip_edge(rep, model, pols, root)
+    weak = [f'{w.name}: OI_ALLOW_WEAK_SECRET_KEY is set' for w, c, b in ours
+            if (model.env_of(c)[0].get('OI_ALLOW_WEAK_SECRET_KEY') or k8s_model.EnvVar('', 'false', '')).value
+            in ('true', '1')]
+    rep.add('weak secret keys allowed only in dev', [] if name == 'dev' else weak)
     check_migration_job(rep, model, pols, binaries, image, root)
     check_services(rep, model)
     check_budgets(rep, model, present)

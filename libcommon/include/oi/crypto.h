@@ -13,8 +13,12 @@
 
 typedef struct oi_crypto oi_crypto_t;
 
-/* key_hex: 64 hex chars. NULL + err on a bad key. */
+/* key_hex: 64 hex chars. NULL + err on a bad key, or a weak one (oi_crypto_key_weak: all zeros,
+ * a repeated pattern such as the dev overlay's) unless OI_ALLOW_WEAK_SECRET_KEY is true (dev). */
 oi_crypto_t *oi_crypto_new(const char *key_hex, oi_error_t *err);
+/* true for a key no random generator makes: fewer than n/2 distinct bytes, or a repetition of
+ * its first k bytes for some k <= n/2. */
+bool oi_crypto_key_weak(const unsigned char *key, size_t n);
 void oi_crypto_destroy(oi_crypto_t **self_p);
 /* Returns a new "v1:…" string (caller frees). */
 char *oi_crypto_seal(const oi_crypto_t *c, const char *plaintext);

@@ -85,3 +85,30 @@ Test(crypto, random_password_meets_the_carriers_rules)
     cr_assert_eq(strlen(tiny), 3);
     oi_crypto_free_secret(tiny);
 }
+
+Test(crypto, weak_keys_are_refused_unless_allowed)
+{
+    const char *weak[] = {"0000000000000000000000000000000000000000000000000000000000000000",
+                          "dec0dedec0dedec0dedec0dedec0dedec0dedec0dedec0dedec0dedec0dedec0",
+                          "0102030405060708010203040506070801020304050607080102030405060708",
+                          "00000000000000000000000000000000000000000000000000000000000000ff"};
+    unsetenv("OI_ALLOW_WEAK_SECRET_KEY");
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+        oi_error_t err;
+        oi_error_init(&err);
+        cr_assert_null(oi_crypto_new(weak[i], &err), "%s", weak[i]);
+        cr_assert(strstr(err.message, "weak") != NULL, "%s", err.message);
+    }
+    setenv("OI_ALLOW_WEAK_SECRET_KEY", "true", 1);
+    oi_crypto_t *dev = oi_crypto_new(weak[1], NULL);
+    cr_assert_not_null(dev);
+    oi_crypto_destroy(&dev);
+    unsetenv("OI_ALLOW_WEAK_SECRET_KEY");
+    for (int i = 0; i < 50; i++) { /* what a generator makes is never weak */
+        char *hex = oi_random_token("", 32);
+        oi_crypto_t *c = oi_crypto_new(hex, NULL);
+        cr_assert_not_null(c, "%s", hex);
+        oi_crypto_destroy(&c);
+        free(hex);
+    }
+}
