@@ -1,6 +1,7 @@
 /* auth.c: the auth phase. Admin and internal tokens compare in constant time (the internal one
  * also as a Basic password); API keys are looked up by SHA-256 in a small TTL cache, then in
- * gateway.api_keys. */
+ * gateway.api_keys; a dashboard JWT (dashboard_jwt.h) is verified, then its workspace is looked
+ * up the same way. */
 #define OI_LOG_TAG "gw.auth"
 #include "auth.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dashboard_jwt.h"
 #include "oi/clock.h"
 #include "oi/crypto.h"
 #include "oi/log.h"
@@ -173,6 +175,82 @@ static void auth_with_key(gw_req_t *r, const char *token)
     gw_db(r, lookup_key, k, on_key_looked_up);
 }
 
+/* --- dashboard JWTs: verified here, their workspace (by name or id) looked up like a key ------ */
+
+typedef struct {
+    char hash[65]; /* cache slot key: sha256 of "jwt-workspace\n" + the claim */
+    char claim[256];
+    char workspace_id[37];
+    bool found;
+} ws_lookup_t;
+
+static void accept_jwt(gw_req_t *r, const char *workspace_id)
+{
+    r->caller = GW_CALLER_JWT;
+    snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
+    gw_phase_idempotency(r);
+}
+
+static oi_status_t lookup_workspace(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    (void)r;
+    ws_lookup_t *w = arg;
+    PGresult *res = NULL;
+    const char *params[] = {w->claim};
+    oi_status_t rc = oi_pg_exec(c, "SELECT id::text FROM gateway.workspaces WHERE name = $1 OR id::text = $1 LIMIT 1",
+                                1, params, &res, err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1) {
+        snprintf(w->workspace_id, sizeof w->workspace_id, "%s", PQgetvalue(res, 0, 0));
+        w->found = true;
+    }
+    PQclear(res);
+    return OI_OK;
+}
+
+static void on_workspace_looked_up(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+{
+    ws_lookup_t *w = arg;
+    if (st) {
+        gw_respond_error(r, err);
+    } else if (!w->found) {
+        unauthorized(r, "invalid token: unknown workspace");
+    } else {
+        auth_entry_t *e = slot_for(r->gw->auth, w->hash);
+        snprintf(e->hash, sizeof e->hash, "%s", w->hash);
+        e->key_id[0] = '\0';
+        snprintf(e->workspace_id, sizeof e->workspace_id, "%s", w->workspace_id);
+        e->expires_ms = oi_clock_mono_ms() + r->gw->auth->ttl_ms;
+        accept_jwt(r, w->workspace_id);
+    }
+    free(w);
+}
+
+static void auth_with_jwt(gw_req_t *r, const char *token)
+{
+    gw_jwt_claims_t claims;
+    oi_error_t err;
+    oi_error_init(&err);
+    if (gw_jwt_verify(r->gw->jwt, token, oi_clock_now_ms() / 1000, &claims, &err)) {
+        unauthorized(r, err.message);
+        return;
+    }
+    snprintf(r->jwt_sub, sizeof r->jwt_sub, "%s", claims.sub);
+    ws_lookup_t *w = oi_xcalloc(1, sizeof *w);
+    snprintf(w->claim, sizeof w->claim, "%s", claims.workspace);
+    char *material = oi_xasprintf("jwt-workspace\n%s", claims.workspace);
+    oi_sha256_hex(material, strlen(material), w->hash);
+    free(material);
+    auth_entry_t *e = slot_for(r->gw->auth, w->hash);
+    if (strcmp(e->hash, w->hash) == 0 && e->expires_ms > oi_clock_mono_ms()) {
+        accept_jwt(r, e->workspace_id);
+        free(w);
+        return;
+    }
+    gw_db(r, lookup_workspace, w, on_workspace_looked_up);
+}
+
 void gw_phase_auth(gw_req_t *r)
 {
     unsigned flags = r->route->flags;
@@ -199,6 +277,10 @@ void gw_phase_auth(gw_req_t *r)
     if ((flags & GW_AUTH_INTERNAL) && oi_secure_streq(token, r->gw->internal_token)) {
         r->caller = GW_CALLER_INTERNAL;
         gw_phase_idempotency(r);
+        return;
+    }
+    if ((flags & GW_AUTH_KEY) && r->gw->jwt && gw_jwt_looks_like(token)) {
+        auth_with_jwt(r, token);
         return;
     }
     if (flags & GW_AUTH_KEY) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "dashboard_jwt.h"
 #include "health.h"
 #include "idem_purge.h"
 #include "oi/log.h"
@@ -31,6 +32,7 @@ typedef struct {
     const char *secret_key;
     int idem_ttl_hours;
     int idem_purge_ms;
+    gw_jwt_config_t jwt;
 } gw_config_t;
 
 static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
@@ -48,6 +50,14 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
     oi_near_config_read(c, &cfg->near);
     cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
+    cfg->jwt.public_key_file = oi_config_str(c, "OI_JWT_PUBLIC_KEY_FILE", "");
+    cfg->jwt.jwks_file = oi_config_str(c, "OI_JWT_JWKS_FILE", "");
+    cfg->jwt.issuer = oi_config_str(c, "OI_JWT_ISSUER", "");
+    cfg->jwt.audience = oi_config_str(c, "OI_JWT_AUDIENCE", "");
+    cfg->jwt.workspace_claim = oi_config_str(c, "OI_JWT_WORKSPACE_CLAIM", "workspace_id");
+    cfg->jwt.leeway_s = (int)oi_config_int(c, "OI_JWT_LEEWAY_S", 30, 0, 600);
+    if (cfg->jwt.public_key_file[0] && cfg->jwt.jwks_file[0])
+        oi_config_fail(c, "OI_JWT_JWKS_FILE", "set OI_JWT_PUBLIC_KEY_FILE or OI_JWT_JWKS_FILE, not both");
     cfg->idem_ttl_hours = (int)oi_config_int(c, "OI_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 365);
     cfg->idem_purge_ms = (int)oi_config_int(c, "OI_IDEMPOTENCY_PURGE_MS", 300000, 100, 86400000);
     gw->admin_token = oi_config_str_required(c, "OI_ADMIN_TOKEN");
@@ -117,6 +127,10 @@ gw_t *gw_start(oi_service_t *svc)
         oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
         return NULL;
     }
+    if ((cfg.jwt.public_key_file[0] || cfg.jwt.jwks_file[0]) && !(gw->jwt = gw_jwt_new(&cfg.jwt, &err))) {
+        oi_log_error(&(oi_log_ctx_t){.action = "loading the dashboard JWT keys"}, "%s", err.message);
+        return NULL;
+    }
     if (!connect_clients(gw, &cfg))
         return NULL;
     gw->idem_purge = gw_idem_purge_new(gw, cfg.conninfo, cfg.idem_ttl_hours, cfg.idem_purge_ms);
@@ -154,6 +168,7 @@ static void on_http_closed(void *ud)
     oi_pg_pool_destroy(&gw->pg);
     gw_auth_cache_destroy(&gw->auth);
     oi_crypto_destroy(&gw->crypto);
+    gw_jwt_destroy(&gw->jwt);
     oi_near_bus_close(&gw->near_bus);
     oi_near_cache_destroy(&gw->near_numbers); /* requests still filling them end later: freed then */
     oi_near_cache_destroy(&gw->near_routes);

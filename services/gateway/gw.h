@@ -18,6 +18,7 @@
 typedef struct gw_auth_cache gw_auth_cache_t;
 typedef struct gw_health gw_health_t;
 typedef struct gw_idem_purge gw_idem_purge_t;
+typedef struct gw_jwt gw_jwt_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -33,6 +34,7 @@ typedef struct {
     oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id) */
     oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
     gw_idem_purge_t *idem_purge;     /* owned: drops idempotency records past their retention */
+    gw_jwt_t *jwt;                   /* owned; NULL when dashboard JWTs are not configured */
     const char *admin_token;         /* borrowed (environment) */
     const char *internal_token;      /* borrowed (environment) */
     uint32_t sync_wait_ms;
@@ -61,7 +63,8 @@ typedef struct {
     const char *name;             /* metrics label */
 } gw_route_t;
 
-typedef enum { GW_CALLER_NONE = 0, GW_CALLER_KEY, GW_CALLER_ADMIN, GW_CALLER_INTERNAL } gw_caller_t;
+/* GW_CALLER_JWT: a dashboard JWT, with the workspace and rights of an API key of its workspace */
+typedef enum { GW_CALLER_NONE = 0, GW_CALLER_KEY, GW_CALLER_ADMIN, GW_CALLER_INTERNAL, GW_CALLER_JWT } gw_caller_t;
 
 /* One HTTP request's context. Created by the pipeline, freed by gw_req_finish. */
 struct gw_req {
@@ -73,6 +76,7 @@ struct gw_req {
     gw_caller_t caller;
     char workspace_id[37];         /* "" for admin/internal */
     char api_key_id[37];
+    char jwt_sub[256];             /* GW_CALLER_JWT: the token's subject */
     json_t *body;                  /* owned; parsed JSON when GW_JSON_BODY */
     oi_validation_t *v;            /* owned; lazily created */
     /* idempotency */
