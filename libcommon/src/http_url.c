@@ -14,44 +14,59 @@ static int hex_value(char c)
     return -1;
 }
 
-bool oi_http_url_decode(const char *src, size_t len, char *dst, size_t n, bool plus_space)
+/* oi_http_url_decode, saying why it failed: a bad escape wins over a value too long. */
+static oi_query_found_t decode(const char *src, size_t len, char *dst, size_t n, bool plus_space)
 {
     if (!dst || n == 0)
-        return false;
+        return OI_QUERY_TOO_LONG;
     dst[0] = '\0';
     if (!src)
-        return len == 0;
+        return len == 0 ? OI_QUERY_FOUND : OI_QUERY_BAD_ESCAPE;
     size_t o = 0;
+    bool overflow = false;
     for (size_t i = 0; i < len; i++) {
         char c = src[i];
         if (c == '%') {
-            if (i + 2 >= len)
-                return false;
-            int hi = hex_value(src[i + 1]);
-            int lo = hex_value(src[i + 2]);
-            if (hi < 0 || lo < 0)
-                return false;
-            c = (char)(hi * 16 + lo);
-            if (c == '\0')
-                return false; /* a NUL would silently cut the C string short */
+            int h = i + 2 < len ? hex_value(src[i + 1]) : -1;
+            int l = i + 2 < len ? hex_value(src[i + 2]) : -1;
+            /* a NUL would silently cut the C string short */
+            if (h < 0 || l < 0 || (h == 0 && l == 0)) {
+                dst[0] = '\0';
+                return OI_QUERY_BAD_ESCAPE;
+            }
+            c = (char)(h * 16 + l);
             i += 2;
         } else if (c == '+' && plus_space) {
             c = ' ';
         }
         if (o + 1 >= n) {
-            dst[0] = '\0';
-            return false;
+            overflow = true;
+            continue; /* go on: a bad escape further on is still reported as one */
         }
         dst[o++] = c;
     }
+    if (overflow) {
+        dst[0] = '\0';
+        return OI_QUERY_TOO_LONG;
+    }
     dst[o] = '\0';
-    return true;
+    return OI_QUERY_FOUND;
+}
+
+bool oi_http_url_decode(const char *src, size_t len, char *dst, size_t n, bool plus_space)
+{
+    return decode(src, len, dst, n, plus_space) == OI_QUERY_FOUND;
 }
 
 bool oi_http_query_get(const char *query, const char *name, char *out, size_t n)
 {
+    return oi_http_query_lookup(query, name, out, n) == OI_QUERY_FOUND;
+}
+
+oi_query_found_t oi_http_query_lookup(const char *query, const char *name, char *out, size_t n)
+{
     if (!query || !name || !out || n == 0)
-        return false;
+        return OI_QUERY_ABSENT;
     out[0] = '\0';
     size_t nlen = strlen(name);
     const char *p = query;
@@ -64,13 +79,13 @@ bool oi_http_query_get(const char *query, const char *name, char *out, size_t n)
             strlen(key) == nlen && memcmp(key, name, nlen) == 0) {
             const char *v = klen < seg ? p + klen + 1 : p + seg;
             size_t vlen = klen < seg ? seg - klen - 1 : 0;
-            return oi_http_url_decode(v, vlen, out, n, true);
+            return decode(v, vlen, out, n, true);
         }
         p += seg;
         if (*p == '&')
             p++;
     }
-    return false;
+    return OI_QUERY_ABSENT;
 }
 
 bool oi_http_query_has(const char *query, const char *name)

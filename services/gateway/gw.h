@@ -14,6 +14,7 @@
 #include "oi/rpc.h"
 #include "oi/status.h"
 #include "oi/validate.h"
+#include "query.h"
 
 typedef struct gw_auth_cache gw_auth_cache_t;
 typedef struct gw_health gw_health_t;

@@ -64,14 +64,14 @@ void gw_jobs_list(gw_req_t *r)
     const char *query = oi_http_req_query(r->http);
     oi_validation_t *v = gw_req_validation(r);
     oi_loc_t loc = oi_loc_root("query");
-    if (oi_http_query_get(query, "state", state, sizeof state) && !one_of(state, states)) {
+    if (gw_query_param(v, query, "state", state, sizeof state) && !one_of(state, states)) {
         oi_loc_t l = oi_loc_key(&loc, "state");
         json_t *in = json_string(state);
         oi_validation_add(v, &l, "enum", "Input should be 'queued', 'running', 'succeeded', 'failed' or 'cancelled'",
                           in, NULL);
         json_decref(in);
     }
-    if (oi_http_query_get(query, "kind", kind, sizeof kind) && !one_of(kind, kinds)) {
+    if (gw_query_param(v, query, "kind", kind, sizeof kind) && !one_of(kind, kinds)) {
         oi_loc_t l = oi_loc_key(&loc, "kind");
         json_t *in = json_string(kind);
         oi_validation_add(v, &l, "enum", "Input should be 'register', 'purchase', 'update_routing' or 'delete'", in,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "oi/http_server.h"
+#include "query.h"
 
 #define SIP_FIELD_MAX 255
 
@@ -245,10 +246,6 @@ bool gw_update_parse(oi_validation_t *v, json_t *body, gw_update_msg_t *m)
     return oi_validation_count(v) == before;
 }
 
-static void query_string(const char *query, const char *name, char *out, size_t n, bool *present)
-{
-    *present = oi_http_query_get(query, name, out, n);
-}
 
 bool gw_search_parse(oi_validation_t *v, const char *query, gw_search_query_t *q)
 {
@@ -259,7 +256,7 @@ bool gw_search_parse(oi_validation_t *v, const char *query, gw_search_query_t *q
     bool present = false;
     snprintf(q->country, sizeof q->country, "US");
     json_t *holder = json_object();
-    query_string(query, "country", raw, sizeof raw, &present);
+    present = gw_query_param(v, query, "country", raw, sizeof raw);
     if (present) {
         json_object_set_new(holder, "country", json_string(raw));
         if (!country_norm(raw, q->country)) {
@@ -270,8 +267,8 @@ bool gw_search_parse(oi_validation_t *v, const char *query, gw_search_query_t *q
                               json_object_get(holder, "country"), NULL);
         }
     }
-    query_string(query, "area_code", q->area_code, sizeof q->area_code, &q->has_area_code);
-    query_string(query, "contains", q->contains, sizeof q->contains, &q->has_contains);
+    q->has_area_code = gw_query_param(v, query, "area_code", q->area_code, sizeof q->area_code);
+    q->has_contains = gw_query_param(v, query, "contains", q->contains, sizeof q->contains);
     if (q->has_area_code)
         json_object_set_new(holder, "area_code", json_string(q->area_code));
     if (q->has_contains)
@@ -280,7 +277,7 @@ bool gw_search_parse(oi_validation_t *v, const char *query, gw_search_query_t *q
                          q->has_contains ? q->contains : NULL);
     json_decref(holder);
     q->limit = 20;
-    if (oi_http_query_get(query, "limit", raw, sizeof raw))
+    if (gw_query_param(v, query, "limit", raw, sizeof raw))
         oi_v_query_int(v, "limit", raw, 1, 100, &q->limit);
     return oi_validation_count(v) == before;
 }

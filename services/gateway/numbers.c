@@ -152,7 +152,10 @@ bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n)
     const char *query = oi_http_req_query(r->http);
     char raw[32];
     long l = 20;
-    if (oi_http_query_get(query, "limit", raw, sizeof raw) && !oi_v_query_int(gw_req_validation(r), "limit", raw, 1, 100, &l)) {
+    oi_validation_t *v = gw_req_validation(r);
+    if (gw_query_param(v, query, "limit", raw, sizeof raw))
+        oi_v_query_int(v, "limit", raw, 1, 100, &l);
+    if (oi_validation_count(v)) {
         gw_respond_validation(r);
         return false;
     }
@@ -213,13 +216,13 @@ static bool list_filters(gw_req_t *r, list_filters_t *f)
     char raw[4][64];
     const char *names[] = {"agent_id", "phone_number", "provider", "status"};
     json_t *holder = json_object();
-    for (int i = 0; i < 4; i++) {
-        bool got = oi_http_query_get(query, names[i], raw[i], sizeof raw[i]);
-        json_t *js = got || oi_http_query_has(query, names[i]) ? json_string(got ? raw[i] : "") : NULL;
-        if (got || oi_http_query_has(query, names[i])) /* too long or not UTF-8: "" fails validation */
-            json_object_set_new(holder, names[i], js ? js : json_string(""));
-    }
     oi_validation_t *v = gw_req_validation(r);
+    for (int i = 0; i < 4; i++) {
+        if (!gw_query_param(v, query, names[i], raw[i], sizeof raw[i]))
+            continue;
+        json_t *js = json_string(raw[i]); /* not UTF-8: "" fails validation */
+        json_object_set_new(holder, names[i], js ? js : json_string(""));
+    }
     oi_loc_t loc = oi_loc_root("query");
     oi_v_uuid(v, &loc, holder, "agent_id", 0, NULL, f->agent_id);
     const char *phone = oi_v_e164(v, &loc, holder, "phone_number", 0, NULL);

@@ -28,17 +28,22 @@ void gw_routing_resolve(gw_req_t *r)
     const char *query = oi_http_req_query(r->http);
     char to[32] = "", from[32] = "", call_id[130] = "";
     json_t *holder = json_object();
-    bool has_to = oi_http_query_get(query, "to", to, sizeof to);
-    bool has_from = oi_http_query_get(query, "from", from, sizeof from);
-    bool has_call = oi_http_query_get(query, "call_id", call_id, sizeof call_id);
+    oi_validation_t *v = gw_req_validation(r);
+    bool has_to = gw_query_param(v, query, "to", to, sizeof to);
+    bool has_from = gw_query_param(v, query, "from", from, sizeof from);
+    bool has_call = gw_query_param(v, query, "call_id", call_id, sizeof call_id);
     if (has_to)
         json_object_set_new(holder, "to", json_string(to));
     if (has_from)
         json_object_set_new(holder, "from", json_string(from));
     if (has_call)
         json_object_set_new(holder, "call_id", json_string(call_id));
-    oi_validation_t *v = gw_req_validation(r);
     oi_loc_t loc = oi_loc_root("query");
+    if (!has_to && oi_validation_count(v)) { /* to given but unusable: its own error, not "missing" */
+        json_decref(holder);
+        gw_respond_validation(r);
+        return;
+    }
     oi_v_e164(v, &loc, holder, "to", OI_V_REQUIRED, NULL);
     oi_v_e164(v, &loc, holder, "from", 0, NULL);
     oi_v_string(v, &loc, holder, "call_id", 0, 1, 128, NULL);
@@ -108,11 +113,16 @@ void gw_routing_outbound(gw_req_t *r)
     const char *query = oi_http_req_query(r->http);
     char from[32] = "", agent_raw[64] = "", agent[37] = "";
     json_t *holder = json_object();
-    if (oi_http_query_get(query, "from", from, sizeof from))
-        json_object_set_new(holder, "from", json_string(from));
-    if (oi_http_query_get(query, "agent_id", agent_raw, sizeof agent_raw))
-        json_object_set_new(holder, "agent_id", json_string(agent_raw));
     oi_validation_t *v = gw_req_validation(r);
+    if (gw_query_param(v, query, "from", from, sizeof from))
+        json_object_set_new(holder, "from", json_string(from));
+    if (gw_query_param(v, query, "agent_id", agent_raw, sizeof agent_raw))
+        json_object_set_new(holder, "agent_id", json_string(agent_raw));
+    if (oi_validation_count(v)) {
+        json_decref(holder);
+        gw_respond_validation(r);
+        return;
+    }
     oi_loc_t loc = oi_loc_root("query");
     oi_v_e164(v, &loc, holder, "from", OI_V_REQUIRED, NULL);
     oi_v_uuid(v, &loc, holder, "agent_id", OI_V_REQUIRED, NULL, agent);

@@ -55,9 +55,13 @@ uint64_t oi_http_req_start_ns(const oi_http_req_t *r);       /* monotonic, when 
 void *oi_http_req_get_data(const oi_http_req_t *r);          /* per-request slot for the handler */
 void oi_http_req_set_data(oi_http_req_t *r, void *data);
 
-/* Finds a query parameter (percent-decoded) into out (size n). false if absent.
+/* Finds a query parameter (percent-decoded) into out (size n). false if absent, and also when
+ * its value does not fit or is badly escaped: see oi_http_query_lookup to tell those apart.
  * Also usable on any "a=b&c=d" string (form bodies). */
 bool oi_http_query_get(const char *query, const char *name, char *out, size_t n);
+typedef enum { OI_QUERY_ABSENT = 0, OI_QUERY_FOUND, OI_QUERY_TOO_LONG, OI_QUERY_BAD_ESCAPE } oi_query_found_t;
+/* oi_http_query_get that says why it found nothing usable (out is "" unless FOUND). */
+oi_query_found_t oi_http_query_lookup(const char *query, const char *name, char *out, size_t n);
 /* true when the query names `name` at all (even with a value oi_http_query_get refuses). */
 bool oi_http_query_has(const char *query, const char *name);
 /* Percent-decodes src into dst (size n); '+' becomes ' ' when plus_space. false on bad escape/overflow. */

@@ -622,6 +622,22 @@ Test(http_server, query_get_decodes_and_checks_bounds)
     cr_assert_str_eq(out, "v");
 }
 
+Test(http_server, query_lookup_says_why_a_value_is_unusable)
+{
+    char out[8];
+    cr_assert_eq(oi_http_query_lookup("a=1&b=2", "b", out, sizeof out), OI_QUERY_FOUND);
+    cr_assert_str_eq(out, "2");
+    cr_assert_eq(oi_http_query_lookup("a=1", "b", out, sizeof out), OI_QUERY_ABSENT);
+    cr_assert_eq(oi_http_query_lookup("a=12345678", "a", out, sizeof out), OI_QUERY_TOO_LONG);
+    cr_assert_str_eq(out, "");
+    cr_assert_eq(oi_http_query_lookup("a=x%zz", "a", out, sizeof out), OI_QUERY_BAD_ESCAPE);
+    cr_assert_str_eq(out, "");
+    cr_assert_eq(oi_http_query_lookup("a=%4", "a", out, sizeof out), OI_QUERY_BAD_ESCAPE);
+    cr_assert_eq(oi_http_query_lookup("a=%00", "a", out, sizeof out), OI_QUERY_BAD_ESCAPE);
+    cr_assert_eq(oi_http_query_lookup("a=123456789%z", "a", out, sizeof out), OI_QUERY_BAD_ESCAPE,
+                 "a bad escape is told even in a value too long");
+}
+
 Test(http_server, url_decode_handles_plus_and_truncation)
 {
     char out[16];

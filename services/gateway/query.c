@@ -1,0 +1,23 @@
+/* query.c: reading one query parameter so that a value the request gave is never dropped. */
+#include "query.h"
+
+#include <stdio.h>
+
+#include "oi/http_server.h"
+
+bool gw_query_param(oi_validation_t *v, const char *query, const char *name, char *out, size_t n)
+{
+    oi_query_found_t found = oi_http_query_lookup(query, name, out, n);
+    if (found == OI_QUERY_FOUND || found == OI_QUERY_ABSENT)
+        return found == OI_QUERY_FOUND;
+    oi_loc_t loc = oi_loc_root("query");
+    loc = oi_loc_key(&loc, name);
+    char msg[96];
+    if (found == OI_QUERY_TOO_LONG) {
+        snprintf(msg, sizeof msg, "String should have at most %zu characters", n - 1);
+        oi_validation_add(v, &loc, "string_too_long", msg, NULL, NULL);
+    } else {
+        oi_validation_add(v, &loc, "value_error", "Value error, invalid percent-encoding", NULL, NULL);
+    }
+    return false;
+}
