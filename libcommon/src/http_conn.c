@@ -170,7 +170,11 @@ static void timer_set(oi_http_conn_t *c, oi_http__timer_t mode, bool restart)
     uint64_t ms = 0;
     switch (mode) {
     case OI_HTTP__TIMER_HEADER: ms = c->srv->limits.header_timeout_ms; break;
-    case OI_HTTP__TIMER_BODY:
+    case OI_HTTP__TIMER_BODY: { /* what is left of the request's deadline: reads do not extend it */
+        uint64_t now = uv_now(c->srv->loop);
+        ms = c->deadline_ms > now ? c->deadline_ms - now : 1;
+        break;
+    }
     case OI_HTTP__TIMER_IDLE: ms = c->srv->limits.idle_timeout_ms; break;
     case OI_HTTP__TIMER_LINGER: ms = OI_HTTP__LINGER_MS; break;
     case OI_HTTP__TIMER_NONE: uv_timer_stop(&c->timer); return;
@@ -332,6 +336,7 @@ static int on_message_begin(http_parser *p)
     oi_http__req_free(&c->cur);
     c->cur = oi_http__req_new(c->srv);
     c->state = OI_HTTP__HEAD;
+    c->deadline_ms = uv_now(c->srv->loop) + c->srv->limits.body_timeout_ms;
     timer_set(c, OI_HTTP__TIMER_HEADER, false);
     return 0;
 }
@@ -584,8 +589,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0 || c->failed || c->no_more)
         return; /* draining input after an error, or past a last request */
-    if (c->state == OI_HTTP__BODY)
-        timer_set(c, OI_HTTP__TIMER_BODY, true);
     c->in_read = true;
     conn_parse(c, buf->base, (size_t)nread);
     c->in_read = false;

@@ -80,6 +80,7 @@ struct oi_http_conn {
     oi_buf_t pending;           /* unparsed input kept while the parser is paused */
     oi_http__state_t state;
     oi_http__timer_t timer_mode;
+    uint64_t deadline_ms;       /* loop time by which the request being read must be whole */
     int open_handles;
     bool reading;
     bool writing;

@@ -21,8 +21,10 @@ static void limits_apply(oi_http_limits_t *dst, const oi_http_limits_t *src)
     *dst = (oi_http_limits_t){.max_body = 1u << 20,
                               .max_header_bytes = 16u << 10,
                               .header_timeout_ms = 10000,
+                              .body_timeout_ms = 10000,
                               .idle_timeout_ms = 60000,
-                              .max_pipelined = 64};
+                              .max_pipelined = 64,
+                              .max_connections = 4096};
     if (!src)
         return;
     if (src->max_body)
@@ -35,6 +37,10 @@ static void limits_apply(oi_http_limits_t *dst, const oi_http_limits_t *src)
         dst->idle_timeout_ms = src->idle_timeout_ms;
     if (src->max_pipelined)
         dst->max_pipelined = src->max_pipelined;
+    if (src->body_timeout_ms)
+        dst->body_timeout_ms = src->body_timeout_ms;
+    if (src->max_connections)
+        dst->max_connections = src->max_connections;
 }
 
 oi_http_server_t *oi_http_server_new(uv_loop_t *loop, const oi_http_limits_t *limits,
@@ -56,6 +62,28 @@ oi_http_server_t *oi_http_server_new(uv_loop_t *loop, const oi_http_limits_t *li
     return s;
 }
 
+/* One connection too many: accepted, told 503 in one write, closed. */
+static void on_refused_closed(uv_handle_t *h) { free(h); }
+
+static void refuse_connection(oi_http_server_t *s)
+{
+    static const char answer[] =
+        "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
+        "Content-Type: application/json\r\nContent-Length: 79\r\n\r\n"
+        "{\"detail\":{\"code\":\"SERVICE_UNAVAILABLE\",\"message\":\"too many open connections\"}}";
+    uv_tcp_t *t = oi_xcalloc(1, sizeof *t);
+    if (uv_tcp_init(s->loop, t) != 0) {
+        free(t);
+        return;
+    }
+    if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)t) == 0) {
+        uv_buf_t b = uv_buf_init((char *)answer, sizeof answer - 1);
+        (void)uv_try_write((uv_stream_t *)t, &b, 1);
+    }
+    oi_log_warn(&(oi_log_ctx_t){.action = "accepting"}, "%zu connections open: one more refused with 503", s->nconns);
+    uv_close((uv_handle_t *)t, on_refused_closed);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     oi_http_server_t *s = listener->data;
@@ -65,6 +93,10 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     if (s->closing)
         return;
+    if (s->nconns >= s->limits.max_connections) {
+        refuse_connection(s);
+        return;
+    }
     oi_http_conn_t *c = oi_xcalloc(1, sizeof *c);
     if (uv_tcp_init(s->loop, &c->tcp) != 0) {
         free(c);

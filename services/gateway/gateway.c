@@ -33,6 +33,7 @@ typedef struct {
     int idem_ttl_hours;
     int idem_purge_ms;
     gw_jwt_config_t jwt;
+    oi_http_limits_t http;
 } gw_config_t;
 
 static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
@@ -49,6 +50,9 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
     oi_near_config_read(c, &cfg->near);
+    cfg->http.body_timeout_ms = (uint32_t)oi_config_int(c, "OI_HTTP_BODY_TIMEOUT_MS", 10000, 100, 600000);
+    cfg->http.idle_timeout_ms = (uint32_t)oi_config_int(c, "OI_HTTP_IDLE_TIMEOUT_MS", 60000, 100, 3600000);
+    cfg->http.max_connections = (uint32_t)oi_config_int(c, "OI_HTTP_MAX_CONNECTIONS", 4096, 1, 1000000);
     cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     cfg->jwt.public_key_file = oi_config_str(c, "OI_JWT_PUBLIC_KEY_FILE", "");
     cfg->jwt.jwks_file = oi_config_str(c, "OI_JWT_JWKS_FILE", "");
@@ -102,7 +106,7 @@ gw_t *gw_start(oi_service_t *svc)
 {
     gw_t *gw = oi_xcalloc(1, sizeof *gw);
     gw->loop = oi_service_loop(svc);
-    gw_config_t cfg;
+    gw_config_t cfg = {0};
     read_config(oi_service_config(svc), gw, &cfg);
     if (!oi_config_check(oi_service_config(svc))) {
         free(gw);
@@ -137,7 +141,7 @@ gw_t *gw_start(oi_service_t *svc)
     open_near_caches(gw, &cfg);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
-    gw->http = oi_http_server_new(gw->loop, NULL, gw_http_on_request, gw);
+    gw->http = oi_http_server_new(gw->loop, &cfg.http, gw_http_on_request, gw);
     int rc = oi_http_server_listen(gw->http, cfg.host, cfg.port);
     if (rc) {
         oi_log_error(&(oi_log_ctx_t){.action = "listening"}, "cannot listen on %s:%d: %s", cfg.host, cfg.port,

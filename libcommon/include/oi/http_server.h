@@ -28,8 +28,11 @@ typedef struct {
     size_t max_body;            /* default 1 MiB; bigger → 413 */
     size_t max_header_bytes;    /* default 16 KiB; bigger → 431 */
     uint32_t header_timeout_ms; /* default 10000: whole head must arrive in this time → 408 */
+    uint32_t body_timeout_ms;   /* default 10000: head and body must both have arrived this long after
+                                 * the request began → 408, however slowly bytes keep coming */
     uint32_t idle_timeout_ms;   /* default 60000: keep-alive idle connections closed */
     uint32_t max_pipelined;     /* default 64 queued requests per connection */
+    uint32_t max_connections;   /* default 4096 open at once; one more is answered 503 and closed */
 } oi_http_limits_t;
 
 oi_http_server_t *oi_http_server_new(uv_loop_t *loop, const oi_http_limits_t *limits /* NULL = defaults */,

@@ -475,6 +475,54 @@ Test(http_server, times_out_a_slow_head_with_408)
     cr_assert_eq(fx.requests, 0);
 }
 
+Test(http_server, a_body_dripped_byte_by_byte_still_times_out)
+{
+    /* each byte comes well inside any idle timeout, but the request as a whole is late */
+    oi_http_limits_t lim = {.body_timeout_ms = 400, .idle_timeout_ms = 5000};
+    fx_start(&lim);
+    client_t *c = client_connect(fx.port);
+    client_sends(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+    for (int i = 0; i < 12; i++) {
+        usleep(50 * 1000);
+        client_sends(c, "a");
+    }
+    resp_t *r = client_read(c, false);
+    cr_assert_eq(r->status, 408);
+    cr_assert(client_eof(c));
+    free(r);
+    client_close(&c);
+    fx_stop();
+    cr_assert_eq(fx.requests, 0);
+}
+
+Test(http_server, a_connection_over_the_cap_gets_503_and_the_others_go_on)
+{
+    oi_http_limits_t lim = {.max_connections = 2};
+    fx_start(&lim);
+    client_t *a = client_connect(fx.port), *b = client_connect(fx.port);
+    client_sends(a, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    client_sends(b, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    resp_t *ra = client_read(a, false), *rb = client_read(b, false);
+    cr_assert_eq(ra->status, 200);
+    cr_assert_eq(rb->status, 200);
+    client_t *c = client_connect(fx.port);
+    resp_t *rc = client_read(c, false);
+    cr_assert_eq(rc->status, 503);
+    cr_assert(strstr(rc->body, "SERVICE_UNAVAILABLE") != NULL, "%s", rc->body);
+    cr_assert(client_eof(c));
+    client_close(&c);
+    client_sends(a, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n"); /* the open ones still work */
+    resp_t *ra2 = client_read(a, false);
+    cr_assert_eq(ra2->status, 200);
+    free(ra);
+    free(rb);
+    free(rc);
+    free(ra2);
+    client_close(&a);
+    client_close(&b);
+    fx_stop();
+}
+
 Test(http_server, closes_an_idle_keep_alive_connection)
 {
     oi_http_limits_t lim = {.idle_timeout_ms = 100};
