@@ -1,5 +1,6 @@
-/* api_keys.c: POST/DELETE /v1/api-keys. Keys are "oi_sk_" + 48 hex, shown once, stored as
- * SHA-256. The admin token creates a workspace (by name) on first use. */
+/* api_keys.c: POST/GET/DELETE /v1/api-keys. Keys are "oi_sk_" + 48 hex, shown once, stored as
+ * SHA-256. The admin token creates a workspace (by name) on first use. A listing shows who made
+ * each key and when it was last used, so a leaked key cannot mint keys nobody sees. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,13 @@ static oi_status_t create_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err
     char hash[65], prefix[16];
     oi_sha256_hex(k->key, strlen(k->key), hash);
     snprintf(prefix, sizeof prefix, "%.10s", k->key);
-    const char *params[] = {k->id, k->workspace_id, k->name, hash, prefix};
+    char by[300];
+    gw_caller_name(r, by, sizeof by);
+    const char *params[] = {k->id, k->workspace_id, k->name, hash, prefix, by};
     PGresult *res = NULL;
-    rc = oi_pg_exec(c, "INSERT INTO gateway.api_keys(id, workspace_id, name, key_hash, key_prefix) "
-                       "VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
-                    5, params, &res, err);
+    rc = oi_pg_exec(c, "INSERT INTO gateway.api_keys(id, workspace_id, name, key_hash, key_prefix, created_by) "
+                       "VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
+                    6, params, &res, err);
     if (rc)
         return rc;
     oi_clock_pg_to_rfc3339(PQgetvalue(res, 0, 0), k->created_at, sizeof k->created_at);
@@ -153,4 +156,98 @@ void gw_api_keys_delete(gw_req_t *r)
         return;
     }
     gw_db(r, revoke_key, k, on_revoked);
+}
+
+/* --- GET /v1/api-keys ------------------------------------------------------------------------- */
+
+typedef struct {
+    char workspace[256]; /* admin: the workspace's name; "" for a workspace's own caller */
+    char cursor[40];
+    int limit;
+    PGresult *res;       /* owned */
+} key_list_t;
+
+static void key_list_free(void *p)
+{
+    key_list_t *l = p;
+    if (l->res)
+        PQclear(l->res);
+    free(l);
+}
+
+#define KEY_LIST_SQL(workspace)                                                                         \
+    "SELECT k.id::text, k.name, k.key_prefix, k.created_by, "                                         \
+    "to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at, "          \
+    "to_char(k.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_used_at "     \
+    "FROM gateway.api_keys k WHERE k.workspace_id = " workspace " AND k.revoked_at IS NULL AND "        \
+    "($2::uuid IS NULL OR (k.created_at, k.id) > (SELECT created_at, id FROM gateway.api_keys WHERE id = " \
+    "$2::uuid)) ORDER BY k.created_at, k.id LIMIT $3::int"
+
+static oi_status_t list_keys(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+{
+    key_list_t *l = arg;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", l->limit + 1);
+    const char *params[] = {l->workspace[0] ? l->workspace : r->workspace_id, l->cursor[0] ? l->cursor : NULL, lim};
+    return oi_pg_exec(c,
+                      l->workspace[0] ? KEY_LIST_SQL("(SELECT id FROM gateway.workspaces WHERE name = $1)")
+                                      : KEY_LIST_SQL("$1::uuid"),
+                      3, params, &l->res, err);
+}
+
+static void on_listed(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+{
+    key_list_t *l = arg;
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    int rows = PQntuples(l->res), take = rows > l->limit ? l->limit : rows;
+    json_t *arr = json_array();
+    for (int i = 0; i < take; i++) {
+        const char *used = PQgetisnull(l->res, i, 5) ? NULL : PQgetvalue(l->res, i, 5);
+        json_array_append_new(arr, json_pack("{ss ss ss ss ss so}", "id", PQgetvalue(l->res, i, 0), "name",
+                                             PQgetvalue(l->res, i, 1), "prefix", PQgetvalue(l->res, i, 2),
+                                             "created_by", PQgetvalue(l->res, i, 3), "created_at",
+                                             PQgetvalue(l->res, i, 4), "last_used_at",
+                                             used ? json_string(used) : json_null()));
+    }
+    gw_respond_list(r, arr, rows > l->limit ? PQgetvalue(l->res, take - 1, 0) : NULL);
+}
+
+void gw_api_keys_list(gw_req_t *r)
+{
+    int limit;
+    char cursor[256];
+    if (!gw_list_params(r, &limit, cursor, sizeof cursor))
+        return;
+    key_list_t *l = oi_xcalloc(1, sizeof *l);
+    r->scratch = l;
+    r->scratch_free = key_list_free;
+    l->limit = limit;
+    oi_validation_t *v = gw_req_validation(r);
+    oi_loc_t loc = oi_loc_root("query");
+    if (cursor[0] && !oi_uuid_valid(cursor)) {
+        oi_loc_t l_cursor = oi_loc_key(&loc, "cursor");
+        oi_validation_add(v, &l_cursor, "value_error", "Value error, invalid cursor", NULL, NULL);
+    } else if (cursor[0]) {
+        memcpy(l->cursor, cursor, OI_UUID_STR_LEN + 1);
+    }
+    bool named = gw_query_param(v, oi_http_req_query(r->http), "workspace", l->workspace, sizeof l->workspace);
+    if (r->caller == GW_CALLER_ADMIN && !named && !oi_validation_count(v)) {
+        oi_loc_t l_ws = oi_loc_key(&loc, "workspace");
+        oi_validation_add(v, &l_ws, "missing", "Field required", NULL, NULL);
+    }
+    if (r->caller != GW_CALLER_ADMIN)
+        l->workspace[0] = '\0'; /* a workspace's own caller sees its own keys, whatever it names */
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return;
+    }
+    if (l->workspace[0]) { /* the next page's Link names the workspace too */
+        static const char head[] = "&workspace=";
+        memcpy(r->list_query, head, sizeof head);
+        gw_query_encode(l->workspace, r->list_query + sizeof head - 1, sizeof r->list_query - (sizeof head - 1));
+    }
+    gw_db(r, list_keys, l, on_listed);
 }

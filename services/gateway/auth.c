@@ -118,8 +118,13 @@ static oi_status_t lookup_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err
     key_lookup_t *k = arg;
     PGresult *res = NULL;
     const char *params[] = {k->hash};
-    oi_status_t rc = oi_pg_exec(c, "SELECT id::text, workspace_id::text FROM gateway.api_keys "
-                                   "WHERE key_hash = $1 AND revoked_at IS NULL", 1, params, &res, err);
+    /* the lookup also marks the key used, at most once a minute (the cache spares most lookups) */
+    oi_status_t rc = oi_pg_exec(c,
+                                "WITH k AS (SELECT id, workspace_id FROM gateway.api_keys WHERE key_hash = $1 AND "
+                                "revoked_at IS NULL), u AS (UPDATE gateway.api_keys a SET last_used_at = now() FROM k "
+                                "WHERE a.id = k.id AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval "
+                                "'1 minute')) SELECT id::text, workspace_id::text FROM k",
+                                1, params, &res, err);
     if (rc)
         return rc;
     if (PQntuples(res) == 1) {
@@ -288,4 +293,15 @@ void gw_phase_auth(gw_req_t *r)
         return;
     }
     unauthorized(r, "invalid credentials");
+}
+
+void gw_caller_name(const gw_req_t *r, char *out, size_t n)
+{
+    switch (r->caller) {
+    case GW_CALLER_ADMIN: snprintf(out, n, "admin"); break;
+    case GW_CALLER_INTERNAL: snprintf(out, n, "internal"); break;
+    case GW_CALLER_KEY: snprintf(out, n, "api_key:%s", r->api_key_id); break;
+    case GW_CALLER_JWT: snprintf(out, n, "jwt:%s", r->jwt_sub); break;
+    default: snprintf(out, n, "anonymous"); break;
+    }
 }

@@ -118,6 +118,8 @@ void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message /* NULL =
 /* FastAPI 422 from r->v. */
 void gw_respond_validation(gw_req_t *r);
 oi_validation_t *gw_req_validation(gw_req_t *r);
+/* Who made the request, for records: "admin", "internal", "api_key:<id>" or "jwt:<sub>". */
+void gw_caller_name(const gw_req_t *r, char *out, size_t n);
 /* Validates the {id} path parameter as a UUID (loc ["path", name]); false → responded 422. */
 bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37]);
 
@@ -190,6 +192,7 @@ void gw_jobs_cancel(gw_req_t *r);
 void gw_routing_resolve(gw_req_t *r);
 void gw_routing_failure(gw_req_t *r);
 void gw_routing_outbound(gw_req_t *r);
+void gw_api_keys_list(gw_req_t *r);
 void gw_health_http(gw_req_t *r);
 
 #endif

@@ -21,3 +21,23 @@ bool gw_query_param(oi_validation_t *v, const char *query, const char *name, cha
     }
     return false;
 }
+
+void gw_query_encode(const char *s, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        bool plain = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                     *c == '.' || *c == '_' || *c == '~';
+        if (o + (plain ? 1 : 3) >= n)
+            break;
+        if (plain) {
+            out[o++] = (char)*c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*c >> 4];
+            out[o++] = hex[*c & 15];
+        }
+    }
+    out[o] = '\0';
+}

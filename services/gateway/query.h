@@ -12,4 +12,8 @@
  * when it has one): a filter the request named is never silently dropped. */
 bool gw_query_param(oi_validation_t *v, const char *query, const char *name, char *out, size_t n);
 
+/* s percent-encoded for a query value (unreserved characters kept) into out (n bytes, cut short
+ * at a whole escape when it does not fit). */
+void gw_query_encode(const char *s, char *out, size_t n);
+
 #endif

@@ -11,6 +11,7 @@
 static const gw_route_t routes[] = {
     {"GET", "/healthz", gw_health_http, GW_AUTH_NONE, "healthz"},
     {"POST", "/v1/api-keys", gw_api_keys_create, KEY | ADMIN | JSONB | IDEM, "api_keys_create"},
+    {"GET", "/v1/api-keys", gw_api_keys_list, KEY | ADMIN, "api_keys_list"},
     {"DELETE", "/v1/api-keys/{id}", gw_api_keys_delete, KEY | ADMIN, "api_keys_delete"},
     {"POST", "/v1/agents", gw_agents_create, KEY | JSONB | IDEM, "agents_create"},
     {"GET", "/v1/agents", gw_agents_list, KEY, "agents_list"},

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from oiclient import is_rfc3339, is_uuid
+from oiclient import is_rfc3339, is_uuid, next_link
 
 
 def assert_unauthorized(r):
@@ -120,3 +120,45 @@ def test_revoke_other_workspace_key_is_404(client, other):
 
 def test_revoke_unknown_key_is_404(client):
     assert client.delete("/v1/api-keys/" + str(uuid.uuid4())).status == 404
+
+
+def test_a_workspace_lists_its_keys_never_the_secret(admin, new_workspace):
+    c = new_workspace()
+    made = c.post("/v1/api-keys", {"name": "minted-by-a-key"})
+    assert made.status == 201, made
+    r = c.get("/v1/api-keys")
+    assert r.status == 200, r
+    by_id = {k["id"]: k for k in r.json}
+    assert set(by_id) == {c.key_info["id"], made.json["id"]}
+    mine, minted = by_id[c.key_info["id"]], by_id[made.json["id"]]
+    assert mine["created_by"] == "admin" and minted["created_by"] == "api_key:" + c.key_info["id"]
+    assert minted["prefix"] == made.json["key"][:10] and minted["name"] == "minted-by-a-key"
+    assert mine["last_used_at"] is not None  # this very request used it
+    assert minted["last_used_at"] is None
+    assert made.json["key"] not in r.text and c.key_info["key"] not in r.text
+    assert set(mine) == {"id", "name", "prefix", "created_at", "created_by", "last_used_at"}
+
+
+def test_listing_pages_and_admin_names_the_workspace(admin, new_workspace):
+    c = new_workspace()
+    for i in range(4):
+        assert c.post("/v1/api-keys", {"name": "k%d" % i}).status == 201
+    seen, url = [], "/v1/api-keys?limit=2"
+    while url:
+        r = c.get(url)
+        assert r.status == 200, r
+        seen += [k["id"] for k in r.json]
+        url = next_link(r)
+    assert len(seen) == 5 and len(set(seen)) == 5
+    ws = c.key_info["workspace_id"]
+    name = admin.get("/v1/api-keys?workspace=nope-" + ws)
+    assert name.status == 200 and name.json == []
+    assert admin.get("/v1/api-keys").status == 422
+
+
+def test_revoked_keys_leave_the_list_and_others_see_nothing(new_workspace):
+    a, b = new_workspace(), new_workspace()
+    extra = a.post("/v1/api-keys", {"name": "temp"}).json
+    assert a.delete("/v1/api-keys/" + extra["id"]).status in (200, 204)
+    assert [k["id"] for k in a.get("/v1/api-keys").json] == [a.key_info["id"]]
+    assert [k["id"] for k in b.get("/v1/api-keys").json] == [b.key_info["id"]]
