@@ -117,7 +117,7 @@ load_secrets() {
   if [[ -f "$f" ]]; then
     while IFS='=' read -r k v; do
       case "$k" in
-        OI_SECRET_KEY|OI_ADMIN_TOKEN|OI_INTERNAL_TOKEN) [[ -n "${!k:-}" ]] || export "$k=$v" ;;
+        OI_SECRET_KEY|OI_ADMIN_TOKEN|OI_INTERNAL_TOKEN|OI_REDIS_PASSWORD) [[ -n "${!k:-}" ]] || export "$k=$v" ;;
       esac
     done <"$f"
   fi
@@ -130,10 +130,13 @@ load_secrets() {
   if [[ -z "${OI_INTERNAL_TOKEN:-}" ]]; then
     OI_INTERNAL_TOKEN=oi_internal_$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n'); changed=1
   fi
-  export OI_SECRET_KEY OI_ADMIN_TOKEN OI_INTERNAL_TOKEN
+  if [[ -z "${OI_REDIS_PASSWORD:-}" ]]; then
+    OI_REDIS_PASSWORD=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n'); changed=1
+  fi
+  export OI_SECRET_KEY OI_ADMIN_TOKEN OI_INTERNAL_TOKEN OI_REDIS_PASSWORD
   if ((changed)) || [[ ! -f "$f" ]]; then
-    (umask 077; printf 'OI_SECRET_KEY=%s\nOI_ADMIN_TOKEN=%s\nOI_INTERNAL_TOKEN=%s\n' \
-      "$OI_SECRET_KEY" "$OI_ADMIN_TOKEN" "$OI_INTERNAL_TOKEN" >"$f")
+    (umask 077; printf 'OI_SECRET_KEY=%s\nOI_ADMIN_TOKEN=%s\nOI_INTERNAL_TOKEN=%s\nOI_REDIS_PASSWORD=%s\n' \
+      "$OI_SECRET_KEY" "$OI_ADMIN_TOKEN" "$OI_INTERNAL_TOKEN" "$OI_REDIS_PASSWORD" >"$f")
   fi
 }
 
@@ -209,11 +212,13 @@ redis_up() {
   if alive redis redis-server; then log "redis already running"; return; fi
   mkdir -p "$RUN/redis"
   log "redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+  # the password goes in a file only its owner reads, never on a command line (ps shows those)
+  (umask 077; printf 'requirepass %s\n' "$OI_REDIS_PASSWORD" >"$RUN/redis/auth.conf")
+  redis-server "$RUN/redis/auth.conf" --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
     --daemonize yes --pidfile "$RUN/pids/redis.pid" --logfile "$RUN/logs/redis.log" \
     --dir "$RUN/redis" --protected-mode yes >/dev/null
   local deadline=$((SECONDS + 20))
-  until redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; do
+  until REDISCLI_AUTH=$OI_REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; do
     ((SECONDS < deadline)) || { show_tail "$RUN/logs/redis.log"; die "redis did not start"; }
     sleep 0.1
   done
@@ -369,6 +374,7 @@ OI_DISPATCH_OPS_PORT=$DSP_OPS
 OI_CARRIER_OPS_PORT=$CAR_OPS
 OI_PG_PORT=$PG_PORT
 OI_REDIS_PORT=$REDIS_PORT
+OI_REDIS_PASSWORD=$OI_REDIS_PASSWORD
 OI_SIP_PORT=$SIP_PORT
 OI_SIP_OPS_PORT=$SIP_OPS_PORT
 OI_SIP_URI=sip:127.0.0.1:$SIP_PORT

@@ -222,6 +222,32 @@ static void schedule_reconnect(oi_redis_t *r)
     r->backoff_ms = r->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
+static void ready(oi_redis_t *r)
+{
+    r->backoff_ms = REDIS_BACKOFF_MIN_MS;
+    set_connected(r, true);
+    if (r->on_message && r->ac)
+        sub_start(r);
+}
+
+/* OI_REDIS_PASSWORD's AUTH: refused, the connection is dropped and tried again later (a
+ * password that changes on the server is taken at the next try). */
+static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)privdata;
+    oi_redis_t *r = ac->data;
+    const redisReply *rep = reply;
+    if (!r || !r->ac)
+        return;
+    if (rep && rep->type == REDIS_REPLY_STATUS) {
+        ready(r);
+        return;
+    }
+    oi_log_error(NULL, "redis %s:%d: AUTH refused (OI_REDIS_PASSWORD): %s", r->host, r->port,
+                 rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no answer");
+    redisAsyncDisconnect(ac);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     oi_redis_t *r = ac->data;
@@ -234,10 +260,12 @@ static void on_connect(const redisAsyncContext *ac, int status)
         schedule_reconnect(r);
         return;
     }
-    r->backoff_ms = REDIS_BACKOFF_MIN_MS;
-    set_connected(r, true);
-    if (r->on_message && r->ac)
-        sub_start(r);
+    const char *password = getenv("OI_REDIS_PASSWORD");
+    if (password && password[0]) { /* usable once AUTH is answered OK */
+        redisAsyncCommand(r->ac, on_auth, NULL, "AUTH %s", password);
+        return;
+    }
+    ready(r);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)

@@ -520,8 +520,9 @@ class Bench:
             self.rep.skip(label, "redis-benchmark is not installed (apt-get install redis-tools)")
             return
         say(label)
+        auth = ["-a", self.stack.info["OI_REDIS_PASSWORD"]] if self.stack.info.get("OI_REDIS_PASSWORD") else []
         r = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(self.redis_port), "-c", conc,
-                            "-n", str(self.args.redis_requests), "-t", "get", "--csv"],
+                            "-n", str(self.args.redis_requests), "-t", "get", "--csv", *auth],
                            capture_output=True, text=True, timeout=600)
         rows = [l.replace('"', "").split(",") for l in r.stdout.splitlines() if l.strip()]
         head = next((row for row in rows if row and row[0] == "test"), None)

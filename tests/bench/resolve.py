@@ -114,7 +114,8 @@ def main():
 
     def flush_cache():
         rp = env.get("OI_REDIS_PORT", "56379")
-        subprocess.run(["redis-cli", "-p", rp, "FLUSHDB"], capture_output=True)
+        subprocess.run(["redis-cli", "-p", rp, "FLUSHDB"], capture_output=True,
+                       env=dict(os.environ, REDISCLI_AUTH=env.get("OI_REDIS_PASSWORD", "")))
 
     c, s = str(args.concurrency), str(args.seconds)
     # cold: one pass over every number right after emptying Redis (every request a cache miss

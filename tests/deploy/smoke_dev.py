@@ -196,11 +196,18 @@ def start_postgres(top, port, user, dbname, password, logf):
                                          '-w', '-t', '30', 'stop']), stdout=logf, stderr=logf)
 
 
-def start_redis(port, logf):
+def start_redis(port, logf, password=None):
+    """The dev Redis StatefulSet's role: requirepass from the overlay's Secret, as the pod has it."""
     exe = shutil.which('redis-server')
     if exe is None:
         raise RuntimeError('redis-server not found')
-    p = subprocess.Popen([exe, '--bind', '127.0.0.1', '--port', str(port), '--save', '',
+    conf = []
+    if password:
+        fd, path = tempfile.mkstemp(prefix='oi-redis-', suffix='.conf')
+        with os.fdopen(fd, 'w') as f:
+            f.write('requirepass %s\n' % password)
+        conf = [path]
+    p = subprocess.Popen([exe, *conf, '--bind', '127.0.0.1', '--port', str(port), '--save', '',
                           '--appendonly', 'no'], stdout=logf, stderr=logf)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -410,7 +417,8 @@ def run(args, res, top):
                                     kv.get('dbname', 'oneinbox'), kv.get('password', ''), storelog))
         redis_port = next((int(p.env['OI_REDIS_PORT']) for p in pods.values() if p.env.get('OI_REDIS_PORT')), None)
         if redis_port:
-            r = start_redis(redis_port, storelog)
+            password = next((p.env['OI_REDIS_PASSWORD'] for p in pods.values() if p.env.get('OI_REDIS_PASSWORD')), None)
+            r = start_redis(redis_port, storelog, password)
             stops.append(lambda: (r.terminate(), r.wait()))
         res.check('PostgreSQL and Redis started on the rewritten Service addresses', [])
         run_migration_job(res, model, binaries, net, entry, prefix, top, args.timeout)

@@ -100,6 +100,12 @@ def test_redis_down_resolve_still_correct_then_recovers(client, internal, agents
     assert answers == {agents["primary"]}  # nothing stale came back with Redis
 
 
+def redis_env(stack):
+    """redis-cli's environment: the stack's Redis password (never on its command line)."""
+    import os
+    return dict(os.environ, REDISCLI_AUTH=stack.get("OI_REDIS_PASSWORD", ""))
+
+
 def test_redis_slow_resolve_answers_from_postgres_within_its_timeout(stack, client, internal, agents, routed,
                                                                     ctl):
     """Redis that answers nothing for 3 s (CLIENT PAUSE): every resolve meanwhile still answers,
@@ -107,7 +113,7 @@ def test_redis_slow_resolve_answers_from_postgres_within_its_timeout(stack, clie
     assert resolve(internal, routed).json["agent_id"] == agents["routing"]
     port = stack["OI_REDIS_PORT"]
     paused = subprocess.run(["redis-cli", "-p", str(port), "CLIENT", "PAUSE", "3000", "ALL"],
-                            capture_output=True, text=True, timeout=10)
+                            capture_output=True, text=True, timeout=10, env=redis_env(stack))
     assert paused.returncode == 0 and "OK" in paused.stdout, paused
     slowest, answers, t_end = 0.0, set(), time.time() + 2.5
     while time.time() < t_end:
@@ -130,7 +136,7 @@ def test_flushed_redis_rewarms_with_one_miss_per_number(stack, internal, agents,
     """Redis loses everything (FLUSHDB: generation, versions, snapshots, failures). The replicas
     resynchronise at once and a number needs one database read to be cached again."""
     flushed = subprocess.run(["redis-cli", "-p", str(stack["OI_REDIS_PORT"]), "FLUSHDB"], capture_output=True,
-                             text=True, timeout=10)
+                             text=True, timeout=10, env=redis_env(stack))
     assert flushed.returncode == 0, flushed
     for _ in range(4):  # every replica sees the lost generation and resynchronises
         assert resolve(internal, routed).json["agent_id"] == agents["routing"]

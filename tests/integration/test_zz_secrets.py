@@ -90,7 +90,7 @@ def test_logs_are_json_lines(exercised, stack):
     assert not bad, bad[:20]
 
 
-def _redis(port):
+def _redis(port, password=""):
     """Every key and value of the stack's Redis, as bytes (a small RESP client: no dependency)."""
     import socket
 
@@ -114,6 +114,8 @@ def _redis(port):
             return [] if n < 0 else [read() for _ in range(n)]
         raise ValueError(line)
 
+    if password:
+        assert call(b"AUTH", password.encode()) == b"OK"
     out, cursor = [], b"0"
     while True:
         cursor, keys = call(b"SCAN", cursor, b"COUNT", b"1000")
@@ -139,7 +141,8 @@ def test_no_secret_at_rest_in_postgresql_or_redis(exercised, stack):
     dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres",
                            "oneinbox"], capture_output=True, timeout=120)
     assert dump.returncode == 0, dump.stderr[-300:]
-    stores = {"postgresql": dump.stdout, "redis": b"\n".join(_redis(int(stack["OI_REDIS_PORT"])))}
+    kept = _redis(int(stack["OI_REDIS_PORT"]), stack.get("OI_REDIS_PASSWORD", ""))
+    stores = {"postgresql": dump.stdout, "redis": b"\n".join(kept)}
     secrets = set(oiclient.SECRETS) | set(oiclient.env_secrets())
     leaks = []
     for where, data in stores.items():

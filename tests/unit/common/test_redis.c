@@ -300,3 +300,44 @@ Test(redis, near_caches_of_two_replicas_drop_what_a_writer_published)
     oi_near_cache_destroy(&routes);
     cr_assert_eq(uv_loop_close(&loop), 0);
 }
+
+Test(redis, a_password_protected_server_is_used_with_OI_REDIS_PASSWORD)
+{
+    server_stop();
+    pid_t pid = fork();
+    if (pid == 0) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", server_port);
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly",
+               "no", "--requirepass", "unit-test-redis-pw", (char *)NULL);
+        _exit(127);
+    }
+    server_pid = pid;
+    usleep(300 * 1000);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    setenv("OI_REDIS_PASSWORD", "wrong-password", 1);
+    oi_redis_t *bad = oi_redis_new(&loop, "127.0.0.1", server_port, 200);
+    for (int waited = 0; waited < 700; waited += 10) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(10 * 1000);
+    }
+    cr_assert_not(oi_redis_connected(bad), "a refused AUTH is not a connection");
+    oi_redis_close(&bad);
+    setenv("OI_REDIS_PASSWORD", "unit-test-redis-pw", 1);
+    oi_redis_t *r = oi_redis_new(&loop, "127.0.0.1", server_port, 200);
+    seen_t s = {0};
+    const char *argv[] = {"SET", "k", "v"};
+    for (int waited = 0; waited < 2000 && !oi_redis_connected(r); waited += 10) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(10 * 1000);
+    }
+    cr_assert(oi_redis_connected(r));
+    cmd(r, &s, 3, argv);
+    run_until(&loop, &s.calls, 1, 2000);
+    cr_assert_eq(s.st, OI_OK);
+    unsetenv("OI_REDIS_PASSWORD");
+    oi_redis_close(&r);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
