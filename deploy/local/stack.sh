@@ -7,7 +7,7 @@
 # and stack.env (what a client needs: URLs, tokens, log directory).
 #
 # Ports (docs/WIRING.md) are the defaults plus OI_PORT_OFFSET (default 0); each can be set
-# on its own: OI_PG_PORT 55432, OI_REDIS_PORT 56379, OI_HTTP_PORT 8080, OI_GATEWAY_OPS_PORT
+# on its own: OI_PG_PORT 25432, OI_REDIS_PORT 26379, OI_HTTP_PORT 8080, OI_GATEWAY_OPS_PORT
 # 9080, OI_PROVISIONING_RPC_PORT 7201 / OI_PROVISIONING_OPS_PORT 9201, OI_DISPATCH_RPC_PORT
 # 7301 / OI_DISPATCH_OPS_PORT 9301, OI_CARRIER_RPC_PORT 7401 / OI_CARRIER_OPS_PORT 9401,
 # OI_SIM_PORT 8901, OI_SIP_PORT 5080 (the SIP edge, UDP and TCP), OI_SIP_OPS_PORT 9500 (its HTTP). OI_REPLICAS=N runs N replicas of each service (not the simulator) on
@@ -24,8 +24,8 @@ REPLICAS=${OI_REPLICAS:-1}
 START_TIMEOUT=${OI_START_TIMEOUT_S:-90}
 PG_USER_OS=${OI_PG_OS_USER:-oneinbox}
 
-PG_PORT=${OI_PG_PORT:-$((55432 + OFF))}
-REDIS_PORT=${OI_REDIS_PORT:-$((56379 + OFF))}
+PG_PORT=${OI_PG_PORT:-$((25432 + OFF))}
+REDIS_PORT=${OI_REDIS_PORT:-$((26379 + OFF))}
 HTTP_PORT=${OI_HTTP_PORT:-$((8080 + OFF))}
 GW_OPS=${OI_GATEWAY_OPS_PORT:-$((9080 + OFF))}
 PROV_RPC=${OI_PROVISIONING_RPC_PORT:-$((7201 + OFF))}
@@ -111,6 +111,13 @@ wait_http() {
   return 1
 }
 
+# port_taken LOG PORT WHAT VAR: when LOG says the port was in use, says so by name and what to do.
+port_taken() {
+  grep -q "Address already in use" "$1" 2>/dev/null || return 0
+  log "port $2 ($3) is in use: by a listener, or a recent connection still holding it (ss -tanp | grep :$2)"
+  log "choose another: $4=<free port>, or OI_PORT_OFFSET=<n> to shift every port of this stack"
+}
+
 # ---------------------------------------------------------------------------------- secrets
 load_secrets() {
   local f="$RUN/env" changed=0 k v
@@ -183,7 +190,7 @@ pg_up() {
     fi
     log "postgres on 127.0.0.1:$PG_PORT"
     as_pg "$bin/pg_ctl" -D "$data" -l "$PG_LOG" -o "$opts" -w -t 60 start >/dev/null \
-      || { show_tail "$PG_LOG"; die "postgres did not start"; }
+      || { show_tail "$PG_LOG"; port_taken "$PG_LOG" "$PG_PORT" PostgreSQL OI_PG_PORT; die "postgres did not start"; }
   fi
   head -n1 "$data/postmaster.pid" >"$RUN/pids/postgres.pid"
   local psql=("$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tA)
@@ -219,7 +226,7 @@ redis_up() {
     --dir "$RUN/redis" --protected-mode yes >/dev/null
   local deadline=$((SECONDS + 20))
   until REDISCLI_AUTH=$OI_REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; do
-    ((SECONDS < deadline)) || { show_tail "$RUN/logs/redis.log"; die "redis did not start"; }
+    ((SECONDS < deadline)) || { show_tail "$RUN/logs/redis.log"; port_taken "$RUN/logs/redis.log" "$REDIS_PORT" Redis OI_REDIS_PORT; die "redis did not start"; }
     sleep 0.1
   done
 }

@@ -81,7 +81,7 @@ static void read_config(oi_config_t *c, dsp_t *d, dsp_config_t *cfg)
     cfg->conninfo = oi_config_str_required(c, "OI_PG_CONNINFO");
     cfg->pool_size = (int)oi_config_int(c, "OI_PG_POOL_SIZE", 8, 1, 256);
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
-    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
+    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 50, 1, 10000);
     cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", DSP_MIGRATIONS_DEFAULT);

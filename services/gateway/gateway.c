@@ -48,7 +48,7 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->carrier = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", GW_MIGRATIONS_DEFAULT);
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
-    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
+    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     oi_near_config_read(c, &cfg->near);
     cfg->http.body_timeout_ms = (uint32_t)oi_config_int(c, "OI_HTTP_BODY_TIMEOUT_MS", 10000, 100, 600000);
     cfg->http.idle_timeout_ms = (uint32_t)oi_config_int(c, "OI_HTTP_IDLE_TIMEOUT_MS", 60000, 100, 3600000);

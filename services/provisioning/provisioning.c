@@ -95,7 +95,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->dispatch_endpoints = oi_config_str(c, "OI_DISPATCH_ENDPOINTS", "tcp://127.0.0.1:7301");
     cfg->carrier_endpoints = oi_config_str(c, "OI_CARRIER_ENDPOINTS", "tcp://127.0.0.1:7401");
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
-    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 56379, 1, 65535);
+    cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 1000, 1, 10000);
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     p->purchase_carrier = oi_config_str(c, "OI_PURCHASE_CARRIER", "twilio");

@@ -113,7 +113,7 @@ def main():
         print(f"{label:28s} {out.stdout.strip()} {out.stderr.strip()}", flush=True)
 
     def flush_cache():
-        rp = env.get("OI_REDIS_PORT", "56379")
+        rp = env.get("OI_REDIS_PORT", "26379")
         subprocess.run(["redis-cli", "-p", rp, "FLUSHDB"], capture_output=True,
                        env=dict(os.environ, REDISCLI_AUTH=env.get("OI_REDIS_PASSWORD", "")))
 
