@@ -306,6 +306,14 @@ static void on_fire_and_forget(oi_status_t st, const redisReply *reply, void *ud
         redis_failed(c, st);
 }
 
+/* A number's version key lives four snapshot lifetimes (so it outlives every snapshot tagged
+ * with it) and then goes: a version that is gone only makes the next lookup a miss, never a
+ * stale hit, so numbers long unused (or deleted) leave nothing behind in Redis. */
+static void version_ttl(const dsp_cache_t *c, char out[16])
+{
+    snprintf(out, 16, "%u", 4 * c->d->cache_ttl_s);
+}
+
 /* SET NX a new version into ver. Whether or not it wins, a snapshot tagged with it is safe:
  * it matches only if this SET won and no invalidation replaced the version since, and the
  * SET is sent before the database read starts. */
@@ -314,9 +322,11 @@ static void fresh_version(dsp_cache_t *c, const char *to, char ver[OI_UUID_STR_L
     char kv[KEY_MAX];
     snprintf(kv, sizeof kv, "dsp:rv:%s", to);
     oi_uuid_new(ver);
-    const char *argv[] = {"SET", kv, ver, "NX"};
+    char ttl[16];
+    version_ttl(c, ttl);
+    const char *argv[] = {"SET", kv, ver, "NX", "EX", ttl};
     op_begin(c);
-    send_cmd(c, 4, argv, NULL, on_fire_and_forget, c);
+    send_cmd(c, 6, argv, NULL, on_fire_and_forget, c);
 }
 
 static void fill_lookup(dsp_cache_t *c, const redisReply *reply, const char *to, bool with_failures,
@@ -476,18 +486,27 @@ void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, 
     m->c = c;
     m->cb = cb;
     m->ud = ud;
-    size_t argc = 1 + 2 * n;
+    /* one atomic command, as MSET was, but each version with its lifetime (MSET takes none) */
+    static const char script[] =
+        "local ttl = ARGV[#ARGV] for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'EX', ttl) end return #KEYS";
+    size_t argc = 3 + 2 * n + 1;
     const char **argv = oi_xcalloc(argc, sizeof *argv);
     char **owned = oi_xcalloc(2 * n + 1, sizeof *owned);
-    argv[0] = "MSET";
+    char numkeys[24], ttl[16];
+    snprintf(numkeys, sizeof numkeys, "%zu", n);
+    version_ttl(c, ttl);
+    argv[0] = "EVAL";
+    argv[1] = script;
+    argv[2] = numkeys;
     for (size_t i = 0; i < n; i++) {
         char ver[OI_UUID_STR_LEN + 1];
         oi_uuid_new(ver);
         owned[2 * i] = oi_xasprintf("dsp:rv:%s", numbers[i]);
         owned[2 * i + 1] = oi_xstrdup(ver);
-        argv[1 + 2 * i] = owned[2 * i];
-        argv[2 + 2 * i] = owned[2 * i + 1];
+        argv[3 + i] = owned[2 * i];
+        argv[3 + n + i] = owned[2 * i + 1];
     }
+    argv[argc - 1] = ttl;
     op_begin(c);
     m->pending = 2; /* the versions (Redis snapshots), then the near caches of every replica */
     send_cmd(c, (int)argc, argv, NULL, on_invalidate_reply, m);

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 import oiclient
+import resp
 from oiclient import outbound_body, path_c_body, secret
 
 
@@ -90,48 +91,6 @@ def test_logs_are_json_lines(exercised, stack):
     assert not bad, bad[:20]
 
 
-def _redis(port, password=""):
-    """Every key and value of the stack's Redis, as bytes (a small RESP client: no dependency)."""
-    import socket
-
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    f = s.makefile("rb")
-
-    def call(*args):
-        s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
-        return read()
-
-    def read():
-        line = f.readline().rstrip(b"\r\n")
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-", b":"):
-            return rest
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else f.read(n + 2)[:-2]
-        if kind == b"*":
-            n = int(rest)
-            return [] if n < 0 else [read() for _ in range(n)]
-        raise ValueError(line)
-
-    if password:
-        assert call(b"AUTH", password.encode()) == b"OK"
-    out, cursor = [], b"0"
-    while True:
-        cursor, keys = call(b"SCAN", cursor, b"COUNT", b"1000")
-        for k in keys:
-            t = call(b"TYPE", k)
-            v = {b"string": lambda: call(b"GET", k), b"hash": lambda: call(b"HGETALL", k),
-                 b"set": lambda: call(b"SMEMBERS", k), b"list": lambda: call(b"LRANGE", k, b"0", b"-1"),
-                 b"zset": lambda: call(b"ZRANGE", k, b"0", b"-1", b"WITHSCORES")}.get(t, lambda: b"")()
-            flat = v if isinstance(v, (bytes, type(None))) else b"\n".join(x or b"" for x in v)
-            out.append(k + b"\n" + (flat or b""))
-        if cursor == b"0":
-            break
-    s.close()
-    return out
-
-
 def test_no_secret_at_rest_in_postgresql_or_redis(exercised, stack):
     """pg_dump of the whole database and every Redis key and value: none holds a secret the tests
     submitted (SIP passwords, integration keys and metadata secrets), nor a whole API key."""
@@ -141,7 +100,9 @@ def test_no_secret_at_rest_in_postgresql_or_redis(exercised, stack):
     dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres",
                            "oneinbox"], capture_output=True, timeout=120)
     assert dump.returncode == 0, dump.stderr[-300:]
-    kept = _redis(int(stack["OI_REDIS_PORT"]), stack.get("OI_REDIS_PASSWORD", ""))
+    r = resp.for_stack(stack)
+    kept = [k + b"\n" + (r.value(k) or b"") for k in r.keys()]
+    r.close()
     stores = {"postgresql": dump.stdout, "redis": b"\n".join(kept)}
     secrets = set(oiclient.SECRETS) | set(oiclient.env_secrets())
     leaks = []
