@@ -15,6 +15,10 @@
 
 #define RPC_MAX_FRAMES 5
 #define RPC_CALL_ID_LEN 8
+/* OI_RPC_MAX_MSG_BYTES: the biggest message a socket takes (ZMQ_MAXMSGSIZE) */
+#define RPC_MAX_MSG_BYTES_DEFAULT (4 * 1024 * 1024)
+/* OI_RPC_MAX_INFLIGHT: calls a server runs at once; more are refused UNAVAILABLE */
+#define RPC_MAX_INFLIGHT_DEFAULT 10000
 
 /* A received multipart message; frames beyond RPC_MAX_FRAMES are read and dropped. */
 typedef struct {

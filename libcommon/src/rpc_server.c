@@ -43,6 +43,7 @@ struct oi_rpc_server {
     size_t prefix_len;
     void *ud;
     size_t inflight;
+    size_t max_inflight;           /* OI_RPC_MAX_INFLIGHT */
     int handles_open;
     bool pumping, repump, draining, closed, destroyed, polling, poll_inited;
     void (*on_drained)(void *ud);
@@ -307,6 +308,15 @@ static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *f)
         oi_error_init(&err);
         oi_error_set(&err, OI_DRAINING, "%.64s refused: this replica is shutting down", env->method);
         oi_rpc_call_reply(&call, OI_DRAINING, &err, NULL);
+    } else if (s->inflight >= s->max_inflight) {
+        /* a bound on what one service takes on at once: refused at once, not queued */
+        oi_rpc_call_t *call = call_new(s, f, env);
+        call->ctx.method = "";
+        oi_error_t err;
+        oi_error_init(&err);
+        oi_error_set(&err, OI_UNAVAILABLE, "%.64s refused: %zu calls already in flight", env->method,
+                     s->max_inflight);
+        oi_rpc_call_reply(&call, OI_UNAVAILABLE, &err, NULL);
     } else {
         call_start(call_new(s, f, env), env);
     }
@@ -377,6 +387,9 @@ oi_rpc_server_t *oi_rpc_server_new(uv_loop_t *loop, const ProtobufCServiceDescri
     oi_rpc_wire_name(svc, "", s->prefix, sizeof s->prefix);
     s->prefix_len = strlen(s->prefix);
     s->ud = ud;
+    const char *cap = getenv("OI_RPC_MAX_INFLIGHT");
+    long long v = cap && *cap ? strtoll(cap, NULL, 10) : 0;
+    s->max_inflight = v > 0 ? (size_t)v : RPC_MAX_INFLIGHT_DEFAULT;
     uv_timer_init(loop, &s->kick);
     uv_timer_init(loop, &s->grace);
     uv_timer_init(loop, &s->settle);

@@ -41,6 +41,11 @@ void *rpc_socket_new(int type, int linger_ms, oi_error_t *err)
         return NULL;
     }
     int hwm = 100000, one = 1;
+    /* a peer that sends a bigger message is disconnected by libzmq, and no one else is touched */
+    const char *max = getenv("OI_RPC_MAX_MSG_BYTES");
+    int64_t max_bytes = max && *max ? strtoll(max, NULL, 10) : RPC_MAX_MSG_BYTES_DEFAULT;
+    if (max_bytes > 0)
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max_bytes, sizeof max_bytes);
     zmq_setsockopt(s, ZMQ_LINGER, &linger_ms, sizeof linger_ms);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);

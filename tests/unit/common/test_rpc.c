@@ -298,3 +298,70 @@ Test(rpc, a_draining_replica_refuses_and_the_clients_resend_elsewhere)
     cr_assert_eq(uv_loop_close(&loop), 0);
     server_stop(&b);
 }
+
+typedef struct {
+    const char *endpoint;
+    oi_status_t st;
+} slow_call_t;
+
+static void *slow_call(void *arg)
+{
+    slow_call_t *c = arg;
+    oi_error_t err;
+    oi_rpc_sync_t *s = oi_rpc_sync_new(c->endpoint, &err);
+    Oneinbox__V1__OptString *out = sync_echo(s, "sleep", 3000, &c->st, &err);
+    if (out)
+        protobuf_c_message_free_unpacked(&out->base, NULL);
+    oi_rpc_sync_destroy(&s);
+    return NULL;
+}
+
+Test(rpc, calls_beyond_the_in_flight_cap_are_refused_at_once)
+{
+    server_stop(&fx);
+    setenv("OI_RPC_MAX_INFLIGHT", "1", 1);
+    server_start(&fx, 12000 + (int)(getpid() % 4000) + 1, false);
+    unsetenv("OI_RPC_MAX_INFLIGHT");
+    slow_call_t slow = {.endpoint = fx.endpoint};
+    pthread_t t;
+    pthread_create(&t, NULL, slow_call, &slow);
+    usleep(100 * 1000); /* the slow call holds the only place */
+    oi_error_t err;
+    oi_rpc_sync_t *s = oi_rpc_sync_new(fx.endpoint, &err);
+    oi_status_t st;
+    Oneinbox__V1__OptString *out = sync_echo(s, "hello", 2000, &st, &err);
+    cr_assert_null(out);
+    cr_assert_eq(st, OI_UNAVAILABLE, "%s", err.message);
+    cr_assert(strstr(err.message, "in flight") != NULL, "%s", err.message);
+    pthread_join(t, NULL);
+    cr_assert_eq(slow.st, OI_OK);
+    out = sync_echo(s, "again", 2000, &st, &err); /* a place again */
+    cr_assert_eq(st, OI_OK, "%s", err.message);
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+    oi_rpc_sync_destroy(&s);
+}
+
+Test(rpc, an_oversized_message_drops_its_sender_only)
+{
+    server_stop(&fx);
+    setenv("OI_RPC_MAX_MSG_BYTES", "2048", 1);
+    server_start(&fx, 12000 + (int)(getpid() % 4000) + 2, false);
+    oi_error_t err;
+    oi_rpc_sync_t *big = oi_rpc_sync_new(fx.endpoint, &err);
+    unsetenv("OI_RPC_MAX_MSG_BYTES");
+    char *huge = malloc(8192);
+    memset(huge, 'x', 8191);
+    huge[8191] = '\0';
+    oi_status_t st;
+    Oneinbox__V1__OptString *out = sync_echo(big, huge, 500, &st, &err);
+    cr_assert_null(out);
+    cr_assert_neq(st, OI_OK);
+    free(huge);
+    oi_rpc_sync_destroy(&big);
+    oi_rpc_sync_t *s = oi_rpc_sync_new(fx.endpoint, &err); /* the server goes on for everyone else */
+    out = sync_echo(s, "small", 2000, &st, &err);
+    cr_assert_eq(st, OI_OK, "%s", err.message);
+    cr_assert_str_eq(out->value, "small:req_1");
+    protobuf_c_message_free_unpacked(&out->base, NULL);
+    oi_rpc_sync_destroy(&s);
+}
