@@ -52,6 +52,16 @@ static auth_entry_t *slot_for(gw_auth_cache_t *c, const char *hash)
     return &c->slots[h % AUTH_CACHE_SLOTS];
 }
 
+/* A positive lookup, trusted for the cache's ttl. */
+static void cache_put(gw_auth_cache_t *c, const char *hash, const char *key_id, const char *workspace_id)
+{
+    auth_entry_t *e = slot_for(c, hash);
+    snprintf(e->hash, sizeof e->hash, "%s", hash);
+    snprintf(e->key_id, sizeof e->key_id, "%s", key_id);
+    snprintf(e->workspace_id, sizeof e->workspace_id, "%s", workspace_id);
+    e->expires_ms = oi_clock_mono_ms() + c->ttl_ms;
+}
+
 void gw_auth_cache_forget_key(gw_auth_cache_t *c, const char *key_id)
 {
     for (int i = 0; i < AUTH_CACHE_SLOTS; i++)
@@ -152,11 +162,7 @@ static void on_key_looked_up(gw_req_t *r, oi_status_t st, const oi_error_t *err,
     } else if (!k->found) {
         unauthorized(r, "invalid API key");
     } else {
-        auth_entry_t *e = slot_for(r->gw->auth, k->hash);
-        snprintf(e->hash, sizeof e->hash, "%s", k->hash);
-        snprintf(e->key_id, sizeof e->key_id, "%s", k->key_id);
-        snprintf(e->workspace_id, sizeof e->workspace_id, "%s", k->workspace_id);
-        e->expires_ms = oi_clock_mono_ms() + r->gw->auth->ttl_ms;
+        cache_put(r->gw->auth, k->hash, k->key_id, k->workspace_id);
         accept_key(r, k->key_id, k->workspace_id);
     }
     free(k);
@@ -222,11 +228,7 @@ static void on_workspace_looked_up(gw_req_t *r, oi_status_t st, const oi_error_t
     } else if (!w->found) {
         unauthorized(r, "invalid token: unknown workspace");
     } else {
-        auth_entry_t *e = slot_for(r->gw->auth, w->hash);
-        snprintf(e->hash, sizeof e->hash, "%s", w->hash);
-        e->key_id[0] = '\0';
-        snprintf(e->workspace_id, sizeof e->workspace_id, "%s", w->workspace_id);
-        e->expires_ms = oi_clock_mono_ms() + r->gw->auth->ttl_ms;
+        cache_put(r->gw->auth, w->hash, "", w->workspace_id);
         accept_jwt(r, w->workspace_id);
     }
     free(w);
