@@ -21,6 +21,15 @@ CAR_STEP(tx_release);
 CAR_STEP(tx_ensure_trunk);
 CAR_STEP(tx_delete_trunk);
 
+/* Twilio's 2010 API under the platform account (twilio_api.c): the URL of path
+ * ("/SIP/CredentialLists.json"), a request to it moving to state next (a POST is not retried
+ * blindly), a list member's sid by one of its fields, and the path of a list's next page from
+ * resource on (NULL on the last). */
+char *tw_api_url(const car_op_t *op, const char *path);
+void tw_send_api(car_op_t *op, const char *method, const char *path, const char *body, int next);
+const char *tw_find_sid(const json_t *root, const char *list, const char *key, const char *value);
+const char *tw_next_page(const json_t *root, const char *resource);
+
 /* Shared by both drivers. */
 bool car_ok(const car_http_resp_t *resp); /* a 2xx answer */
 /* Telnyx: sends api_base + path and moves to state next. */

@@ -160,6 +160,16 @@ static void route_number(car_op_t *op)
 
 /* --- outbound: the credential connection --------------------------------------------------- */
 
+/* GET /<kind>?filter[connection_name][contains]=name (one page of 250), moving to state next. */
+static void list_connections(car_op_t *op, const char *kind, const char *name, int next)
+{
+    char *n = car_escape(name);
+    char *path = oi_xasprintf("/%s?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250", kind, n);
+    tx_send(op, "GET", path, NULL, true, next);
+    free(path);
+    free(n);
+}
+
 static void create_credentials(car_op_t *op)
 {
     json_t *b = json_pack("{s:s, s:s, s:s}", "connection_name", TREQ(op)->name, "user_name",
@@ -180,12 +190,7 @@ static void stage_credentials(car_op_t *op)
         create_credentials(op);
         return;
     }
-    char *name = car_escape(TREQ(op)->name);
-    char *path = oi_xasprintf(
-        "/credential_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250", name);
-    tx_send(op, "GET", path, NULL, true, TR_CRED_LISTED);
-    free(path);
-    free(name);
+    list_connections(op, "credential_connections", TREQ(op)->name, TR_CRED_LISTED);
 }
 
 /* Ours already, with these credentials: kept; with others (a cut-off attempt cannot leave
@@ -232,12 +237,7 @@ static void create_connection(car_op_t *op)
 /* A retried or resumed call: the FQDN connection of that exact name, if the carrier has it. */
 static void find_connection(car_op_t *op)
 {
-    char *name = car_escape(TREQ(op)->name);
-    char *path = oi_xasprintf("/fqdn_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250",
-                              name);
-    tx_send(op, "GET", path, NULL, true, TR_CONN_LISTED);
-    free(path);
-    free(name);
+    list_connections(op, "fqdn_connections", TREQ(op)->name, TR_CONN_LISTED);
 }
 
 /* data[] member whose `key` equals value: its "id", or NULL. */
@@ -334,12 +334,7 @@ static void delete_credentials_step(car_op_t *op, const car_http_resp_t *resp)
 {
     const char *name = ((const Oneinbox__V1__CarrierTrunkDeleteRequest *)op->req)->name;
     if (op->state != 2) {
-        char *n = car_escape(name);
-        char *path = oi_xasprintf(
-            "/credential_connections?filter%%5Bconnection_name%%5D%%5Bcontains%%5D=%s&page%%5Bsize%%5D=250", n);
-        tx_send(op, "GET", path, NULL, true, 2);
-        free(path);
-        free(n);
+        list_connections(op, "credential_connections", name, 2);
         return;
     }
     json_t *root = car_json(resp);

@@ -16,9 +16,9 @@ static const char *opt(const Oneinbox__V1__OptString *o) { return o ? o->value :
 
 static char *numbers_url(const car_op_t *op, const char *suffix)
 {
-    char *sid = car_escape(op->account);
-    char *url = oi_xasprintf("%s/2010-04-01/Accounts/%s/IncomingPhoneNumbers%s", op->cc->api_base, sid, suffix);
-    free(sid);
+    char *path = oi_xasprintf("/IncomingPhoneNumbers%s", suffix);
+    char *url = tw_api_url(op, path);
+    free(path);
     return url;
 }
 
@@ -178,40 +178,20 @@ CAR_STEP(tw_release)
 
 /* DeleteTrunk: the trunk, then the credential list of its name (2010 API, every page looked
  * at). Absent things are success: a retried delete finishes what the last one started. */
-static void delete_trunk_lists(car_op_t *op, const char *path)
-{
-    char *acct = car_escape(op->account);
-    char *url = oi_xasprintf("%s/2010-04-01/Accounts/%s%s", op->cc->api_base, acct, path);
-    op->state = 2;
-    car_op_send(op, "GET", url, NULL, true);
-    free(url);
-    free(acct);
-}
-
 static void on_trunk_lists(car_op_t *op, const car_http_resp_t *resp)
 {
     const char *name = ((const Oneinbox__V1__CarrierTrunkDeleteRequest *)op->req)->name;
     json_t *root = car_json(resp);
-    const json_t *arr = json_object_get(root, "credential_lists");
-    const char *sid = NULL;
-    for (size_t i = 0; i < json_array_size(arr) && !sid; i++) {
-        const char *fn = json_string_value(json_object_get(json_array_get(arr, i), "friendly_name"));
-        if (fn && strcmp(fn, name) == 0)
-            sid = json_string_value(json_object_get(json_array_get(arr, i), "sid"));
-    }
-    const char *next = json_string_value(json_object_get(root, "next_page_uri"));
-    const char *rest = next ? strstr(next, "/SIP/CredentialLists.json") : NULL;
+    const char *sid = tw_find_sid(root, "credential_lists", "friendly_name", name);
+    const char *rest = tw_next_page(root, "/SIP/CredentialLists.json");
     if (sid) {
-        char *acct = car_escape(op->account);
         char *id = car_escape(sid);
-        char *url = oi_xasprintf("%s/2010-04-01/Accounts/%s/SIP/CredentialLists/%s.json", op->cc->api_base, acct, id);
-        op->state = 3;
-        car_op_send(op, "DELETE", url, NULL, true);
-        free(url);
+        char *path = oi_xasprintf("/SIP/CredentialLists/%s.json", id);
+        tw_send_api(op, "DELETE", path, NULL, 3);
+        free(path);
         free(id);
-        free(acct);
     } else if (rest) {
-        delete_trunk_lists(op, rest);
+        tw_send_api(op, "GET", rest, NULL, 2);
     } else {
         car_reply_empty(op);
     }
@@ -231,7 +211,7 @@ CAR_STEP(tw_delete_trunk)
         free(t);
     } else if (op->state == 0 || (op->state == 1 && gone) || (op->state == 3 && gone)) {
         if (r->name[0])
-            delete_trunk_lists(op, "/SIP/CredentialLists.json?PageSize=1000");
+            tw_send_api(op, "GET", "/SIP/CredentialLists.json?PageSize=1000", NULL, 2);
         else
             car_reply_empty(op);
     } else if (op->state == 2 && resp && car_ok(resp)) {

@@ -45,18 +45,6 @@ static void send_to(car_op_t *op, const char *method, const char *path, const ch
     free(url);
 }
 
-/* Finds an array member whose `key` equals value; returns its "sid" or NULL. */
-static const char *find_sid(const json_t *root, const char *list, const char *key, const char *value)
-{
-    const json_t *arr = json_object_get(root, list);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        const json_t *e = json_array_get(arr, i);
-        const char *v = json_string_value(json_object_get(e, key));
-        if (v && strcmp(v, value) == 0)
-            return json_string_value(json_object_get(e, "sid"));
-    }
-    return NULL;
-}
 
 /* Asks for the next page of a v1 list (meta.next_page_url, on our configured base); false when
  * it was the last. */
@@ -95,14 +83,11 @@ static void stage_number(car_op_t *op)
         attach_number(op);
         return;
     }
-    char *acct = car_escape(op->account);
     char *pn = car_escape(REQ(op)->carrier_number_id);
-    char *url = oi_xasprintf("%s/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json", op->cc->api_base, acct, pn);
-    op->state = TR_PN_FETCHED;
-    car_op_send(op, "GET", url, NULL, true);
-    free(url);
+    char *path = oi_xasprintf("/IncomingPhoneNumbers/%s.json", pn);
+    tw_send_api(op, "GET", path, NULL, TR_PN_FETCHED);
+    free(path);
     free(pn);
-    free(acct);
 }
 
 static void on_number_fetched(car_op_t *op, const car_http_resp_t *resp)
@@ -120,21 +105,12 @@ static void on_number_fetched(car_op_t *op, const car_http_resp_t *resp)
 /* --- stage 3: outbound credentials (a credential list on the 2010 API, attached) ------------- */
 
 /* op->b: the credential list's sid. */
-static void send_api(car_op_t *op, const char *method, const char *path, const char *body, int next)
-{
-    char *acct = car_escape(op->account);
-    char *url = oi_xasprintf("%s/2010-04-01/Accounts/%s%s", op->cc->api_base, acct, path);
-    op->state = next;
-    car_op_send(op, method, url, body, strcmp(method, "POST") != 0);
-    free(url);
-    free(acct);
-}
 
 static void create_credential_list(car_op_t *op)
 {
     char *name = car_escape(REQ(op)->name);
     char *body = oi_xasprintf("FriendlyName=%s", name);
-    send_api(op, "POST", "/SIP/CredentialLists.json", body, TR_CL_CREATED);
+    tw_send_api(op, "POST", "/SIP/CredentialLists.json", body, TR_CL_CREATED);
     free(body);
     free(name);
 }
@@ -154,7 +130,7 @@ static void on_credential_list_created(car_op_t *op, const car_http_resp_t *resp
     char *pass = car_escape(REQ(op)->auth_password);
     char *body = oi_xasprintf("Username=%s&Password=%s", user, pass);
     char *path = oi_xasprintf("/SIP/CredentialLists/%s/Credentials.json", op->b);
-    send_api(op, "POST", path, body, TR_CR_CREATED);
+    tw_send_api(op, "POST", path, body, TR_CR_CREATED);
     free(path);
     oi_crypto_free_secret(body);
     oi_crypto_free_secret(pass);
@@ -188,28 +164,27 @@ static void stage_credentials(car_op_t *op)
 static void on_credential_lists_linked(car_op_t *op, const car_http_resp_t *resp)
 {
     json_t *root = car_json(resp);
-    bool have = find_sid(root, "credential_lists", "friendly_name", REQ(op)->name) != NULL;
+    bool have = tw_find_sid(root, "credential_lists", "friendly_name", REQ(op)->name) != NULL;
     json_decref(root);
     if (have)
         stage_number(op);
     else
-        send_api(op, "GET", "/SIP/CredentialLists.json?PageSize=1000", NULL, TR_CL_LISTED);
+        tw_send_api(op, "GET", "/SIP/CredentialLists.json?PageSize=1000", NULL, TR_CL_LISTED);
 }
 
 /* The account's credential lists, page by page (next_page_uri), for one of ours left unattached. */
 static void on_credential_lists_listed(car_op_t *op, const car_http_resp_t *resp)
 {
     json_t *root = car_json(resp);
-    const char *sid = find_sid(root, "credential_lists", "friendly_name", REQ(op)->name);
-    const char *next = json_string_value(json_object_get(root, "next_page_uri"));
-    const char *rest = next ? strstr(next, "/SIP/CredentialLists.json") : NULL;
+    const char *sid = tw_find_sid(root, "credential_lists", "friendly_name", REQ(op)->name);
+    const char *rest = tw_next_page(root, "/SIP/CredentialLists.json");
     if (sid) {
         snprintf(op->b, sizeof op->b, "%s", sid);
         char *path = oi_xasprintf("/SIP/CredentialLists/%s.json", op->b);
-        send_api(op, "DELETE", path, NULL, TR_CL_DELETED);
+        tw_send_api(op, "DELETE", path, NULL, TR_CL_DELETED);
         free(path);
     } else if (rest) {
-        send_api(op, "GET", rest, NULL, TR_CL_LISTED);
+        tw_send_api(op, "GET", rest, NULL, TR_CL_LISTED);
     } else {
         create_credential_list(op);
     }
@@ -243,7 +218,7 @@ static void stage_origination(car_op_t *op)
 static void on_origination_listed(car_op_t *op, const car_http_resp_t *resp)
 {
     json_t *root = car_json(resp);
-    bool have = find_sid(root, "origination_urls", "sip_url", op->car->ingress_uri) != NULL;
+    bool have = tw_find_sid(root, "origination_urls", "sip_url", op->car->ingress_uri) != NULL;
     json_decref(root);
     if (have)
         stage_credentials(op);
