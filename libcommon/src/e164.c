@@ -1,6 +1,7 @@
 /* e164.c: ^\+[1-9]\d{1,14}$ exactly (no trailing newline: pydantic's $ is end-of-string). */
 #include "oi/e164.h"
 
+#include <stddef.h>
 #include <string.h>
 
 bool oi_e164_valid(const char *s)
@@ -16,17 +17,27 @@ bool oi_e164_valid(const char *s)
     return digits >= 2 && digits <= 15;
 }
 
-const char *oi_e164_country(const char *s)
+bool oi_e164_normalize(const char *s, char out[OI_E164_MAX + 1])
 {
-    if (!oi_e164_valid(s))
-        return NULL;
-    if (s[1] == '1')
-        return "US"; /* NANP; CA shares +1 and is told apart by area code only */
-    if (strncmp(s, "+44", 3) == 0)
-        return "GB";
-    if (strncmp(s, "+61", 3) == 0)
-        return "AU";
-    if (strncmp(s, "+49", 3) == 0)
-        return "DE";
-    return NULL;
+    out[0] = '\0';
+    if (!s)
+        return false;
+    char buf[OI_E164_MAX + 1];
+    size_t n = 0;
+    if (s[0] == '0' && s[1] == '0') {
+        buf[n++] = '+';
+        s += 2;
+    }
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '-' || *s == '.' || *s == '(' || *s == ')')
+            continue;
+        if (n >= OI_E164_MAX)
+            return false;
+        buf[n++] = *s;
+    }
+    buf[n] = '\0';
+    if (!oi_e164_valid(buf))
+        return false;
+    memcpy(out, buf, n + 1);
+    return true;
 }
