@@ -262,7 +262,7 @@ out:
 
 /* --- mutations ------------------------------------------------------------------------- */
 
-/* Every number whose rule names the agent (as primary or fallback) in the workspace. Runs in
+/* Every number whose rule names the agent (primary, fallback or in its policy) in the workspace. Runs in
  * the transaction that changed the agent (whose row lock orders it with rule upserts, which
  * read the agent FOR SHARE), so no rule can slip between the change and this list. */
 static oi_status_t numbers_of_agent(PGconn *conn, const char *ws, const char *id, dsp_numbers_t *touched,
@@ -272,7 +272,8 @@ static oi_status_t numbers_of_agent(PGconn *conn, const char *ws, const char *id
     const char *params[] = {ws, id};
     oi_status_t rc = oi_pg_exec(conn,
                                 "SELECT phone_number FROM dispatch.dispatch_rules WHERE workspace_id = $1 "
-                                "AND (agent_id = $2::uuid OR fallback_agent_id = $2::uuid)",
+                                "AND (agent_id = $2::uuid OR fallback_agent_id = $2::uuid "
+                                "OR policy_agents @> ARRAY[$2::uuid])",
                                 2, params, &res, err);
     if (rc)
         return rc;

@@ -19,6 +19,7 @@
 #include "oi/mem.h"
 #include "oi/pg.h"
 #include "oi/proto_enum.h"
+#include "oi/routing_policy.h"
 
 #define AGENTS_MAX DSP_APPLY_AGENTS_MAX
 #define PHONE_MAX 24
@@ -67,7 +68,8 @@ static const oi_pg_stmt_t FENCE_ONLY = {
 /* Statement 2, a fresh snapshot in the same transaction. $1 workspace, $2 number_id, $3 version,
  * $4 outbound mode (put | delete | ''), $5..$10 outbound trunk id, phone, provider, address,
  * username, sealed password, $11 routing present, $12 inbound trunk id, $13 rule id, $14 phone,
- * $15 provider, $16 agent, $17 fallback, $18 voicemail. Writes only when statement 1 moved the
+ * $15 provider, $16 agent, $17 fallback, $18 voicemail, $19 policy (canonical JSON or NULL), $20 the
+ * policy's agents ("{…}" or NULL). Writes only when statement 1 moved the
  * fence. An upsert whose id another workspace owns returns no row, and then dispatch.id_taken
  * raises 23505 on that key, rolling back everything. Returns the fence's version (the number's
  * workspace is checked the same way) and the phone the rule had before.
@@ -78,7 +80,8 @@ static const oi_pg_stmt_t FENCE_ONLY = {
  * one parameter list. */
 #define W_HEAD                                                                                          \
     "WITH params AS (SELECT $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, "    \
-    "$11::bool, $12::text, $13::text, $14::text, $15::text, $16::uuid, $17::uuid, $18::text), "         \
+    "$11::bool, $12::text, $13::text, $14::text, $15::text, $16::uuid, $17::uuid, $18::text, $19::jsonb, " \
+    "$20::uuid[]), "                                                                                    \
     "g AS (SELECT coalesce(current_setting('dispatch.apply_fence', true), '') = $2::text || '@' || "   \
     "$3::bigint AS moved), "                                                                            \
     "fence_row AS (SELECT workspace_id, version FROM dispatch.number_versions WHERE number_id = $2::text), " \
@@ -103,12 +106,14 @@ static const oi_pg_stmt_t FENCE_ONLY = {
     " updated_at = now() WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "                \
     "rule_put AS ("                                                                                      \
     " INSERT INTO dispatch.dispatch_rules AS r (id, workspace_id, number_id, phone_number, inbound_trunk_id," \
-    " agent_id, fallback_agent_id, voicemail_message)"                                                  \
-    " SELECT $13::text, $1::uuid, $2::text, $14::text, $12::text, $16::uuid, $17::uuid, $18::text FROM g" \
+    " agent_id, fallback_agent_id, voicemail_message, policy, policy_agents)"                           \
+    " SELECT $13::text, $1::uuid, $2::text, $14::text, $12::text, $16::uuid, $17::uuid, $18::text,"      \
+    " $19::jsonb, coalesce($20::uuid[], '{}') FROM g"                                                    \
     " WHERE g.moved"                                                                                     \
     " ON CONFLICT (id) DO UPDATE SET number_id = EXCLUDED.number_id, phone_number = EXCLUDED.phone_number," \
     " inbound_trunk_id = EXCLUDED.inbound_trunk_id, agent_id = EXCLUDED.agent_id,"                      \
     " fallback_agent_id = EXCLUDED.fallback_agent_id, voicemail_message = EXCLUDED.voicemail_message,"  \
+    " policy = EXCLUDED.policy, policy_agents = EXCLUDED.policy_agents,"                                \
     " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id)"
 #define W_ROUTE_DEL                                                                                     \
     ", it_del AS ("                                                                                      \
@@ -130,17 +135,17 @@ static const oi_pg_stmt_t FENCE_ONLY = {
     " WHEN NOT EXISTS (SELECT 1 FROM rule_put) THEN 'dispatch_rules_pkey'"
 
 static const oi_pg_stmt_t WRITE_KEEP_ROUTE = {"dsp_apply_write_keep_route",
-    W_HEAD W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 18};
+    W_HEAD W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 20};
 static const oi_pg_stmt_t WRITE_PUT_ROUTE = {"dsp_apply_write_put_route",
-    W_HEAD W_OB_PUT W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, W_OB_TAKEN, W_ROUTE_TAKEN), 18};
+    W_HEAD W_OB_PUT W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, W_OB_TAKEN, W_ROUTE_TAKEN), 20};
 static const oi_pg_stmt_t WRITE_DEL_ROUTE = {"dsp_apply_write_del_route",
-    W_HEAD W_OB_DEL W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 18};
+    W_HEAD W_OB_DEL W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 20};
 static const oi_pg_stmt_t WRITE_KEEP_NOROUTE = {"dsp_apply_write_keep_noroute",
-    W_HEAD W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 18};
+    W_HEAD W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 20};
 static const oi_pg_stmt_t WRITE_PUT_NOROUTE = {"dsp_apply_write_put_noroute",
-    W_HEAD W_OB_PUT W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, W_OB_TAKEN, ""), 18};
+    W_HEAD W_OB_PUT W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, W_OB_TAKEN, ""), 20};
 static const oi_pg_stmt_t WRITE_DEL_NOROUTE = {"dsp_apply_write_del_noroute",
-    W_HEAD W_OB_DEL W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 18};
+    W_HEAD W_OB_DEL W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 20};
 
 /* The variant for an outbound mode ('' keep, put, delete) and whether routing is present. */
 static const oi_pg_stmt_t *write_variant(const char *mode, bool routing)
@@ -277,6 +282,26 @@ static void on_done(oi_status_t st, const oi_error_t *err, PGresult *const *res,
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
+/* "{id,id,…}" of every agent the routing's policy names, "" when it names none (checked by
+ * dsp_check_apply_number: it parses). */
+static void policy_agents_array(const Oneinbox__V1__NumberRouting *rt, char *out, size_t cap)
+{
+    out[0] = '\0';
+    oi_policy_t *p = NULL;
+    oi_error_t e;
+    oi_error_init(&e);
+    if (!rt || !rt->policy_json || !*rt->policy_json || oi_policy_parse(rt->policy_json, &p, &e))
+        return;
+    const char *ids[OI_POLICY_AGENTS_MAX];
+    size_t n = oi_policy_agents(p, ids, NULL, OI_POLICY_AGENTS_MAX);
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "{", ids[i]);
+    if (n && len < cap)
+        snprintf(out + len, cap - len, "}");
+    oi_policy_free(&p);
+}
+
 void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *ws,
                    const Oneinbox__V1__ApplyNumberRequest *req, dsp_apply_done_cb cb, void *ud)
 {
@@ -288,8 +313,10 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *
     snprintf(a->phone, sizeof a->phone, "%s", req->phone_number);
     agents_collect(a, req);
     char version[24], agents[AGENTS_MAX * (OI_UUID_STR_LEN + 1) + 3];
+    char policy_agents[OI_POLICY_AGENTS_MAX * (OI_UUID_STR_LEN + 1) + 3];
     snprintf(version, sizeof version, "%lld", (long long)req->version);
     agents_array(a, agents, sizeof agents);
+    policy_agents_array(req->routing, policy_agents, sizeof policy_agents);
     const Oneinbox__V1__OutboundTrunk *t = req->outbound_trunk;
     const Oneinbox__V1__NumberRouting *rt = req->routing;
     char *sealed = t && *t->auth_password ? oi_crypto_seal(crypto, t->auth_password) : NULL;
@@ -308,7 +335,8 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, const oi_crypto_t *crypto, const char *
                                   nonempty(req->dispatch_rule_id), req->phone_number,
                                   oi_enum_str(&oneinbox__v1__provider__descriptor, (int)req->provider),
                                   nonempty(agent), nonempty(fallback),
-                                  rt && rt->voicemail_message ? rt->voicemail_message->value : NULL};
+                                  rt && rt->voicemail_message ? rt->voicemail_message->value : NULL,
+                                  rt ? nonempty(rt->policy_json) : NULL, rt && *policy_agents ? policy_agents : NULL};
     oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params}, {write_variant(mode, rt != NULL), write_params}};
     oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
     free(sealed);

@@ -1,6 +1,8 @@
 /* check.c: request validation for oi-dispatch. */
 #include "check.h"
 
+#include "oi/routing_policy.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -192,6 +194,8 @@ oi_status_t dsp_check_resolve(const Oneinbox__V1__ResolveRequest *r, oi_error_t 
         rc = check_e164(r->from, "from", err);
     if (!rc && r->call_id && *r->call_id)
         rc = check_text(r->call_id, "call_id", 1, DSP_CALL_ID_MAX, false, err);
+    if (!rc && (r->at_unix_ms < 0 || r->at_unix_ms > DSP_AT_MAX_MS))
+        rc = invalid(err, "at_unix_ms", "must be a moment between 1970 and 9999");
     return rc;
 }
 
@@ -255,7 +259,7 @@ static bool field_valid(const char *s)
 static oi_status_t check_apply_agents(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
 {
     if (r->n_agents > DSP_APPLY_AGENTS_MAX)
-        return invalid(err, "agents", "at most 8 agents");
+        return invalid(err, "agents", "at most 48 agents");
     char tmp[OI_UUID_STR_LEN + 1], loc[48];
     for (size_t i = 0; i < r->n_agents; i++) {
         const Oneinbox__V1__AgentCheck *a = r->agents[i];
@@ -288,6 +292,20 @@ static oi_status_t check_apply_outbound(const Oneinbox__V1__ApplyNumberRequest *
     return nested(dsp_check_outbound_trunk(&named, &inner), &inner, "outbound_trunk", err);
 }
 
+/* The routing policy must parse (its own checks: oi/routing_policy.h) and stay small. */
+static oi_status_t check_policy(const char *json, oi_error_t *err)
+{
+    if (strlen(json) > DSP_POLICY_MAX)
+        return invalid(err, "routing.policy_json", "is too long");
+    oi_policy_t *p = NULL;
+    oi_error_t inner;
+    oi_error_init(&inner);
+    if (oi_policy_parse(json, &p, &inner))
+        return invalid(err, "routing.policy_json", inner.message);
+    oi_policy_free(&p);
+    return OI_OK;
+}
+
 static oi_status_t check_apply_routing(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
 {
     const Oneinbox__V1__NumberRouting *rt = r->routing;
@@ -302,6 +320,8 @@ static oi_status_t check_apply_routing(const Oneinbox__V1__ApplyNumberRequest *r
         rc = dsp_check_uuid(rt->fallback_agent_id->value, "routing.fallback_agent_id", tmp, err);
     if (!rc && rt->voicemail_message)
         rc = check_text(rt->voicemail_message->value, "routing.voicemail_message", 0, DSP_VOICEMAIL_MAX, true, err);
+    if (!rc && rt->policy_json && *rt->policy_json)
+        rc = check_policy(rt->policy_json, err);
     return rc;
 }
 

@@ -16,7 +16,9 @@
 #define DSP_LIST_MAX 100
 #define DSP_LIST_DEFAULT 20
 #define DSP_CHECK_IDS_MAX 100
-#define DSP_APPLY_AGENTS_MAX 8  /* AgentCheck rows of one ApplyNumberRequest */
+#define DSP_POLICY_MAX (64 * 1024) /* bytes of a routing policy's canonical JSON */
+#define DSP_AT_MAX_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
+#define DSP_APPLY_AGENTS_MAX 48 /* AgentCheck rows of one ApplyNumberRequest */
 #define DSP_FIELD_MAX 100       /* bytes of an AgentCheck.field (it becomes an error loc) */
 
 /* Number of UTF-8 code points, or -1 when s is not valid UTF-8 or holds control characters

@@ -1,6 +1,7 @@
 /* dispatch.c: configuration → modules, the method table, readiness and the drain sequence. */
 #define OI_LOG_TAG "dsp.main"
 #include "dispatch.h"
+#include "policies.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
     metrics_help();
     d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     d->flights = dsp_flights_new();
+    d->policies = dsp_policies_new(DSP_POLICY_SLOTS);
     d->cache = dsp_cache_new(d);
     if (cfg->near.max_bytes > 0) {
         d->near = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
@@ -206,6 +208,7 @@ static void on_cache_closed(void *ud)
     oi_near_cache_destroy(&d->near);
     oi_rpc_server_destroy(&d->rpc);
     dsp_flights_destroy(&d->flights);
+    dsp_policies_destroy(&d->policies);
     /* nothing of ours is left on the pipeline (busy is 0, the cache has closed) */
     oi_pg_pipeline_close(&d->pipeline, on_pipeline_closed, d);
 }

@@ -16,6 +16,7 @@
 
 typedef struct dsp_cache dsp_cache_t;
 typedef struct dsp_flights dsp_flights_t;
+typedef struct dsp_policies dsp_policies_t;
 
 typedef struct dsp {
     uv_loop_t *loop;           /* borrowed from the service */
@@ -29,6 +30,7 @@ typedef struct dsp {
     oi_near_bus_t *near_bus;   /* owned, NULL when near caches are off */
     oi_near_cache_t *near;     /* owned: Resolve answers (packed ResolveReply) by number, in memory */
     dsp_flights_t *flights;    /* owned */
+    dsp_policies_t *policies;  /* owned: parsed routing policies by their text */
     uint32_t cache_ttl_s;
     int pg_acquire_ms;         /* how long work waits for a pooled connection */
     int busy;                  /* our own work in flight: threadpool items, pipeline batches (loop thread) */
@@ -38,5 +40,6 @@ typedef struct dsp {
 #define DSP_PG_STATEMENT_TIMEOUT_MS 5000
 #define DSP_PIPELINE_CONNECTIONS_MAX 4 /* the pipeline opens min(OI_PG_POOL_SIZE, this) */
 #define DSP_FAILURE_TTL_S 3600
+#define DSP_POLICY_SLOTS 1024
 
 #endif

@@ -8,9 +8,12 @@
 
 #include "cache.h"
 #include "check.h"
+#include "decide.h"
+#include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "policies.h"
 #include "route.h"
 #include "route_db.h"
 
@@ -22,6 +25,9 @@ struct request {
     dsp_t *d;
     oi_rpc_call_t *call;
     char to[24];
+    char from[24];            /* the caller as given, "" when withheld */
+    int64_t at_ms;            /* the moment decided for (Unix ms) */
+    bool explain;
     char *call_id;            /* owned, "" when none */
     char failed[DSP_FAILED_MAX][DSP_ID_MAX];
     size_t n_failed;
@@ -84,7 +90,12 @@ static void request_reply(request_t *r)
     const char *failed[DSP_FAILED_MAX];
     for (size_t i = 0; i < r->n_failed; i++)
         failed[i] = r->failed[i];
-    Oneinbox__V1__ResolveReply *rep = dsp_route_decide(&r->route, failed, r->n_failed);
+    dsp_decide_in_t in = {.failed = failed, .n_failed = r->n_failed,
+                          .policy = dsp_policies_get(r->d->policies, r->route.policy_json),
+                          .from = r->from, .at_ms = r->at_ms, .explain = r->explain};
+    Oneinbox__V1__ResolveReply *rep = dsp_decide(&r->route, &in);
+    if (r->near.entry && rep->per_call) /* depends on the caller or the moment: nothing to keep */
+        oi_near_cache_end(r->d->near, &r->near, NULL, NULL, 0, 0);
     if (r->near.entry) { /* kept packed: the next ones are answered from memory */
         size_t len = 0;
         uint8_t *packed = oi_rpc_pack(&rep->base, &len);
@@ -259,13 +270,17 @@ void dsp_resolve_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Pro
         oi_rpc_call_reply(&call, rc, &err, NULL);
         return;
     }
-    bool by_number = d->near && !(req->call_id && *req->call_id); /* a call's failures are its own */
+    /* a call's failures are its own; a moment or an explanation is asked for once */
+    bool by_number = d->near && !(req->call_id && *req->call_id) && req->at_unix_ms == 0 && !req->explain;
     if (by_number && near_answer(d, &call, req->to))
         return;
     request_t *r = oi_xcalloc(1, sizeof *r);
     r->d = d;
     r->call = call;
     snprintf(r->to, sizeof r->to, "%s", req->to);
+    snprintf(r->from, sizeof r->from, "%s", req->from ? req->from : "");
+    r->at_ms = req->at_unix_ms ? req->at_unix_ms : oi_clock_now_ms();
+    r->explain = req->explain;
     r->call_id = oi_xstrdup(req->call_id ? req->call_id : "");
     oi_error_init(&r->err);
     if (by_number)

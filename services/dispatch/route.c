@@ -7,11 +7,12 @@
 #include "oi/ids.h"
 #include "oi/mem.h"
 
-#define FRAME_MAGIC "DR2" /* DR1 spelled agent statuses as text: such snapshots are misses now */
+#define FRAME_MAGIC "DR3" /* DR1 spelled agent statuses as text, DR2 had no policy: misses now */
 #define FRAME_MAGIC_LEN 3
-#define FRAME_MAX (64 * 1024)
+#define FRAME_PARTS 4
+#define FRAME_MAX (256 * 1024)
 
-static char *dup_or_empty(const char *s) { return oi_xstrdup(s ? s : ""); }
+static char *opt_dup(const Oneinbox__V1__OptString *o) { return o && o->value ? oi_xstrdup(o->value) : NULL; }
 
 static void agent_cleanup(dsp_agent_state_t *a)
 {
@@ -33,6 +34,10 @@ void dsp_route_cleanup(dsp_route_t *r)
     free(r->voicemail);
     agent_cleanup(&r->primary);
     agent_cleanup(&r->fallback);
+    free(r->policy_json);
+    for (size_t i = 0; i < r->n_policy_agents; i++)
+        agent_cleanup(&r->policy_agents[i].state);
+    free(r->policy_agents);
     memset(r, 0, sizeof *r);
 }
 
@@ -54,85 +59,22 @@ void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src)
     dst->voicemail = oi_xstrdup(src->voicemail);
     agent_copy(&dst->primary, &src->primary);
     agent_copy(&dst->fallback, &src->fallback);
-}
-
-/* --- decision --------------------------------------------------------------------------- */
-
-static bool failed_for_call(const char *id, const char *const *failed, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (failed[i] && strcmp(failed[i], id) == 0)
-            return true;
+    dst->version = src->version;
+    dst->policy_json = src->policy_json ? oi_xstrdup(src->policy_json) : NULL;
+    dst->n_policy_agents = src->n_policy_agents;
+    dst->policy_agents = src->n_policy_agents ? oi_xcalloc(src->n_policy_agents, sizeof *dst->policy_agents) : NULL;
+    for (size_t i = 0; i < src->n_policy_agents; i++) {
+        memcpy(dst->policy_agents[i].id, src->policy_agents[i].id, DSP_ID_MAX);
+        agent_copy(&dst->policy_agents[i].state, &src->policy_agents[i].state);
     }
-    return false;
 }
 
-static bool agent_usable(const char *id, const dsp_agent_state_t *a, const char *const *failed, size_t n)
+const dsp_agent_state_t *dsp_route_policy_agent(const dsp_route_t *r, const char *id)
 {
-    return id && *id && a->present && !a->deleted && a->active && !failed_for_call(id, failed, n);
-}
-
-/* A default voicemail only counts for an agent that still exists (paused is fine). */
-static const char *agent_voicemail(const dsp_agent_state_t *a)
-{
-    return a->present && !a->deleted ? a->voicemail : NULL;
-}
-
-static Oneinbox__V1__OptString *opt_new(const char *s)
-{
-    if (!s)
-        return NULL;
-    Oneinbox__V1__OptString *o = oi_xmalloc(sizeof *o);
-    oneinbox__v1__opt_string__init(o);
-    o->value = oi_xstrdup(s);
-    return o;
-}
-
-/* The primary was skipped: say why (deleted/unknown beats paused beats failed). */
-static const char *why_primary_unusable(const dsp_route_t *r)
-{
-    if (!r->primary.present || r->primary.deleted)
-        return "fallback_primary_deleted";
-    if (!r->primary.active)
-        return "fallback_primary_paused";
-    return "fallback_primary_failed";
-}
-
-Oneinbox__V1__ResolveReply *dsp_route_decide(const dsp_route_t *r, const char *const *failed, size_t n_failed)
-{
-    Oneinbox__V1__ResolveReply *rep = oi_xmalloc(sizeof *rep);
-    oneinbox__v1__resolve_reply__init(rep);
-    rep->number_id = dup_or_empty(r->number_id);
-    rep->dispatch_rule_id = dup_or_empty(r->rule_id);
-    rep->inbound_trunk_id = dup_or_empty(r->inbound_trunk_id);
-    rep->provider = dup_or_empty(r->provider);
-    rep->workspace_id = dup_or_empty(r->workspace_id);
-    rep->fallback_agent_id = opt_new(r->fallback_agent_id);
-
-    const char *reason;
-    const char *agent = NULL;
-    const char *voicemail = r->voicemail;
-    if (agent_usable(r->agent_id, &r->primary, failed, n_failed)) {
-        reason = "primary";
-        agent = r->agent_id;
-        if (!voicemail)
-            voicemail = agent_voicemail(&r->primary);
-    } else if (agent_usable(r->fallback_agent_id, &r->fallback, failed, n_failed)) {
-        reason = why_primary_unusable(r);
-        agent = r->fallback_agent_id;
-        if (!voicemail)
-            voicemail = agent_voicemail(&r->fallback);
-    } else {
-        reason = "voicemail_no_agent";
-        if (!voicemail)
-            voicemail = agent_voicemail(&r->primary);
-        if (!voicemail)
-            voicemail = agent_voicemail(&r->fallback);
-    }
-    rep->reason = oi_xstrdup(reason);
-    rep->agent_id = opt_new(agent);
-    rep->voicemail_message = opt_new(voicemail);
-    return rep;
+    for (size_t i = 0; id && i < r->n_policy_agents; i++)
+        if (strcmp(r->policy_agents[i].id, id) == 0)
+            return &r->policy_agents[i].state;
+    return NULL;
 }
 
 /* --- snapshot codec --------------------------------------------------------------------- */
@@ -150,21 +92,38 @@ static uint32_t get_u32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* m and vm describe a (borrowing its strings). */
+static void agent_message(const dsp_agent_state_t *a, const char *id, Oneinbox__V1__Agent *m,
+                          Oneinbox__V1__OptString *vm)
+{
+    oneinbox__v1__agent__init(m);
+    oneinbox__v1__opt_string__init(vm);
+    m->id = (char *)id;
+    m->status = a->deleted  ? ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED
+                : a->active ? ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE
+                            : ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_PAUSED;
+    if (a->voicemail) {
+        vm->value = a->voicemail;
+        m->voicemail_message = vm;
+    }
+}
+
+static void agent_from_message(const Oneinbox__V1__Agent *m, dsp_agent_state_t *a)
+{
+    a->present = true;
+    a->deleted = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED;
+    a->active = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE;
+    a->voicemail = opt_dup(m->voicemail_message);
+}
+
 static size_t pack_agent(const dsp_agent_state_t *a, const char *id, uint8_t **out)
 {
     *out = NULL;
     if (!a->present || !id)
         return 0;
-    Oneinbox__V1__Agent m = ONEINBOX__V1__AGENT__INIT;
-    Oneinbox__V1__OptString vm = ONEINBOX__V1__OPT_STRING__INIT;
-    m.id = (char *)id;
-    m.status = a->deleted  ? ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED
-               : a->active ? ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE
-                           : ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_PAUSED;
-    if (a->voicemail) {
-        vm.value = a->voicemail;
-        m.voicemail_message = &vm;
-    }
+    Oneinbox__V1__Agent m;
+    Oneinbox__V1__OptString vm;
+    agent_message(a, id, &m, &vm);
     size_t n = oneinbox__v1__agent__get_packed_size(&m);
     *out = oi_xmalloc(n ? n : 1);
     oneinbox__v1__agent__pack(&m, *out);
@@ -198,18 +157,45 @@ static size_t pack_base(const dsp_route_t *r, const char *tag, uint8_t **out)
     return n;
 }
 
+static size_t pack_policy(const dsp_route_t *r, uint8_t **out)
+{
+    Oneinbox__V1__RoutePolicy m = ONEINBOX__V1__ROUTE_POLICY__INIT;
+    m.version = r->version;
+    m.policy_json = r->policy_json ? r->policy_json : (char *)"";
+    size_t n_agents = r->n_policy_agents;
+    Oneinbox__V1__Agent *agents = n_agents ? oi_xcalloc(n_agents, sizeof *agents) : NULL;
+    Oneinbox__V1__Agent **ptrs = n_agents ? oi_xcalloc(n_agents, sizeof *ptrs) : NULL;
+    Oneinbox__V1__OptString *vms = n_agents ? oi_xcalloc(n_agents, sizeof *vms) : NULL;
+    for (size_t i = 0; i < n_agents; i++) {
+        agent_message(&r->policy_agents[i].state, r->policy_agents[i].id, &agents[i], &vms[i]);
+        ptrs[i] = &agents[i];
+    }
+    m.n_agents = n_agents;
+    m.agents = ptrs;
+    size_t n = oneinbox__v1__route_policy__get_packed_size(&m);
+    *out = oi_xmalloc(n ? n : 1);
+    oneinbox__v1__route_policy__pack(&m, *out);
+    free(agents);
+    free(ptrs);
+    free(vms);
+    return n;
+}
+
 uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len)
 {
-    uint8_t *parts[3];
-    size_t sizes[3];
+    uint8_t *parts[FRAME_PARTS];
+    size_t sizes[FRAME_PARTS];
     sizes[0] = pack_base(r, tag, &parts[0]);
     sizes[1] = pack_agent(&r->primary, r->agent_id, &parts[1]);
     sizes[2] = pack_agent(&r->fallback, r->fallback_agent_id, &parts[2]);
-    size_t total = FRAME_MAGIC_LEN + 3 * 4 + sizes[0] + sizes[1] + sizes[2];
+    sizes[3] = pack_policy(r, &parts[3]);
+    size_t total = FRAME_MAGIC_LEN + FRAME_PARTS * 4;
+    for (int i = 0; i < FRAME_PARTS; i++)
+        total += sizes[i];
     uint8_t *buf = oi_xmalloc(total);
     memcpy(buf, FRAME_MAGIC, FRAME_MAGIC_LEN);
     size_t off = FRAME_MAGIC_LEN;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < FRAME_PARTS; i++) {
         put_u32(buf + off, (uint32_t)sizes[i]);
         off += 4;
         if (sizes[i])
@@ -221,7 +207,6 @@ uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len)
     return buf;
 }
 
-static char *opt_dup(const Oneinbox__V1__OptString *o) { return o && o->value ? oi_xstrdup(o->value) : NULL; }
 
 static oi_status_t decode_agent(const uint8_t *p, size_t n, const char *want_id, dsp_agent_state_t *a)
 {
@@ -231,14 +216,10 @@ static oi_status_t decode_agent(const uint8_t *p, size_t n, const char *want_id,
     if (!m)
         return OI_BAD_REQUEST;
     oi_status_t rc = OI_OK;
-    if (!want_id || strcmp(m->id, want_id) != 0) {
+    if (!want_id || strcmp(m->id, want_id) != 0)
         rc = OI_BAD_REQUEST;
-    } else {
-        a->present = true;
-        a->deleted = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED;
-        a->active = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE;
-        a->voicemail = opt_dup(m->voicemail_message);
-    }
+    else
+        agent_from_message(m, a);
     oneinbox__v1__agent__free_unpacked(m, NULL);
     return rc;
 }
@@ -266,15 +247,38 @@ static oi_status_t decode_base(const uint8_t *p, size_t n, dsp_route_t *out, cha
     return rc;
 }
 
+static oi_status_t decode_policy(const uint8_t *p, size_t n, dsp_route_t *out)
+{
+    Oneinbox__V1__RoutePolicy *m = oneinbox__v1__route_policy__unpack(NULL, n, p);
+    if (!m)
+        return OI_BAD_REQUEST;
+    out->version = m->version;
+    out->policy_json = *m->policy_json ? oi_xstrdup(m->policy_json) : NULL;
+    out->policy_agents = m->n_agents ? oi_xcalloc(m->n_agents, sizeof *out->policy_agents) : NULL;
+    oi_status_t rc = OI_OK;
+    for (size_t i = 0; i < m->n_agents && !rc; i++) {
+        dsp_policy_agent_t *a = &out->policy_agents[i];
+        if (!oi_uuid_normalize(m->agents[i]->id, a->id)) {
+            rc = OI_BAD_REQUEST;
+            break;
+        }
+        agent_from_message(m->agents[i], &a->state);
+        out->n_policy_agents++;
+    }
+    oneinbox__v1__route_policy__free_unpacked(m, NULL);
+    return rc;
+}
+
 oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, char **tag)
 {
     *tag = NULL;
-    if (!data || len < FRAME_MAGIC_LEN + 12 || len > FRAME_MAX || memcmp(data, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0)
+    if (!data || len < FRAME_MAGIC_LEN + FRAME_PARTS * 4 || len > FRAME_MAX ||
+        memcmp(data, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0)
         return OI_BAD_REQUEST;
-    const uint8_t *parts[3];
-    size_t sizes[3];
+    const uint8_t *parts[FRAME_PARTS];
+    size_t sizes[FRAME_PARTS];
     size_t off = FRAME_MAGIC_LEN;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < FRAME_PARTS; i++) {
         if (len - off < 4)
             return OI_BAD_REQUEST;
         sizes[i] = get_u32(data + off);
@@ -291,6 +295,8 @@ oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, 
         rc = decode_agent(parts[1], sizes[1], out->agent_id, &out->primary);
     if (!rc)
         rc = decode_agent(parts[2], sizes[2], out->fallback_agent_id, &out->fallback);
+    if (!rc)
+        rc = decode_policy(parts[3], sizes[3], out);
     if (rc) {
         dsp_route_cleanup(out);
         OI_FREE(*tag);

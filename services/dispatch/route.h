@@ -24,6 +24,11 @@ typedef struct {
 } dsp_agent_state_t;
 
 typedef struct {
+    char id[DSP_ID_MAX];
+    dsp_agent_state_t state;
+} dsp_policy_agent_t;
+
+typedef struct {
     char *rule_id;           /* owned, never NULL after load/decode */
     char *workspace_id;      /* owned */
     char *number_id;         /* owned */
@@ -34,6 +39,10 @@ typedef struct {
     char *voicemail;         /* owned, the rule's (number's) voicemail, NULL = none */
     dsp_agent_state_t primary;
     dsp_agent_state_t fallback;
+    long long version;       /* the number's version (0 when unknown) */
+    char *policy_json;       /* owned; the canonical routing policy, NULL = none */
+    dsp_policy_agent_t *policy_agents; /* owned: the state of every agent the policy names (found) */
+    size_t n_policy_agents;
 } dsp_route_t;
 
 /* Frees every owned field and zeroes r. NULL-safe. */
@@ -41,16 +50,13 @@ void dsp_route_cleanup(dsp_route_t *r);
 /* Deep copy of src into dst (dst is overwritten, not cleaned). */
 void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src);
 
-/* The decision. failed: agent ids reported failed for this call (borrowed, may be NULL when
- * n_failed is 0). Returns a new reply built from heap fields (free with
- * protobuf_c_message_free_unpacked(&reply->base, NULL)). reason is one of "primary",
- * "fallback_primary_paused", "fallback_primary_deleted", "fallback_primary_failed",
- * "voicemail_no_agent". */
-Oneinbox__V1__ResolveReply *dsp_route_decide(const dsp_route_t *r, const char *const *failed, size_t n_failed);
+/* The state of a policy agent by id (NULL when the snapshot has none: unknown or never found). */
+const dsp_agent_state_t *dsp_route_policy_agent(const dsp_route_t *r, const char *id);
 
-/* Cache codec: "DR2" + three length-prefixed protobuf messages (a ResolveReply carrying the
+/* Cache codec: "DR3" + four length-prefixed protobuf messages (a ResolveReply carrying the
  * rule fields with the cache tag in `reason`, then the primary and fallback Agent, empty when
- * the agent row is absent; a soft-deleted agent has status AGENT_STATUS_DELETED). Returns a new buffer. */
+ * the agent row is absent; a soft-deleted agent has status AGENT_STATUS_DELETED; then a
+ * RoutePolicy: version, policy JSON and policy agents). Returns a new buffer. */
 uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len);
 /* Decodes into out (cleaned first by the caller) and returns the tag as a new string in *tag.
  * OI_BAD_REQUEST on anything malformed; out is then left clean. */

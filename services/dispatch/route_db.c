@@ -3,11 +3,15 @@
 #define OI_LOG_TAG "dsp.route_db"
 #include "route_db.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
+#include "oi/ids.h"
 #include "oi/log.h"
+#include "oi/mem.h"
 #include "oi/metrics.h"
 #include "oi/pg.h"
 
@@ -20,11 +24,15 @@ static const oi_pg_stmt_t ROUTE_LOAD = {
     "p.id IS NOT NULL AS p_present, p.deleted_at IS NOT NULL AS p_deleted, p.status = 'active' AS p_active, "
     "p.voicemail_message AS p_vm, "
     "f.id IS NOT NULL AS f_present, f.deleted_at IS NOT NULL AS f_deleted, f.status = 'active' AS f_active, "
-    "f.voicemail_message AS f_vm, t.provider "
+    "f.voicemail_message AS f_vm, t.provider, v.version, r.policy::text AS policy, "
+    "CASE WHEN cardinality(r.policy_agents) > 0 THEN (SELECT json_agg(json_build_array(a.id, "
+    "a.deleted_at IS NOT NULL, a.status = 'active', a.voicemail_message)) FROM dispatch.agents a "
+    "WHERE a.id = ANY (r.policy_agents) AND a.workspace_id = r.workspace_id) END AS policy_agents "
     "FROM dispatch.dispatch_rules r "
     "LEFT JOIN dispatch.inbound_trunks t ON t.id = r.inbound_trunk_id "
     "LEFT JOIN dispatch.agents p ON p.id = r.agent_id AND p.workspace_id = r.workspace_id "
     "LEFT JOIN dispatch.agents f ON f.id = r.fallback_agent_id AND f.workspace_id = r.workspace_id "
+    "LEFT JOIN dispatch.number_versions v ON v.number_id = r.number_id "
     "WHERE r.phone_number = $1",
     1};
 
@@ -69,6 +77,32 @@ static void agent_from_row(const PGresult *res, const char *prefix, dsp_agent_st
     a->voicemail = oi_pg_dup(res, 0, col);
 }
 
+/* [[id, deleted, active, voicemail|null], …] into out's policy agents. */
+static oi_status_t policy_agents_from_json(const char *text, dsp_route_t *out, oi_error_t *err)
+{
+    json_t *list = text ? json_loads(text, 0, NULL) : NULL;
+    if (text && !json_is_array(list)) {
+        json_decref(list);
+        return oi_error_set(err, OI_INTERNAL, "policy agents: unexpected JSON from the database");
+    }
+    size_t n = json_array_size(list);
+    out->policy_agents = n ? oi_xcalloc(n, sizeof *out->policy_agents) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array_get(list, i);
+        dsp_policy_agent_t *a = &out->policy_agents[out->n_policy_agents];
+        if (!oi_uuid_normalize(json_string_value(json_array_get(row, 0)), a->id))
+            continue;
+        a->state.present = true;
+        a->state.deleted = json_is_true(json_array_get(row, 1));
+        a->state.active = json_is_true(json_array_get(row, 2));
+        const char *vm = json_string_value(json_array_get(row, 3));
+        a->state.voicemail = vm ? oi_xstrdup(vm) : NULL;
+        out->n_policy_agents++;
+    }
+    json_decref(list);
+    return OI_OK;
+}
+
 oi_status_t dsp_route_from_result(const PGresult *res, const char *to, dsp_route_t *out, oi_error_t *err)
 {
     if (PQntuples(res) != 1)
@@ -83,7 +117,10 @@ oi_status_t dsp_route_from_result(const PGresult *res, const char *to, dsp_route
     out->voicemail = oi_pg_dup(res, 0, "voicemail_message");
     agent_from_row(res, "p", &out->primary);
     agent_from_row(res, "f", &out->fallback);
-    return OI_OK;
+    const char *version = oi_pg_get(res, 0, "version");
+    out->version = version ? strtoll(version, NULL, 10) : 0;
+    out->policy_json = oi_pg_dup(res, 0, "policy");
+    return policy_agents_from_json(oi_pg_get(res, 0, "policy_agents"), out, err);
 }
 
 void dsp_failures_load(oi_pg_pipeline_t *pg, const char *call_id, oi_pg_done_cb cb, void *ud)

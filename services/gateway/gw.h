@@ -190,6 +190,7 @@ void gw_jobs_get(gw_req_t *r);
 void gw_jobs_retry(gw_req_t *r);
 void gw_jobs_cancel(gw_req_t *r);
 void gw_routing_resolve(gw_req_t *r);
+void gw_routing_explain(gw_req_t *r);
 void gw_routing_failure(gw_req_t *r);
 void gw_routing_outbound(gw_req_t *r);
 void gw_api_keys_list(gw_req_t *r);

@@ -5,9 +5,12 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "oi/http_server.h"
+#include "oi/mem.h"
+#include "oi/routing_policy.h"
 #include "query.h"
 
 #define SIP_FIELD_MAX 255
@@ -22,6 +25,26 @@ static Oneinbox__V1__OptString *opt(gw_opts_t *o, const char *value)
     oneinbox__v1__opt_string__init(s);
     s->value = (char *)value;
     return s;
+}
+
+/* The policy member m of the inbound_routing object at l, checked; its canonical JSON is kept
+ * in o (NULL when absent, null or invalid). */
+static const char *policy_member(oi_validation_t *v, const oi_loc_t *l, json_t *obj, gw_opts_t *o,
+                                 oi_policy_member_t m, bool *present)
+{
+    json_t *canon = oi_policy_check_member(v, l, obj, m, present, NULL);
+    if (!canon)
+        return NULL;
+    free(o->policy[m]);
+    o->policy[m] = json_dumps(canon, JSON_COMPACT);
+    json_decref(canon);
+    return o->policy[m];
+}
+
+static void opts_cleanup(gw_opts_t *o)
+{
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++)
+        OI_FREE(o->policy[m]);
 }
 
 static char *uuid_slot(gw_opts_t *o) { return o->nuuids < 6 ? o->uuids[o->nuuids++] : o->uuids[5]; }
@@ -50,6 +73,9 @@ static bool parse_routing(oi_validation_t *v, const oi_loc_t *loc, json_t *body,
             ir->fallback_agent_id = opt(o, fallback);
     }
     ir->voicemail_message = opt(o, oi_v_string(v, &l, obj, "voicemail_message", OI_V_NULLABLE, 0, 0, NULL));
+    ir->fallbacks = opt(o, policy_member(v, &l, obj, o, OI_POLICY_FALLBACKS, NULL));
+    ir->schedule = opt(o, policy_member(v, &l, obj, o, OI_POLICY_SCHEDULE, NULL));
+    ir->caller_rules = opt(o, policy_member(v, &l, obj, o, OI_POLICY_CALLER_RULES, NULL));
     return oi_validation_count(v) == before;
 }
 
@@ -107,7 +133,12 @@ void gw_register_msg_cleanup(gw_register_msg_t *m)
 {
     free(m->extra_json);
     m->extra_json = NULL;
+    opts_cleanup(&m->o);
 }
+
+void gw_purchase_msg_cleanup(gw_purchase_msg_t *m) { opts_cleanup(&m->o); }
+
+void gw_update_msg_cleanup(gw_update_msg_t *m) { opts_cleanup(&m->o); }
 
 static bool is_us_ca(const char *country) { return !strcmp(country, "US") || !strcmp(country, "CA"); }
 
@@ -217,6 +248,13 @@ static void parse_routing_update(oi_validation_t *v, const oi_loc_t *loc, json_t
     const char *vm = oi_v_string(v, &l, obj, "voicemail_message", OI_V_NULLABLE, 0, 0, &vm_present);
     u->set_voicemail_message = vm_present;
     u->voicemail_message = opt(&m->o, vm);
+    bool set[OI_POLICY__MEMBERS] = {false, false, false};
+    u->fallbacks = opt(&m->o, policy_member(v, &l, obj, &m->o, OI_POLICY_FALLBACKS, &set[OI_POLICY_FALLBACKS]));
+    u->schedule = opt(&m->o, policy_member(v, &l, obj, &m->o, OI_POLICY_SCHEDULE, &set[OI_POLICY_SCHEDULE]));
+    u->caller_rules = opt(&m->o, policy_member(v, &l, obj, &m->o, OI_POLICY_CALLER_RULES, &set[OI_POLICY_CALLER_RULES]));
+    u->set_fallbacks = set[OI_POLICY_FALLBACKS];
+    u->set_schedule = set[OI_POLICY_SCHEDULE];
+    u->set_caller_rules = set[OI_POLICY_CALLER_RULES];
 }
 
 bool gw_update_parse(oi_validation_t *v, json_t *body, gw_update_msg_t *m)

@@ -12,13 +12,14 @@
 #include "oi/validate.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 
-#define GW_OPT_SLOTS 12
+#define GW_OPT_SLOTS 16
 
 typedef struct {
     Oneinbox__V1__OptString slots[GW_OPT_SLOTS];
     int n;
     char uuids[6][37];
     int nuuids;
+    char *policy[3];  /* owned: canonical JSON of the routing policy members (oi/routing_policy.h) */
 } gw_opts_t;
 
 typedef struct {
@@ -46,7 +47,9 @@ typedef struct {
 bool gw_register_parse(oi_validation_t *v, json_t *body, gw_register_msg_t *msg);
 void gw_register_msg_cleanup(gw_register_msg_t *msg);
 bool gw_purchase_parse(oi_validation_t *v, json_t *body, gw_purchase_msg_t *msg);
+void gw_purchase_msg_cleanup(gw_purchase_msg_t *msg);
 bool gw_update_parse(oi_validation_t *v, json_t *body, gw_update_msg_t *msg);
+void gw_update_msg_cleanup(gw_update_msg_t *msg);
 /* Search query: country (2 letters, default US), area_code (US/CA only, 3 digits), contains,
  * limit 1..100 (default 20). Strings are copied into the fixed buffers. */
 typedef struct {

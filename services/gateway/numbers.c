@@ -59,6 +59,7 @@ void gw_numbers_purchase(gw_req_t *r)
 {
     gw_purchase_msg_t m;
     if (!gw_purchase_parse(gw_req_validation(r), r->body, &m)) {
+        gw_purchase_msg_cleanup(&m);
         gw_respond_validation(r);
         return;
     }
@@ -66,6 +67,7 @@ void gw_numbers_purchase(gw_req_t *r)
     m.req.wait_ms = gw_job_wait_ms(r);
     gw_rpc(r, GW_PEER_PROVISIONING, "PurchaseNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_201);
+    gw_purchase_msg_cleanup(&m);
 }
 
 void gw_numbers_update(gw_req_t *r)
@@ -75,17 +77,21 @@ void gw_numbers_update(gw_req_t *r)
         return;
     gw_update_msg_t m;
     if (!gw_update_parse(gw_req_validation(r), r->body, &m)) {
+        gw_update_msg_cleanup(&m);
         gw_respond_validation(r);
         return;
     }
     long long if_match = 0;
-    if (!gw_if_match(r, &if_match))
+    if (!gw_if_match(r, &if_match)) {
+        gw_update_msg_cleanup(&m);
         return;
+    }
     m.req.id = id;
     m.req.wait_ms = gw_job_wait_ms(r);
     m.req.if_match = if_match;
     gw_rpc(r, GW_PEER_PROVISIONING, "UpdateNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_200);
+    gw_update_msg_cleanup(&m);
 }
 
 void gw_numbers_delete(gw_req_t *r)

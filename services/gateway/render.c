@@ -19,13 +19,26 @@ static json_t *opt_nonempty_or_null(const Oneinbox__V1__OptString *o)
     return o && o->value[0] ? json_string(o->value) : json_null();
 }
 
+/* A policy member, when set: its canonical JSON as stored (absent when unset, so a number
+ * using none of them keeps the seeds' exact shape). */
+static void put_policy_member(json_t *o, const char *key, const Oneinbox__V1__OptString *text)
+{
+    json_t *v = text && text->value[0] ? json_loads(text->value, 0, NULL) : NULL;
+    if (v)
+        json_object_set_new(o, key, v);
+}
+
 static json_t *render_routing(const Oneinbox__V1__InboundRouting *ir)
 {
     if (!ir)
         return json_null();
     json_t *fallback = ir->fallback_agent_id ? json_pack("{ss}", "agent_id", ir->fallback_agent_id->value) : json_null();
-    return json_pack("{ssso so}", "agent_id", ir->agent_id, "fallback", fallback, "voicemail_message",
-                     opt_or_null(ir->voicemail_message));
+    json_t *o = json_pack("{ssso so}", "agent_id", ir->agent_id, "fallback", fallback, "voicemail_message",
+                          opt_or_null(ir->voicemail_message));
+    put_policy_member(o, "fallbacks", ir->fallbacks);
+    put_policy_member(o, "schedule", ir->schedule);
+    put_policy_member(o, "caller_rules", ir->caller_rules);
+    return o;
 }
 
 json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
@@ -96,13 +109,36 @@ json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a)
                      a->voice, "sms", a->sms, "mms", a->mms);
 }
 
+static json_t *render_step(const Oneinbox__V1__RouteStep *s)
+{
+    if (strcmp(s->kind, "voicemail") == 0)
+        return json_pack("{ssso}", "type", "voicemail", "voicemail_message", opt_or_null(s->voicemail_message));
+    json_t *on = json_array();
+    for (size_t i = 0; i < s->n_on; i++)
+        json_array_append_new(on, json_string(s->on[i]));
+    return json_pack("{ssssssso}", "type", "agent", "agent_id", s->agent_id, "role", s->role, "on", on);
+}
+
 json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r)
 {
     json_t *provider = r->provider && *r->provider ? json_string(r->provider) : json_null();
-    return json_pack("{ss so so so ss ss ss so}", "number_id", r->number_id, "agent_id", opt_or_null(r->agent_id),
+    json_t *steps = json_array();
+    for (size_t i = 0; i < r->n_steps; i++)
+        json_array_append_new(steps, render_step(r->steps[i]));
+    return json_pack("{ss so so so ss ss ss so sI so}", "number_id", r->number_id, "agent_id", opt_or_null(r->agent_id),
                      "fallback_agent_id", opt_or_null(r->fallback_agent_id), "voicemail_message",
                      opt_or_null(r->voicemail_message), "dispatch_rule_id", r->dispatch_rule_id,
-                     "inbound_trunk_id", r->inbound_trunk_id, "reason", r->reason, "provider", provider);
+                     "inbound_trunk_id", r->inbound_trunk_id, "reason", r->reason, "provider", provider,
+                     "version", (json_int_t)r->version, "steps", steps);
+}
+
+json_t *gw_render_trace(const Oneinbox__V1__ResolveReply *r)
+{
+    json_t *trace = json_array();
+    for (size_t i = 0; i < r->n_trace; i++)
+        json_array_append_new(trace, json_pack("{sssbss}", "check", r->trace[i]->check, "matched",
+                                               r->trace[i]->matched, "detail", r->trace[i]->detail));
+    return trace;
 }
 
 json_t *gw_render_outbound(const Oneinbox__V1__OutboundRouteReply *r)

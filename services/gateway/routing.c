@@ -1,9 +1,12 @@
 /* routing.c: the internal routing API (resolve, failures, outbound) used by the SIP edge. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gw.h"
 #include "oi/http_server.h"
+#include "oi/mem.h"
+#include "oi/rfc3339.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "render.h"
@@ -14,15 +17,34 @@ static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, cons
         gw_respond_error(r, err);
         return;
     }
-    json_t *j = gw_render_resolve((const Oneinbox__V1__ResolveReply *)reply);
+    const Oneinbox__V1__ResolveReply *rep = (const Oneinbox__V1__ResolveReply *)reply;
+    json_t *j = gw_render_resolve(rep);
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    gw_near_keep(r, NULL, body, strlen(body));
+    /* a decision that depends on the caller or the moment is never kept by number */
+    gw_near_keep(r, NULL, rep->per_call ? NULL : body, rep->per_call ? 0 : strlen(body));
     gw_respond_text(r, 200, body, strlen(body));
     free(body);
 }
 
-/* to (required) and from (optional) must be E.164; call_id optional, ≤128 chars. */
+/* at (optional): an RFC 3339 date-time ("value_error" otherwise) into *ms; false when invalid. */
+static bool at_param(oi_validation_t *v, const char *query, bool *has_at, int64_t *ms)
+{
+    char at[48] = "";
+    *has_at = gw_query_param(v, query, "at", at, sizeof at);
+    *ms = 0;
+    if (!*has_at || oi_rfc3339_parse(at, ms))
+        return true;
+    oi_loc_t loc = oi_loc_root("query");
+    oi_loc_t l = oi_loc_key(&loc, "at");
+    json_t *input = json_string(at);
+    oi_validation_add(v, &l, "value_error", "Value error, at must be an RFC 3339 date-time such as 2026-12-25T09:30:00Z",
+                      input, json_pack("{ss}", "error", "at must be an RFC 3339 date-time"));
+    json_decref(input);
+    return false;
+}
+
+/* to (required) and from (optional) must be E.164; call_id optional, ≤128 chars; at optional. */
 void gw_routing_resolve(gw_req_t *r)
 {
     const char *query = oi_http_req_query(r->http);
@@ -32,6 +54,8 @@ void gw_routing_resolve(gw_req_t *r)
     bool has_to = gw_query_param(v, query, "to", to, sizeof to);
     bool has_from = gw_query_param(v, query, "from", from, sizeof from);
     bool has_call = gw_query_param(v, query, "call_id", call_id, sizeof call_id);
+    bool has_at = false;
+    int64_t at_ms = 0;
     if (has_to)
         json_object_set_new(holder, "to", json_string(to));
     if (has_from)
@@ -47,20 +71,97 @@ void gw_routing_resolve(gw_req_t *r)
     oi_v_e164(v, &loc, holder, "to", OI_V_REQUIRED, NULL);
     oi_v_e164(v, &loc, holder, "from", 0, NULL);
     oi_v_string(v, &loc, holder, "call_id", 0, 1, 128, NULL);
+    at_param(v, query, &has_at, &at_ms);
     json_decref(holder);
     if (oi_validation_count(v)) {
         gw_respond_validation(r);
         return;
     }
-    /* without a call id the answer depends on the number only (from is not part of it) */
-    if (!has_call && gw_near_answer(r, r->gw->near_routes, to, NULL))
+    /* without a call id or a moment, a number without a policy answers the same to everyone
+     * (the dispatch marks the decisions that depend on the caller or the time: never kept) */
+    if (!has_call && !has_at && gw_near_answer(r, r->gw->near_routes, to, NULL))
         return;
     Oneinbox__V1__ResolveRequest req = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
     req.to = to;
     req.from = from;
     req.call_id = call_id;
+    req.at_unix_ms = at_ms;
     gw_rpc(r, GW_PEER_DISPATCH, "Resolve", &req.base, 0,
            on_resolved);
+}
+
+/* --- GET /v1/phone-numbers/{id}/routing/explain -------------------------------------------------- */
+
+typedef struct {
+    char from[32];
+    int64_t at_ms;
+} explain_t;
+
+static void on_explained(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    const Oneinbox__V1__ResolveReply *rep = (const Oneinbox__V1__ResolveReply *)reply;
+    if (strcmp(rep->workspace_id, r->workspace_id) != 0) { /* moved since it was read: not this caller's */
+        gw_respond_status(r, OI_NUMBER_NOT_FOUND, NULL);
+        return;
+    }
+    json_t *j = gw_render_resolve(rep);
+    json_object_set_new(j, "trace", gw_render_trace(rep));
+    gw_respond_json(r, 200, "Cache-Control: no-store\r\n", j);
+}
+
+static void on_number_for_explain(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (st) {
+        gw_respond_error(r, err);
+        return;
+    }
+    const Oneinbox__V1__PhoneNumber *n = (const Oneinbox__V1__PhoneNumber *)reply;
+    const explain_t *x = r->scratch;
+    if (!n->inbound_routing) {
+        gw_respond_status(r, OI_NO_ROUTE, "the number has no inbound routing (outbound only)");
+        return;
+    }
+    char to[32];
+    snprintf(to, sizeof to, "%s", n->phone_number);
+    Oneinbox__V1__ResolveRequest req = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
+    req.to = to;
+    req.from = (char *)x->from;
+    req.call_id = (char *)"";
+    req.at_unix_ms = x->at_ms;
+    req.explain = true;
+    gw_rpc(r, GW_PEER_DISPATCH, "Resolve", &req.base, 0, on_explained);
+}
+
+/* from (optional, E.164) and at (optional, RFC 3339): the decision for that caller and moment. */
+void gw_routing_explain(gw_req_t *r)
+{
+    char id[37];
+    if (!gw_req_path_uuid(r, "phone_id", id))
+        return;
+    const char *query = oi_http_req_query(r->http);
+    oi_validation_t *v = gw_req_validation(r);
+    explain_t *x = oi_xcalloc(1, sizeof *x);
+    r->scratch = x;
+    r->scratch_free = free;
+    json_t *holder = json_object();
+    if (gw_query_param(v, query, "from", x->from, sizeof x->from))
+        json_object_set_new(holder, "from", json_string(x->from));
+    oi_loc_t loc = oi_loc_root("query");
+    oi_v_e164(v, &loc, holder, "from", 0, NULL);
+    json_decref(holder);
+    bool has_at = false;
+    at_param(v, query, &has_at, &x->at_ms);
+    if (oi_validation_count(v)) {
+        gw_respond_validation(r);
+        return;
+    }
+    Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
+    req.id = id;
+    gw_rpc(r, GW_PEER_PROVISIONING, "GetNumber", &req.base, 0, on_number_for_explain);
 }
 
 static void on_reported(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)

@@ -3,11 +3,51 @@
 #include "dsp_sync.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "oi/routing_policy.h"
 
 #include "oneinbox/v1/dispatch.pb-c.h"
 
 #define S(x) ((char *)(uintptr_t)((x) ? (x) : ""))
+
+#define CHECKS_MAX (PROV_DSP_AGENTS_MAX + OI_POLICY_AGENTS_MAX)
+
+typedef struct {
+    Oneinbox__V1__AgentCheck checks[CHECKS_MAX];
+    Oneinbox__V1__AgentCheck *ptrs[CHECKS_MAX];
+    char fields[OI_POLICY_AGENTS_MAX][64];
+    char body_fields[OI_POLICY_AGENTS_MAX][72];
+    oi_policy_t *policy;        /* owned: the ids point into it */
+} checks_t;
+
+static void check_add(checks_t *c, Oneinbox__V1__ApplyNumberRequest *q, const char *id, const char *field)
+{
+    if (!id || !id[0] || q->n_agents >= CHECKS_MAX)
+        return;
+    oneinbox__v1__agent_check__init(&c->checks[q->n_agents]);
+    c->checks[q->n_agents].id = S(id);
+    c->checks[q->n_agents].field = S(field);
+    c->ptrs[q->n_agents] = &c->checks[q->n_agents];
+    q->n_agents++;
+}
+
+/* The policy's agents ("body.inbound_routing.fallbacks[0].agent_id", …); a policy that does not
+ * parse adds none (oi-dispatch refuses it itself). */
+static void policy_checks(checks_t *c, Oneinbox__V1__ApplyNumberRequest *q, const char *policy_json)
+{
+    oi_error_t e;
+    oi_error_init(&e);
+    if (!policy_json || oi_policy_parse(policy_json, &c->policy, &e))
+        return;
+    const char *ids[OI_POLICY_AGENTS_MAX];
+    size_t n = oi_policy_agents(c->policy, ids, c->fields, OI_POLICY_AGENTS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(c->body_fields[i], sizeof c->body_fields[i], "body.%s", c->fields[i]);
+        check_add(c, q, ids[i], c->body_fields[i]);
+    }
+}
 
 void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn cb)
 {
@@ -16,17 +56,13 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
     q.phone_number = S(n->phone_number);
     q.provider = prov_provider_parse(n->provider);
     q.version = n->version;
-    Oneinbox__V1__AgentCheck checks[PROV_DSP_AGENTS_MAX], *check_ptrs[PROV_DSP_AGENTS_MAX];
-    for (int i = 0; i < PROV_DSP_AGENTS_MAX; i++) {
-        if (!n->agent_ids[i] || !n->agent_ids[i][0])
-            continue;
-        oneinbox__v1__agent_check__init(&checks[q.n_agents]);
-        checks[q.n_agents].id = S(n->agent_ids[i]);
-        checks[q.n_agents].field = S(n->agent_fields[i]);
-        check_ptrs[q.n_agents] = &checks[q.n_agents];
-        q.n_agents++;
-    }
-    q.agents = check_ptrs;
+    checks_t c = {0};
+    for (int i = 0; i < PROV_DSP_AGENTS_MAX; i++)
+        check_add(&c, &q, n->agent_ids[i], n->agent_fields[i]);
+    char *policy = n->routing && n->routing->present ? prov_routing_policy_json(n->routing) : NULL;
+    if (n->check_policy_agents)
+        policy_checks(&c, &q, policy);
+    q.agents = c.ptrs;
     q.outbound_trunk_id = S(n->outbound_trunk_id);
     Oneinbox__V1__OutboundTrunk out = ONEINBOX__V1__OUTBOUND_TRUNK__INIT;
     if (n->outbound) {
@@ -53,9 +89,12 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
             vm.value = S(n->routing->voicemail_message);
             routing.voicemail_message = &vm;
         }
+        routing.policy_json = S(policy);
         q.routing = &routing;
     }
     prov_run_call(r, PROV_PEER_DISPATCH, "ApplyNumber", &q.base, cb);
+    free(policy);
+    oi_policy_free(&c.policy);
 }
 
 void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb)

@@ -27,6 +27,7 @@ typedef struct {
     const char *inbound_trunk_id;
     const char *dispatch_rule_id;
     const prov_routing_t *routing;                 /* present: put inbound trunk + rule; else delete them */
+    bool check_policy_agents;                      /* the agents of routing's policy must exist too */
 } prov_dsp_number_t;
 
 /* Calls dispatch.ApplyNumber; cb gets the outcome (AGENT_NOT_FOUND with loc "body.<field>"). */

@@ -84,6 +84,7 @@ static void apply(prov_run_t *r)
         .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
         .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
         .routing = &routing,
+        .check_policy_agents = true,
     };
     prov_dsp_apply(r, &n, on_applied);
     prov_routing_cleanup(&routing);

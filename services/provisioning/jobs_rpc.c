@@ -463,6 +463,28 @@ static void check_agents(submit_t *s)
     }
 }
 
+/* The agents a new number's policy names must exist too (kept in s->merge's policy arrays). */
+static void want_policy_checks(submit_t *s, const Oneinbox__V1__InboundRouting *ir)
+{
+    prov_routing_t routing;
+    prov_routing_from_proto(&routing, ir);
+    char *text = prov_routing_policy_json(&routing);
+    prov_routing_cleanup(&routing);
+    oi_policy_t *policy = NULL;
+    oi_error_t e;
+    oi_error_init(&e);
+    if (text && !oi_policy_parse(text, &policy, &e)) {
+        const char *ids[OI_POLICY_AGENTS_MAX];
+        size_t n = oi_policy_agents(policy, ids, s->merge.policy_fields, OI_POLICY_AGENTS_MAX);
+        for (size_t i = 0; i < n; i++) {
+            snprintf(s->merge.policy_ids[i], sizeof s->merge.policy_ids[i], "%s", ids[i]);
+            want_check(s, s->merge.policy_ids[i], s->merge.policy_fields[i]);
+        }
+    }
+    oi_policy_free(&policy);
+    free(text);
+}
+
 static void purchase_write(submit_t *s)
 {
     char *sealed = prov_job_seal(s->p, s->req);
@@ -493,6 +515,7 @@ PROV_RPC(prov_rpc_purchase)
     if (ir) {
         want_check(s, ir->agent_id, "inbound_routing.agent_id");
         want_check(s, ir->fallback_agent_id ? ir->fallback_agent_id->value : NULL, "inbound_routing.fallback.agent_id");
+        want_policy_checks(s, ir);
     }
     check_agents(s);
 }

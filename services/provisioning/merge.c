@@ -1,6 +1,8 @@
 /* merge.c: the PATCH merge of a phone number (pure). */
 #include "merge.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "oi/ids.h"
@@ -62,6 +64,46 @@ static void merge_routing(prov_merge_t *m, const prov_routing_t *cur, const Onei
         OI_FREE(r->voicemail_message);
         r->voicemail_message = u->voicemail_message ? oi_xstrdup(u->voicemail_message->value) : NULL;
     }
+    const bool set[OI_POLICY__MEMBERS] = {u && u->set_fallbacks, u && u->set_schedule, u && u->set_caller_rules};
+    const Oneinbox__V1__OptString *value[OI_POLICY__MEMBERS] = {u ? u->fallbacks : NULL, u ? u->schedule : NULL,
+                                                                u ? u->caller_rules : NULL};
+    for (int k = 0; k < OI_POLICY__MEMBERS; k++) {
+        if (!set[k])
+            continue;
+        OI_FREE(r->policy[k]);
+        r->policy[k] = value[k] && value[k]->value[0] ? oi_xstrdup(value[k]->value) : NULL;
+    }
+}
+
+/* The members this patch sets, as one policy: their agents must exist. OI_INVALID when a member
+ * is not a valid policy (the gateway checked it; another caller may not have). */
+static oi_status_t check_policy_agents(prov_merge_t *m, const Oneinbox__V1__InboundRoutingUpdate *u, oi_error_t *err)
+{
+    if (!u || !(u->set_fallbacks || u->set_schedule || u->set_caller_rules))
+        return OI_OK;
+    prov_routing_t given = {.present = true};
+    given.policy[OI_POLICY_FALLBACKS] = u->set_fallbacks && u->fallbacks ? u->fallbacks->value : NULL;
+    given.policy[OI_POLICY_SCHEDULE] = u->set_schedule && u->schedule ? u->schedule->value : NULL;
+    given.policy[OI_POLICY_CALLER_RULES] = u->set_caller_rules && u->caller_rules ? u->caller_rules->value : NULL;
+    char *text = prov_routing_policy_json(&given);
+    oi_policy_t *p = NULL;
+    oi_status_t rc = oi_policy_parse(text, &p, err);
+    free(text);
+    if (rc) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        oi_error_set(err, OI_INVALID, "inbound_routing: %s", why);
+        oi_error_set_loc(err, "body.inbound_routing");
+        return OI_INVALID;
+    }
+    const char *ids[OI_POLICY_AGENTS_MAX];
+    size_t n = oi_policy_agents(p, ids, m->policy_fields, OI_POLICY_AGENTS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(m->policy_ids[i], sizeof m->policy_ids[i], "%s", ids[i]);
+        want_check(m, m->policy_ids[i], NULL, m->policy_fields[i]);
+    }
+    oi_policy_free(&p);
+    return OI_OK;
 }
 
 oi_status_t prov_merge_apply(const char *cur_agent_id, const prov_routing_t *cur_routing,
@@ -93,6 +135,9 @@ oi_status_t prov_merge_apply(const char *cur_agent_id, const prov_routing_t *cur
         want_check(out, out->routing.agent_id, cr ? cr->agent_id : NULL, "inbound_routing.agent_id");
         want_check(out, out->routing.fallback_agent_id, cr ? cr->fallback_agent_id : NULL,
                    "inbound_routing.fallback.agent_id");
+        rc = check_policy_agents(out, u, err);
+        if (rc)
+            return rc;
     } else if (cur_routing) {
         prov_routing_copy(&out->routing, cur_routing);
     }

@@ -5,7 +5,9 @@
  *  - "inbound_routing": null → outbound-only (routing absent);
  *  - inbound_routing object → merged into the existing routing: unset fields preserved, explicit
  *    null fallback clears it, voicemail null clears it; agent_id omitted keeps the current routing
- *    agent or, when the number had no routing, the number's column agent_id after this patch. */
+ *    agent or, when the number had no routing, the number's column agent_id after this patch;
+ *    a policy member (fallbacks, schedule, caller_rules) given replaces the old one as a whole,
+ *    null clears it, absent keeps it; the agents of a member given must exist. */
 #ifndef PROV_MERGE_H
 #define PROV_MERGE_H
 
@@ -15,7 +17,7 @@
 #include "oneinbox/v1/provisioning.pb-c.h"
 #include "routing.h"
 
-#define PROV_MERGE_MAX_CHECKS 3
+#define PROV_MERGE_MAX_CHECKS (3 + OI_POLICY_AGENTS_MAX)
 
 typedef struct {
     bool friendly_name_set;
@@ -28,6 +30,8 @@ typedef struct {
     const char *check_ids[PROV_MERGE_MAX_CHECKS];
     const char *check_fields[PROV_MERGE_MAX_CHECKS];
     int n_check;
+    char policy_ids[OI_POLICY_AGENTS_MAX][37];  /* the agents of the policy members this patch sets */
+    char policy_fields[OI_POLICY_AGENTS_MAX][64];
 } prov_merge_t;
 
 /* Computes the patched state of a number whose column agent is cur_agent_id and whose routing

@@ -13,6 +13,8 @@ void prov_routing_cleanup(prov_routing_t *r)
     OI_FREE(r->agent_id);
     OI_FREE(r->fallback_agent_id);
     OI_FREE(r->voicemail_message);
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++)
+        OI_FREE(r->policy[m]);
     r->present = false;
 }
 
@@ -22,6 +24,8 @@ void prov_routing_copy(prov_routing_t *out, const prov_routing_t *in)
     out->agent_id = oi_xstrdup(in->agent_id);
     out->fallback_agent_id = oi_xstrdup(in->fallback_agent_id);
     out->voicemail_message = oi_xstrdup(in->voicemail_message);
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++)
+        out->policy[m] = oi_xstrdup(in->policy[m]);
 }
 
 void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRouting *in)
@@ -35,6 +39,10 @@ void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRou
         out->fallback_agent_id = oi_xstrdup(in->fallback_agent_id->value);
     if (in->voicemail_message && in->voicemail_message->value)
         out->voicemail_message = oi_xstrdup(in->voicemail_message->value);
+    const Oneinbox__V1__OptString *members[OI_POLICY__MEMBERS] = {in->fallbacks, in->schedule, in->caller_rules};
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++)
+        if (members[m] && members[m]->value && members[m]->value[0])
+            out->policy[m] = oi_xstrdup(members[m]->value);
 }
 
 oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, oi_error_t *err)
@@ -59,6 +67,11 @@ oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, o
     if (fb && fb[0])
         out->fallback_agent_id = oi_xstrdup(fb);
     out->voicemail_message = oi_xstrdup(json_string_value(json_object_get(j, "voicemail_message")));
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
+        json_t *member = json_object_get(j, oi_policy_member_name((oi_policy_member_t)m));
+        if (member && !json_is_null(member))
+            out->policy[m] = json_dumps(member, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
 out:
     json_decref(j);
     return rc;
@@ -72,7 +85,27 @@ char *prov_routing_to_json_text(const prov_routing_t *r)
     json_t *vm = r->voicemail_message ? json_string(r->voicemail_message) : json_null();
     json_t *j = json_pack("{s:s, s:o, s:o}", "agent_id", r->agent_id ? r->agent_id : "", "fallback", fb,
                           "voicemail_message", vm);
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
+        json_t *member = r->policy[m] ? json_loads(r->policy[m], JSON_DECODE_ANY, NULL) : NULL;
+        if (member)
+            json_object_set_new(j, oi_policy_member_name((oi_policy_member_t)m), member);
+    }
     char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
+char *prov_routing_policy_json(const prov_routing_t *r)
+{
+    if (!r || !r->present)
+        return NULL;
+    json_t *j = json_object();
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
+        json_t *member = r->policy[m] ? json_loads(r->policy[m], JSON_DECODE_ANY, NULL) : NULL;
+        if (member)
+            json_object_set_new(j, oi_policy_member_name((oi_policy_member_t)m), member);
+    }
+    char *text = json_object_size(j) ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return text;
 }
@@ -96,6 +129,9 @@ Oneinbox__V1__InboundRouting *prov_routing_to_proto(const prov_routing_t *r)
     m->agent_id = oi_xstrdup(r->agent_id ? r->agent_id : "");
     m->fallback_agent_id = opt_string(r->fallback_agent_id);
     m->voicemail_message = opt_string(r->voicemail_message);
+    m->fallbacks = opt_string(r->policy[OI_POLICY_FALLBACKS]);
+    m->schedule = opt_string(r->policy[OI_POLICY_SCHEDULE]);
+    m->caller_rules = opt_string(r->policy[OI_POLICY_CALLER_RULES]);
     return m;
 }
 
@@ -112,6 +148,9 @@ bool prov_routing_equal(const prov_routing_t *a, const prov_routing_t *b)
         return false;
     if (!a->present)
         return true;
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++)
+        if (!str_eq(a->policy[m], b->policy[m]))
+            return false;
     return str_eq(a->agent_id, b->agent_id) && str_eq(a->fallback_agent_id, b->fallback_agent_id) &&
            str_eq(a->voicemail_message, b->voicemail_message);
 }

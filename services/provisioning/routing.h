@@ -1,13 +1,16 @@
 /* routing.h: a number's inbound routing (agent, fallback agent, voicemail) and its JSON form.
  *
  * The JSON stored in phone_numbers.inbound_routing is the API's output shape:
- *   {"agent_id": "…", "fallback": {"agent_id": "…"} | null, "voicemail_message": "…" | null} */
+ *   {"agent_id": "…", "fallback": {"agent_id": "…"} | null, "voicemail_message": "…" | null}
+ * plus the policy members that are set ("fallbacks", "schedule", "caller_rules": canonical JSON,
+ * oi/routing_policy.h), absent when unset. */
 #ifndef PROV_ROUTING_H
 #define PROV_ROUTING_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "oi/routing_policy.h"
 #include "oi/status.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 
@@ -16,6 +19,7 @@ typedef struct {
     char *agent_id;            /* owned */
     char *fallback_agent_id;   /* owned; NULL = none */
     char *voicemail_message;   /* owned; NULL = none */
+    char *policy[OI_POLICY__MEMBERS]; /* owned canonical JSON per member; NULL = unset */
 } prov_routing_t;
 
 void prov_routing_cleanup(prov_routing_t *r);
@@ -29,6 +33,9 @@ oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, o
 char *prov_routing_to_json_text(const prov_routing_t *r);
 /* New heap-built InboundRouting (free with the parent message), or NULL when absent. */
 Oneinbox__V1__InboundRouting *prov_routing_to_proto(const prov_routing_t *r);
+/* {"fallbacks": …, "schedule": …, "caller_rules": …} with the members set (heap), or NULL when
+ * the routing has no policy. */
+char *prov_routing_policy_json(const prov_routing_t *r);
 /* Field-by-field equality (NULLs equal). */
 bool prov_routing_equal(const prov_routing_t *a, const prov_routing_t *b);
 

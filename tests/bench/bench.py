@@ -14,6 +14,9 @@ PostgreSQL without fsync, warn-level logs), runs the scenarios below, prints one
             same script when nginx is installed, and the ratio
   zmq       dispatch.Resolve over ZeroMQ (bench_loadgen), redis-benchmark GET on the stack's
             Redis, and the ratio
+  policy    resolve of numbers carrying a full routing policy (20 caller rules, a schedule with
+            10 closed dates, 3 fallbacks) beside as many plain numbers, through the gateway (wrk)
+            and over ZeroMQ (bench_loadgen), and the ratios policy / plain
   register  POST /v1/phone-numbers with a new number per request, wrk; again with a unique
             Idempotency-Key per request
   slow      purchases against a slow carrier (twilio.search and twilio.buy delayed, once per
@@ -49,7 +52,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 WRK_LUA = os.path.join(HERE, "wrk.lua")
-SCENARIOS = ("seed", "patch", "get", "resolve", "zmq", "register", "slow", "sip", "rss")
+SCENARIOS = ("seed", "patch", "get", "resolve", "zmq", "policy", "register", "slow", "sip", "rss")
 FINAL_JOB_STATES = ("succeeded", "failed", "cancelled")
 # the simulator's US area codes, when services/carrier-sim/inventory.c cannot be read
 US_AREA_CODES = ["415", "212", "312", "646", "206", "512", "617", "303", "305", "404", "213", "310",
@@ -489,6 +492,96 @@ class Bench:
         if n["rps"] > 0:
             self.rep.ratio("resolve.nginx_ratio", "  ratio resolve / nginx", r["rps"] / n["rps"])
 
+    # ---- 5b. resolve of numbers with a full routing policy, beside plain numbers
+    def full_policy(self, i):
+        a = self.agents
+        rules = []
+        for k in range(20):  # none matches the bench callers (+1415…, +1555…): every rule is checked
+            kind = k % 4
+            if kind == 0:
+                match = {"numbers": ["+4420794%05d" % (k * 10 + j) for j in range(5)]}
+            elif kind == 1:
+                match = {"prefix": "+%d" % (33 + k)}
+            elif kind == 2:
+                match = {"country": ["GB", "FR", "DE", "JP", "BR"][k // 4 % 5]}
+            else:
+                match = {"numbers": ["+3314%07d" % (i * 100 + k)]}
+            rule = {"match": match, "action": ["route", "voicemail", "reject"][k % 3]}
+            if rule["action"] == "route":
+                rule["agent_id"] = a[(i + k) % len(a)]
+            rules.append(rule)
+        return {"inbound_routing": {
+            "caller_rules": rules,
+            "schedule": {"time_zone": "America/New_York",
+                         "open": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": "00:00",
+                                   "to": "24:00"}],
+                         "closed_dates": ["2030-%02d-%02d" % (m, 10 + m) for m in range(1, 11)]},
+            "fallbacks": [{"agent_id": a[(i + 3 + j) % len(a)], "on": ["paused", "deleted", "busy"]}
+                          for j in range(3)]}}
+
+    def policy(self):
+        self.need_wrk()
+        self.need_seed()
+        m = min(len(self.ids) // 2, 1000)
+        if m == 0:
+            raise RuntimeError("too few seeded numbers")
+        plain = list(zip(self.ids[:m], self.phones[:m]))
+        pol = list(zip(self.ids[m:2 * m], self.phones[m:2 * m]))
+        say("giving %d numbers a full routing policy" % m)
+        errors, lock = [], threading.Lock()
+
+        def worker(t, nthreads):
+            c = Http(self.base)
+            for i in range(t, m, nthreads):
+                status, doc, _ = c.call("PATCH", "/v1/phone-numbers/" + pol[i][0], self.key, self.full_policy(i))
+                if status != 200:
+                    with lock:
+                        errors.append((status, doc))
+            c.close()
+
+        threads = [threading.Thread(target=worker, args=(t, 8), daemon=True) for t in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError("PATCH with a policy failed %d times, first %s %s" %
+                               (len(errors), errors[0][0], json.dumps(errors[0][1])[:200]))
+        files = {}
+        for name, rows in (("plain", plain), ("policy", pol)):
+            files[name] = os.path.join(self.tmp, "ids-" + name)
+            with open(files[name], "w") as f:
+                f.write("".join("%s\t%s\n" % r for r in rows))
+            with open(files[name] + ".numbers", "w") as f:
+                f.write("".join("%s\n" % r[1] for r in rows))
+        gw = {}
+        for name in ("plain", "policy"):
+            self.wrk("warm", self.internal, max(self.args.warmup, 1), ids=files[name])
+            say("GET /v1/routing/resolve, %s numbers" % name)
+            gw[name] = self.wrk("resolve", self.internal, self.args.seconds, ids=files[name])
+            self.wrk_row("policy.gateway_" + name, "resolve through the gateway, %d %s numbers" % (m, name), gw[name])
+        if gw["plain"]["rps"] > 0:
+            self.rep.ratio("policy.gateway_ratio", "  ratio policy / plain (gateway)", gw["policy"]["rps"] / gw["plain"]["rps"])
+        if not os.access(self.loadgen, os.X_OK):
+            raise RuntimeError("%s is missing" % self.loadgen)
+        conc = str(self.args.connections)
+        zm = {}
+        for name in ("plain", "policy"):
+            nums = files[name] + ".numbers"
+            subprocess.run([self.loadgen, "zmq", self.dispatch, nums, conc, "0"], capture_output=True, timeout=180)
+            say("dispatch.Resolve over ZeroMQ, %s numbers" % name)
+            r = subprocess.run([self.loadgen, "zmq", self.dispatch, nums, conc, str(self.args.seconds)],
+                               capture_output=True, text=True, timeout=self.args.seconds + 180)
+            f = dict(re.findall(r"(\w+)=([0-9.]+)", r.stdout))
+            if "rps" not in f:
+                raise RuntimeError("bench_loadgen printed no figures: %s" % (r.stderr or r.stdout).strip()[:300])
+            zm[name] = float(f["rps"])
+            self.rep.throughput("policy.zmq_" + name, "dispatch.Resolve over ZeroMQ, %d %s numbers" % (m, name),
+                                zm[name], "req/s", float(f["p50_ms"]), float(f["p99_ms"]), int(f["errors"]),
+                                "%s requests, %s concurrent" % (f["requests"], conc))
+        if zm["plain"] > 0:
+            self.rep.ratio("policy.zmq_ratio", "  ratio policy / plain (ZeroMQ)", zm["policy"] / zm["plain"])
+
     # ---- 5. dispatch.Resolve over ZeroMQ, redis-benchmark
     def zmq(self):
         self.need_seed()
@@ -916,7 +1009,8 @@ def main():
         b.has_wrk = has_wrk
         steps = [("seed", "seed", b.seed), ("patch", "PATCH /v1/phone-numbers/{id}", b.patch),
                  ("get", "GET /v1/phone-numbers/{id}", b.get), ("resolve", "GET /v1/routing/resolve", b.resolve),
-                 ("zmq", "dispatch.Resolve over ZeroMQ", b.zmq), ("register", "POST /v1/phone-numbers", b.register),
+                 ("zmq", "dispatch.Resolve over ZeroMQ", b.zmq), ("policy", "resolve with a routing policy", b.policy),
+                 ("register", "POST /v1/phone-numbers", b.register),
                  ("slow", "slow carrier", b.slow), ("sip", "SIP edge", b.sip), ("rss", "RSS", b.rss)]
         for name, label, fn in steps:
             if name not in args.only:

@@ -238,3 +238,31 @@ def test_ops_port_answers_health_readiness_and_metrics(stack, caller, endpoint, 
     assert caller.invite(routed["phone_number"])[0].status == 200
     assert routed_count() == before + 1
     assert "oi_sip_tmx_rpl_sent " in _ops_get(ops, "/metrics")[1]  # Kamailio's own statistics too
+
+
+def test_caller_rules_reject_with_603_route_and_voicemail(client, caller, endpoint, agents):
+    """The routing policy through SIP: a refused caller gets 603 with a Reason, a routed one its
+    rule's agent, a withheld one voicemail; nobody else rings."""
+    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
+    body["inbound_routing"]["caller_rules"] = [
+        {"match": {"numbers": ["+14155550166"]}, "action": "reject"},
+        {"match": {"prefix": "+44"}, "action": "route", "agent_id": agents["fallback"]},
+        {"match": {"anonymous": True}, "action": "voicemail"}]
+    n = client.register(body).json
+    final, _ = caller.invite(n["phone_number"], frm="+14155550166")
+    assert final.status == 603 and "caller rules" in final.get("Reason", ""), final
+    assert endpoint.invites == []
+    assert caller.invite(n["phone_number"], frm="+442079460123")[0].status == 200
+    assert caller.invite(n["phone_number"], frm=None)[0].status == 200
+    assert endpoint.users() == [agents["fallback"], "voicemail"]
+    assert headers(endpoint.invites[1])["X-OI-Reason"] == "caller_rule"
+
+
+def test_after_hours_agent_takes_the_call(client, caller, endpoint, agents):
+    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
+    body["inbound_routing"]["schedule"] = {"time_zone": "UTC", "open": [],
+                                           "after_hours": {"agent_id": agents["primary"]}}
+    n = client.register(body).json
+    assert caller.invite(n["phone_number"])[0].status == 200
+    assert endpoint.users() == [agents["primary"]]
+    assert headers(endpoint.invites[0])["X-OI-Reason"] == "after_hours"

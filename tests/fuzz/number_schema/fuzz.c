@@ -17,8 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_register_msg_cleanup(&reg);
         gw_purchase_msg_t pur;
         gw_purchase_parse(v, body, &pur);
+        gw_purchase_msg_cleanup(&pur);
         gw_update_msg_t upd;
         gw_update_parse(v, body, &upd);
+        gw_update_msg_cleanup(&upd);
         json_decref(body);
     }
     free(oi_validation_render(v));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "oi/mem.h"
 #include "route.h"
 
@@ -33,7 +34,8 @@ static dsp_route_t rule(const char *fallback, const char *vm)
 static Oneinbox__V1__ResolveReply *decide(dsp_route_t *r, const char *f1)
 {
     const char *failed[] = {f1};
-    Oneinbox__V1__ResolveReply *rep = dsp_route_decide(r, failed, f1 ? 1 : 0);
+    dsp_decide_in_t in = {.failed = failed, .n_failed = f1 ? 1 : 0, .at_ms = 1767225600000LL};
+    Oneinbox__V1__ResolveReply *rep = dsp_decide(r, &in);
     cr_assert_not_null(rep);
     return rep;
 }

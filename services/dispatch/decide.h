@@ -1,0 +1,34 @@
+/* decide.h: the routing decision (pure): a route snapshot, its parsed policy and the call.
+ *
+ * Order (issue-proof, see docs/routing.md): caller rules first (first match wins: reject, route
+ * to an agent, or voicemail, at any hour), then the schedule (closed date, outside the open
+ * windows: the after-hours action), then primary → fallback → fallbacks → voicemail. A step of
+ * `fallbacks` is tried when the agent before it cannot take the call for one of its `on`
+ * triggers (paused, deleted; error, busy and no_answer for an agent that failed earlier in the
+ * same call); a step whose triggers do not include that one is skipped. */
+#ifndef DSP_DECIDE_H
+#define DSP_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oi/routing_policy.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
+#include "route.h"
+
+typedef struct {
+    const char *const *failed;   /* agent ids reported failed for this call (borrowed) */
+    size_t n_failed;
+    const oi_policy_t *policy;   /* the route's parsed policy (borrowed), NULL = none */
+    const char *from;            /* the caller as given ("" or NULL: withheld) */
+    int64_t at_ms;               /* the moment decided for (Unix ms) */
+    bool explain;                /* fill the trace */
+} dsp_decide_in_t;
+
+/* A new reply built from heap fields (free with protobuf_c_message_free_unpacked). reason is one
+ * of "primary", "fallback_primary_paused", "fallback_primary_deleted", "fallback_primary_failed",
+ * "voicemail_no_agent", "caller_rule", "after_hours", "closed_date", "rejected". */
+Oneinbox__V1__ResolveReply *dsp_decide(const dsp_route_t *r, const dsp_decide_in_t *in);
+
+#endif
