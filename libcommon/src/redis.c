@@ -104,6 +104,11 @@ static void cmd_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 static void deadlines_fire(uv_timer_t *t)
 {
     oi_redis_t *r = t->data;
+    /* libuv runs timers before it polls: after a stall (the process descheduled on a busy
+     * machine, one long loop iteration) the replies may already wait in the socket. They are
+     * read first, so only a reply that really is late counts as a timeout. */
+    if (r->ac && r->connected && !r->closing && !r->on_message)
+        redisAsyncHandleRead(r->ac);
     uint64_t now = uv_now(r->loop);
     while (r->wait_head && r->wait_head->deadline <= now)
         cmd_finish(r->wait_head, OI_TIMEOUT, NULL); /* hiredis keeps the record until the late reply */

@@ -270,13 +270,15 @@ const char *dsp_cache_state(const dsp_cache_t *c)
     return c ? state_names[c->state] : state_names[CACHE_DOWN];
 }
 
-/* A Redis failure on the routing path: count it; a timeout means the connection is slow, so
- * the cache may have missed writes: resynchronise before trusting it again. */
+/* A lookup that failed: counted, and answered from PostgreSQL. A late lookup loses no write
+ * (the connection keeps its commands in order, and every write that fails resynchronises on
+ * its own), so it is no reason to drop every replica's caches: under load that turned one slow
+ * reply into a flood of database reads. */
 static void redis_failed(dsp_cache_t *c, oi_status_t st)
 {
+    (void)c;
+    (void)st;
     oi_metric_inc("oi_dispatch_route_cache_errors_total", "", 1);
-    if (st == OI_TIMEOUT && c->state == CACHE_READY)
-        schedule_retry(c);
 }
 
 /* --- lookup ---------------------------------------------------------------------------- */
@@ -334,7 +336,7 @@ static void fill_lookup(dsp_cache_t *c, const redisReply *reply, const char *to,
 {
     const redisReply *gen = elem(reply, 0), *ver = elem(reply, 1), *snap = elem(reply, 2);
     if (with_failures && is_str(elem(reply, 3)))
-        res->n_failed = dsp_failures_parse(elem(reply, 3)->str, elem(reply, 3)->len, res->failed, DSP_FAILED_MAX);
+        res->n_failed = oi_route_failures_parse(elem(reply, 3)->str, elem(reply, 3)->len, res->failed, DSP_FAILED_MAX);
     if (!is_str(gen)) {
         /* the generation was evicted or flushed (and the failures with it): resynchronise at
          * once; lookups bypass the cache until that is done */
@@ -354,10 +356,10 @@ static void fill_lookup(dsp_cache_t *c, const redisReply *reply, const char *to,
     if (!is_str(snap))
         return;
     char *tag = NULL;
-    if (dsp_route_decode((const uint8_t *)snap->str, snap->len, &res->route, &tag) == OI_OK) {
+    if (oi_route_decode((const uint8_t *)snap->str, snap->len, &res->route, &tag) == OI_OK) {
         res->hit = strcmp(tag, res->tag) == 0;
         if (!res->hit)
-            dsp_route_cleanup(&res->route);
+            oi_route_cleanup(&res->route);
     }
     free(tag);
 }
@@ -383,7 +385,7 @@ static void on_lookup(oi_status_t st, const redisReply *reply, void *ud)
         fill_lookup(c, reply, l->to, l->with_failures, &res);
     oi_metric_inc(res.hit ? "oi_dispatch_route_cache_hits_total" : "oi_dispatch_route_cache_misses_total", "", 1);
     l->cb(&res, l->ud);
-    dsp_route_cleanup(&res.route);
+    oi_route_cleanup(&res.route);
     free(res.tag);
     free(l);
 }
@@ -409,7 +411,7 @@ void dsp_cache_lookup(dsp_cache_t *c, const char *to, const char *call_id, dsp_c
 
 /* --- store, invalidate, failures -------------------------------------------------------- */
 
-void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const dsp_route_t *r)
+void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const oi_route_t *r)
 {
     if (!tag || !dsp_cache_usable(c))
         return;
@@ -417,7 +419,7 @@ void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const dsp_
     snprintf(kr, sizeof kr, "dsp:r:%s", to);
     snprintf(ttl, sizeof ttl, "%u", c->d->cache_ttl_s);
     size_t len = 0;
-    uint8_t *blob = dsp_route_encode(r, tag, &len);
+    uint8_t *blob = oi_route_encode(r, tag, &len);
     const char *argv[] = {"SET", kr, (const char *)blob, "EX", ttl};
     size_t argvlen[] = {3, strlen(kr), len, 2, strlen(ttl)};
     op_begin(c);
@@ -525,7 +527,7 @@ void dsp_cache_record_failure(dsp_cache_t *c, const char *call_id, const char *a
     m->cb = cb;
     m->ud = ud;
     m->pending = 2;
-    char kf[KEY_MAX], item[DSP_ID_MAX + 2], ttl[16];
+    char kf[KEY_MAX], item[OI_ROUTE_ID_MAX + 2], ttl[16];
     snprintf(kf, sizeof kf, "dsp:f:%s", call_id);
     snprintf(item, sizeof item, "%s,", agent_id);
     snprintf(ttl, sizeof ttl, "%d", DSP_FAILURE_TTL_S);
