@@ -27,6 +27,7 @@ struct oi_near_entry {
     void *data;
     size_t len;
     size_t cost;                     /* bytes counted against max_bytes while ready */
+    uint64_t seq;                    /* the stored value's number (oi_near_value_t.seq) */
     uint32_t fills;
     bool ready, stale, in_table;
 };
@@ -39,6 +40,7 @@ struct oi_near_cache {
     size_t n_buckets, n_entries;
     oi_near_entry_t *lru_head, *lru_tail;
     uint64_t epoch;
+    uint64_t next_seq;               /* numbers every value stored, from 1 */
     size_t tickets_out;              /* begun, not ended */
     bool usable, closing;
     oi_near_stats_t stats;
@@ -214,6 +216,7 @@ bool oi_near_cache_get(oi_near_cache_t *c, const char *key, uint64_t now_ms, oi_
     out->tag = e->tag ? e->tag : "";
     out->data = e->data;
     out->len = e->len;
+    out->seq = e->seq;
     return true;
 }
 
@@ -252,6 +255,7 @@ static void value_store(oi_near_cache_t *c, oi_near_entry_t *e, const char *tag,
     e->len = len;
     e->tag = tag ? oi_xstrdup(tag) : NULL;
     e->stored_ms = now_ms;
+    e->seq = ++c->next_seq;
     e->cost = len + strlen(e->key) + (tag ? strlen(tag) : 0) + NEAR_ENTRY_OVERHEAD;
     e->ready = true;
     lru_push_front(c, e);

@@ -1,5 +1,5 @@
 /* route.c: routing decision and the snapshot codec. Pure: no I/O, no globals. */
-#include "route.h"
+#include "oi/route.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +14,13 @@
 
 static char *opt_dup(const Oneinbox__V1__OptString *o) { return o && o->value ? oi_xstrdup(o->value) : NULL; }
 
-static void agent_cleanup(dsp_agent_state_t *a)
+static void agent_cleanup(oi_agent_state_t *a)
 {
     free(a->voicemail);
     memset(a, 0, sizeof *a);
 }
 
-void dsp_route_cleanup(dsp_route_t *r)
+void oi_route_cleanup(oi_route_t *r)
 {
     if (!r)
         return;
@@ -41,13 +41,13 @@ void dsp_route_cleanup(dsp_route_t *r)
     memset(r, 0, sizeof *r);
 }
 
-static void agent_copy(dsp_agent_state_t *dst, const dsp_agent_state_t *src)
+static void agent_copy(oi_agent_state_t *dst, const oi_agent_state_t *src)
 {
     *dst = *src;
     dst->voicemail = oi_xstrdup(src->voicemail);
 }
 
-void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src)
+void oi_route_copy(oi_route_t *dst, const oi_route_t *src)
 {
     dst->rule_id = oi_xstrdup(src->rule_id);
     dst->workspace_id = oi_xstrdup(src->workspace_id);
@@ -64,12 +64,12 @@ void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src)
     dst->n_policy_agents = src->n_policy_agents;
     dst->policy_agents = src->n_policy_agents ? oi_xcalloc(src->n_policy_agents, sizeof *dst->policy_agents) : NULL;
     for (size_t i = 0; i < src->n_policy_agents; i++) {
-        memcpy(dst->policy_agents[i].id, src->policy_agents[i].id, DSP_ID_MAX);
+        memcpy(dst->policy_agents[i].id, src->policy_agents[i].id, OI_ROUTE_ID_MAX);
         agent_copy(&dst->policy_agents[i].state, &src->policy_agents[i].state);
     }
 }
 
-const dsp_agent_state_t *dsp_route_policy_agent(const dsp_route_t *r, const char *id)
+const oi_agent_state_t *oi_route_policy_agent(const oi_route_t *r, const char *id)
 {
     for (size_t i = 0; id && i < r->n_policy_agents; i++)
         if (strcmp(r->policy_agents[i].id, id) == 0)
@@ -93,7 +93,7 @@ static uint32_t get_u32(const uint8_t *p)
 }
 
 /* m and vm describe a (borrowing its strings). */
-static void agent_message(const dsp_agent_state_t *a, const char *id, Oneinbox__V1__Agent *m,
+static void agent_message(const oi_agent_state_t *a, const char *id, Oneinbox__V1__Agent *m,
                           Oneinbox__V1__OptString *vm)
 {
     oneinbox__v1__agent__init(m);
@@ -108,7 +108,7 @@ static void agent_message(const dsp_agent_state_t *a, const char *id, Oneinbox__
     }
 }
 
-static void agent_from_message(const Oneinbox__V1__Agent *m, dsp_agent_state_t *a)
+static void agent_from_message(const Oneinbox__V1__Agent *m, oi_agent_state_t *a)
 {
     a->present = true;
     a->deleted = m->status == ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_DELETED;
@@ -116,7 +116,7 @@ static void agent_from_message(const Oneinbox__V1__Agent *m, dsp_agent_state_t *
     a->voicemail = opt_dup(m->voicemail_message);
 }
 
-static size_t pack_agent(const dsp_agent_state_t *a, const char *id, uint8_t **out)
+static size_t pack_agent(const oi_agent_state_t *a, const char *id, uint8_t **out)
 {
     *out = NULL;
     if (!a->present || !id)
@@ -130,7 +130,7 @@ static size_t pack_agent(const dsp_agent_state_t *a, const char *id, uint8_t **o
     return n;
 }
 
-static size_t pack_base(const dsp_route_t *r, const char *tag, uint8_t **out)
+static size_t pack_base(const oi_route_t *r, const char *tag, uint8_t **out)
 {
     Oneinbox__V1__ResolveReply m = ONEINBOX__V1__RESOLVE_REPLY__INIT;
     Oneinbox__V1__OptString agent = ONEINBOX__V1__OPT_STRING__INIT, fb = ONEINBOX__V1__OPT_STRING__INIT,
@@ -157,7 +157,7 @@ static size_t pack_base(const dsp_route_t *r, const char *tag, uint8_t **out)
     return n;
 }
 
-static size_t pack_policy(const dsp_route_t *r, uint8_t **out)
+static size_t pack_policy(const oi_route_t *r, uint8_t **out)
 {
     Oneinbox__V1__RoutePolicy m = ONEINBOX__V1__ROUTE_POLICY__INIT;
     m.version = r->version;
@@ -181,7 +181,7 @@ static size_t pack_policy(const dsp_route_t *r, uint8_t **out)
     return n;
 }
 
-uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len)
+uint8_t *oi_route_encode(const oi_route_t *r, const char *tag, size_t *len)
 {
     uint8_t *parts[FRAME_PARTS];
     size_t sizes[FRAME_PARTS];
@@ -208,7 +208,7 @@ uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len)
 }
 
 
-static oi_status_t decode_agent(const uint8_t *p, size_t n, const char *want_id, dsp_agent_state_t *a)
+static oi_status_t decode_agent(const uint8_t *p, size_t n, const char *want_id, oi_agent_state_t *a)
 {
     if (n == 0)
         return OI_OK; /* absent agent row */
@@ -224,7 +224,7 @@ static oi_status_t decode_agent(const uint8_t *p, size_t n, const char *want_id,
     return rc;
 }
 
-static oi_status_t decode_base(const uint8_t *p, size_t n, dsp_route_t *out, char **tag)
+static oi_status_t decode_base(const uint8_t *p, size_t n, oi_route_t *out, char **tag)
 {
     Oneinbox__V1__ResolveReply *m = oneinbox__v1__resolve_reply__unpack(NULL, n, p);
     if (!m)
@@ -247,7 +247,7 @@ static oi_status_t decode_base(const uint8_t *p, size_t n, dsp_route_t *out, cha
     return rc;
 }
 
-static oi_status_t decode_policy(const uint8_t *p, size_t n, dsp_route_t *out)
+static oi_status_t decode_policy(const uint8_t *p, size_t n, oi_route_t *out)
 {
     Oneinbox__V1__RoutePolicy *m = oneinbox__v1__route_policy__unpack(NULL, n, p);
     if (!m)
@@ -257,7 +257,7 @@ static oi_status_t decode_policy(const uint8_t *p, size_t n, dsp_route_t *out)
     out->policy_agents = m->n_agents ? oi_xcalloc(m->n_agents, sizeof *out->policy_agents) : NULL;
     oi_status_t rc = OI_OK;
     for (size_t i = 0; i < m->n_agents && !rc; i++) {
-        dsp_policy_agent_t *a = &out->policy_agents[i];
+        oi_policy_agent_t *a = &out->policy_agents[i];
         if (!oi_uuid_normalize(m->agents[i]->id, a->id)) {
             rc = OI_BAD_REQUEST;
             break;
@@ -269,7 +269,12 @@ static oi_status_t decode_policy(const uint8_t *p, size_t n, dsp_route_t *out)
     return rc;
 }
 
-oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, char **tag)
+bool oi_route_is_snapshot(const void *data, size_t len)
+{
+    return data && len >= FRAME_MAGIC_LEN && memcmp(data, FRAME_MAGIC, FRAME_MAGIC_LEN) == 0;
+}
+
+oi_status_t oi_route_decode(const uint8_t *data, size_t len, oi_route_t *out, char **tag)
 {
     *tag = NULL;
     if (!data || len < FRAME_MAGIC_LEN + FRAME_PARTS * 4 || len > FRAME_MAX ||
@@ -298,7 +303,7 @@ oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, 
     if (!rc)
         rc = decode_policy(parts[3], sizes[3], out);
     if (rc) {
-        dsp_route_cleanup(out);
+        oi_route_cleanup(out);
         OI_FREE(*tag);
     }
     return rc;
@@ -306,7 +311,7 @@ oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, 
 
 /* --- per-call failures ------------------------------------------------------------------ */
 
-size_t dsp_failures_parse(const char *s, size_t len, char (*ids)[DSP_ID_MAX], size_t max)
+size_t oi_route_failures_parse(const char *s, size_t len, char (*ids)[OI_ROUTE_ID_MAX], size_t max)
 {
     size_t n = 0;
     size_t i = 0;
@@ -314,18 +319,18 @@ size_t dsp_failures_parse(const char *s, size_t len, char (*ids)[DSP_ID_MAX], si
         size_t j = i;
         while (j < len && s[j] != ',')
             j++;
-        char item[DSP_ID_MAX + 8];
+        char item[OI_ROUTE_ID_MAX + 8];
         size_t ilen = j - i;
         if (ilen > 0 && ilen < sizeof item) {
             memcpy(item, s + i, ilen);
             item[ilen] = '\0';
-            char norm[DSP_ID_MAX];
+            char norm[OI_ROUTE_ID_MAX];
             bool dup = false;
             if (oi_uuid_normalize(item, norm)) {
                 for (size_t k = 0; k < n && !dup; k++)
                     dup = strcmp(ids[k], norm) == 0;
                 if (!dup)
-                    memcpy(ids[n++], norm, DSP_ID_MAX);
+                    memcpy(ids[n++], norm, OI_ROUTE_ID_MAX);
             }
         }
         i = j + 1;

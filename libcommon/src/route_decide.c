@@ -1,6 +1,6 @@
 /* decide.c: the routing decision (pure: the time and the caller come in; no I/O). Every field of
  * the reply is heap-built, so protobuf_c_message_free_unpacked frees it whole. */
-#include "decide.h"
+#include "oi/route_decide.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,18 +17,18 @@
 
 typedef struct {
     const char *id;
-    const dsp_agent_state_t *state; /* NULL: not in the snapshot (unknown agent) */
+    const oi_agent_state_t *state; /* NULL: not in the snapshot (unknown agent) */
     const char *role;
     unsigned on;                    /* triggers that pass the call to it (0 for a first step) */
 } cand_t;
 
 typedef struct {
-    const dsp_route_t *r;
-    const dsp_decide_in_t *in;
+    const oi_route_t *r;
+    const oi_route_call_t *in;
     Oneinbox__V1__ResolveReply *rep;
 } dec_t;
 
-static const dsp_agent_state_t absent_agent = {0};
+static const oi_agent_state_t absent_agent = {0};
 
 /* --- reply building ------------------------------------------------------------------------------ */
 
@@ -110,7 +110,7 @@ static bool failed_for_call(const dec_t *d, const char *id)
 /* Why c cannot take the call (an OI_TRIGGER_* set), 0 when it can. */
 static unsigned trigger_of(const dec_t *d, const cand_t *c)
 {
-    const dsp_agent_state_t *a = c->state ? c->state : &absent_agent;
+    const oi_agent_state_t *a = c->state ? c->state : &absent_agent;
     if (!c->id || !*c->id || !a->present || a->deleted)
         return OI_TRIGGER_DELETED;
     if (!a->active)
@@ -151,14 +151,14 @@ static size_t walk(dec_t *d, const cand_t *c, size_t n, unsigned *first)
 }
 
 /* A default voicemail only counts for an agent that still exists (paused is fine). */
-static const char *agent_voicemail(const dsp_agent_state_t *a)
+static const char *agent_voicemail(const oi_agent_state_t *a)
 {
     return a && a->present && !a->deleted ? a->voicemail : NULL;
 }
 
 static const char *voicemail_message(const dec_t *d, const cand_t *chosen)
 {
-    const dsp_route_t *r = d->r;
+    const oi_route_t *r = d->r;
     if (r->voicemail)
         return r->voicemail;
     const char *vm = chosen ? agent_voicemail(chosen->state) : NULL;
@@ -188,7 +188,7 @@ static size_t route_chain(dec_t *d, const cand_t *c, size_t n, unsigned *first)
 
 static cand_t policy_cand(const dec_t *d, const char *id, const char *role, unsigned on)
 {
-    return (cand_t){.id = id, .state = dsp_route_policy_agent(d->r, id), .role = role, .on = on};
+    return (cand_t){.id = id, .state = oi_route_policy_agent(d->r, id), .role = role, .on = on};
 }
 
 /* --- caller rules ---------------------------------------------------------------------------------- */
@@ -210,49 +210,60 @@ static const char *caller_region(caller_t *c)
     return c->region;
 }
 
+/* why (explain only, else NULL) says what was compared. */
 static bool rule_matches(const oi_policy_rule_t *rule, caller_t *c, char *why, size_t cap)
 {
     const char *who = c->known ? c->e164 : "withheld";
+    bool m = false;
     switch (rule->kind) {
     case OI_MATCH_NUMBERS:
-        for (size_t i = 0; c->known && i < rule->n_numbers; i++) {
-            if (strcmp(rule->numbers[i], c->e164) == 0) {
-                snprintf(why, cap, "caller %s is listed", who);
-                return true;
-            }
-        }
-        snprintf(why, cap, "caller %s is not among the %zu numbers", who, rule->n_numbers);
-        return false;
-    case OI_MATCH_PREFIX: {
-        bool m = c->known && strncmp(c->e164, rule->prefix, strlen(rule->prefix)) == 0;
-        snprintf(why, cap, "caller %s %s with %s", who, m ? "starts" : "does not start", rule->prefix);
+        for (size_t i = 0; c->known && i < rule->n_numbers && !m; i++)
+            m = strcmp(rule->numbers[i], c->e164) == 0;
+        if (why && m)
+            snprintf(why, cap, "caller %s is listed", who);
+        else if (why)
+            snprintf(why, cap, "caller %s is not among the %zu numbers", who, rule->n_numbers);
         return m;
-    }
+    case OI_MATCH_PREFIX:
+        m = c->known && strncmp(c->e164, rule->prefix, strlen(rule->prefix)) == 0;
+        if (why)
+            snprintf(why, cap, "caller %s %s with %s", who, m ? "starts" : "does not start", rule->prefix);
+        return m;
     case OI_MATCH_COUNTRY: {
         const char *region = caller_region(c);
-        bool m = strcmp(region, rule->country) == 0;
-        snprintf(why, cap, "caller %s is from %s, rule wants %s", who, *region ? region : "no known country",
-                 rule->country);
+        m = strcmp(region, rule->country) == 0;
+        if (why)
+            snprintf(why, cap, "caller %s is from %s, rule wants %s", who, *region ? region : "no known country",
+                     rule->country);
         return m;
     }
     case OI_MATCH_ANONYMOUS:
     default:
-        snprintf(why, cap, "caller %s", c->known ? "gives a number" : "is withheld or not a number");
+        if (why)
+            snprintf(why, cap, "caller %s", c->known ? "gives a number" : "is withheld or not a number");
         return !c->known;
     }
 }
 
-/* The first matching rule, or NULL. */
+static const char *region_of(void *ud) { return caller_region(ud); }
+
+/* The first matching rule, or NULL: from the policy's index, or rule by rule when explaining. */
 static const oi_policy_rule_t *caller_rule(dec_t *d, const oi_policy_t *p)
 {
     caller_t c = {0};
     const char *from = d->in->from;
     c.known = from && *from && oi_e164_normalize(from, c.e164);
+    if (!d->in->explain) {
+        int i = oi_policy_first_rule(p, c.known ? c.e164 : NULL, region_of, &c);
+        return i >= 0 ? &p->rules[i] : NULL;
+    }
     for (size_t i = 0; i < p->n_rules; i++) {
         char check[48], why[160];
-        snprintf(check, sizeof check, "caller_rules[%zu]", i);
-        bool m = rule_matches(&p->rules[i], &c, why, sizeof why);
-        trace(d, check, m, "%s", why);
+        bool m = rule_matches(&p->rules[i], &c, d->in->explain ? why : NULL, sizeof why);
+        if (d->in->explain) {
+            snprintf(check, sizeof check, "caller_rules[%zu]", i);
+            trace(d, check, m, "%s", why);
+        }
         if (m)
             return &p->rules[i];
     }
@@ -291,12 +302,13 @@ static const char *schedule_closed(dec_t *d, const oi_policy_schedule_t *s)
         trace(d, "schedule", false, "time zone %s unknown here: treated as open", s->time_zone);
         return NULL;
     }
-    char when[160];
-    snprintf(when, sizeof when, "%s %04d-%02d-%02d %02d:%02d %s (UTC%+03d:%02d)", day_words[t.weekday % 7], t.year,
+    char when[160] = "";
+    if (d->in->explain)
+        snprintf(when, sizeof when, "%s %04d-%02d-%02d %02d:%02d %s (UTC%+03d:%02d)", day_words[t.weekday % 7], t.year,
              t.month, t.day, t.minute_of_day / 60, t.minute_of_day % 60, s->time_zone, t.utc_offset_minutes / 60,
              abs(t.utc_offset_minutes) % 60);
     int ymd = t.year * 10000 + t.month * 100 + t.day;
-    if (bsearch(&ymd, s->closed, s->n_closed, sizeof s->closed[0], cmp_int)) {
+    if (s->n_closed && bsearch(&ymd, s->closed, s->n_closed, sizeof s->closed[0], cmp_int)) {
         trace(d, "schedule", true, "%s: a closed date", when);
         return "closed_date";
     }
@@ -340,7 +352,7 @@ static void apply_chain(dec_t *d, const oi_policy_t *p)
 {
     static const char *const roles[] = {"fallbacks[0]", "fallbacks[1]", "fallbacks[2]", "fallbacks[3]",
                                         "fallbacks[4]"};
-    const dsp_route_t *r = d->r;
+    const oi_route_t *r = d->r;
     cand_t c[CANDIDATES_MAX];
     size_t n = 0;
     c[n++] = (cand_t){.id = r->agent_id, .state = &r->primary, .role = "primary", .on = 0};
@@ -353,7 +365,22 @@ static void apply_chain(dec_t *d, const oi_policy_t *p)
     d->rep->reason = oi_xstrdup(k == 0 ? "primary" : k < n ? why_primary_passed(first) : "voicemail_no_agent");
 }
 
-Oneinbox__V1__ResolveReply *dsp_decide(const dsp_route_t *r, const dsp_decide_in_t *in)
+uint32_t oi_route_decide_key(const oi_route_t *r, const oi_route_call_t *in)
+{
+    const oi_policy_t *p = in->policy;
+    if (!p || in->explain || in->n_failed)
+        return OI_ROUTE_KEY_NONE;
+    dec_t d = {.r = r, .in = in, .rep = NULL};
+    const oi_policy_rule_t *rule = p->n_rules ? caller_rule(&d, p) : NULL;
+    if (rule)
+        return 1 + (uint32_t)(rule - p->rules);
+    const char *closed = p->has_schedule ? schedule_closed(&d, &p->schedule) : NULL;
+    if (!closed)
+        return 0;
+    return strcmp(closed, "closed_date") == 0 ? OI_ROUTE_KEY_CLOSED_DATE : OI_ROUTE_KEY_AFTER_HOURS;
+}
+
+Oneinbox__V1__ResolveReply *oi_route_decide(const oi_route_t *r, const oi_route_call_t *in)
 {
     Oneinbox__V1__ResolveReply *rep = oi_xmalloc(sizeof *rep);
     oneinbox__v1__resolve_reply__init(rep);

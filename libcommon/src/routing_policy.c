@@ -523,7 +523,9 @@ static void parse_schedule(oi_policy_t *p, json_t *s)
         o->from = parse_hhmm(json_string_value(json_object_get(w, "from")), false);
         o->to = parse_hhmm(json_string_value(json_object_get(w, "to")), true);
     }
-    json_array_foreach(json_object_get(s, "closed_dates"), i, w)
+    json_t *closed = json_object_get(s, "closed_dates");
+    x->closed = json_array_size(closed) ? oi_xcalloc(json_array_size(closed), sizeof *x->closed) : NULL;
+    json_array_foreach(closed, i, w)
         x->closed[x->n_closed++] = parse_date(json_string_value(w));
     copy_id(x->after_hours_agent, json_object_get(s, "after_hours"), "agent_id");
 }
@@ -551,6 +553,92 @@ static void parse_rule(oi_policy_rule_t *r, json_t *rule)
     } else {
         r->kind = OI_MATCH_ANONYMOUS;
     }
+}
+
+static int cmp_number(const void *a, const void *b)
+{
+    return strcmp(((const oi_policy_number_t *)a)->e164, ((const oi_policy_number_t *)b)->e164);
+}
+
+static void index_key(oi_policy_key_t *k, const char *text, size_t rule)
+{
+    snprintf(k->text, sizeof k->text, "%s", text);
+    k->len = (uint16_t)strlen(k->text);
+    k->rule = (uint16_t)rule;
+}
+
+/* p->index from p->rules: a number listed twice keeps its first rule (sorted stably by rule
+ * order first, then deduplicated). */
+static void build_index(oi_policy_t *p)
+{
+    oi_policy_index_t *x = &p->index;
+    x->anonymous = -1;
+    size_t numbers = 0;
+    for (size_t i = 0; i < p->n_rules; i++)
+        numbers += p->rules[i].n_numbers;
+    x->numbers = numbers ? oi_xcalloc(numbers, sizeof *x->numbers) : NULL;
+    x->prefixes = p->n_rules ? oi_xcalloc(p->n_rules, sizeof *x->prefixes) : NULL;
+    x->countries = p->n_rules ? oi_xcalloc(p->n_rules, sizeof *x->countries) : NULL;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const oi_policy_rule_t *r = &p->rules[i];
+        for (size_t j = 0; j < r->n_numbers; j++) {
+            snprintf(x->numbers[x->n_numbers].e164, sizeof x->numbers[0].e164, "%s", r->numbers[j]);
+            x->numbers[x->n_numbers++].rule = (uint16_t)i;
+        }
+        if (r->kind == OI_MATCH_PREFIX)
+            index_key(&x->prefixes[x->n_prefixes++], r->prefix, i);
+        else if (r->kind == OI_MATCH_COUNTRY)
+            index_key(&x->countries[x->n_countries++], r->country, i);
+        else if (r->kind == OI_MATCH_ANONYMOUS && x->anonymous < 0)
+            x->anonymous = (int)i;
+    }
+    if (x->n_numbers > 1)
+        qsort(x->numbers, x->n_numbers, sizeof *x->numbers, cmp_number);
+    size_t kept = 0; /* equal numbers: the smallest rule stays */
+    for (size_t i = 0; i < x->n_numbers; i++) {
+        if (kept && strcmp(x->numbers[kept - 1].e164, x->numbers[i].e164) == 0) {
+            if (x->numbers[i].rule < x->numbers[kept - 1].rule)
+                x->numbers[kept - 1].rule = x->numbers[i].rule;
+            continue;
+        }
+        x->numbers[kept++] = x->numbers[i];
+    }
+    x->n_numbers = kept;
+}
+
+int oi_policy_first_rule(const oi_policy_t *p, const char *e164, const char *(*region_of)(void *), void *ud)
+{
+    const oi_policy_index_t *x = &p->index;
+    if (p->n_rules == 0)
+        return -1;
+    int best = e164 ? -1 : x->anonymous;
+    if (!e164)
+        return best;
+    oi_policy_number_t key;
+    size_t n = strlen(e164);
+    const oi_policy_number_t *hit = NULL;
+    if (x->n_numbers && n < sizeof key.e164) { /* a longer one is in no list (they hold E.164) */
+        memcpy(key.e164, e164, n + 1);
+        hit = bsearch(&key, x->numbers, x->n_numbers, sizeof *x->numbers, cmp_number);
+    }
+    if (hit)
+        best = hit->rule;
+    for (size_t i = 0; i < x->n_prefixes && (best < 0 || x->prefixes[i].rule < best); i++) {
+        if (strncmp(e164, x->prefixes[i].text, x->prefixes[i].len) == 0) {
+            best = x->prefixes[i].rule;
+            break;
+        }
+    }
+    if (x->n_countries && (best < 0 || x->countries[0].rule < best)) {
+        const char *region = region_of(ud);
+        for (size_t i = 0; *region && i < x->n_countries && (best < 0 || x->countries[i].rule < best); i++) {
+            if (strcmp(region, x->countries[i].text) == 0) {
+                best = x->countries[i].rule;
+                break;
+            }
+        }
+    }
+    return best;
 }
 
 /* Runs every member through its checker; canonical (checked) members go into canon. */
@@ -591,9 +679,11 @@ oi_status_t oi_policy_parse(const char *json_text, oi_policy_t **out, oi_error_t
         if (s)
             parse_schedule(p, s);
         size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(canon, "caller_rules"), i, r)
+        json_t *r, *rules = json_object_get(canon, "caller_rules");
+        p->rules = json_array_size(rules) ? oi_xcalloc(json_array_size(rules), sizeof *p->rules) : NULL;
+        json_array_foreach(rules, i, r)
             parse_rule(&p->rules[p->n_rules++], r);
+        build_index(p);
     }
     json_decref(doc);
     json_decref(canon);
@@ -612,6 +702,11 @@ void oi_policy_free(oi_policy_t **self_p)
     oi_policy_t *p = *self_p;
     for (size_t i = 0; i < p->n_rules; i++)
         free(p->rules[i].numbers);
+    free(p->rules);
+    free(p->schedule.closed);
+    free(p->index.numbers);
+    free(p->index.prefixes);
+    free(p->index.countries);
     OI_FREE(*self_p);
 }
 

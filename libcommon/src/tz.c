@@ -135,15 +135,37 @@ static bool local_fields(UCalendar *cal, int64_t unix_ms, oi_tz_local_t *out)
     return true;
 }
 
+/* The last answer per thread: every instant of one UTC minute has the same local minute (zones
+ * have whole-minute offsets today, and change them on minute boundaries), and a routing hot
+ * path asks for the same zone and minute over and over. It skips the lock and ICU. */
+static _Thread_local struct {
+    char zone[OI_TZ_ZONE_MAX + 1];
+    int64_t minute;
+    oi_tz_local_t local;
+} last;
+
+static int64_t minute_of(int64_t unix_ms) { return unix_ms >= 0 ? unix_ms / 60000 : (unix_ms - 59999) / 60000; }
+
 bool oi_tz_local(const char *zone, int64_t unix_ms, oi_tz_local_t *out)
 {
     size_t len;
     if (!out || !zone_text_ok(zone, &len))
         return false;
+    bool memo = unix_ms > -(INT64_C(1) << 53) && unix_ms < (INT64_C(1) << 53); /* else ICU refuses it */
+    int64_t minute = memo ? minute_of(unix_ms) : 0;
+    if (memo && last.zone[0] && last.minute == minute && strcmp(last.zone, zone) == 0) {
+        *out = last.local;
+        return true;
+    }
     pthread_mutex_lock(&cache.lock);
     UCalendar *cal = cache_get(zone, len);
-    bool ok = cal && local_fields(cal, unix_ms, out);
+    bool ok = cal && local_fields(cal, memo ? minute * 60000 : unix_ms, out);
     pthread_mutex_unlock(&cache.lock);
+    if (ok && memo) {
+        memcpy(last.zone, zone, len + 1);
+        last.minute = minute;
+        last.local = *out;
+    }
     return ok;
 }
 

@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 #include "dsp.h"
-#include "route.h"
+#include "oi/route.h"
 
 #define DSP_FAILED_MAX 16
 
@@ -34,9 +34,9 @@ typedef void (*dsp_cache_done_cb)(oi_status_t st, void *ud);
 typedef struct {
     oi_status_t status;          /* OI_OK when Redis answered */
     bool hit;
-    dsp_route_t route;           /* valid when hit (owned by the lookup) */
+    oi_route_t route;           /* valid when hit (owned by the lookup) */
     char *tag;                   /* owned; the tag a fresh snapshot must carry, NULL = don't store */
-    char failed[DSP_FAILED_MAX][DSP_ID_MAX];
+    char failed[DSP_FAILED_MAX][OI_ROUTE_ID_MAX];
     size_t n_failed;
 } dsp_cache_lookup_t;
 
@@ -53,7 +53,7 @@ const char *dsp_cache_state(const dsp_cache_t *c);
 
 void dsp_cache_lookup(dsp_cache_t *c, const char *to, const char *call_id, dsp_cache_lookup_cb cb, void *ud);
 /* Fire and forget: SET dsp:r:<to> with TTL (nothing when tag is NULL). */
-void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const dsp_route_t *r);
+void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const oi_route_t *r);
 /* Replaces the version of every number (one MSET). cb gets OI_OK, or the failure after the
  * replica switched to bypass-and-bump mode. */
 void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud);

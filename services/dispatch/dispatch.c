@@ -2,6 +2,7 @@
 #define OI_LOG_TAG "dsp.main"
 #include "dispatch.h"
 #include "policies.h"
+#include "oi/route_memo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
     d->cache = dsp_cache_new(d);
     if (cfg->near.max_bytes > 0) {
         d->near = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
+        d->memo = oi_route_memo_new(DSP_ROUTE_MEMO_MAX, dsp_resolve_pack);
         d->near_bus = oi_near_bus_new(d->loop, cfg->redis_host, cfg->redis_port);
         oi_near_bus_attach(d->near_bus, OI_NEAR_CHANNEL_ROUTES, d->near);
         oi_near_bus_start(d->near_bus);
@@ -206,6 +208,7 @@ static void on_cache_closed(void *ud)
     oi_redis_close(&d->redis);
     oi_near_bus_close(&d->near_bus);
     oi_near_cache_destroy(&d->near);
+    oi_route_memo_destroy(&d->memo);
     oi_rpc_server_destroy(&d->rpc);
     dsp_flights_destroy(&d->flights);
     dsp_policies_destroy(&d->policies);

@@ -17,6 +17,7 @@
 typedef struct dsp_cache dsp_cache_t;
 typedef struct dsp_flights dsp_flights_t;
 typedef struct dsp_policies dsp_policies_t;
+typedef struct oi_route_memo oi_route_memo_t;
 
 typedef struct dsp {
     uv_loop_t *loop;           /* borrowed from the service */
@@ -28,7 +29,9 @@ typedef struct dsp {
     oi_rpc_server_t *rpc;      /* owned */
     dsp_cache_t *cache;        /* owned: routing snapshots in Redis, shared by the replicas */
     oi_near_bus_t *near_bus;   /* owned, NULL when near caches are off */
-    oi_near_cache_t *near;     /* owned: Resolve answers (packed ResolveReply) by number, in memory */
+    oi_near_cache_t *near;     /* owned: Resolve answers (packed ResolveReply) by number, in memory;
+                                * for a number whose decision depends on the call, its snapshot */
+    oi_route_memo_t *memo;    /* owned with near: those snapshots parsed, and their replies */
     dsp_flights_t *flights;    /* owned */
     dsp_policies_t *policies;  /* owned: parsed routing policies by their text */
     uint32_t cache_ttl_s;
@@ -41,5 +44,6 @@ typedef struct dsp {
 #define DSP_PIPELINE_CONNECTIONS_MAX 4 /* the pipeline opens min(OI_PG_POOL_SIZE, this) */
 #define DSP_FAILURE_TTL_S 3600
 #define DSP_POLICY_SLOTS 1024
+#define DSP_ROUTE_MEMO_MAX 4096 /* numbers with a policy kept parsed */
 
 #endif

@@ -8,13 +8,14 @@
 
 #include "cache.h"
 #include "check.h"
-#include "decide.h"
+#include "oi/route_decide.h"
 #include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
 #include "policies.h"
-#include "route.h"
+#include "oi/route_memo.h"
+#include "oi/route.h"
 #include "route_db.h"
 
 typedef struct request request_t;
@@ -28,12 +29,13 @@ struct request {
     char from[24];            /* the caller as given, "" when withheld */
     int64_t at_ms;            /* the moment decided for (Unix ms) */
     bool explain;
+    bool want_snapshot;       /* a near cache (the gateway's) fills itself from this answer */
     char *call_id;            /* owned, "" when none */
-    char failed[DSP_FAILED_MAX][DSP_ID_MAX];
+    char failed[DSP_FAILED_MAX][OI_ROUTE_ID_MAX];
     size_t n_failed;
     int pending;              /* parts still missing: snapshot, failures */
     bool have_route;
-    dsp_route_t route;        /* owned copy once have_route */
+    oi_route_t route;        /* owned copy once have_route */
     oi_status_t status;       /* first failure of any part */
     oi_error_t err;
     oi_near_ticket_t near;    /* filling the near cache (no call id) */
@@ -46,7 +48,7 @@ struct flight {
     char to[24];
     char *tag;                /* owned, NULL = don't store */
     request_t *waiters;
-    dsp_route_t route;
+    oi_route_t route;
     oi_status_t status;
     oi_error_t err;
 };
@@ -67,13 +69,15 @@ void dsp_flights_destroy(dsp_flights_t **self_p)
 
 size_t dsp_flights_count(const dsp_flights_t *f) { return f ? f->n : 0; }
 
+uint8_t *dsp_resolve_pack(const Oneinbox__V1__ResolveReply *rep, size_t *len) { return oi_rpc_pack(&rep->base, len); }
+
 /* --- finishing a request ---------------------------------------------------------------- */
 
 static void request_free(request_t *r)
 {
     if (r->near.entry) /* not answered from a snapshot: nothing to keep */
         oi_near_cache_end(r->d->near, &r->near, NULL, NULL, 0, 0);
-    dsp_route_cleanup(&r->route);
+    oi_route_cleanup(&r->route);
     free(r->call_id);
     free(r);
 }
@@ -90,12 +94,22 @@ static void request_reply(request_t *r)
     const char *failed[DSP_FAILED_MAX];
     for (size_t i = 0; i < r->n_failed; i++)
         failed[i] = r->failed[i];
-    dsp_decide_in_t in = {.failed = failed, .n_failed = r->n_failed,
+    oi_route_call_t in = {.failed = failed, .n_failed = r->n_failed,
                           .policy = dsp_policies_get(r->d->policies, r->route.policy_json),
                           .from = r->from, .at_ms = r->at_ms, .explain = r->explain};
-    Oneinbox__V1__ResolveReply *rep = dsp_decide(&r->route, &in);
-    if (r->near.entry && rep->per_call) /* depends on the caller or the moment: nothing to keep */
-        oi_near_cache_end(r->d->near, &r->near, NULL, NULL, 0, 0);
+    Oneinbox__V1__ResolveReply *rep = oi_route_decide(&r->route, &in);
+    uint8_t *snap = NULL;
+    size_t snap_len = 0;
+    if (rep->per_call && (r->near.entry || r->want_snapshot)) /* the snapshot is kept, not this answer */
+        snap = oi_route_encode(&r->route, "", &snap_len);
+    if (r->near.entry && snap)
+        oi_near_cache_end(r->d->near, &r->near, NULL, snap, snap_len, uv_now(r->d->loop));
+    if (r->want_snapshot && snap) {
+        rep->snapshot.data = snap; /* freed with the reply */
+        rep->snapshot.len = snap_len;
+        snap = NULL;
+    }
+    free(snap);
     if (r->near.entry) { /* kept packed: the next ones are answered from memory */
         size_t len = 0;
         uint8_t *packed = oi_rpc_pack(&rep->base, &len);
@@ -160,13 +174,13 @@ static void on_flight_loaded(oi_status_t st, const oi_error_t *err, PGresult *co
         if (f->status) {
             part_failed(r, f->status, &f->err);
         } else {
-            dsp_route_copy(&r->route, &f->route);
+            oi_route_copy(&r->route, &f->route);
             r->have_route = true;
             part_done(r);
         }
         r = next;
     }
-    dsp_route_cleanup(&f->route);
+    oi_route_cleanup(&f->route);
     free(f->key);
     free(f->tag);
     free(f);
@@ -237,7 +251,7 @@ static void on_looked_up(dsp_cache_lookup_t *res, void *ud)
         memcpy(r->failed, res->failed, sizeof r->failed);
         r->n_failed = res->n_failed;
         if (res->hit) {
-            dsp_route_copy(&r->route, &res->route);
+            oi_route_copy(&r->route, &res->route);
             r->have_route = true;
         } else {
             r->pending++;
@@ -248,14 +262,23 @@ static void on_looked_up(dsp_cache_lookup_t *res, void *ud)
 }
 
 /* The answer kept in memory for this number, if any (after reading the invalidations that
- * already arrived: never older than a change acknowledged before this call came). */
-static bool near_answer(dsp_t *d, oi_rpc_call_t **call, const char *to)
+ * already arrived: never older than a change acknowledged before this call came): the answer
+ * itself, or the number's snapshot to decide from when the decision depends on the call. */
+static bool near_answer(dsp_t *d, oi_rpc_call_t **call, const char *to, const char *from)
 {
     oi_near_bus_sync(d->near_bus);
     oi_near_value_t v;
     if (!oi_near_cache_get(d->near, to, uv_now(d->loop), &v))
         return false;
-    oi_rpc_call_reply_packed(call, v.data, v.len);
+    if (!oi_route_is_snapshot(v.data, v.len)) {
+        oi_rpc_call_reply_packed(call, v.data, v.len);
+        return true;
+    }
+    size_t len = 0;
+    const uint8_t *packed = oi_route_memo_answer(d->memo, to, &v, from, oi_clock_now_ms(), &len);
+    if (!packed)
+        return false;
+    oi_rpc_call_reply_packed(call, packed, len);
     return true;
 }
 
@@ -271,8 +294,9 @@ void dsp_resolve_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Pro
         return;
     }
     /* a call's failures are its own; a moment or an explanation is asked for once */
-    bool by_number = d->near && !(req->call_id && *req->call_id) && req->at_unix_ms == 0 && !req->explain;
-    if (by_number && near_answer(d, &call, req->to))
+    bool by_number = d->near && !(req->call_id && *req->call_id) && req->at_unix_ms == 0 && !req->explain &&
+                     !req->want_snapshot;
+    if (by_number && near_answer(d, &call, req->to, req->from))
         return;
     request_t *r = oi_xcalloc(1, sizeof *r);
     r->d = d;
@@ -281,6 +305,7 @@ void dsp_resolve_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Pro
     snprintf(r->from, sizeof r->from, "%s", req->from ? req->from : "");
     r->at_ms = req->at_unix_ms ? req->at_unix_ms : oi_clock_now_ms();
     r->explain = req->explain;
+    r->want_snapshot = req->want_snapshot && !req->explain && !(req->call_id && *req->call_id);
     r->call_id = oi_xstrdup(req->call_id ? req->call_id : "");
     oi_error_init(&r->err);
     if (by_number)

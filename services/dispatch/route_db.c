@@ -64,7 +64,7 @@ void dsp_route_load(oi_pg_pipeline_t *pg, const char *to, oi_pg_done_cb cb, void
     oi_pg_pipeline_exec(pg, &ROUTE_LOAD, params, cb, ud);
 }
 
-static void agent_from_row(const PGresult *res, const char *prefix, dsp_agent_state_t *a)
+static void agent_from_row(const PGresult *res, const char *prefix, oi_agent_state_t *a)
 {
     char col[16];
     snprintf(col, sizeof col, "%s_present", prefix);
@@ -78,7 +78,7 @@ static void agent_from_row(const PGresult *res, const char *prefix, dsp_agent_st
 }
 
 /* [[id, deleted, active, voicemail|null], …] into out's policy agents. */
-static oi_status_t policy_agents_from_json(const char *text, dsp_route_t *out, oi_error_t *err)
+static oi_status_t policy_agents_from_json(const char *text, oi_route_t *out, oi_error_t *err)
 {
     json_t *list = text ? json_loads(text, 0, NULL) : NULL;
     if (text && !json_is_array(list)) {
@@ -89,7 +89,7 @@ static oi_status_t policy_agents_from_json(const char *text, dsp_route_t *out, o
     out->policy_agents = n ? oi_xcalloc(n, sizeof *out->policy_agents) : NULL;
     for (size_t i = 0; i < n; i++) {
         json_t *row = json_array_get(list, i);
-        dsp_policy_agent_t *a = &out->policy_agents[out->n_policy_agents];
+        oi_policy_agent_t *a = &out->policy_agents[out->n_policy_agents];
         if (!oi_uuid_normalize(json_string_value(json_array_get(row, 0)), a->id))
             continue;
         a->state.present = true;
@@ -103,7 +103,7 @@ static oi_status_t policy_agents_from_json(const char *text, dsp_route_t *out, o
     return OI_OK;
 }
 
-oi_status_t dsp_route_from_result(const PGresult *res, const char *to, dsp_route_t *out, oi_error_t *err)
+oi_status_t dsp_route_from_result(const PGresult *res, const char *to, oi_route_t *out, oi_error_t *err)
 {
     if (PQntuples(res) != 1)
         return oi_error_set(err, OI_NO_ROUTE, "no inbound route for %s", to);
@@ -129,10 +129,10 @@ void dsp_failures_load(oi_pg_pipeline_t *pg, const char *call_id, oi_pg_done_cb 
     oi_pg_pipeline_exec(pg, &FAILURES_LOAD, params, cb, ud);
 }
 
-size_t dsp_failures_from_result(const PGresult *res, char (*ids)[DSP_ID_MAX], size_t max)
+size_t dsp_failures_from_result(const PGresult *res, char (*ids)[OI_ROUTE_ID_MAX], size_t max)
 {
     const char *agents = PQntuples(res) == 1 ? oi_pg_get(res, 0, "agents") : NULL;
-    return agents ? dsp_failures_parse(agents, strlen(agents), ids, max) : 0;
+    return agents ? oi_route_failures_parse(agents, strlen(agents), ids, max) : 0;
 }
 
 static void on_expired(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)

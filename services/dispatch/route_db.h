@@ -10,19 +10,19 @@
 #include <stddef.h>
 
 #include "oi/pg_pipeline.h"
-#include "route.h"
+#include "oi/route.h"
 
 /* Reads the rule for phone number `to` with its agents' states (one statement, counted in
  * oi_dispatch_resolve_db_queries_total). */
 void dsp_route_load(oi_pg_pipeline_t *pg, const char *to, oi_pg_done_cb cb, void *ud);
 /* The snapshot of a dsp_route_load result, into out (clean on entry): OI_OK, or OI_NO_ROUTE
  * when `to` has no rule (out then stays clean). */
-oi_status_t dsp_route_from_result(const PGresult *res, const char *to, dsp_route_t *out, oi_error_t *err);
+oi_status_t dsp_route_from_result(const PGresult *res, const char *to, oi_route_t *out, oi_error_t *err);
 
 /* Reads the agents recorded failed for call_id within the last hour. */
 void dsp_failures_load(oi_pg_pipeline_t *pg, const char *call_id, oi_pg_done_cb cb, void *ud);
 /* The canonical agent ids of a dsp_failures_load result, up to max. Returns how many. */
-size_t dsp_failures_from_result(const PGresult *res, char (*ids)[DSP_ID_MAX], size_t max);
+size_t dsp_failures_from_result(const PGresult *res, char (*ids)[OI_ROUTE_ID_MAX], size_t max);
 
 /* Records that agent_id failed for call_id (idempotent: a repeat refreshes the time). Now and
  * then it also deletes the records older than an hour, in a statement of its own whose failure

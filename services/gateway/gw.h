@@ -10,7 +10,9 @@
 #include "oi/crypto.h"
 #include "oi/http_server.h"
 #include "oi/near_bus.h"
+#include "oi/near_cache.h"
 #include "oi/pg.h"
+#include "oi/route_memo.h"
 #include "oi/rpc.h"
 #include "oi/status.h"
 #include "oi/validate.h"
@@ -32,7 +34,9 @@ typedef struct {
     gw_health_t *health;             /* owned */
     oi_near_bus_t *near_bus;         /* owned, NULL when near caches are off */
     oi_near_cache_t *near_numbers;   /* owned: GET /v1/phone-numbers/{id} bodies, tagged with the workspace */
-    oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id) */
+    oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id), or
+                                      * the number's snapshot when its decision depends on the call */
+    oi_route_memo_t *route_memo;     /* owned with near_routes: those snapshots parsed, bodies per branch */
     oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
     gw_idem_purge_t *idem_purge;     /* owned: drops idempotency records past their retention */
     gw_jwt_t *jwt;                   /* owned; NULL when dashboard JWTs are not configured */
@@ -108,6 +112,7 @@ void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len);
 void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, const char *body, size_t len);
 /* A number answer's ETag header line ("ETag: \"<version>\"\r\n"); "" for version 0. */
 #define GW_ETAG_HEADER_MAX 48
+#define GW_ROUTE_MEMO_MAX 4096 /* numbers with a routing policy kept parsed */
 void gw_etag_header(long long version, char out[GW_ETAG_HEADER_MAX]);
 /* If-Match of a PATCH or DELETE into *version (0: none or "*"). false when it was answered:
  * 412 for a tag that can never match one of ours, 400 for a list of several. */
@@ -128,6 +133,9 @@ bool gw_req_path_uuid(gw_req_t *r, const char *name, char out[37]);
  * NULL); true when answered. Otherwise r fills c's key from what its RPC returns: see
  * gw_near_keep. Does nothing (false) when c is NULL. */
 bool gw_near_answer(gw_req_t *r, oi_near_cache_t *c, const char *key, const char *tag);
+/* The value kept for key in c, if any (after the bus is synced); otherwise r begins filling it,
+ * as gw_near_answer does. false also when c is NULL. */
+bool gw_near_lookup(gw_req_t *r, oi_near_cache_t *c, const char *key, oi_near_value_t *v);
 /* The body a filling request got from the source (NULL: nothing to keep); ends the fill. */
 void gw_near_keep(gw_req_t *r, const char *tag, const char *body, size_t len);
 

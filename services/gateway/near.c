@@ -40,6 +40,18 @@ bool gw_near_answer(gw_req_t *r, oi_near_cache_t *c, const char *key, const char
     return false;
 }
 
+bool gw_near_lookup(gw_req_t *r, oi_near_cache_t *c, const char *key, oi_near_value_t *v)
+{
+    if (!c)
+        return false;
+    oi_near_bus_sync(r->gw->near_bus);
+    if (oi_near_cache_get(c, key, uv_now(r->gw->loop), v))
+        return true;
+    r->near = c;
+    r->near_ticket = oi_near_cache_begin(c, key);
+    return false;
+}
+
 void gw_near_keep(gw_req_t *r, const char *tag, const char *body, size_t len)
 {
     if (!r->near)

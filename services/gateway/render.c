@@ -132,6 +132,15 @@ json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r)
                      "version", (json_int_t)r->version, "steps", steps);
 }
 
+uint8_t *gw_render_resolve_body(const Oneinbox__V1__ResolveReply *r, size_t *len)
+{
+    json_t *j = gw_render_resolve(r);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    *len = strlen(body);
+    return (uint8_t *)body;
+}
+
 json_t *gw_render_trace(const Oneinbox__V1__ResolveReply *r)
 {
     json_t *trace = json_array();

@@ -16,6 +16,8 @@ json_t *gw_render_integration(const Oneinbox__V1__Integration *i);
 json_t *gw_render_job(const Oneinbox__V1__Job *j);
 json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a);
 json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r);
+/* The resolve answer's JSON text (heap, *len): an oi_route_render_fn. */
+uint8_t *gw_render_resolve_body(const Oneinbox__V1__ResolveReply *r, size_t *len);
 /* The explain trace of a decision: [{"check", "matched", "detail"}]. */
 json_t *gw_render_trace(const Oneinbox__V1__ResolveReply *r);
 /* The one answer that carries a secret in clear (the trunk's SIP password): internal only. */

@@ -5,7 +5,9 @@
 
 #include "gw.h"
 #include "oi/http_server.h"
+#include "oi/clock.h"
 #include "oi/mem.h"
+#include "oi/route.h"
 #include "oi/rfc3339.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
@@ -18,13 +20,35 @@ static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, cons
         return;
     }
     const Oneinbox__V1__ResolveReply *rep = (const Oneinbox__V1__ResolveReply *)reply;
-    json_t *j = gw_render_resolve(rep);
-    char *body = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    /* a decision that depends on the caller or the moment is never kept by number */
-    gw_near_keep(r, NULL, rep->per_call ? NULL : body, rep->per_call ? 0 : strlen(body));
-    gw_respond_text(r, 200, body, strlen(body));
+    size_t len = 0;
+    char *body = (char *)gw_render_resolve_body(rep, &len);
+    /* a decision that depends on the caller or the moment is never kept by number: its
+     * snapshot is, to decide from (oi/route_memo.h) */
+    if (rep->per_call)
+        gw_near_keep(r, NULL, (const char *)rep->snapshot.data, rep->snapshot.len);
+    else
+        gw_near_keep(r, NULL, body, len);
+    gw_respond_text(r, 200, body, len);
     free(body);
+}
+
+/* The answer from the near cache: a body kept as it is, or one decided here from the number's
+ * snapshot for this caller, now. false on a miss (r then fills the cache). */
+static bool near_resolve(gw_req_t *r, const char *to, const char *from)
+{
+    oi_near_value_t v;
+    if (!gw_near_lookup(r, r->gw->near_routes, to, &v))
+        return false;
+    if (!oi_route_is_snapshot(v.data, v.len)) {
+        gw_respond_text(r, 200, v.data, v.len);
+        return true;
+    }
+    size_t len = 0;
+    const uint8_t *body = oi_route_memo_answer(r->gw->route_memo, to, &v, from, oi_clock_now_ms(), &len);
+    if (!body)
+        return false; /* a snapshot that does not parse: the source answers (no fill begun) */
+    gw_respond_text(r, 200, (const char *)body, len);
+    return true;
 }
 
 /* at (optional): an RFC 3339 date-time ("value_error" otherwise) into *ms; false when invalid. */
@@ -77,15 +101,16 @@ void gw_routing_resolve(gw_req_t *r)
         gw_respond_validation(r);
         return;
     }
-    /* without a call id or a moment, a number without a policy answers the same to everyone
-     * (the dispatch marks the decisions that depend on the caller or the time: never kept) */
-    if (!has_call && !has_at && gw_near_answer(r, r->gw->near_routes, to, NULL))
+    /* without a call id or a moment: from memory (a number without a policy answers the same to
+     * everyone; one with a policy is decided here from its snapshot) */
+    if (!has_call && !has_at && near_resolve(r, to, from))
         return;
     Oneinbox__V1__ResolveRequest req = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
     req.to = to;
     req.from = from;
     req.call_id = call_id;
     req.at_unix_ms = at_ms;
+    req.want_snapshot = r->near != NULL; /* filling the near cache */
     gw_rpc(r, GW_PEER_DISPATCH, "Resolve", &req.base, 0,
            on_resolved);
 }

@@ -32,11 +32,14 @@ typedef struct {
     uint64_t epoch;
 } oi_near_ticket_t;
 
-/* A hit: borrowed until the next call on the cache. */
+/* A hit: borrowed until the next call on the cache. seq numbers the stored value: unique for the
+ * cache's life, so what a reader derived from a value (a parsed form) can be kept beside the
+ * cache and checked against it. */
 typedef struct {
     const char *tag;
     const void *data;
     size_t len;
+    uint64_t seq;
 } oi_near_value_t;
 
 typedef struct {

@@ -1,11 +1,12 @@
-/* route.h: the routing decision (pure) and its cached snapshot form.
+/* oi/route.h: a number's routing snapshot and its cached form (the decision made from it:
+ * oi/route_decide.h).
  *
- * A route snapshot is everything Resolve needs about one phone number: the dispatch rule and
- * the state of its primary and fallback agents. It is what the Redis cache stores; per-call
- * failures (ReportFailure) are applied after the cache, in dsp_route_decide, so they never
- * poison the shared entry. */
-#ifndef DSP_ROUTE_H
-#define DSP_ROUTE_H
+ * A route snapshot is everything a routing decision needs about one phone number: the dispatch
+ * rule, its policy, and the state of every agent they name. It is what the Redis cache and the
+ * near caches (oi-dispatch's, the gateway's) store; per-call failures (ReportFailure) are applied
+ * after the cache, in oi_route_decide, so they never poison the shared entry. */
+#ifndef OI_ROUTE_H
+#define OI_ROUTE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,19 +15,19 @@
 #include "oi/status.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 
-#define DSP_ID_MAX 37 /* canonical UUID + NUL */
+#define OI_ROUTE_ID_MAX 37 /* canonical UUID + NUL */
 
 typedef struct {
     bool present;     /* a row exists in the rule's workspace (deleted or not) */
     bool deleted;     /* soft-deleted */
     bool active;      /* status == "active" */
     char *voicemail;  /* owned; the agent's default voicemail, NULL = none */
-} dsp_agent_state_t;
+} oi_agent_state_t;
 
 typedef struct {
-    char id[DSP_ID_MAX];
-    dsp_agent_state_t state;
-} dsp_policy_agent_t;
+    char id[OI_ROUTE_ID_MAX];
+    oi_agent_state_t state;
+} oi_policy_agent_t;
 
 typedef struct {
     char *rule_id;           /* owned, never NULL after load/decode */
@@ -37,33 +38,35 @@ typedef struct {
     char *agent_id;          /* owned: the primary agent */
     char *fallback_agent_id; /* owned, NULL = no fallback configured */
     char *voicemail;         /* owned, the rule's (number's) voicemail, NULL = none */
-    dsp_agent_state_t primary;
-    dsp_agent_state_t fallback;
+    oi_agent_state_t primary;
+    oi_agent_state_t fallback;
     long long version;       /* the number's version (0 when unknown) */
     char *policy_json;       /* owned; the canonical routing policy, NULL = none */
-    dsp_policy_agent_t *policy_agents; /* owned: the state of every agent the policy names (found) */
+    oi_policy_agent_t *policy_agents; /* owned: the state of every agent the policy names (found) */
     size_t n_policy_agents;
-} dsp_route_t;
+} oi_route_t;
 
 /* Frees every owned field and zeroes r. NULL-safe. */
-void dsp_route_cleanup(dsp_route_t *r);
+void oi_route_cleanup(oi_route_t *r);
 /* Deep copy of src into dst (dst is overwritten, not cleaned). */
-void dsp_route_copy(dsp_route_t *dst, const dsp_route_t *src);
+void oi_route_copy(oi_route_t *dst, const oi_route_t *src);
 
 /* The state of a policy agent by id (NULL when the snapshot has none: unknown or never found). */
-const dsp_agent_state_t *dsp_route_policy_agent(const dsp_route_t *r, const char *id);
+const oi_agent_state_t *oi_route_policy_agent(const oi_route_t *r, const char *id);
 
 /* Cache codec: "DR3" + four length-prefixed protobuf messages (a ResolveReply carrying the
  * rule fields with the cache tag in `reason`, then the primary and fallback Agent, empty when
  * the agent row is absent; a soft-deleted agent has status AGENT_STATUS_DELETED; then a
  * RoutePolicy: version, policy JSON and policy agents). Returns a new buffer. */
-uint8_t *dsp_route_encode(const dsp_route_t *r, const char *tag, size_t *len);
+uint8_t *oi_route_encode(const oi_route_t *r, const char *tag, size_t *len);
+/* Whether data is an encoded snapshot (its magic), not some other value kept beside them. */
+bool oi_route_is_snapshot(const void *data, size_t len);
 /* Decodes into out (cleaned first by the caller) and returns the tag as a new string in *tag.
  * OI_BAD_REQUEST on anything malformed; out is then left clean. */
-oi_status_t dsp_route_decode(const uint8_t *data, size_t len, dsp_route_t *out, char **tag);
+oi_status_t oi_route_decode(const uint8_t *data, size_t len, oi_route_t *out, char **tag);
 
 /* Parses the failure list kept per call ("id,id,..."): stores up to max canonical UUIDs in
  * ids, ignores malformed items and duplicates. Returns how many were stored. */
-size_t dsp_failures_parse(const char *s, size_t len, char (*ids)[DSP_ID_MAX], size_t max);
+size_t oi_route_failures_parse(const char *s, size_t len, char (*ids)[OI_ROUTE_ID_MAX], size_t max);
 
 #endif

@@ -6,8 +6,8 @@
  * `fallbacks` is tried when the agent before it cannot take the call for one of its `on`
  * triggers (paused, deleted; error, busy and no_answer for an agent that failed earlier in the
  * same call); a step whose triggers do not include that one is skipped. */
-#ifndef DSP_DECIDE_H
-#define DSP_DECIDE_H
+#ifndef OI_ROUTE_DECIDE_H
+#define OI_ROUTE_DECIDE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 
 #include "oi/routing_policy.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
-#include "route.h"
+#include "oi/route.h"
 
 typedef struct {
     const char *const *failed;   /* agent ids reported failed for this call (borrowed) */
@@ -24,11 +24,20 @@ typedef struct {
     const char *from;            /* the caller as given ("" or NULL: withheld) */
     int64_t at_ms;               /* the moment decided for (Unix ms) */
     bool explain;                /* fill the trace */
-} dsp_decide_in_t;
+} oi_route_call_t;
 
 /* A new reply built from heap fields (free with protobuf_c_message_free_unpacked). reason is one
  * of "primary", "fallback_primary_paused", "fallback_primary_deleted", "fallback_primary_failed",
  * "voicemail_no_agent", "caller_rule", "after_hours", "closed_date", "rejected". */
-Oneinbox__V1__ResolveReply *dsp_decide(const dsp_route_t *r, const dsp_decide_in_t *in);
+Oneinbox__V1__ResolveReply *oi_route_decide(const oi_route_t *r, const oi_route_call_t *in);
+
+/* Which branch a call takes through r's policy: 0 the usual chain, 1 + i caller rule i, or
+ * OI_ROUTE_KEY_CLOSED_DATE / _AFTER_HOURS. Everything else in the reply follows from the route
+ * alone, so (route, key) names the reply: replies can be kept per key. OI_ROUTE_KEY_NONE when
+ * the reply depends on more (an explanation, failures of this call). Cheap: no allocation. */
+#define OI_ROUTE_KEY_NONE UINT32_MAX
+#define OI_ROUTE_KEY_CLOSED_DATE 1000u
+#define OI_ROUTE_KEY_AFTER_HOURS 1001u
+uint32_t oi_route_decide_key(const oi_route_t *r, const oi_route_call_t *in);
 
 #endif

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "oi/status.h"
 #include "oi/validate.h"
@@ -29,6 +30,7 @@
 #define OI_POLICY_CLOSED_MAX 366      /* closed dates of a schedule */
 #define OI_POLICY_ZONE_MAX 64
 #define OI_POLICY_AGENTS_MAX (OI_POLICY_FALLBACKS_MAX + OI_POLICY_RULES_MAX + 1)
+#define OI_POLICY_E164_MAX 16
 
 typedef enum {
     OI_POLICY_FALLBACKS = 0,
@@ -69,7 +71,7 @@ typedef struct {
     char time_zone[OI_POLICY_ZONE_MAX + 1];
     oi_policy_window_t open[OI_POLICY_WINDOWS_MAX];
     size_t n_open;
-    int closed[OI_POLICY_CLOSED_MAX]; /* yyyymmdd, ascending */
+    int *closed;                /* owned: yyyymmdd, ascending, n_closed of them */
     size_t n_closed;
     char after_hours_agent[37]; /* "" = voicemail after hours */
 } oi_policy_schedule_t;
@@ -84,13 +86,36 @@ typedef struct {
     char agent_id[37];          /* OI_ACTION_ROUTE */
 } oi_policy_rule_t;
 
+/* The caller rules indexed for a call: the first rule that matches is the smallest index among
+ * the number's (one binary search), the first prefix and country that match, and the
+ * anonymous rule. Contiguous, so a decision touches few cache lines whatever the policy. */
+typedef struct {
+    char e164[OI_POLICY_E164_MAX + 1];
+    uint16_t rule;              /* the first rule listing it */
+} oi_policy_number_t;
+typedef struct {
+    char text[17];              /* a prefix, or an ISO country */
+    uint16_t len;
+    uint16_t rule;
+} oi_policy_key_t;
+typedef struct {
+    oi_policy_number_t *numbers; /* owned, sorted by e164, n_numbers */
+    size_t n_numbers;
+    oi_policy_key_t *prefixes;   /* owned, in rule order */
+    size_t n_prefixes;
+    oi_policy_key_t *countries;  /* owned, in rule order */
+    size_t n_countries;
+    int anonymous;               /* the first anonymous rule, -1 none */
+} oi_policy_index_t;
+
 typedef struct {
     oi_policy_fallback_t fallbacks[OI_POLICY_FALLBACKS_MAX];
     size_t n_fallbacks;
     bool has_schedule;
     oi_policy_schedule_t schedule;
-    oi_policy_rule_t rules[OI_POLICY_RULES_MAX];
+    oi_policy_rule_t *rules;    /* owned, n_rules of them */
     size_t n_rules;
+    oi_policy_index_t index;    /* the rules, indexed */
 } oi_policy_t;
 
 /* Checks inbound_routing's member m of obj (loc = the inbound_routing object's location).
@@ -104,6 +129,11 @@ json_t *oi_policy_check_member(oi_validation_t *v, const oi_loc_t *loc, json_t *
 oi_status_t oi_policy_parse(const char *json_text, oi_policy_t **out, oi_error_t *err);
 void oi_policy_free(oi_policy_t **self_p);
 bool oi_policy_empty(const oi_policy_t *p);
+
+/* The first caller rule matching a caller given as normalised E.164 (NULL: withheld) whose
+ * country is region ("" unknown; asked only when a country rule exists, through region_of),
+ * or -1. Same answer as trying the rules in order. */
+int oi_policy_first_rule(const oi_policy_t *p, const char *e164, const char *(*region_of)(void *), void *ud);
 
 /* Every agent the policy names, in order (fallbacks, caller rules, after hours), each with the
  * field that names it ("inbound_routing.fallbacks[0].agent_id", …). Duplicates are kept.

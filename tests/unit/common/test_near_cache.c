@@ -166,3 +166,21 @@ Test(near_cache, destroyed_with_reads_in_flight_it_waits_for_them)
     oi_near_cache_end(keep, &t, "", "v", 1, 0);
     oi_near_cache_end(keep, &u, "", "v", 1, 0); /* the last one: freed now (ASan sees any leak) */
 }
+
+Test(near_cache, every_stored_value_has_its_own_sequence_number)
+{
+    oi_near_cache_t *c = live_cache(1 << 20, 0);
+    oi_near_value_t a, b, b2;
+    fill(c, "n1", "ws", "one", 0);
+    fill(c, "n2", "ws", "two", 0);
+    cr_assert(oi_near_cache_get(c, "n1", 1, &a));
+    cr_assert(oi_near_cache_get(c, "n2", 1, &b));
+    cr_expect_neq(a.seq, 0);
+    cr_expect_neq(a.seq, b.seq);
+    cr_assert(oi_near_cache_get(c, "n2", 2, &b2));
+    cr_expect_eq(b.seq, b2.seq); /* the same value read again */
+    fill(c, "n2", "ws", "two again", 3);
+    cr_assert(oi_near_cache_get(c, "n2", 4, &b2));
+    cr_expect_neq(b.seq, b2.seq); /* a new value, even of the same key */
+    oi_near_cache_destroy(&c);
+}

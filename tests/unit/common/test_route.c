@@ -3,23 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "oi/route_decide.h"
 #include "oi/mem.h"
-#include "route.h"
+#include "oi/route.h"
 
 #define P "11111111-1111-4111-8111-111111111111"
 #define F "22222222-2222-4222-8222-222222222222"
 
 TestSuite(route);
 
-static dsp_agent_state_t agent(bool present, bool deleted, bool active, const char *vm)
+static oi_agent_state_t agent(bool present, bool deleted, bool active, const char *vm)
 {
-    return (dsp_agent_state_t){.present = present, .deleted = deleted, .active = active, .voicemail = oi_xstrdup(vm)};
+    return (oi_agent_state_t){.present = present, .deleted = deleted, .active = active, .voicemail = oi_xstrdup(vm)};
 }
 
-static dsp_route_t rule(const char *fallback, const char *vm)
+static oi_route_t rule(const char *fallback, const char *vm)
 {
-    dsp_route_t r = {0};
+    oi_route_t r = {0};
     r.rule_id = oi_xstrdup("rule_1");
     r.workspace_id = oi_xstrdup("33333333-3333-4333-8333-333333333333");
     r.number_id = oi_xstrdup("num_1");
@@ -31,24 +31,24 @@ static dsp_route_t rule(const char *fallback, const char *vm)
     return r;
 }
 
-static Oneinbox__V1__ResolveReply *decide(dsp_route_t *r, const char *f1)
+static Oneinbox__V1__ResolveReply *decide(oi_route_t *r, const char *f1)
 {
     const char *failed[] = {f1};
-    dsp_decide_in_t in = {.failed = failed, .n_failed = f1 ? 1 : 0, .at_ms = 1767225600000LL};
-    Oneinbox__V1__ResolveReply *rep = dsp_decide(r, &in);
+    oi_route_call_t in = {.failed = failed, .n_failed = f1 ? 1 : 0, .at_ms = 1767225600000LL};
+    Oneinbox__V1__ResolveReply *rep = oi_route_decide(r, &in);
     cr_assert_not_null(rep);
     return rep;
 }
 
-static void done(dsp_route_t *r, Oneinbox__V1__ResolveReply *rep)
+static void done(oi_route_t *r, Oneinbox__V1__ResolveReply *rep)
 {
     protobuf_c_message_free_unpacked(&rep->base, NULL);
-    dsp_route_cleanup(r);
+    oi_route_cleanup(r);
 }
 
 Test(route, active_primary_is_chosen)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.primary = agent(true, false, true, "primary vm");
     r.fallback = agent(true, false, true, NULL);
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
@@ -66,7 +66,7 @@ Test(route, active_primary_is_chosen)
 
 Test(route, paused_primary_falls_back)
 {
-    dsp_route_t r = rule(F, "number vm");
+    oi_route_t r = rule(F, "number vm");
     r.primary = agent(true, false, false, NULL);
     r.fallback = agent(true, false, true, NULL);
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
@@ -78,7 +78,7 @@ Test(route, paused_primary_falls_back)
 
 Test(route, deleted_primary_falls_back)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.primary = agent(true, true, true, NULL);
     r.fallback = agent(true, false, true, NULL);
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
@@ -89,7 +89,7 @@ Test(route, deleted_primary_falls_back)
 
 Test(route, unknown_primary_counts_as_deleted)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.fallback = agent(true, false, true, NULL);
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
     cr_expect_str_eq(rep->reason, "fallback_primary_deleted");
@@ -98,7 +98,7 @@ Test(route, unknown_primary_counts_as_deleted)
 
 Test(route, failed_primary_falls_back_for_that_call)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.primary = agent(true, false, true, NULL);
     r.fallback = agent(true, false, true, "fallback vm");
     Oneinbox__V1__ResolveReply *rep = decide(&r, P);
@@ -113,7 +113,7 @@ Test(route, failed_primary_falls_back_for_that_call)
 
 Test(route, no_usable_agent_gives_voicemail_of_the_rule)
 {
-    dsp_route_t r = rule(F, "number vm");
+    oi_route_t r = rule(F, "number vm");
     r.primary = agent(true, false, false, "primary vm");
     r.fallback = agent(true, true, true, "fallback vm");
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
@@ -126,7 +126,7 @@ Test(route, no_usable_agent_gives_voicemail_of_the_rule)
 
 Test(route, voicemail_defaults_to_primary_then_fallback_agent)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.primary = agent(true, false, false, "primary vm");
     r.fallback = agent(true, false, false, "fallback vm");
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
@@ -141,7 +141,7 @@ Test(route, voicemail_defaults_to_primary_then_fallback_agent)
 
 Test(route, voicemail_absent_when_nobody_has_one)
 {
-    dsp_route_t r = rule(NULL, NULL);
+    oi_route_t r = rule(NULL, NULL);
     r.primary = agent(true, false, false, NULL);
     Oneinbox__V1__ResolveReply *rep = decide(&r, NULL);
     cr_expect_str_eq(rep->reason, "voicemail_no_agent");
@@ -153,7 +153,7 @@ Test(route, voicemail_absent_when_nobody_has_one)
 
 Test(route, failed_fallback_too_gives_voicemail)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.primary = agent(true, false, false, NULL);
     r.fallback = agent(true, false, true, NULL);
     Oneinbox__V1__ResolveReply *rep = decide(&r, F);
@@ -163,14 +163,14 @@ Test(route, failed_fallback_too_gives_voicemail)
 
 Test(route, snapshot_round_trips_through_the_codec)
 {
-    dsp_route_t r = rule(F, "number vm");
+    oi_route_t r = rule(F, "number vm");
     r.primary = agent(true, true, false, "p vm");
     r.fallback = agent(true, false, true, NULL);
     size_t len = 0;
-    uint8_t *blob = dsp_route_encode(&r, "gen/ver", &len);
-    dsp_route_t back = {0};
+    uint8_t *blob = oi_route_encode(&r, "gen/ver", &len);
+    oi_route_t back = {0};
     char *tag = NULL;
-    cr_assert_eq(dsp_route_decode(blob, len, &back, &tag), OI_OK);
+    cr_assert_eq(oi_route_decode(blob, len, &back, &tag), OI_OK);
     cr_expect_str_eq(tag, "gen/ver");
     cr_expect_str_eq(back.rule_id, "rule_1");
     cr_expect_str_eq(back.provider, "telnyx");
@@ -183,57 +183,57 @@ Test(route, snapshot_round_trips_through_the_codec)
     cr_expect_null(back.fallback.voicemail);
     free(blob);
     free(tag);
-    dsp_route_cleanup(&back);
-    dsp_route_cleanup(&r);
+    oi_route_cleanup(&back);
+    oi_route_cleanup(&r);
 }
 
 Test(route, snapshot_without_agents_or_fallback_round_trips)
 {
-    dsp_route_t r = rule(NULL, NULL);
+    oi_route_t r = rule(NULL, NULL);
     size_t len = 0;
-    uint8_t *blob = dsp_route_encode(&r, "t", &len);
-    dsp_route_t back = {0};
+    uint8_t *blob = oi_route_encode(&r, "t", &len);
+    oi_route_t back = {0};
     char *tag = NULL;
-    cr_assert_eq(dsp_route_decode(blob, len, &back, &tag), OI_OK);
+    cr_assert_eq(oi_route_decode(blob, len, &back, &tag), OI_OK);
     cr_expect(!back.primary.present && !back.fallback.present);
     cr_expect_null(back.fallback_agent_id);
     free(blob);
     free(tag);
-    dsp_route_cleanup(&back);
-    dsp_route_cleanup(&r);
+    oi_route_cleanup(&back);
+    oi_route_cleanup(&r);
 }
 
 Test(route, decode_rejects_garbage_and_truncation)
 {
-    dsp_route_t r = rule(F, NULL);
+    oi_route_t r = rule(F, NULL);
     r.primary = agent(true, false, true, NULL);
     size_t len = 0;
-    uint8_t *blob = dsp_route_encode(&r, "t", &len);
-    dsp_route_t back = {0};
+    uint8_t *blob = oi_route_encode(&r, "t", &len);
+    oi_route_t back = {0};
     char *tag = NULL;
     for (size_t cut = 0; cut < len; cut++) {
-        cr_expect_eq(dsp_route_decode(blob, cut, &back, &tag), OI_BAD_REQUEST, "cut at %zu", cut);
+        cr_expect_eq(oi_route_decode(blob, cut, &back, &tag), OI_BAD_REQUEST, "cut at %zu", cut);
         cr_expect_null(tag);
         cr_expect_null(back.rule_id);
     }
-    cr_expect_eq(dsp_route_decode((const uint8_t *)"DR1xxxxxxxxxxxxxxxxx", 20, &back, &tag), OI_BAD_REQUEST);
-    cr_expect_eq(dsp_route_decode(NULL, 0, &back, &tag), OI_BAD_REQUEST);
+    cr_expect_eq(oi_route_decode((const uint8_t *)"DR1xxxxxxxxxxxxxxxxx", 20, &back, &tag), OI_BAD_REQUEST);
+    cr_expect_eq(oi_route_decode(NULL, 0, &back, &tag), OI_BAD_REQUEST);
     blob[0] = 'X';
-    cr_expect_eq(dsp_route_decode(blob, len, &back, &tag), OI_BAD_REQUEST);
+    cr_expect_eq(oi_route_decode(blob, len, &back, &tag), OI_BAD_REQUEST);
     free(blob);
-    dsp_route_cleanup(&r);
+    oi_route_cleanup(&r);
 }
 
 Test(route, failures_parse_normalises_and_dedups)
 {
-    char ids[4][DSP_ID_MAX];
+    char ids[4][OI_ROUTE_ID_MAX];
     const char *s = P "," F ",junk," P ",,AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA,";
-    size_t n = dsp_failures_parse(s, strlen(s), ids, 4);
+    size_t n = oi_route_failures_parse(s, strlen(s), ids, 4);
     cr_assert_eq(n, 3);
     cr_expect_str_eq(ids[0], P);
     cr_expect_str_eq(ids[1], F);
     cr_expect_str_eq(ids[2], "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
-    cr_expect_eq(dsp_failures_parse(s, strlen(s), ids, 1), 1);
-    cr_expect_eq(dsp_failures_parse("", 0, ids, 4), 0);
-    cr_expect_eq(dsp_failures_parse(NULL, 10, ids, 4), 0);
+    cr_expect_eq(oi_route_failures_parse(s, strlen(s), ids, 1), 1);
+    cr_expect_eq(oi_route_failures_parse("", 0, ids, 4), 0);
+    cr_expect_eq(oi_route_failures_parse(NULL, 10, ids, 4), 0);
 }

@@ -1,9 +1,10 @@
 /* test_decide.c: the decision with a policy: caller rules, schedule, fallbacks, steps, trace. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "oi/route_decide.h"
 #include "oi/mem.h"
 
 #define P "11111111-1111-4111-8111-111111111111"
@@ -15,11 +16,11 @@
 
 TestSuite(decide);
 
-static dsp_agent_state_t active(void) { return (dsp_agent_state_t){.present = true, .active = true}; }
+static oi_agent_state_t active(void) { return (oi_agent_state_t){.present = true, .active = true}; }
 
-static dsp_route_t route(const char *policy)
+static oi_route_t route(const char *policy)
 {
-    dsp_route_t r = {0};
+    oi_route_t r = {0};
     r.rule_id = oi_xstrdup("rule_1");
     r.workspace_id = oi_xstrdup("33333333-3333-4333-8333-333333333333");
     r.number_id = oi_xstrdup("num_1");
@@ -40,7 +41,7 @@ static dsp_route_t route(const char *policy)
 }
 
 typedef struct {
-    dsp_route_t r;
+    oi_route_t r;
     oi_policy_t *p;
     Oneinbox__V1__ResolveReply *rep;
 } run_t;
@@ -54,16 +55,16 @@ static void decide(run_t *x, const char *from, int64_t at, const char *failed)
     if (x->rep)
         protobuf_c_message_free_unpacked(&x->rep->base, NULL);
     const char *f[] = {failed};
-    dsp_decide_in_t in = {.failed = f, .n_failed = failed ? 1 : 0, .policy = x->p, .from = from, .at_ms = at,
+    oi_route_call_t in = {.failed = f, .n_failed = failed ? 1 : 0, .policy = x->p, .from = from, .at_ms = at,
                           .explain = true};
-    x->rep = dsp_decide(&x->r, &in);
+    x->rep = oi_route_decide(&x->r, &in);
 }
 
 static void done(run_t *x)
 {
     protobuf_c_message_free_unpacked(&x->rep->base, NULL);
     oi_policy_free(&x->p);
-    dsp_route_cleanup(&x->r);
+    oi_route_cleanup(&x->r);
 }
 
 Test(decide, no_policy_is_todays_decision_with_steps)
@@ -163,5 +164,32 @@ Test(decide, unknown_policy_agent_counts_as_deleted)
     x.r.primary.present = false;
     decide(&x, NULL, MON_0930_NY, NULL);
     cr_expect_str_eq(x.rep->reason, "voicemail_no_agent");
+    done(&x);
+}
+
+/* The index answers what trying the rules in order answers (the explain path does the latter). */
+Test(decide, indexed_rules_agree_with_rules_in_order)
+{
+    run_t x = {.r = route("{\"caller_rules\":[{\"match\":{\"prefix\":\"+1212\"},\"action\":\"voicemail\"},"
+                          "{\"match\":{\"numbers\":[\"+12125550100\",\"+442079460123\"]},\"action\":\"reject\"},"
+                          "{\"match\":{\"country\":\"GB\"},\"action\":\"route\",\"agent_id\":\"" A "\"},"
+                          "{\"match\":{\"prefix\":\"+44\"},\"action\":\"reject\"},"
+                          "{\"match\":{\"numbers\":[\"+442079460123\",\"+16135550100\"]},\"action\":\"voicemail\"},"
+                          "{\"match\":{\"country\":\"CA\"},\"action\":\"reject\"},"
+                          "{\"match\":{\"anonymous\":true},\"action\":\"route\",\"agent_id\":\"" B "\"}]}")};
+    const char *callers[] = {"+12125550100", "+12125550199", "+442079460123", "+447400123456", "+16135550100",
+                             "+16135550199", "+33612345678", "", "garbage", "+14155550100"};
+    for (size_t i = 0; i < sizeof callers / sizeof callers[0]; i++) {
+        decide(&x, callers[i], MON_0930_NY, NULL); /* explain: rule by rule */
+        char want[64];
+        snprintf(want, sizeof want, "%s|%s", x.rep->reason, x.rep->agent_id ? x.rep->agent_id->value : "-");
+        oi_route_call_t in = {.policy = x.p, .from = callers[i], .at_ms = MON_0930_NY};
+        Oneinbox__V1__ResolveReply *fast = oi_route_decide(&x.r, &in); /* the index */
+        char got[64];
+        snprintf(got, sizeof got, "%s|%s", fast->reason, fast->agent_id ? fast->agent_id->value : "-");
+        cr_expect_str_eq(got, want, "caller %s", callers[i]);
+        cr_expect_eq(oi_route_decide_key(&x.r, &in) != OI_ROUTE_KEY_NONE, true);
+        protobuf_c_message_free_unpacked(&fast->base, NULL);
+    }
     done(&x);
 }
