@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "gw.h"
 #include "oi/mem.h"
 #include "oi/proto_enum.h"
@@ -68,6 +69,7 @@ void gw_agents_create(gw_req_t *r)
     req.status = status ? status_of(status) : ONEINBOX__V1__AGENT_STATUS__AGENT_STATUS_ACTIVE;
     vm.value = (char *)voicemail;
     req.voicemail_message = voicemail ? &vm : NULL;
+    gw_audit_begin(r, "agent", "agent.created", NULL);
     gw_rpc(r, GW_PEER_DISPATCH, "CreateAgent", &req.base, 0, on_agent_201);
 }
 
@@ -107,7 +109,18 @@ void gw_agents_get(gw_req_t *r)
     gw_rpc(r, GW_PEER_DISPATCH, "GetAgent", &req.base, 0, on_agent_200);
 }
 
-void gw_agents_update(gw_req_t *r)
+static json_t *render_agent_msg(const ProtobufCMessage *m) { return gw_render_agent((const Oneinbox__V1__Agent *)m); }
+
+/* The agent as it is, for the audit event of its change, then next. */
+static void fetch_agent_then(gw_req_t *r, const char *id, const char *action, gw_audit_next_fn next)
+{
+    gw_audit_begin(r, "agent", action, id);
+    Oneinbox__V1__AgentIdRequest req = ONEINBOX__V1__AGENT_ID_REQUEST__INIT;
+    req.id = (char *)id;
+    gw_audit_fetch(r, GW_PEER_DISPATCH, "GetAgent", &req.base, render_agent_msg, next);
+}
+
+static void agents_update_send(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "agent_id", id))
@@ -136,7 +149,14 @@ void gw_agents_update(gw_req_t *r)
     gw_rpc(r, GW_PEER_DISPATCH, "UpdateAgent", &req.base, 0, on_agent_200);
 }
 
-void gw_agents_delete(gw_req_t *r)
+void gw_agents_update(gw_req_t *r)
+{
+    char id[37];
+    if (gw_req_path_uuid(r, "agent_id", id))
+        fetch_agent_then(r, id, "agent.updated", agents_update_send);
+}
+
+static void agents_delete_send(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "agent_id", id))
@@ -144,4 +164,11 @@ void gw_agents_delete(gw_req_t *r)
     Oneinbox__V1__AgentIdRequest req = ONEINBOX__V1__AGENT_ID_REQUEST__INIT;
     req.id = id;
     gw_rpc(r, GW_PEER_DISPATCH, "DeleteAgent", &req.base, 0, on_deleted);
+}
+
+void gw_agents_delete(gw_req_t *r)
+{
+    char id[37];
+    if (gw_req_path_uuid(r, "agent_id", id))
+        fetch_agent_then(r, id, "agent.deleted", agents_delete_send);
 }

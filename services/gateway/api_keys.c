@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "audit.h"
 #include "gw.h"
 #include "oi/clock.h"
 #include "oi/crypto.h"
@@ -108,12 +109,15 @@ void gw_api_keys_create(gw_req_t *r)
     k->workspace = r->caller == GW_CALLER_ADMIN ? oi_xstrdup(workspace) : NULL;
     r->scratch = k; /* owned by the request: freed with it, after the answer is written */
     r->scratch_free = key_create_free;
+    gw_audit_begin(r, "api_key", "api_key.created", NULL); /* the key itself is a secret: redacted */
     gw_db(r, create_key, k, on_created);
 }
 
 typedef struct {
     char id[37];
     bool found;
+    char workspace_id[37]; /* the key's, for its audit event */
+    char name[256];
 } key_revoke_t;
 
 static oi_status_t revoke_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
@@ -123,13 +127,18 @@ static oi_status_t revoke_key(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err
     PGresult *res = NULL;
     oi_status_t rc = oi_pg_exec(c, r->caller == GW_CALLER_ADMIN
                                        ? "UPDATE gateway.api_keys SET revoked_at = now() WHERE id = $1 "
-                                         "AND revoked_at IS NULL RETURNING 1"
+                                         "AND revoked_at IS NULL RETURNING workspace_id::text, name"
                                        : "UPDATE gateway.api_keys SET revoked_at = now() WHERE id = $1 "
-                                         "AND workspace_id = $2::uuid AND revoked_at IS NULL RETURNING 1",
+                                         "AND workspace_id = $2::uuid AND revoked_at IS NULL "
+                                         "RETURNING workspace_id::text, name",
                                 r->caller == GW_CALLER_ADMIN ? 1 : 2, params, &res, err);
     if (rc)
         return rc;
     k->found = PQntuples(res) == 1;
+    if (k->found) {
+        snprintf(k->workspace_id, sizeof k->workspace_id, "%s", PQgetvalue(res, 0, 0));
+        snprintf(k->name, sizeof k->name, "%s", PQgetvalue(res, 0, 1));
+    }
     PQclear(res);
     return OI_OK;
 }
@@ -143,6 +152,9 @@ static void on_revoked(gw_req_t *r, oi_status_t st, const oi_error_t *err, void 
         gw_respond_status(r, OI_API_KEY_NOT_FOUND, NULL);
     else {
         gw_auth_cache_forget_key(r->gw->auth, k->id);
+        gw_audit_begin(r, "api_key", "api_key.deleted", k->id);
+        gw_audit_workspace(r, k->workspace_id);
+        gw_audit_before(r, json_pack("{ssss}", "id", k->id, "name", k->name));
         gw_respond_json(r, 204, NULL, NULL);
     }
     free(k);

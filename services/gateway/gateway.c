@@ -9,7 +9,7 @@
 #include "auth.h"
 #include "dashboard_jwt.h"
 #include "health.h"
-#include "idem_purge.h"
+#include "purge.h"
 #include "render.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -33,6 +33,7 @@ typedef struct {
     const char *secret_key;
     int idem_ttl_hours;
     int idem_purge_ms;
+    int audit_retention_days;
     gw_jwt_config_t jwt;
     oi_http_limits_t http;
 } gw_config_t;
@@ -65,6 +66,7 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
         oi_config_fail(c, "OI_JWT_JWKS_FILE", "set OI_JWT_PUBLIC_KEY_FILE or OI_JWT_JWKS_FILE, not both");
     cfg->idem_ttl_hours = (int)oi_config_int(c, "OI_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 365);
     cfg->idem_purge_ms = (int)oi_config_int(c, "OI_IDEMPOTENCY_PURGE_MS", 300000, 100, 86400000);
+    cfg->audit_retention_days = (int)oi_config_int(c, "OI_AUDIT_RETENTION_DAYS", 365, 1, 36500);
     gw->admin_token = oi_config_str_required(c, "OI_ADMIN_TOKEN");
     gw->internal_token = oi_config_str_required(c, "OI_INTERNAL_TOKEN");
     if (*gw->admin_token && strlen(gw->admin_token) < TOKEN_MIN_LEN)
@@ -104,6 +106,13 @@ static void open_near_caches(gw_t *gw, const gw_config_t *cfg)
     oi_near_bus_start(gw->near_bus);
 }
 
+#define IDEM_PURGE_SQL                                                                                  \
+    "DELETE FROM gateway.idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM gateway.idempotency_keys " \
+    "WHERE created_at < now() - $1::text::interval LIMIT 1000))"
+#define AUDIT_PURGE_SQL                                                                                 \
+    "DELETE FROM gateway.audit_events WHERE ctid = ANY (ARRAY(SELECT ctid FROM gateway.audit_events "  \
+    "WHERE created_at < now() - $1::text::interval LIMIT 1000))"
+
 gw_t *gw_start(oi_service_t *svc)
 {
     gw_t *gw = oi_xcalloc(1, sizeof *gw);
@@ -139,7 +148,11 @@ gw_t *gw_start(oi_service_t *svc)
     }
     if (!connect_clients(gw, &cfg))
         return NULL;
-    gw->idem_purge = gw_idem_purge_new(gw, cfg.conninfo, cfg.idem_ttl_hours, cfg.idem_purge_ms);
+    char age[32];
+    snprintf(age, sizeof age, "%d hours", cfg.idem_ttl_hours);
+    gw->idem_purge = gw_purge_new(gw, cfg.conninfo, "idempotency records", IDEM_PURGE_SQL, age, cfg.idem_purge_ms);
+    snprintf(age, sizeof age, "%d days", cfg.audit_retention_days);
+    gw->audit_purge = gw_purge_new(gw, cfg.conninfo, "audit events", AUDIT_PURGE_SQL, age, cfg.idem_purge_ms);
     open_near_caches(gw, &cfg);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
@@ -166,7 +179,8 @@ static void on_http_closed(void *ud)
     drain_t *d = ud;
     gw_t *gw = d->gw;
     gw_health_close(&gw->health);
-    gw_idem_purge_close(&gw->idem_purge);
+    gw_purge_close(&gw->idem_purge);
+    gw_purge_close(&gw->audit_purge);
     oi_rpc_client_close(&gw->provisioning);
     oi_rpc_client_close(&gw->dispatch);
     oi_rpc_client_close(&gw->carrier);

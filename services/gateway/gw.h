@@ -20,8 +20,9 @@
 
 typedef struct gw_auth_cache gw_auth_cache_t;
 typedef struct gw_health gw_health_t;
-typedef struct gw_idem_purge gw_idem_purge_t;
+typedef struct gw_purge gw_purge_t;
 typedef struct gw_jwt gw_jwt_t;
+typedef struct gw_audit gw_audit_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -38,7 +39,8 @@ typedef struct {
                                       * the number's snapshot when its decision depends on the call */
     oi_route_memo_t *route_memo;     /* owned with near_routes: those snapshots parsed, bodies per branch */
     oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
-    gw_idem_purge_t *idem_purge;     /* owned: drops idempotency records past their retention */
+    gw_purge_t *idem_purge;          /* owned: drops idempotency records past their retention */
+    gw_purge_t *audit_purge;         /* owned: drops audit events past theirs */
     gw_jwt_t *jwt;                   /* owned; NULL when dashboard JWTs are not configured */
     const char *admin_token;         /* borrowed (environment) */
     const char *internal_token;      /* borrowed (environment) */
@@ -96,6 +98,7 @@ struct gw_req {
     int list_limit;                /* page size of a list request (for the Link header) */
     char list_query[192];          /* a list's filters, "&name=value"..., carried into its Link */
     gw_rpc_done_fn rpc_done;       /* the call in flight's continuation */
+    gw_audit_t *audit;             /* owned: the change this request makes, recorded with its answer */
     oi_near_cache_t *near;         /* the near cache this request fills (borrowed), with its ticket */
     oi_near_ticket_t near_ticket;
     uint64_t start_ns;

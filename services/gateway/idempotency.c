@@ -1,7 +1,7 @@
 /* idempotency.c: Idempotency-Key on POST. Same key + same request replays the first answer;
  * same key + another request is 409 IDEMPOTENCY_KEY_REUSED. The record is claimed before the
  * handler runs and completed before the answer leaves (pipeline.h); the answer is kept sealed
- * (it may hold a new API key) for OI_IDEMPOTENCY_TTL_HOURS (idem_purge.h). */
+ * (it may hold a new API key) for OI_IDEMPOTENCY_TTL_HOURS (purge.h). */
 #define OI_LOG_TAG "gw.idempotency"
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "gw.h"
 #include "oi/proto_enum.h"
 #include "oi/mem.h"
@@ -62,6 +63,7 @@ void gw_integrations_create(gw_req_t *r)
     req.provider = (Oneinbox__V1__Provider)pv;
     req.api_key = (char *)api_key;
     req.metadata_json = meta_json;
+    gw_audit_begin(r, "integration", "integration.created", NULL);
     gw_rpc(r, GW_PEER_PROVISIONING, "CreateIntegration", &req.base, 0, on_integration_201);
     free(meta_json);
 }
@@ -111,7 +113,7 @@ static void on_deleted(gw_req_t *r, oi_status_t st, const oi_error_t *err, const
     gw_respond_json(r, 204, NULL, NULL);
 }
 
-void gw_integrations_delete(gw_req_t *r)
+static void integrations_delete_send(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "integration_id", id))
@@ -120,4 +122,22 @@ void gw_integrations_delete(gw_req_t *r)
     req.id = id;
     gw_rpc(r, GW_PEER_PROVISIONING, "DeleteIntegration", &req.base, 0,
            on_deleted);
+}
+
+static json_t *render_integration_msg(const ProtobufCMessage *m)
+{
+    return gw_render_integration((const Oneinbox__V1__Integration *)m);
+}
+
+/* The integration as it was goes into the audit event of its deletion. */
+void gw_integrations_delete(gw_req_t *r)
+{
+    char id[37];
+    if (!gw_req_path_uuid(r, "integration_id", id))
+        return;
+    gw_audit_begin(r, "integration", "integration.deleted", id);
+    Oneinbox__V1__IntegrationIdRequest req = ONEINBOX__V1__INTEGRATION_ID_REQUEST__INIT;
+    req.id = id;
+    gw_audit_fetch(r, GW_PEER_PROVISIONING, "GetIntegration", &req.base, render_integration_msg,
+                   integrations_delete_send);
 }

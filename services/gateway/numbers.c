@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "gw.h"
 #include "number_schema.h"
 #include "oi/http_server.h"
@@ -39,6 +40,20 @@ static void on_submitted_204(gw_req_t *r, oi_status_t st, const oi_error_t *err,
     gw_job_answer(r, reply, 204);
 }
 
+static json_t *render_number_msg(const ProtobufCMessage *m)
+{
+    return gw_render_number((const Oneinbox__V1__PhoneNumber *)m);
+}
+
+/* The number as it is, for the audit event of its change, then next. */
+static void fetch_number_then(gw_req_t *r, const char *id, const char *action, gw_audit_next_fn next)
+{
+    gw_audit_begin(r, "phone_number", action, id);
+    Oneinbox__V1__NumberIdRequest req = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT;
+    req.id = (char *)id;
+    gw_audit_fetch(r, GW_PEER_PROVISIONING, "GetNumber", &req.base, render_number_msg, next);
+}
+
 void gw_numbers_register(gw_req_t *r)
 {
     gw_register_msg_t m;
@@ -50,6 +65,7 @@ void gw_numbers_register(gw_req_t *r)
     }
     m.req.idempotency_key = r->idem_key;
     m.req.wait_ms = gw_job_wait_ms(r);
+    gw_audit_begin(r, "phone_number", "phone_number.created", NULL);
     gw_rpc(r, GW_PEER_PROVISIONING, "RegisterNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_201);
     gw_register_msg_cleanup(&m);
@@ -65,12 +81,13 @@ void gw_numbers_purchase(gw_req_t *r)
     }
     m.req.idempotency_key = r->idem_key;
     m.req.wait_ms = gw_job_wait_ms(r);
+    gw_audit_begin(r, "phone_number", "phone_number.created", NULL);
     gw_rpc(r, GW_PEER_PROVISIONING, "PurchaseNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_201);
     gw_purchase_msg_cleanup(&m);
 }
 
-void gw_numbers_update(gw_req_t *r)
+static void numbers_update_send(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "phone_id", id))
@@ -94,7 +111,14 @@ void gw_numbers_update(gw_req_t *r)
     gw_update_msg_cleanup(&m);
 }
 
-void gw_numbers_delete(gw_req_t *r)
+void gw_numbers_update(gw_req_t *r)
+{
+    char id[37];
+    if (gw_req_path_uuid(r, "phone_id", id))
+        fetch_number_then(r, id, "phone_number.updated", numbers_update_send);
+}
+
+static void numbers_delete_send(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "phone_id", id))
@@ -108,6 +132,13 @@ void gw_numbers_delete(gw_req_t *r)
     req.if_match = if_match;
     gw_rpc(r, GW_PEER_PROVISIONING, "DeleteNumber", &req.base,
            gw_job_rpc_timeout_ms(r), on_submitted_204);
+}
+
+void gw_numbers_delete(gw_req_t *r)
+{
+    char id[37];
+    if (gw_req_path_uuid(r, "phone_id", id))
+        fetch_number_then(r, id, "phone_number.deleted", numbers_delete_send);
 }
 
 static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)

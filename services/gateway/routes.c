@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "audit.h"
+
 #define KEY (GW_AUTH_KEY)
 #define ADMIN (GW_AUTH_ADMIN)
 #define JSONB (GW_JSON_BODY)
@@ -30,6 +32,7 @@ static const gw_route_t routes[] = {
     {"PATCH", "/v1/phone-numbers/{id}", gw_numbers_update, KEY | JSONB, "numbers_update"},
     {"DELETE", "/v1/phone-numbers/{id}", gw_numbers_delete, KEY, "numbers_delete"},
     {"GET", "/v1/phone-numbers/{id}/routing/explain", gw_routing_explain, KEY, "numbers_routing_explain"},
+    {"GET", "/v1/audit-events", gw_audit_list, KEY, "audit_events_list"},
     {"GET", "/v1/jobs", gw_jobs_list, ADMIN, "jobs_list"},
     {"GET", "/v1/jobs/{id}", gw_jobs_get, KEY | ADMIN, "jobs_get"},
     {"POST", "/v1/jobs/{id}/retry", gw_jobs_retry, ADMIN, "jobs_retry"},

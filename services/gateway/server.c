@@ -1,5 +1,6 @@
 /* server.c: request context, the body phase, and the one way out (gw_respond_*). */
 #define OI_LOG_TAG "gw.http"
+#include "audit.h"
 #include "gw.h"
 
 #include <ctype.h>
@@ -44,6 +45,7 @@ static void req_free(gw_req_t *r)
 {
     gw_near_keep(r, NULL, NULL, 0); /* a fill still open got nothing to keep */
     json_decref(r->body);
+    gw_audit_free(r->audit);
     oi_validation_destroy(&r->v);
     if (r->scratch && r->scratch_free)
         r->scratch_free(r->scratch);
@@ -90,15 +92,32 @@ static void send_now(gw_req_t *r, pending_answer_t *a)
     req_free(r);
 }
 
+/* The answer's records, before it leaves: its audit event, its idempotency record. An event that
+ * cannot be written is logged and counted: the change itself is done and is answered. */
 static oi_status_t store_answer(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
 {
     pending_answer_t *a = arg;
+    oi_error_t audit_err;
+    oi_error_init(&audit_err);
+    if (r->audit && gw_audit_write(r, c, a->status, a->body, &audit_err) != OI_OK) {
+        oi_metric_inc("oi_gateway_audit_failures_total", "", 1);
+        oi_log_error(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording an audit event"}, "%s",
+                     audit_err.message);
+    }
+    if (!r->idem_owner)
+        return OI_OK;
     /* 5xx and 202 are not final: forget the key so a retry runs (or re-joins its job) again */
     if (a->status >= 500 || a->status == 202)
         gw_idempotency_forget(r, c);
     else
         gw_idempotency_store(r, c, a->status, a->headers, a->body);
     return OI_OK;
+}
+
+/* Whether the answer needs the database before it leaves. */
+static bool answer_recorded(const gw_req_t *r, int status)
+{
+    return r->idem_owner || (r->audit && status >= 200 && status < 300 && status != 202);
 }
 
 static void on_answer_stored(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg) { send_now(r, arg); }
@@ -116,7 +135,7 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
     if (body && status != 204)
         a->body = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    if (r->idem_owner) /* record before answering: a retry that sees our answer must replay it */
+    if (answer_recorded(r, status)) /* before answering: a retry that sees our answer must replay it */
         gw_db(r, store_answer, a, on_answer_stored);
     else
         send_now(r, a);
@@ -136,7 +155,7 @@ void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, co
     a->status = status;
     a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
     a->body = oi_xstrndup(body, len);
-    if (r->idem_owner)
+    if (answer_recorded(r, status))
         gw_db(r, store_answer, a, on_answer_stored);
     else
         send_now(r, a);
