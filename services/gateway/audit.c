@@ -9,7 +9,6 @@
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
-#include "oi/pg.h"
 #include "oi/rfc3339.h"
 #include "oi/secret_names.h"
 
@@ -155,11 +154,11 @@ static void actor_of(const gw_req_t *r, const char **type, const char **id)
     }
 }
 
-oi_status_t gw_audit_write(gw_req_t *r, PGconn *c, int status, const char *body, oi_error_t *err)
+json_t *gw_audit_event(gw_req_t *r, int status, const char *body)
 {
     gw_audit_t *a = r->audit;
     if (!a || status < 200 || status >= 300 || status == 202)
-        return OI_OK;
+        return NULL;
     json_t *after = body && status != 204 ? json_loads(body, 0, NULL) : NULL;
     if (after && !json_is_object(after)) {
         json_decref(after);
@@ -169,28 +168,18 @@ oi_status_t gw_audit_write(gw_req_t *r, PGconn *c, int status, const char *body,
     const char *ws = a->workspace_id[0] ? a->workspace_id
                      : r->workspace_id[0] ? r->workspace_id
                                           : json_string_value(json_object_get(after, "workspace_id"));
-    oi_status_t rc = OI_OK;
+    json_t *event = NULL;
     if (rid && ws && oi_uuid_valid(ws)) {
-        json_t *changes = gw_audit_changes(a->before, after);
-        char *text = json_dumps(changes, JSON_COMPACT);
-        json_decref(changes);
         char id[OI_UUID_STR_LEN + 1];
         oi_uuid7_new(id);
         const char *atype, *aid;
         actor_of(r, &atype, &aid);
-        const char *params[] = {id, ws, a->action, a->type, rid, atype, aid, r->request_id, text};
-        PGresult *res = NULL;
-        rc = oi_pg_exec(c,
-                        "INSERT INTO gateway.audit_events (id, workspace_id, action, resource_type, resource_id, "
-                        "actor_type, actor_id, request_id, changes) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, "
-                        "$8, $9::jsonb)",
-                        9, params, &res, err);
-        if (res)
-            PQclear(res);
-        free(text);
+        event = json_pack("{ss ss ss ss ss ss ss ss so}", "id", id, "workspace_id", ws, "action", a->action,
+                          "resource_type", a->type, "resource_id", rid, "actor_type", atype, "actor_id", aid,
+                          "request_id", r->request_id, "changes", gw_audit_changes(a->before, after));
     }
     json_decref(after);
-    return rc;
+    return event;
 }
 
 /* --- GET /v1/audit-events ------------------------------------------------------------------------ */
@@ -226,9 +215,8 @@ static oi_status_t list_events(gw_req_t *r, PGconn *c, void *arg, oi_error_t *er
         "FROM gateway.audit_events e WHERE e.workspace_id = $1::uuid "
         "AND ($2::text IS NULL OR e.resource_type = $2) AND ($3::text IS NULL OR e.resource_id = $3) "
         "AND ($4::text IS NULL OR e.action = $4) AND ($5::timestamptz IS NULL OR e.created_at >= $5::timestamptz) "
-        "AND ($6::uuid IS NULL OR (e.created_at, e.id) < (SELECT created_at, id FROM gateway.audit_events "
-        "WHERE id = $6::uuid AND workspace_id = $1::uuid)) "
-        "ORDER BY e.created_at DESC, e.id DESC LIMIT $7::int",
+        "AND ($6::uuid IS NULL OR e.id < $6::uuid) "
+        "ORDER BY e.id DESC LIMIT $7::int",
         7, params, &l->res, err);
 }
 

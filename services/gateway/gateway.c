@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "dashboard_jwt.h"
 #include "health.h"
+#include "audit_writer.h"
 #include "purge.h"
 #include "render.h"
 #include "oi/log.h"
@@ -109,9 +110,11 @@ static void open_near_caches(gw_t *gw, const gw_config_t *cfg)
 #define IDEM_PURGE_SQL                                                                                  \
     "DELETE FROM gateway.idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM gateway.idempotency_keys " \
     "WHERE created_at < now() - $1::text::interval LIMIT 1000))"
+/* UUIDv7: the first 48 bits are the Unix milliseconds, so the ids below the cutoff's are older */
 #define AUDIT_PURGE_SQL                                                                                 \
-    "DELETE FROM gateway.audit_events WHERE ctid = ANY (ARRAY(SELECT ctid FROM gateway.audit_events "  \
-    "WHERE created_at < now() - $1::text::interval LIMIT 1000))"
+    "DELETE FROM gateway.audit_events WHERE id = ANY (ARRAY(SELECT id FROM gateway.audit_events WHERE id < " \
+    "(lpad(to_hex((extract(epoch FROM now() - $1::text::interval) * 1000)::bigint), 12, '0') || "      \
+    "'00000000000000000000')::uuid ORDER BY id LIMIT 1000))"
 
 gw_t *gw_start(oi_service_t *svc)
 {
@@ -153,6 +156,7 @@ gw_t *gw_start(oi_service_t *svc)
     gw->idem_purge = gw_purge_new(gw, cfg.conninfo, "idempotency records", IDEM_PURGE_SQL, age, cfg.idem_purge_ms);
     snprintf(age, sizeof age, "%d days", cfg.audit_retention_days);
     gw->audit_purge = gw_purge_new(gw, cfg.conninfo, "audit events", AUDIT_PURGE_SQL, age, cfg.idem_purge_ms);
+    gw->audit_writer = gw_audit_writer_new(gw->loop, cfg.conninfo);
     open_near_caches(gw, &cfg);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
@@ -181,6 +185,7 @@ static void on_http_closed(void *ud)
     gw_health_close(&gw->health);
     gw_purge_close(&gw->idem_purge);
     gw_purge_close(&gw->audit_purge);
+    gw_audit_writer_close(&gw->audit_writer);
     oi_rpc_client_close(&gw->provisioning);
     oi_rpc_client_close(&gw->dispatch);
     oi_rpc_client_close(&gw->carrier);

@@ -23,6 +23,7 @@ typedef struct gw_health gw_health_t;
 typedef struct gw_purge gw_purge_t;
 typedef struct gw_jwt gw_jwt_t;
 typedef struct gw_audit gw_audit_t;
+typedef struct gw_audit_writer gw_audit_writer_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -41,6 +42,7 @@ typedef struct {
     oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
     gw_purge_t *idem_purge;          /* owned: drops idempotency records past their retention */
     gw_purge_t *audit_purge;         /* owned: drops audit events past theirs */
+    gw_audit_writer_t *audit_writer; /* owned: writes audit events before their answers leave */
     gw_jwt_t *jwt;                   /* owned; NULL when dashboard JWTs are not configured */
     const char *admin_token;         /* borrowed (environment) */
     const char *internal_token;      /* borrowed (environment) */

@@ -22,12 +22,16 @@ static void on_submitted_201(gw_req_t *r, oi_status_t st, const oi_error_t *err,
     gw_job_answer(r, reply, 201);
 }
 
-static void on_submitted_200(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+/* A PATCH's job carries the number as the merge read it: the audit event's "before". */
+static void on_updated(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
     if (st) {
         gw_respond_error(r, err);
         return;
     }
+    const Oneinbox__V1__Job *job = (const Oneinbox__V1__Job *)reply;
+    if (job->previous)
+        gw_audit_before(r, gw_render_number(job->previous));
     gw_job_answer(r, reply, 200);
 }
 
@@ -87,7 +91,7 @@ void gw_numbers_purchase(gw_req_t *r)
     gw_purchase_msg_cleanup(&m);
 }
 
-static void numbers_update_send(gw_req_t *r)
+void gw_numbers_update(gw_req_t *r)
 {
     char id[37];
     if (!gw_req_path_uuid(r, "phone_id", id))
@@ -106,16 +110,10 @@ static void numbers_update_send(gw_req_t *r)
     m.req.id = id;
     m.req.wait_ms = gw_job_wait_ms(r);
     m.req.if_match = if_match;
+    gw_audit_begin(r, "phone_number", "phone_number.updated", id);
     gw_rpc(r, GW_PEER_PROVISIONING, "UpdateNumber", &m.req.base,
-           gw_job_rpc_timeout_ms(r), on_submitted_200);
+           gw_job_rpc_timeout_ms(r), on_updated);
     gw_update_msg_cleanup(&m);
-}
-
-void gw_numbers_update(gw_req_t *r)
-{
-    char id[37];
-    if (gw_req_path_uuid(r, "phone_id", id))
-        fetch_number_then(r, id, "phone_number.updated", numbers_update_send);
 }
 
 static void numbers_delete_send(gw_req_t *r)

@@ -1,6 +1,7 @@
 /* server.c: request context, the body phase, and the one way out (gw_respond_*). */
 #define OI_LOG_TAG "gw.http"
 #include "audit.h"
+#include "audit_writer.h"
 #include "gw.h"
 
 #include <ctype.h>
@@ -92,20 +93,10 @@ static void send_now(gw_req_t *r, pending_answer_t *a)
     req_free(r);
 }
 
-/* The answer's records, before it leaves: its audit event, its idempotency record. An event that
- * cannot be written is logged and counted: the change itself is done and is answered. */
 static oi_status_t store_answer(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
 {
+    (void)err;
     pending_answer_t *a = arg;
-    oi_error_t audit_err;
-    oi_error_init(&audit_err);
-    if (r->audit && gw_audit_write(r, c, a->status, a->body, &audit_err) != OI_OK) {
-        oi_metric_inc("oi_gateway_audit_failures_total", "", 1);
-        oi_log_error(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording an audit event"}, "%s",
-                     audit_err.message);
-    }
-    if (!r->idem_owner)
-        return OI_OK;
     /* 5xx and 202 are not final: forget the key so a retry runs (or re-joins its job) again */
     if (a->status >= 500 || a->status == 202)
         gw_idempotency_forget(r, c);
@@ -114,13 +105,51 @@ static oi_status_t store_answer(gw_req_t *r, PGconn *c, void *arg, oi_error_t *e
     return OI_OK;
 }
 
-/* Whether the answer needs the database before it leaves. */
-static bool answer_recorded(const gw_req_t *r, int status)
+static void on_answer_stored(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg) { send_now(r, arg); }
+
+/* The idempotency record before the answer: a retry that sees our answer must replay it. */
+static void answer_recorded(gw_req_t *r, pending_answer_t *a)
 {
-    return r->idem_owner || (r->audit && status >= 200 && status < 300 && status != 202);
+    if (r->idem_owner)
+        gw_db(r, store_answer, a, on_answer_stored);
+    else
+        send_now(r, a);
 }
 
-static void on_answer_stored(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg) { send_now(r, arg); }
+typedef struct {
+    gw_req_t *r;
+    pending_answer_t *a;
+} audited_t;
+
+/* The change's event is written (or could not be: logged and counted; the change is done and
+ * is answered anyway). */
+static void on_audit_written(bool ok, void *ud)
+{
+    (void)ok;
+    audited_t *x = ud;
+    answer_recorded(x->r, x->a);
+    free(x);
+}
+
+/* Every answer leaves through here: its audit event first (audit.h), then its idempotency record. */
+static void answer(gw_req_t *r, pending_answer_t *a)
+{
+    json_t *event = r->audit ? gw_audit_event(r, a->status, a->body) : NULL;
+    if (event && !r->gw->audit_writer) { /* closing: the writer is gone */
+        oi_log_error(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording an audit event"},
+                     "not written: the gateway is shutting down");
+        json_decref(event);
+        event = NULL;
+    }
+    if (!event) {
+        answer_recorded(r, a);
+        return;
+    }
+    audited_t *x = oi_xmalloc(sizeof *x);
+    x->r = r;
+    x->a = a;
+    gw_audit_writer_add(r->gw->audit_writer, event, on_audit_written, x);
+}
 
 void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t *body)
 {
@@ -135,10 +164,7 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
     if (body && status != 204)
         a->body = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    if (answer_recorded(r, status)) /* before answering: a retry that sees our answer must replay it */
-        gw_db(r, store_answer, a, on_answer_stored);
-    else
-        send_now(r, a);
+    answer(r, a);
 }
 
 void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len)
@@ -155,10 +181,7 @@ void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, co
     a->status = status;
     a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
     a->body = oi_xstrndup(body, len);
-    if (answer_recorded(r, status))
-        gw_db(r, store_answer, a, on_answer_stored);
-    else
-        send_now(r, a);
+    answer(r, a);
 }
 
 void gw_respond_error(gw_req_t *r, const oi_error_t *err)

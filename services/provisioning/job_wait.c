@@ -23,13 +23,22 @@ typedef struct {
     prov_job_state_t state;
     int64_t until_ms;          /* monotonic */
     bool timed_out;
+    Oneinbox__V1__PhoneNumber *previous; /* owned, NULL: none; goes into the answer */
 } wait_t;
 
 static void wait_start(wait_t *w);
 
 static void reply_and_free(wait_t *w, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
-    oi_rpc_call_reply(&w->call, st, err, reply);
+    if (!st && reply && w->previous) { /* a shallow copy carries it: reply is borrowed */
+        Oneinbox__V1__Job job = *(const Oneinbox__V1__Job *)reply;
+        job.previous = w->previous;
+        oi_rpc_call_reply(&w->call, st, err, &job.base);
+    } else {
+        oi_rpc_call_reply(&w->call, st, err, reply);
+    }
+    if (w->previous)
+        protobuf_c_message_free_unpacked(&w->previous->base, NULL);
     free(w);
 }
 
@@ -112,7 +121,14 @@ static void on_watched(oi_status_t st, const oi_error_t *err, PGresult *const *r
 void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
                       prov_job_state_t state)
 {
+    prov_wait_answer_with(p, call, ws, id, wait_ms, watch, state, NULL);
+}
+
+void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
+                           prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous)
+{
     wait_t *w = oi_xcalloc(1, sizeof *w);
+    w->previous = previous;
     w->p = p;
     w->call = call;
     snprintf(w->id, sizeof w->id, "%s", id);

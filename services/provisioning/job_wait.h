@@ -14,5 +14,9 @@
  * state: what to say if the wait runs out without news (running or queued). */
 void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
                       prov_job_state_t state);
+/* The same for a change of a number: the answer carries it as it was before (Job.previous, for
+ * the audit trail). previous is taken (freed with the wait). */
+void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
+                           prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous);
 
 #endif

@@ -55,6 +55,7 @@ typedef struct {
     const char *check_fields[PROV_MERGE_MAX_CHECKS];
     int n_check;
     prov_run_t *run;                 /* the job to start once its change is announced */
+    Oneinbox__V1__PhoneNumber *previous; /* PATCH: the number as the merge read it (owned) */
 } submit_t;
 
 static submit_t *submit_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req,
@@ -76,6 +77,8 @@ static void submit_free(submit_t *s)
     json_decref(s->payload);
     prov_integration_sip_cleanup(&s->integ);
     prov_merge_cleanup(&s->merge);
+    if (s->previous)
+        protobuf_c_message_free_unpacked(&s->previous->base, NULL);
     free(s);
 }
 
@@ -169,8 +172,9 @@ static ProtobufCMessage *request_copy(const ProtobufCMessage *req)
  * of room is announced to every replica (its row asks whoever ends it to notify). */
 static void start_and_wait(submit_t *s, prov_run_t *run)
 {
-    prov_wait_answer(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
-                     run ? PROV_JOB_RUNNING : PROV_JOB_QUEUED);
+    prov_wait_answer_with(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
+                          run ? PROV_JOB_RUNNING : PROV_JOB_QUEUED, s->previous);
+    s->previous = NULL;
     if (run)
         prov_engine_adopt(s->p->engine, run);
     else
@@ -595,6 +599,9 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, PGresult *cons
         return;
     }
     s->version = prov_number_version(res[0], 0);
+    if (s->previous)
+        protobuf_c_message_free_unpacked(&s->previous->base, NULL);
+    s->previous = prov_number_to_proto(res[0], 0, "");
     if (UPD(s)->if_match > 0 && s->version != UPD(s)->if_match) {
         precondition_failed(s, s->version);
         return;

@@ -100,3 +100,29 @@ def test_filters_since_and_pagination(client):
     for bad in ("resource_type=planet", "since=yesterday", "cursor=xyz", "limit=0"):
         assert client.get("/v1/audit-events?" + bad).status == 422, bad
     assert client.get("/v1/audit-events", token=None).status == 401
+
+
+def test_events_past_their_retention_are_purged(client, stack):
+    """OI_AUDIT_RETENTION_DAYS (365): an event older than that goes (its UUIDv7 id says when);
+    a recent one stays."""
+    import subprocess
+    import uuid
+
+    def psql(sql):
+        r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres", "-d",
+                            "oneinbox", "-Atc", sql], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+
+    ws = psql("SELECT workspace_id FROM gateway.api_keys WHERE id = '%s'" % client.key_info["id"])
+    old_ms = int((time.time() - 400 * 86400) * 1000)
+    old_id = str(uuid.UUID("%012x70008000000000000000" % old_ms))
+    psql("INSERT INTO gateway.audit_events (id, workspace_id, action, resource_type, resource_id, actor_type, "
+         "actor_id, request_id, created_at) VALUES ('%s', '%s', 'agent.created', 'agent', 'old', 'admin', 'admin', "
+         "'r', now() - interval '400 days')" % (old_id, ws))
+    recent = client.agent("recent")["id"]
+    deadline = time.time() + 15
+    while time.time() < deadline and psql("SELECT count(*) FROM gateway.audit_events WHERE id = '%s'" % old_id) != "0":
+        time.sleep(0.5)
+    assert psql("SELECT count(*) FROM gateway.audit_events WHERE id = '%s'" % old_id) == "0"
+    assert events(client, resource_id=recent)

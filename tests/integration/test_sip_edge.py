@@ -266,3 +266,20 @@ def test_after_hours_agent_takes_the_call(client, caller, endpoint, agents):
     assert caller.invite(n["phone_number"])[0].status == 200
     assert endpoint.users() == [agents["primary"]]
     assert headers(endpoint.invites[0])["X-OI-Reason"] == "after_hours"
+
+
+def test_ordered_fallbacks_take_the_call_in_turn(client, caller, endpoint, agents):
+    """Primary busy, fallbacks[0] and [1] fail in turn, fallbacks[2] answers: one INVITE, four
+    agents rung in the order of the policy."""
+    extra = [client.agent("fb-%d" % i)["id"] for i in range(3)]
+    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
+    body["inbound_routing"]["fallback"] = None
+    body["inbound_routing"]["fallbacks"] = [{"agent_id": a, "on": ["busy", "error", "no_answer"]} for a in extra]
+    n = client.register(body).json
+    endpoint.plan[agents["routing"]] = ("reject", 486)
+    endpoint.plan[extra[0]] = ("reject", 503)
+    endpoint.plan[extra[1]] = ("reject", 480)
+    final, _ = caller.invite(n["phone_number"])
+    assert final.status == 200, final
+    assert endpoint.users() == [agents["routing"]] + extra
+    assert headers(endpoint.invites[3])["X-OI-Reason"] == "fallback_primary_failed"

@@ -1,0 +1,145 @@
+/* audit_writer.c: batched audit event writes (audit_writer.h). */
+#define OI_LOG_TAG "gw.audit"
+#include "audit_writer.h"
+
+#include <stdlib.h>
+
+#include "oi/log.h"
+#include "oi/mem.h"
+#include "oi/metrics.h"
+#include "oi/pg_pipeline.h"
+
+#define STATEMENT_TIMEOUT_MS 5000
+
+typedef struct waiter {
+    struct waiter *next;
+    gw_audit_written_cb cb;
+    void *ud;
+} waiter_t;
+
+typedef struct {
+    gw_audit_writer_t *w;       /* borrowed */
+    json_t *events;             /* owned array */
+    waiter_t *head, *tail;      /* owned */
+    size_t n;
+} batch_t;
+
+struct gw_audit_writer {
+    oi_pg_pipeline_t *pg;       /* owned */
+    batch_t *queued;            /* owned: waiting for the batch in flight (NULL: none) */
+    bool writing;               /* a batch is in flight */
+    bool closing;
+};
+
+static const oi_pg_stmt_t INSERT_BATCH = {
+    "gw_audit_insert",
+    "INSERT INTO gateway.audit_events (id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, "
+    "request_id, changes) SELECT id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, "
+    "request_id, changes FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, workspace_id uuid, action text, "
+    "resource_type text, resource_id text, actor_type text, actor_id text, request_id text, changes jsonb)",
+    1};
+
+gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
+{
+    gw_audit_writer_t *w = oi_xcalloc(1, sizeof *w);
+    oi_pg_pipeline_config_t cfg = {.conninfo = conninfo,
+                                   .connections = 1,
+                                   .statement_timeout_ms = STATEMENT_TIMEOUT_MS,
+                                   .queue_timeout_ms = STATEMENT_TIMEOUT_MS,
+                                   .name = "audit"};
+    w->pg = oi_pg_pipeline_new(loop, &cfg);
+    oi_metric_help("oi_gateway_audit_events_total", "counter", "audit events written");
+    oi_metric_help("oi_gateway_audit_failures_total", "counter", "audit events that could not be written");
+    return w;
+}
+
+static batch_t *batch_new(gw_audit_writer_t *w)
+{
+    batch_t *b = oi_xcalloc(1, sizeof *b);
+    b->w = w;
+    b->events = json_array();
+    return b;
+}
+
+/* Every waiter of b learns the outcome; b is freed. */
+static void batch_done(batch_t *b, bool ok)
+{
+    oi_metric_inc(ok ? "oi_gateway_audit_events_total" : "oi_gateway_audit_failures_total", "", (double)b->n);
+    json_decref(b->events);
+    for (waiter_t *x = b->head, *next; x; x = next) {
+        next = x->next;
+        x->cb(ok, x->ud);
+        free(x);
+    }
+    free(b);
+}
+
+static void flush(gw_audit_writer_t *w);
+
+static void on_written(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    (void)res;
+    (void)n;
+    batch_t *b = ud;
+    gw_audit_writer_t *w = b->w;
+    if (st)
+        oi_log_error(&(oi_log_ctx_t){.action = "writing audit events"}, "%zu not written: %s", b->n,
+                     err ? err->message : oi_status_name(st));
+    batch_done(b, st == OI_OK);
+    w->writing = false;
+    if (w->closing) {
+        free(w);
+        return;
+    }
+    flush(w);
+}
+
+/* The queued events go in one INSERT, when none is in flight. */
+static void flush(gw_audit_writer_t *w)
+{
+    if (w->writing || !w->queued)
+        return;
+    batch_t *b = w->queued;
+    w->queued = NULL;
+    w->writing = true;
+    char *text = json_dumps(b->events, JSON_COMPACT);
+    const char *params[] = {text};
+    oi_pg_pipeline_exec(w->pg, &INSERT_BATCH, params, on_written, b); /* copies the parameters */
+    free(text);
+}
+
+void gw_audit_writer_add(gw_audit_writer_t *w, json_t *event, gw_audit_written_cb cb, void *ud)
+{
+    if (!w->queued)
+        w->queued = batch_new(w);
+    batch_t *b = w->queued;
+    json_array_append_new(b->events, event);
+    waiter_t *x = oi_xcalloc(1, sizeof *x);
+    x->cb = cb;
+    x->ud = ud;
+    if (b->tail)
+        b->tail->next = x;
+    else
+        b->head = x;
+    b->tail = x;
+    b->n++;
+    flush(w);
+}
+
+bool gw_audit_writer_healthy(const gw_audit_writer_t *w) { return w && oi_pg_pipeline_healthy(w->pg); }
+
+void gw_audit_writer_close(gw_audit_writer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gw_audit_writer_t *w = *self_p;
+    *self_p = NULL;
+    if (w->queued)
+        batch_done(w->queued, false);
+    w->queued = NULL;
+    w->closing = true;
+    bool writing = w->writing;
+    oi_pg_pipeline_close(&w->pg, NULL, NULL); /* fails the batch in flight: on_written frees w */
+    if (!writing)
+        free(w);
+}
