@@ -270,6 +270,20 @@ static const oi_policy_rule_t *caller_rule(dec_t *d, const oi_policy_t *p)
     return NULL;
 }
 
+/* A policy's own destination: agent_id ("" = none) with role, then voicemail; or voicemail. */
+static void to_agent_or_voicemail(dec_t *d, const char *agent_id, const char *role)
+{
+    if (!agent_id[0]) {
+        const char *vm = voicemail_message(d, NULL);
+        d->rep->voicemail_message = opt_new(vm);
+        step_voicemail(d, vm);
+        return;
+    }
+    cand_t c = policy_cand(d, agent_id, role, 0);
+    unsigned first;
+    route_chain(d, &c, 1, &first);
+}
+
 static void apply_rule(dec_t *d, const oi_policy_rule_t *rule)
 {
     if (rule->action == OI_ACTION_REJECT) {
@@ -277,15 +291,7 @@ static void apply_rule(dec_t *d, const oi_policy_rule_t *rule)
         return;
     }
     d->rep->reason = oi_xstrdup("caller_rule");
-    if (rule->action == OI_ACTION_VOICEMAIL) {
-        const char *vm = voicemail_message(d, NULL);
-        d->rep->voicemail_message = opt_new(vm);
-        step_voicemail(d, vm);
-        return;
-    }
-    cand_t c = policy_cand(d, rule->agent_id, "caller_rule", 0);
-    unsigned first;
-    route_chain(d, &c, 1, &first);
+    to_agent_or_voicemail(d, rule->action == OI_ACTION_ROUTE ? rule->agent_id : "", "caller_rule");
 }
 
 /* --- schedule -------------------------------------------------------------------------------------- */
@@ -326,15 +332,7 @@ static const char *schedule_closed(dec_t *d, const oi_policy_schedule_t *s)
 static void apply_after_hours(dec_t *d, const oi_policy_schedule_t *s, const char *reason)
 {
     d->rep->reason = oi_xstrdup(reason);
-    if (!s->after_hours_agent[0]) {
-        const char *vm = voicemail_message(d, NULL);
-        d->rep->voicemail_message = opt_new(vm);
-        step_voicemail(d, vm);
-        return;
-    }
-    cand_t c = policy_cand(d, s->after_hours_agent, "after_hours", 0);
-    unsigned first;
-    route_chain(d, &c, 1, &first);
+    to_agent_or_voicemail(d, s->after_hours_agent, "after_hours");
 }
 
 /* --- the usual chain ------------------------------------------------------------------------------- */

@@ -239,12 +239,7 @@ void gw_api_keys_list(gw_req_t *r)
     l->limit = limit;
     oi_validation_t *v = gw_req_validation(r);
     oi_loc_t loc = oi_loc_root("query");
-    if (cursor[0] && !oi_uuid_valid(cursor)) {
-        oi_loc_t l_cursor = oi_loc_key(&loc, "cursor");
-        oi_validation_add(v, &l_cursor, "value_error", "Value error, invalid cursor", NULL, NULL);
-    } else if (cursor[0]) {
-        memcpy(l->cursor, cursor, OI_UUID_STR_LEN + 1);
-    }
+    gw_list_uuid_cursor(r, cursor, l->cursor);
     bool named = gw_query_param(v, oi_http_req_query(r->http), "workspace", l->workspace, sizeof l->workspace);
     if (r->caller == GW_CALLER_ADMIN && !named && !oi_validation_count(v)) {
         oi_loc_t l_ws = oi_loc_key(&loc, "workspace");

@@ -185,7 +185,7 @@ json_t *gw_audit_event(gw_req_t *r, int status, const char *body)
 /* --- GET /v1/audit-events ------------------------------------------------------------------------ */
 
 typedef struct {
-    char type[32], resource_id[64], action[64], since[64], cursor[256];
+    char type[32], resource_id[64], action[64], since[64], cursor[37];
     int limit;
     PGresult *res;           /* owned */
 } audit_list_t;
@@ -279,12 +279,7 @@ void gw_audit_list(gw_req_t *r)
     l->limit = limit;
     oi_validation_t *v = gw_req_validation(r);
     oi_loc_t loc = oi_loc_root("query");
-    if (cursor[0] && !oi_uuid_valid(cursor)) {
-        oi_loc_t lc = oi_loc_key(&loc, "cursor");
-        oi_validation_add(v, &lc, "value_error", "Value error, invalid cursor", NULL, NULL);
-    } else if (cursor[0]) {
-        snprintf(l->cursor, sizeof l->cursor, "%s", cursor);
-    }
+    gw_list_uuid_cursor(r, cursor, l->cursor);
     filter(r, "resource_type", l->type, sizeof l->type, types);
     filter(r, "resource_id", l->resource_id, sizeof l->resource_id, NULL);
     filter(r, "action", l->action, sizeof l->action, NULL);

@@ -172,6 +172,9 @@ uint32_t gw_job_rpc_timeout_ms(const gw_req_t *r);
 
 /* --- list helpers (numbers.c) --- */
 /* limit (1..100, default 20) and an opaque cursor; false → already answered (422/400). */
+/* A list's cursor that must be an id: copied into out ("" when none); a 422 error is recorded
+ * in r's validation when it is not a UUID. */
+void gw_list_uuid_cursor(gw_req_t *r, const char *cursor, char out[37]);
 bool gw_list_params(gw_req_t *r, int *limit, char *cursor, size_t n);
 /* "Link: <path?limit=N&cursor=C>; rel=\"next\"\r\n" (relative: the API gateway in front owns the
  * host), or NULL at the end. New string. */

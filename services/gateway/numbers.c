@@ -7,6 +7,7 @@
 #include "gw.h"
 #include "number_schema.h"
 #include "oi/http_server.h"
+#include "oi/ids.h"
 #include "oi/mem.h"
 #include "oneinbox/v1/carrier.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
@@ -214,6 +215,20 @@ char *gw_link_next(const gw_req_t *r, int limit, const char *next_cursor)
         return NULL;
     return oi_xasprintf("Link: <%s?limit=%d%s&cursor=%s>; rel=\"next\"\r\n", oi_http_req_path(r->http), limit,
                         r->list_query, next_cursor);
+}
+
+void gw_list_uuid_cursor(gw_req_t *r, const char *cursor, char out[37])
+{
+    out[0] = '\0';
+    if (!cursor[0])
+        return;
+    if (oi_uuid_valid(cursor)) {
+        memcpy(out, cursor, OI_UUID_STR_LEN + 1);
+        return;
+    }
+    oi_loc_t loc = oi_loc_root("query");
+    oi_loc_t l = oi_loc_key(&loc, "cursor");
+    oi_validation_add(gw_req_validation(r), &l, "value_error", "Value error, invalid cursor", NULL, NULL);
 }
 
 void gw_respond_list(gw_req_t *r, json_t *arr, const char *next_cursor)
