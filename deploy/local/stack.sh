@@ -159,15 +159,33 @@ pg_paths() {
   fi
 }
 
+# A cluster kept under /var/lib/oneinbox-local records the run directory it belongs to (owner);
+# one whose run directory is gone (a fresh clone that was deleted) is removed when any stack
+# starts, unless its postgres still runs. Clusters from before the record are left alone.
+sweep_orphans() {
+  local dir owner pid
+  for dir in /var/lib/oneinbox-local/*/; do
+    [[ -f "$dir/owner" ]] || continue
+    owner=$(cat "$dir/owner")
+    [[ -n "$owner" && ! -e "$owner" ]] || continue
+    pid=$(head -n1 "$dir/pg/postmaster.pid" 2>/dev/null || true)
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then continue; fi
+    log "removing the cluster of $owner (gone): $dir"
+    rm -rf "$dir"
+  done
+}
+
 pg_up() {
   local bin; bin=$(pg_bindir)
   ensure_pg_user
+  [[ $(id -u) -eq 0 && -d /var/lib/oneinbox-local ]] && sweep_orphans
   pg_paths
   local data="$PG_DATA" sock="$PG_SOCK"
   mkdir -p "$data" "$sock"
   if [[ "$data" != "$RUN/pg" ]]; then
     log "$PG_USER_OS cannot reach $RUN: cluster kept in $(dirname "$data")"
     chmod 755 /var/lib/oneinbox-local "$(dirname "$data")"
+    printf '%s\n' "$RUN" >"$(dirname "$data")/owner"
     ln -sfn "$data" "$RUN/pg"; ln -sfn "$sock" "$RUN/sock"; ln -sfn "$PG_LOG" "$RUN/logs/postgres.log"
   fi
   if [[ $(id -u) -eq 0 ]]; then
@@ -526,11 +544,23 @@ case "${1:-}" in
     [[ "$PG_DATA" != "$RUN/pg" ]] && rm -rf "$(dirname "$PG_DATA")"
     rm -rf "$RUN"
     ;;
+  discard) # down, then remove the database cluster (wherever it is kept); logs stay
+    down
+    pg_paths
+    if [[ "$PG_DATA" != "$RUN/pg" ]]; then
+      cp -f "$PG_LOG" "$RUN/logs/postgres.log.kept" 2>/dev/null || true
+      rm -rf "$(dirname "$PG_DATA")"
+      rm -f "$RUN/pg" "$RUN/sock" "$RUN/logs/postgres.log"
+      mv -f "$RUN/logs/postgres.log.kept" "$RUN/logs/postgres.log" 2>/dev/null || true
+    else
+      rm -rf "$RUN/pg"
+    fi
+    ;;
   status) status ;;
   start) # start NAME: one stopped piece again (postgres, redis, oi-<svc>[.<replica>]), e.g. in fault tests
     start_one "${2:?usage: $0 start NAME}" ;;
   stop) # stop NAME: SIGTERM (postgres: fast shutdown) and wait
     stop_one "${2:?usage: $0 stop NAME}" ;;
   env) [[ -f "$RUN/stack.env" ]] && cat "$RUN/stack.env" || die "stack is not up ($RUN/stack.env missing)" ;;
-  *) echo "usage: $0 up|down|status|env|purge" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|purge|discard" >&2; exit 2 ;;
 esac

@@ -91,8 +91,9 @@ run_integration() {
 
   mkdir -p "$ROOT/.run"
   "$STACK" purge >"$STACKLOG" 2>&1 || true
-  # stopped even on failure or interruption; quietly, so the last lines stay pytest's
-  trap '"$STACK" down >>"$STACKLOG" 2>&1' EXIT
+  # stopped even on failure or interruption, and its database cluster removed (nothing of a test
+  # run outlives it; the logs stay in .run/test); quietly, so the last lines stay pytest's
+  trap '"$STACK" discard >>"$STACKLOG" 2>&1' EXIT
   trap 'exit 130' INT TERM
   if ! "$STACK" up 2>&1 | tee -a "$STACKLOG"; then
     echo "the test stack did not start (above; full output in $STACKLOG)" >&2
