@@ -82,6 +82,15 @@ def test_a_jwt_works_where_an_api_key_does_scoped_to_its_workspace(keys, base_ur
     assert c.get("/v1/phone-numbers/" + foreign["id"]).status == 404
 
 
+def test_audit_events_name_the_jwt_subject(keys, base_url, workspace):
+    name, by_key = workspace
+    c = oiclient.Client(base_url, sign(keys, name))
+    created = c.agent("audited-by-jwt")
+    r = by_key.get("/v1/audit-events?resource_id=" + created["id"])
+    assert r.status == 200, r
+    assert [(e["action"], e["actor"]) for e in r.json] == [("agent.created", {"type": "jwt", "id": "dash-user-1"})]
+
+
 def test_the_workspace_claim_may_be_the_workspace_id(keys, base_url, workspace):
     name, by_key = workspace
     agent = by_key.agent("seen-by-id")["id"]
