@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build run test unit integration up down status bench clean distclean
+.PHONY: all bootstrap build run test unit integration up down status bench fuzz clean distclean
 
 all: build
 
@@ -45,10 +45,15 @@ status:
 bench: bootstrap
 	@/usr/bin/python3 tests/bench/bench.py $(BENCH_ARGS)
 
+# every fuzz target for FUZZ_SECONDS (1800) each with libFuzzer (clang), new coverage merged
+# into tests/fuzz/*/corpus (deploy/local/fuzz.sh; FUZZ_SECONDS=60 for a short run)
+fuzz: bootstrap
+	@deploy/local/fuzz.sh
+
 # removes the build and the test stack's state; `make distclean` also removes .run (local data)
 clean:
 	-@OI_RUN_DIR=$(CURDIR)/.run/test deploy/local/stack.sh purge 2>/dev/null
-	rm -rf $(BUILD_DIR) .run/test .run/test-stack.log
+	rm -rf $(BUILD_DIR) build-fuzz .run/test .run/test-stack.log
 
 distclean: clean
 	-@deploy/local/stack.sh purge 2>/dev/null
