@@ -5,6 +5,7 @@
  * accept inc/set, histograms accept observe; a mismatching call is ignored. */
 #include "oi/metrics.h"
 
+
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oi/hash.h"
 #include "oi/buf.h"
 #include "oi/mem.h"
 
@@ -137,13 +139,7 @@ static series_t *series_get(family_t *f, const char *labels, bool create)
 /* FNV-1a of name, a separator no name holds, and labels. */
 static uint64_t index_hash(const char *name, const char *labels)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ '{') * 1099511628211ull;
-    for (const char *p = labels; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
+    return oi_fnv1a_str(oi_fnv1a(oi_fnv1a_str(OI_FNV1A_SEED, name), "{", 1), labels);
 }
 
 static bool kind_fits(const family_t *f, kind_t want)

@@ -9,10 +9,12 @@
  * entry. */
 #include "oi/near_cache.h"
 
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "oi/mem.h"
+#include "oi/hash.h"
 
 #define NEAR_BUCKETS_MIN 1024
 #define NEAR_ENTRY_OVERHEAD 96 /* what an entry costs beyond its key, tag and value, roughly */
@@ -48,13 +50,7 @@ struct oi_near_cache {
 
 static void cache_free(oi_near_cache_t *c);
 
-static uint64_t hash_of(const char *key, size_t len)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-    return h;
-}
+static uint64_t hash_of(const char *key, size_t len) { return oi_fnv1a(OI_FNV1A_SEED, key, len); }
 
 oi_near_cache_t *oi_near_cache_new(const char *name, size_t max_bytes, uint32_t max_age_ms)
 {

@@ -15,6 +15,8 @@
 #include <mutex>
 #include <string>
 
+#include "oi/hash.h"
+
 extern "C" {
 #include "oi/e164.h" // a C header without its own extern "C" block
 }
@@ -65,10 +67,7 @@ std::mutex memo_lock;
 
 size_t slot_of(const char *e164)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (const char *p = e164; *p; p++)
-        h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ULL;
-    return static_cast<size_t>(h % kSlots);
+    return static_cast<size_t>(oi_fnv1a_str(OI_FNV1A_SEED, e164) % kSlots);
 }
 
 bool memo_get(const char *e164, char out[3], bool *found)

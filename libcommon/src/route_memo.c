@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "oi/mem.h"
+#include "oi/hash.h"
 #include "oi/route.h"
 #include "oi/route_decide.h"
 
@@ -40,14 +41,6 @@ struct oi_route_memo {
     entry_t **order;          /* ring of entries by age, for eviction */
     size_t max, head, count;
 };
-
-static uint64_t hash_of(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 oi_route_memo_t *oi_route_memo_new(size_t max, oi_route_render_fn render)
 {
@@ -95,7 +88,7 @@ size_t oi_route_memo_count(const oi_route_memo_t *m) { return m ? m->count : 0; 
 
 static entry_t **slot_of(oi_route_memo_t *m, const char *to)
 {
-    entry_t **pp = &m->buckets[hash_of(to) % m->n_buckets];
+    entry_t **pp = &m->buckets[oi_fnv1a_str(OI_FNV1A_SEED, to) % m->n_buckets];
     while (*pp && strcmp((*pp)->to, to) != 0)
         pp = &(*pp)->hnext;
     return pp;

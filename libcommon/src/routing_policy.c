@@ -106,36 +106,51 @@ static int enum_item(oi_validation_t *v, const oi_loc_t *l, json_t *item, const 
     return -1;
 }
 
+/* obj[key]: a list of up to n of names (loc: each item), none twice counted; empty → value_error
+ * with empty_msg. The set as bits (bit k = names[k]); errors recorded in v. */
+static unsigned name_set(oi_validation_t *v, const oi_loc_t *loc, json_t *obj, const char *key, int flags,
+                         const char *const *names, int n, const char *empty_msg, bool *given)
+{
+    json_t *list = list_member(v, loc, obj, key, flags, (size_t)n, NULL, NULL);
+    *given = list != NULL;
+    unsigned bits = 0;
+    if (!list)
+        return 0;
+    oi_loc_t l = oi_loc_key(loc, key);
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        oi_loc_t il = oi_loc_index(&l, (int)i);
+        int k = enum_item(v, &il, item, names, n);
+        if (k >= 0)
+            bits |= 1u << k;
+    }
+    if (json_array_size(list) == 0)
+        value_error(v, &l, list, empty_msg);
+    return bits;
+}
+
+/* The names of bits, in names' order (canonical form). */
+static json_t *names_of(unsigned bits, const char *const *names, int n)
+{
+    json_t *out = json_array();
+    for (int k = 0; k < n; k++)
+        if (bits & (1u << k))
+            json_array_append_new(out, json_string(names[k]));
+    return out;
+}
+
 /* --- fallbacks ------------------------------------------------------------------------------------ */
 
 static json_t *check_triggers(oi_validation_t *v, const oi_loc_t *loc, json_t *item)
 {
-    bool present = false;
-    json_t *on = list_member(v, loc, item, "on", OI_V_NULLABLE, 5, &present, NULL);
-    unsigned bits = 0;
     size_t before = oi_validation_count(v);
-    if (on) {
-        oi_loc_t l = oi_loc_key(loc, "on");
-        size_t i;
-        json_t *t;
-        json_array_foreach(on, i, t) {
-            oi_loc_t il = oi_loc_index(&l, (int)i);
-            int k = enum_item(v, &il, t, trigger_names, 5);
-            if (k >= 0)
-                bits |= 1u << k;
-        }
-        if (json_array_size(on) == 0)
-            value_error(v, &l, on, "on must name at least one trigger (omit it for all of them)");
-    }
+    bool given = false;
+    unsigned bits = name_set(v, loc, item, "on", OI_V_NULLABLE, trigger_names, 5,
+                             "on must name at least one trigger (omit it for all of them)", &given);
     if (oi_validation_count(v) != before)
         return NULL;
-    if (!on)
-        bits = OI_TRIGGER_ALL;
-    json_t *out = json_array();
-    for (unsigned k = 0; k < 5; k++)
-        if (bits & (1u << k))
-            json_array_append_new(out, json_string(trigger_names[k]));
-    return out;
+    return names_of(given ? bits : OI_TRIGGER_ALL, trigger_names, 5);
 }
 
 static json_t *check_fallbacks(oi_validation_t *v, const oi_loc_t *loc, json_t *list)
@@ -197,21 +212,9 @@ static json_t *check_window(oi_validation_t *v, const oi_loc_t *l, json_t *w)
         return NULL;
     size_t before = oi_validation_count(v);
     only_keys(v, l, w, keys, 3);
-    json_t *days = list_member(v, l, w, "days", OI_V_REQUIRED, 7, NULL, NULL);
-    unsigned bits = 0;
-    if (days) {
-        oi_loc_t dl = oi_loc_key(l, "days");
-        size_t i;
-        json_t *d;
-        json_array_foreach(days, i, d) {
-            oi_loc_t il = oi_loc_index(&dl, (int)i);
-            int k = enum_item(v, &il, d, day_names, 7);
-            if (k >= 0)
-                bits |= 1u << k;
-        }
-        if (json_array_size(days) == 0)
-            value_error(v, &dl, days, "days must name at least one day");
-    }
+    bool given = false;
+    unsigned bits =
+        name_set(v, l, w, "days", OI_V_REQUIRED, day_names, 7, "days must name at least one day", &given);
     int from = hhmm_member(v, l, w, "from", false), to = hhmm_member(v, l, w, "to", true);
     if (from >= 0 && to >= 0 && from >= to) {
         oi_loc_t tl = oi_loc_key(l, "to");
@@ -220,11 +223,8 @@ static json_t *check_window(oi_validation_t *v, const oi_loc_t *l, json_t *w)
     }
     if (oi_validation_count(v) != before)
         return NULL;
-    json_t *out_days = json_array();
-    for (int k = 0; k < 7; k++)
-        if (bits & (1u << k))
-            json_array_append_new(out_days, json_string(day_names[k]));
-    return json_pack("{sosOsO}", "days", out_days, "from", json_object_get(w, "from"), "to", json_object_get(w, "to"));
+    return json_pack("{sosOsO}", "days", names_of(bits, day_names, 7), "from", json_object_get(w, "from"), "to",
+                     json_object_get(w, "to"));
 }
 
 static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "oi/log.h"
+#include "oi/hash.h"
 #include "oi/mem.h"
 
 typedef struct {
@@ -44,19 +45,11 @@ void dsp_policies_destroy(dsp_policies_t **self_p)
     OI_FREE(*self_p);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 const oi_policy_t *dsp_policies_get(dsp_policies_t *m, const char *json)
 {
     if (!json || !*json)
         return NULL;
-    slot_t *s = &m->slots[fnv1a(json) % m->n];
+    slot_t *s = &m->slots[oi_fnv1a_str(OI_FNV1A_SEED, json) % m->n];
     if (s->json && strcmp(s->json, json) == 0)
         return s->policy;
     oi_policy_t *p = NULL;
