@@ -530,14 +530,14 @@ PROV_RPC(prov_rpc_purchase)
 
 static void update_read(submit_t *s);
 
-static void on_updated(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+static void on_updated(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
     submit_t *s = ud;
     if (st) {
         fail(s, st, err);
         return;
     }
-    if (n != 2 || PQntuples(res[0]) != 1) { /* another change came first: merge on top of it */
+    if (row < 0) { /* another change came first: merge on top of it */
         if (++s->tries >= UPDATE_TRIES) {
             fail_msg(s, OI_CONFLICT, "the number keeps changing; retry");
             return;
@@ -551,17 +551,17 @@ static void on_updated(oi_status_t st, const oi_error_t *err, PGresult *const *r
         prov_job_t *job = job_fresh(s, "save_number");
         const char *cols[] = {"phone_number", "provider", "inbound_trunk_id", "dispatch_rule_id", "outbound_trunk_id"};
         for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-            const char *v = oi_pg_get(res[0], 0, cols[i]);
+            const char *v = oi_pg_get(res, row, cols[i]);
             if (v)
                 json_object_set_new(job->payload, cols[i], json_string(v));
         }
         run = prov_run_new(s->p, &job, NULL, NULL);
         oi_error_t e;
         oi_error_init(&e);
-        if (prov_update_keep_row(run, res[0], 0, &e))
+        if (prov_update_keep_row(run, res, row, &e))
             oi_log_warn(&(oi_log_ctx_t){.request_id = s->job_id, .action = "submitting a job"}, "%s", e.message);
     }
-    announce_then_start(s, run, oi_pg_get(res[0], 0, "id"));
+    announce_then_start(s, run, oi_pg_get(res, row, "id"));
 }
 
 static void update_write(submit_t *s)
@@ -576,32 +576,32 @@ static void update_write(submit_t *s)
     prov_submit_update(s->p, &base, UPD(s)->id, s->version, &s->merge, inbound, rule, on_updated, s);
 }
 
-static void on_number_read(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
     submit_t *s = ud;
     if (st) {
         fail(s, st, err);
         return;
     }
-    if (n != 1 || PQntuples(res[0]) != 1) {
+    if (row < 0) {
         fail(s, OI_NUMBER_NOT_FOUND, NULL);
         return;
     }
     prov_routing_t cur;
     oi_error_t e;
     oi_error_init(&e);
-    oi_status_t rc = prov_number_routing(res[0], 0, &cur, &e);
+    oi_status_t rc = prov_number_routing(res, row, &cur, &e);
     if (!rc)
-        rc = prov_merge_apply(oi_pg_get(res[0], 0, "agent_id"), &cur, UPD(s), &s->merge, &e);
+        rc = prov_merge_apply(oi_pg_get(res, row, "agent_id"), &cur, UPD(s), &s->merge, &e);
     prov_routing_cleanup(&cur);
     if (rc) {
         fail(s, rc, &e);
         return;
     }
-    s->version = prov_number_version(res[0], 0);
+    s->version = prov_number_version(res, row);
     if (s->previous)
         protobuf_c_message_free_unpacked(&s->previous->base, NULL);
-    s->previous = prov_number_to_proto(res[0], 0, "");
+    s->previous = prov_number_to_proto(res, row, "");
     if (UPD(s)->if_match > 0 && s->version != UPD(s)->if_match) {
         precondition_failed(s, s->version);
         return;
@@ -612,7 +612,7 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, PGresult *cons
     check_agents(s);
 }
 
-static void update_read(submit_t *s) { prov_number_get(s->p, s->ctx->workspace_id, UPD(s)->id, on_number_read, s); }
+static void update_read(submit_t *s) { prov_number_get_coalesced(s->p, s->ctx->workspace_id, UPD(s)->id, on_number_read, s); }
 
 PROV_RPC(prov_rpc_update)
 {

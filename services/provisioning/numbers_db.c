@@ -112,6 +112,24 @@ void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb
     oi_pg_pipeline_exec(p->pg, &GET, params, cb, ud);
 }
 
+static const oi_pg_stmt_t GET_MANY = {
+    "prov_number_get_many",
+    "SELECT v.ord, n.* FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS v(ord, want_id, want_ws) "
+    "CROSS JOIN LATERAL (SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = v.want_id AND "
+    "(workspace_id = v.want_ws) IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive')) AS n",
+    3};
+
+oi_pg_coalesce_t *prov_number_reads_new(prov_t *p)
+{
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &GET_MANY, .columns = 2, .max_in_flight = 4});
+}
+
+void prov_number_get_coalesced(prov_t *p, const char *ws, const char *id, oi_pg_row_cb cb, void *ud)
+{
+    const char *values[] = {id, ws};
+    oi_pg_coalesce_add(p->number_reads, values, cb, ud);
+}
+
 static const oi_pg_stmt_t LOAD = {
     "prov_number_load", "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = $1::uuid", 1};
 

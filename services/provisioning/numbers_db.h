@@ -24,6 +24,11 @@
     "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
     "inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing::text AS inbound_routing, " \
     "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version"
+/* The same columns of a row that already carries them as text (a CTE over PROV_NUMBER_COLS). */
+#define PROV_NUMBER_COLS_PLAIN                                                                         \
+    "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
+    "inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing, "                         \
+    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version"
 
 /* New heap PhoneNumber from row `row` of res (columns PROV_NUMBER_COLS, each name prefixed with
  * `prefix`, "" for none). NULL when the row has no number (a LEFT JOIN that found none). */
@@ -51,6 +56,11 @@ typedef struct {
 
 /* One number the API may show (active or inactive), in workspace ws. Zero rows: not found. */
 void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud);
+/* The same, for a caller that reads under load (PATCH): many callers' reads become one
+ * statement (oi/pg_coalesce.h). row -1: not found. */
+void prov_number_get_coalesced(prov_t *p, const char *ws, const char *id, oi_pg_row_cb cb, void *ud);
+/* The coalescer prov_number_get_coalesced needs (p->pg open). */
+oi_pg_coalesce_t *prov_number_reads_new(prov_t *p);
 /* One row whatever its state (a job's own number). */
 void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud);
 /* List filters: NULL = any (values checked by the caller). */

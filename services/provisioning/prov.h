@@ -12,6 +12,7 @@
 
 #include "job_policy.h"
 #include "oi/crypto.h"
+#include "oi/pg_coalesce.h"
 #include "oi/pg_listen.h"
 #include "oi/pg_pipeline.h"
 #include "oi/rpc.h"
@@ -26,6 +27,8 @@ typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
     oi_service_t *svc;              /* borrowed */
     oi_pg_pipeline_t *pg;           /* owned: every statement of the service */
+    oi_pg_coalesce_t *number_reads; /* owned: PATCH's reads of the number, many per statement */
+    oi_pg_coalesce_t *update_writes;/* owned: PATCH's writes (row + job), many per statement */
     oi_pg_listener_t *listener;     /* owned: LISTEN oi_jobs (other replicas' wake-ups) */
     oi_crypto_t *crypto;            /* owned */
     oi_rpc_server_t *rpc;           /* owned */

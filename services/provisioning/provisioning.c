@@ -13,6 +13,7 @@
 #include "job_retention.h"
 #include "integrations.h"
 #include "jobs_rpc.h"
+#include "numbers_db.h"
 #include "oi/clock.h"
 #include "oi/ids.h"
 #include "oi/log.h"
@@ -22,6 +23,7 @@
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
+#include "submit_db.h"
 #include "waiters.h"
 
 #define DRAIN_POLL_MS 20
@@ -211,6 +213,8 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
                                                                     .statement_timeout_ms = PROV_PG_STATEMENT_TIMEOUT_MS,
                                                                     .queue_timeout_ms = cfg->queue_timeout_ms,
                                                                     .name = "requests"});
+    p->number_reads = prov_number_reads_new(p);
+    p->update_writes = prov_update_writes_new(p);
     if (!open_clients(p, cfg))
         return false;
     p->waiters = prov_waiters_new(p->loop);
@@ -298,6 +302,8 @@ static void finish(drain_t *d)
     oi_pg_listener_close(&p->listener);
     prov_announcer_close(&p->announcer);
     uv_close((uv_handle_t *)&d->timer, on_drain_timer_closed);
+    oi_pg_coalesce_close(&p->number_reads); /* empty by now: every call was answered */
+    oi_pg_coalesce_close(&p->update_writes);
     oi_pg_pipeline_close(&p->pg, on_pg_closed, p);
 }
 

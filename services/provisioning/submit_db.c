@@ -76,47 +76,55 @@ void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_
     free(payload);
 }
 
-/* PATCH, statement 1: the merged state into the row, if it is still at the version the merge was
- * based on; the row remembers the job ($1) that changed it last. $1 job, $2 ws, $3 name given,
- * $4 name, $5 agent, $6 routing, $7 inbound trunk id, $8 rule id, $9 number, $10 version. */
-static const oi_pg_stmt_t UPDATE_ROW = {
-    "prov_submit_update_row",
-    "UPDATE provisioning.phone_numbers SET friendly_name = CASE WHEN $3::boolean THEN $4 ELSE friendly_name END, "
-    "agent_id = $5::uuid, inbound_routing = $6::jsonb, inbound_trunk_id = COALESCE(inbound_trunk_id, $7), "
-    "dispatch_rule_id = COALESCE(dispatch_rule_id, $8), version = version + 1, updated_at = clock_timestamp(), "
-    "job_id = $1::uuid WHERE id = $9::uuid AND (workspace_id = $2::uuid) IS TRUE AND version = $10::bigint AND "
-    "deleted_at IS NULL AND status IN ('active', 'inactive') RETURNING " PROV_NUMBER_COLS,
-    10};
+/* PATCH: the merged state into each row that is still at the version its merge was based on
+ * (the row then names the job that changed it last), and a job for each row changed, for many
+ * PATCHes in one statement (oi/pg_coalesce.h). The rows are found by the array of their ids (an
+ * index condition) and matched to their values by id; two PATCHes of one row in one statement
+ * change it once: the other finds no row and merges again on top of it.
+ * Columns ($2…): job, workspace, name given, name, agent, routing, inbound trunk id, rule id,
+ * number, version, here, lease owner, lease ms, max attempts, payload. */
+static const oi_pg_stmt_t UPDATE_MANY = {
+    "prov_submit_update_many",
+    "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::uuid[], "
+    "$7::jsonb[], $8::text[], $9::text[], $10::uuid[], $11::bigint[], $12::bool[], $13::text[], $14::int[], "
+    "$15::int[], $16::jsonb[]) AS v(v_ord, v_job, v_ws, v_name_set, v_name, v_agent, v_routing, v_it, v_rule, "
+    "v_number, v_version, v_here, v_owner, v_lease_ms, v_max, v_payload)), "
+    "u AS (UPDATE provisioning.phone_numbers n SET "
+    "friendly_name = CASE WHEN v.v_name_set THEN v.v_name ELSE n.friendly_name END, agent_id = v.v_agent, "
+    "inbound_routing = v.v_routing, inbound_trunk_id = COALESCE(n.inbound_trunk_id, v.v_it), "
+    "dispatch_rule_id = COALESCE(n.dispatch_rule_id, v.v_rule), version = n.version + 1, "
+    "updated_at = clock_timestamp(), job_id = v.v_job FROM v "
+    "WHERE n.id = ANY ($10::uuid[]) AND n.id = v.v_number AND (n.workspace_id = v.v_ws) IS TRUE AND "
+    "n.version = v.v_version AND n.deleted_at IS NULL AND n.status IN ('active', 'inactive') "
+    "RETURNING v.*, " PROV_NUMBER_COLS "), "
+    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ", step) SELECT v_job, workspace_id, 'update_routing', "
+    STATE_OF("v_here") ", 'local', CASE WHEN v_here THEN 1 ELSE 0 END, v_max, '', '', v_payload || "
+    "jsonb_strip_nulls(jsonb_build_object('number_id', id::text, 'phone_number', phone_number, 'provider', "
+    "provider, 'inbound_trunk_id', inbound_trunk_id, 'dispatch_rule_id', dispatch_rule_id, "
+    "'outbound_trunk_id', outbound_trunk_id)), NULL, id, CASE WHEN v_here THEN v_owner END, "
+    "CASE WHEN v_here THEN clock_timestamp() + v_lease_ms * interval '1 millisecond' END, NOT v_here, "
+    EVENTS_INIT("v_here") ", 'save_number' FROM u) "
+    "SELECT v_ord AS ord, " PROV_NUMBER_COLS_PLAIN " FROM u",
+    16};
 
-/* PATCH, statement 2 (same transaction): the job, only when statement 1 changed the row (which
- * then names it). Two plain statements cost less to start than one writable CTE joining them.
- * $1 job, $2 ws, $3 here, $4 owner, $5 lease, $6 max attempts, $7 payload, $8 number. */
-static const oi_pg_stmt_t UPDATE_JOB = {
-    "prov_submit_update_job",
-    "INSERT INTO provisioning.jobs (" JOB_COLUMNS ", step) SELECT $1::uuid, $2::uuid, 'update_routing', "
-    STATE_OF("$3::boolean") ", 'local', CASE WHEN $3::boolean THEN 1 ELSE 0 END, $6::int, '', '', $7::jsonb || "
-    "jsonb_strip_nulls(jsonb_build_object('number_id', n.id::text, 'phone_number', n.phone_number, 'provider', "
-    "n.provider, 'inbound_trunk_id', n.inbound_trunk_id, 'dispatch_rule_id', n.dispatch_rule_id, "
-    "'outbound_trunk_id', n.outbound_trunk_id)), NULL, n.id, "
-    LEASE_OWNER("$3::boolean", "$4") ", " LEASE_UNTIL("$3::boolean", "$5") ", NOT $3::boolean, "
-    EVENTS_INIT("$3::boolean") ", 'save_number' FROM provisioning.phone_numbers n "
-    "WHERE n.id = $8::uuid AND n.job_id = $1::uuid",
-    8};
+oi_pg_coalesce_t *prov_update_writes_new(prov_t *p)
+{
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 15, .max_in_flight = 4});
+}
 
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
                         const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
-                        oi_pg_done_cb cb, void *ud)
+                        oi_pg_row_cb cb, void *ud)
 {
     char lease[24], max[16], ver[24], *payload;
     common_params(p, s, lease, max, &payload);
     snprintf(ver, sizeof ver, "%lld", version);
     char *routing = prov_routing_to_json_text(&m->routing);
-    const char *row[] = {s->job_id,       s->workspace_id, m->friendly_name_set ? "t" : "f", m->friendly_name,
-                         m->agent_id,     routing,         inbound_trunk_id,                 dispatch_rule_id,
-                         number_id,       ver};
-    const char *job[] = {s->job_id, s->workspace_id, s->run_here ? "t" : "f", p->owner, lease, max, payload, number_id};
-    oi_pg_query_t q[] = {{&UPDATE_ROW, row}, {&UPDATE_JOB, job}};
-    oi_pg_pipeline_batch(p->pg, q, 2, cb, ud); /* copies the parameters */
+    const char *values[] = {s->job_id,       s->workspace_id,  m->friendly_name_set ? "t" : "f", m->friendly_name,
+                            m->agent_id,     routing,          inbound_trunk_id,                 dispatch_rule_id,
+                            number_id,       ver,              s->run_here ? "t" : "f",          p->owner,
+                            lease,           max,              payload};
+    oi_pg_coalesce_add(p->update_writes, values, cb, ud);
     free(routing);
     free(payload);
 }

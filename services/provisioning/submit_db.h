@@ -31,12 +31,14 @@ void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_r
 void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_id, prov_lane_t lane,
                           oi_pg_done_cb cb, void *ud);
 /* PATCH: the merged state into the row (only if it is still at `version`), and the job that
- * brings oi-dispatch in line, in one transaction. Results: [0] the row as changed
- * (PROV_NUMBER_COLS), none when the row moved on meanwhile (read it again) or is gone; [1] the
- * job's insert. */
+ * brings oi-dispatch in line, in one transaction that other PATCHes share (oi/pg_coalesce.h).
+ * The row: the number as changed (PROV_NUMBER_COLS), -1 when the row moved on meanwhile (read
+ * it again) or is gone. */
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
                         const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
-                        oi_pg_done_cb cb, void *ud);
+                        oi_pg_row_cb cb, void *ud);
+/* The coalescer prov_submit_update needs (p->pg open). */
+oi_pg_coalesce_t *prov_update_writes_new(prov_t *p);
 /* DELETE: a registered number is deleted at once, a purchased one becomes "releasing" until its
  * carrier side is released; the job does the rest, in the lane the number needs (room says
  * whether each lane has room: run_here is ignored). Result: the row (PROV_NUMBER_COLS + lane,

@@ -1,0 +1,238 @@
+/* test_pg_coalesce.c: many callers' rows as one statement, against a real PostgreSQL cluster made
+ * for the test (initdb in a private directory, Unix socket only, gone at the end). */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "oi/pg_coalesce.h"
+#include "oi/pg_pipeline.h"
+
+static char dir[64], bindir[256], conninfo[256];
+static int port;
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, fmt, a, b);
+    return system(cmd);
+}
+
+/* "runuser -u postgres -- " as root (initdb refuses root), "" otherwise */
+static const char *as_pg(void) { return geteuid() == 0 ? "runuser -u postgres -- " : ""; }
+
+static void cluster_start(void)
+{
+    FILE *f = popen("pg_config --bindir 2>/dev/null", "r");
+    if (!f || !fgets(bindir, sizeof bindir, f))
+        cr_skip_test("pg_config is not installed");
+    pclose(f);
+    bindir[strcspn(bindir, "\n")] = 0;
+    snprintf(dir, sizeof dir, "/tmp/oi-pgc-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    if (geteuid() == 0)
+        cr_assert_eq(sh("chown postgres %s%s", dir, ""), 0);
+    port = 20000 + (int)(getpid() % 4000); /* below the ephemeral range (32768+) */
+    char initdb[512], start[768];
+    snprintf(initdb, sizeof initdb, "%s%s/initdb -D %s/data -U postgres -A trust --no-locale -E UTF8 >/dev/null",
+             as_pg(), bindir, dir);
+    cr_assert_eq(system(initdb), 0, "initdb failed");
+    snprintf(start, sizeof start,
+             "%s%s/pg_ctl -D %s/data -l %s/log -w -t 30 -o \"-c listen_addresses='' -c unix_socket_directories=%s "
+             "-p %d -c fsync=off\" start >/dev/null",
+             as_pg(), bindir, dir, dir, dir, port);
+    cr_assert_eq(system(start), 0, "postgres did not start");
+    snprintf(conninfo, sizeof conninfo, "host=%s port=%d user=postgres dbname=postgres", dir, port);
+}
+
+static void cluster_stop(void)
+{
+    if (!dir[0])
+        return;
+    char stop[512];
+    snprintf(stop, sizeof stop, "%s%s/pg_ctl -D %s/data -m immediate -w stop >/dev/null 2>&1", as_pg(), bindir, dir);
+    (void)!system(stop);
+    sh("rm -rf %s%s", dir, "");
+}
+
+TestSuite(pg_coalesce, .timeout = 60);
+
+typedef struct {
+    int calls;
+    oi_status_t st;
+    int row;
+    char value[64];
+    long batch;
+} answer_t;
+
+static void on_row(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
+{
+    answer_t *a = ud;
+    a->calls++;
+    a->st = st;
+    a->row = row;
+    cr_assert((st == OI_OK) == (err == NULL));
+    if (row >= 0) {
+        int x = PQfnumber(res, "x"), b = PQfnumber(res, "batch");
+        snprintf(a->value, sizeof a->value, "%s", PQgetisnull(res, row, x) ? "(null)" : PQgetvalue(res, row, x));
+        a->batch = b >= 0 ? strtol(PQgetvalue(res, row, b), NULL, 10) : 0;
+    }
+}
+
+static int total(const answer_t *a, int n)
+{
+    int sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += a[i].calls;
+    return sum;
+}
+
+static void run_until_answered(uv_loop_t *loop, const answer_t *a, int n)
+{
+    for (int waited = 0; total(a, n) < n && waited < 10000; waited++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    cr_assert_eq(total(a, n), n, "every row is answered exactly once");
+}
+
+/* Each row's value back, the size of the execution it rode in; 'skip' answered by no row. */
+static const oi_pg_stmt_t ECHO_ROWS = {
+    "test_coalesce_echo",
+    "SELECT v.ord, v.x, cardinality($1::int[]) AS batch FROM unnest($1::int[], $2::text[]) AS v(ord, x) "
+    "WHERE v.x IS DISTINCT FROM 'skip'",
+    2};
+
+/* A row that is no integer breaks the whole execution. */
+static const oi_pg_stmt_t AS_INT = {
+    "test_coalesce_as_int",
+    "SELECT v.ord, (v.x::int * 2)::text AS x, cardinality($1::int[]) AS batch "
+    "FROM unnest($1::int[], $2::text[]) AS v(ord, x)",
+    2};
+
+static void add(oi_pg_coalesce_t *c, const char *value, answer_t *a)
+{
+    const char *values[] = {value};
+    oi_pg_coalesce_add(c, values, on_row, a);
+    cr_assert_eq(a->calls, 0, "never answered from inside add");
+}
+
+static void one_turn_is_one_statement(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 0, 0});
+    const char *in[] = {"plain", "quote \" and \\ backslash", NULL, "", "skip", "{braces}, commas", "NULL"};
+    enum { N = sizeof in / sizeof in[0] };
+    answer_t a[N] = {0};
+    for (int i = 0; i < N; i++)
+        add(c, in[i], &a[i]);
+    cr_assert_eq(oi_pg_coalesce_pending(c), N);
+    run_until_answered(loop, a, N);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(a[i].st, OI_OK);
+        if (in[i] && strcmp(in[i], "skip") == 0) {
+            cr_assert_eq(a[i].row, -1, "a row the statement did not answer gets -1");
+            continue;
+        }
+        cr_assert_geq(a[i].row, 0);
+        cr_assert_str_eq(a[i].value, in[i] ? in[i] : "(null)");
+        cr_assert_eq(a[i].batch, N, "all rows added in one turn went as one statement");
+    }
+    oi_pg_coalesce_close(&c);
+    cr_assert_null(c);
+}
+
+static void max_rows_splits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 2, 1});
+    answer_t a[5] = {0};
+    const char *in[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 5; i++)
+        add(c, in[i], &a[i]);
+    run_until_answered(loop, a, 5);
+    long want[] = {2, 2, 2, 2, 1};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_str_eq(a[i].value, in[i]);
+        cr_assert_eq(a[i].batch, want[i], "row %d rode in an execution of %ld", i, a[i].batch);
+    }
+    oi_pg_coalesce_close(&c);
+}
+
+static void a_bad_row_fails_alone(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&AS_INT, 1, 0, 0});
+    answer_t a[3] = {0};
+    add(c, "20", &a[0]);
+    add(c, "not a number", &a[1]);
+    add(c, "21", &a[2]);
+    run_until_answered(loop, a, 3);
+    cr_assert_eq(a[0].st, OI_OK);
+    cr_assert_str_eq(a[0].value, "40");
+    cr_assert_eq(a[0].batch, 1, "run again alone after the shared statement failed");
+    cr_assert_eq(a[1].st, OI_BAD_REQUEST);
+    cr_assert_eq(a[1].row, -1);
+    cr_assert_eq(a[2].st, OI_OK);
+    cr_assert_str_eq(a[2].value, "42");
+    oi_pg_coalesce_close(&c);
+}
+
+static void close_fails_what_waits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 0, 0});
+    answer_t a[2] = {0};
+    add(c, "x", &a[0]);
+    add(c, "y", &a[1]);
+    oi_pg_coalesce_close(&c);
+    cr_assert_eq(total(a, 2), 0, "answered on a later turn, not inside close");
+    run_until_answered(loop, a, 2);
+    cr_assert_eq(a[0].st, OI_UNAVAILABLE);
+    cr_assert_eq(a[1].st, OI_UNAVAILABLE);
+}
+
+static void on_closed(void *ud) { *(int *)ud = 1; }
+
+static void close_all(uv_loop_t *loop, oi_pg_pipeline_t **pg)
+{
+    int closed = 0;
+    oi_pg_pipeline_close(pg, on_closed, &closed);
+    uv_run(loop, UV_RUN_DEFAULT);
+    cr_assert(closed);
+    cr_assert_eq(uv_loop_close(loop), 0, "every handle closed");
+}
+
+Test(pg_coalesce, rows_against_a_real_server, .init = cluster_start, .fini = cluster_stop)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_pg_pipeline_t *pg = oi_pg_pipeline_new(
+        &loop, &(oi_pg_pipeline_config_t){.conninfo = conninfo, .connections = 2, .statement_timeout_ms = 5000,
+                                          .queue_timeout_ms = 5000, .max_queued = 1000});
+    one_turn_is_one_statement(&loop, pg);
+    max_rows_splits(&loop, pg);
+    a_bad_row_fails_alone(&loop, pg);
+    close_fails_what_waits(&loop, pg);
+    close_all(&loop, &pg);
+}
+
+Test(pg_coalesce, an_unknown_outcome_is_never_run_twice)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_pg_pipeline_t *pg = oi_pg_pipeline_new(
+        &loop, &(oi_pg_pipeline_config_t){.conninfo = "host=127.0.0.1 port=1 connect_timeout=1", .connections = 1,
+                                          .statement_timeout_ms = 1000, .queue_timeout_ms = 300,
+                                          .max_queued = 10});
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(&loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 0, 0});
+    answer_t a[3] = {0};
+    add(c, "a", &a[0]);
+    add(c, "b", &a[1]);
+    add(c, "c", &a[2]);
+    run_until_answered(&loop, a, 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(a[i].st, OI_DB_UNAVAILABLE, "row %d: %d", i, a[i].st);
+    oi_pg_coalesce_close(&c);
+    close_all(&loop, &pg);
+}
