@@ -120,7 +120,11 @@ static void exec_send(oi_pg_coalesce_t *c, exec_t *e)
 {
     char **params = exec_params(e, c->cfg.columns);
     c->in_flight++;
-    oi_pg_pipeline_exec(c->pg, c->cfg.stmt, (const char *const *)params, on_exec_done, e);
+    oi_pg_query_t q[] = {{c->cfg.first, (const char *const *)params}, {c->cfg.stmt, (const char *const *)params}};
+    if (c->cfg.first)
+        oi_pg_pipeline_batch(c->pg, q, 2, on_exec_done, e);
+    else
+        oi_pg_pipeline_batch(c->pg, q + 1, 1, on_exec_done, e);
     for (size_t k = 0; k <= c->cfg.columns; k++)
         free(params[k]);
     free(params);
@@ -174,8 +178,8 @@ static void on_exec_done(oi_status_t st, const oi_error_t *err, PGresult *const 
     exec_t *e = ud;
     oi_pg_coalesce_t *c = e->c;
     c->in_flight--;
-    if (st == OI_OK && n == 1) {
-        exec_answer(e, res[0]);
+    if (st == OI_OK && n == (c->cfg.first ? 2u : 1u)) {
+        exec_answer(e, res[n - 1]);
     } else if (st != OI_OK && rolled_back(st) && e->n > 1 && !c->closing) {
         exec_rerun_alone(c, e);
     } else {

@@ -125,6 +125,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
         .name = "loop",
     };
     d->pipeline = oi_pg_pipeline_new(d->loop, &pipeline);
+    d->apply_many = dsp_apply_coalescer_new(d->loop, d->pipeline);
     metrics_help();
     d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     d->flights = dsp_flights_new();
@@ -213,6 +214,7 @@ static void on_cache_closed(void *ud)
     dsp_flights_destroy(&d->flights);
     dsp_policies_destroy(&d->policies);
     /* nothing of ours is left on the pipeline (busy is 0, the cache has closed) */
+    oi_pg_coalesce_close(&d->apply_many);
     oi_pg_pipeline_close(&d->pipeline, on_pipeline_closed, d);
 }
 

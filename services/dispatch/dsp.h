@@ -9,6 +9,7 @@
 #include "oi/crypto.h"
 #include "oi/near_bus.h"
 #include "oi/pg.h"
+#include "oi/pg_coalesce.h"
 #include "oi/pg_pipeline.h"
 #include "oi/redis.h"
 #include "oi/rpc.h"
@@ -24,6 +25,7 @@ typedef struct dsp {
     oi_service_t *svc;         /* borrowed */
     oi_pg_pool_t *pg;          /* owned: blocking, for threadpool work (agents, trunk and rule Put/Delete) */
     oi_pg_pipeline_t *pipeline; /* owned: on the loop (ApplyNumber, Resolve, failures) */
+    oi_pg_coalesce_t *apply_many; /* owned: ApplyNumber calls sharing statements (apply.h) */
     oi_redis_t *redis;         /* owned */
     oi_crypto_t *crypto;       /* owned */
     oi_rpc_server_t *rpc;      /* owned */

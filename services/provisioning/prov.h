@@ -57,6 +57,9 @@ typedef struct prov {
 } prov_t;
 
 #define PROV_PG_STATEMENT_TIMEOUT_MS 5000
+/* Shared statements out at once per kind (oi/pg_coalesce.h): enough to keep every pipelined
+ * connection busy, few enough that rows gather while they run. */
+#define PROV_COALESCE_IN_FLIGHT 4
 #define PROV_NOTIFY_CHANNEL "oi_jobs"
 
 #endif

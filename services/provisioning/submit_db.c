@@ -109,7 +109,8 @@ static const oi_pg_stmt_t UPDATE_MANY = {
 
 oi_pg_coalesce_t *prov_update_writes_new(prov_t *p)
 {
-    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 15, .max_in_flight = 4});
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 15,
+                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
 }
 
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,

@@ -6,6 +6,7 @@
  * in the execution (1, 2, …), $2… one array per column in the order the values are given. The
  * statement answers at most one result row per position and names the position in a column
  * "ord"; each callback gets its own result row, or -1 when the statement answered none for it.
+ * A statement may be preceded by another over the same parameters, in the same transaction.
  *
  *   static const oi_pg_stmt_t GET_MANY = {"x_get_many",
  *       "SELECT v.ord, n.* FROM unnest($1::int[], $2::uuid[]) AS v(ord, id) "
@@ -37,6 +38,8 @@ typedef struct oi_pg_coalesce oi_pg_coalesce_t;
 
 typedef struct {
     const oi_pg_stmt_t *stmt; /* nparams = 1 + the number of columns */
+    const oi_pg_stmt_t *first;/* NULL, or run before stmt in the same transaction with the same
+                                 parameters (a fresh snapshot for stmt); its result is not read */
     size_t columns;           /* values per row */
     size_t max_rows;          /* rows per execution (0: 128) */
     int max_in_flight;        /* executions out at once (0: 1) */

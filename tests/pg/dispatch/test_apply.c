@@ -25,6 +25,7 @@
 
 static uv_loop_t loop;
 static oi_pg_pipeline_t *pg;
+static oi_pg_coalesce_t *many; /* as the service runs: the common shape shares statements */
 static oi_crypto_t *crypto;
 static PGconn *admin;
 static const char *conninfo;
@@ -66,6 +67,7 @@ static void setup(void)
     pg = oi_pg_pipeline_new(&loop, &(oi_pg_pipeline_config_t){.conninfo = conninfo, .connections = 2,
                                                               .statement_timeout_ms = 5000,
                                                               .queue_timeout_ms = 3000});
+    many = dsp_apply_coalescer_new(&loop, pg);
     oi_uuid_new(ws);
     oi_uuid_new(other_ws);
 }
@@ -75,6 +77,7 @@ static void run_until(const bool *flag, int timeout_ms) { pgtest_run_until(&loop
 static void teardown(void)
 {
     bool closed = false;
+    oi_pg_coalesce_close(&many);
     oi_pg_pipeline_close(&pg, pgtest_set_flag, &closed);
     run_until(&closed, 5000);
     uv_run(&loop, UV_RUN_NOWAIT);
@@ -164,6 +167,17 @@ static void number_unroute(number_t *n)
     n->req.n_agents = 0;
 }
 
+/* A PATCH of the routing at `version`: the agents unchanged (none to check), the outbound trunk
+ * kept; the shape that shares statements. */
+static void number_patch(number_t *n, int64_t version, const char *voicemail)
+{
+    n->req.version = version;
+    n->req.n_agents = 0;
+    n->req.outbound_trunk = NULL;
+    n->req.delete_outbound_trunk = false;
+    n->voicemail.value = (char *)voicemail;
+}
+
 static void agent_new(const char *workspace, char out[OI_UUID_STR_LEN + 1])
 {
     oi_uuid_new(out);
@@ -200,7 +214,7 @@ static answer_t apply_in(const char *workspace, const number_t *n)
     oi_error_init(&err);
     cr_assert_eq(dsp_check_apply_number(&n->req, &err), OI_OK, "the test's request is invalid: %s", err.message);
     answer_t a = {0};
-    dsp_apply_run(pg, crypto, workspace, &n->req, on_answer, &a);
+    dsp_apply_run(pg, many, crypto, workspace, &n->req, on_answer, &a);
     cr_assert_not(a.done, "the callback must never run inside the submitting call");
     run_until(&a.done, 10000);
     return a;
@@ -453,8 +467,8 @@ Test(apply_pg, concurrent_versions_of_a_number_end_at_the_newest)
         number_unroute(&gone);
         answer_t a = {0}, b = {0};
         /* both in flight at once, on the pipeline's two connections, in either order */
-        dsp_apply_run(pg, crypto, ws, i % 2 ? &put.req : &gone.req, on_answer, &a);
-        dsp_apply_run(pg, crypto, ws, i % 2 ? &gone.req : &put.req, on_answer, &b);
+        dsp_apply_run(pg, many, crypto, ws, i % 2 ? &put.req : &gone.req, on_answer, &a);
+        dsp_apply_run(pg, many, crypto, ws, i % 2 ? &gone.req : &put.req, on_answer, &b);
         run_until(&a.done, 10000);
         run_until(&b.done, 10000);
         cr_assert(a.st == OI_OK && b.st == OI_OK, "%d: %s / %s", i, a.err.message, b.err.message);
@@ -462,4 +476,97 @@ Test(apply_pg, concurrent_versions_of_a_number_end_at_the_newest)
         cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", put.outbound_id), 0);
         cr_expect_eq(fence_of(&put), 2);
     }
+}
+
+/* --- many calls in one shared transaction ------------------------------------------------------- */
+
+static void submit_all(number_t *n, answer_t *a, size_t count, const char *const *workspaces)
+{
+    for (size_t i = 0; i < count; i++) {
+        oi_error_t err;
+        oi_error_init(&err);
+        cr_assert_eq(dsp_check_apply_number(&n[i].req, &err), OI_OK, "%s", err.message);
+        dsp_apply_run(pg, many, crypto, workspaces ? workspaces[i] : ws, &n[i].req, on_answer, &a[i]);
+    }
+    cr_assert_eq(oi_pg_coalesce_pending(many), count, "all of them wait for one shared statement");
+    for (size_t i = 0; i < count; i++)
+        run_until(&a[i].done, 10000);
+}
+
+Test(apply_pg, patches_of_many_numbers_share_one_transaction)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    enum { N = 8 };
+    number_t n[N];
+    answer_t a[N] = {0};
+    char text[N][32];
+    for (int i = 0; i < N; i++) {
+        number_init(&n[i], agent);
+        cr_assert_eq(apply(&n[i]).st, OI_OK);
+        snprintf(text[i], sizeof text[i], "second %d", i);
+        number_patch(&n[i], 2, text[i]);
+    }
+    submit_all(n, a, N, NULL);
+    for (int i = 0; i < N; i++) {
+        cr_expect(a[i].st == OI_OK && a[i].applied, "%d: %s", i, a[i].err.message);
+        cr_expect_str_eq(a[i].old_phone, "");
+        char *vm = voicemail_of(&n[i]);
+        cr_expect_str_eq(vm, text[i]);
+        free(vm);
+        cr_expect_eq(fence_of(&n[i]), 2);
+    }
+}
+
+Test(apply_pg, two_versions_of_a_number_in_one_transaction_end_at_the_newer)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n[3];
+    answer_t a[3] = {0};
+    number_init(&n[0], agent);
+    cr_assert_eq(apply(&n[0]).st, OI_OK);
+    n[2] = n[1] = n[0];
+    number_patch(&n[0], 3, "third");
+    number_patch(&n[1], 2, "second");
+    number_patch(&n[2], 3, "third"); /* a resent call */
+    for (int i = 0; i < 3; i++) { /* the copies point at their own fields */
+        n[i].req.routing = &n[i].routing;
+        n[i].routing.voicemail_message = &n[i].voicemail;
+    }
+    submit_all(n, a, 3, NULL);
+    for (int i = 0; i < 3; i++)
+        cr_expect_eq(a[i].st, OI_OK, "%d: %s", i, a[i].err.message);
+    cr_expect(a[0].applied != a[2].applied, "one of the two identical calls writes, the other finds it done");
+    cr_expect_not(a[1].applied, "the older version writes nothing");
+    char *vm = voicemail_of(&n[0]);
+    cr_expect_str_eq(vm, "third");
+    free(vm);
+    cr_expect_eq(fence_of(&n[0]), 3);
+}
+
+Test(apply_pg, an_id_of_another_workspace_fails_only_its_own_call)
+{
+    char agent[OI_UUID_STR_LEN + 1], theirs[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    agent_new(other_ws, theirs);
+    number_t foreign, n[3];
+    answer_t a[3] = {0};
+    number_init(&foreign, theirs);
+    cr_assert_eq(apply_in(other_ws, &foreign).st, OI_OK);
+    for (int i = 0; i < 3; i++) {
+        number_init(&n[i], agent);
+        cr_assert_eq(apply(&n[i]).st, OI_OK);
+        number_patch(&n[i], 2, "mine");
+    }
+    snprintf(n[1].rule_id, sizeof n[1].rule_id, "%s", foreign.rule_id); /* the other workspace's rule */
+    submit_all(n, a, 3, NULL);
+    cr_expect(a[0].st == OI_OK && a[0].applied, "%s", a[0].err.message);
+    cr_expect(a[2].st == OI_OK && a[2].applied, "%s", a[2].err.message);
+    cr_expect_eq(a[1].st, OI_CONFLICT);
+    cr_expect_str_eq(a[1].err.loc, "dispatch_rule_id");
+    char *vm = voicemail_of(&foreign);
+    cr_expect_str_eq(vm, "first", "the other workspace's rule is untouched");
+    free(vm);
+    cr_expect_eq(fence_of(&n[1]), 1, "the refused call moved nothing");
 }

@@ -1,63 +1,16 @@
-/* test_pg_coalesce.c: many callers' rows as one statement, against a real PostgreSQL cluster made
- * for the test (initdb in a private directory, Unix socket only, gone at the end). */
+/* test_pg_coalesce.c: many callers' rows as one statement, against a real server (the test
+ * stack's, OI_TEST_PG_CONNINFO; deploy/local/test.sh sets it). The statements touch no table. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "oi/pg_coalesce.h"
 #include "oi/pg_pipeline.h"
-
-static char dir[64], bindir[256], conninfo[256];
-static int port;
-
-static int sh(const char *fmt, const char *a, const char *b)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, fmt, a, b);
-    return system(cmd);
-}
-
-/* "runuser -u postgres -- " as root (initdb refuses root), "" otherwise */
-static const char *as_pg(void) { return geteuid() == 0 ? "runuser -u postgres -- " : ""; }
-
-static void cluster_start(void)
-{
-    FILE *f = popen("pg_config --bindir 2>/dev/null", "r");
-    if (!f || !fgets(bindir, sizeof bindir, f))
-        cr_skip_test("pg_config is not installed");
-    pclose(f);
-    bindir[strcspn(bindir, "\n")] = 0;
-    snprintf(dir, sizeof dir, "/tmp/oi-pgc-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    if (geteuid() == 0)
-        cr_assert_eq(sh("chown postgres %s%s", dir, ""), 0);
-    port = 20000 + (int)(getpid() % 4000); /* below the ephemeral range (32768+) */
-    char initdb[512], start[768];
-    snprintf(initdb, sizeof initdb, "%s%s/initdb -D %s/data -U postgres -A trust --no-locale -E UTF8 >/dev/null",
-             as_pg(), bindir, dir);
-    cr_assert_eq(system(initdb), 0, "initdb failed");
-    snprintf(start, sizeof start,
-             "%s%s/pg_ctl -D %s/data -l %s/log -w -t 30 -o \"-c listen_addresses='' -c unix_socket_directories=%s "
-             "-p %d -c fsync=off\" start >/dev/null",
-             as_pg(), bindir, dir, dir, dir, port);
-    cr_assert_eq(system(start), 0, "postgres did not start");
-    snprintf(conninfo, sizeof conninfo, "host=%s port=%d user=postgres dbname=postgres", dir, port);
-}
-
-static void cluster_stop(void)
-{
-    if (!dir[0])
-        return;
-    char stop[512];
-    snprintf(stop, sizeof stop, "%s%s/pg_ctl -D %s/data -m immediate -w stop >/dev/null 2>&1", as_pg(), bindir, dir);
-    (void)!system(stop);
-    sh("rm -rf %s%s", dir, "");
-}
+#include "pgtest.h"
 
 TestSuite(pg_coalesce, .timeout = 60);
 
@@ -114,6 +67,25 @@ static const oi_pg_stmt_t AS_INT = {
     "FROM unnest($1::int[], $2::text[]) AS v(ord, x)",
     2};
 
+/* A first statement in the same transaction: what it sets, the second sees. */
+static const oi_pg_stmt_t SET_JOINED = {
+    "test_coalesce_set_joined",
+    "SELECT set_config('oi_test.joined', string_agg(v.x, '+' ORDER BY v.ord), true) "
+    "FROM unnest($1::int[], $2::text[]) AS v(ord, x)",
+    2};
+static const oi_pg_stmt_t GET_JOINED = {
+    "test_coalesce_get_joined",
+    "SELECT v.ord, current_setting('oi_test.joined') AS x, cardinality($1::int[]) AS batch "
+    "FROM unnest($1::int[], $2::text[]) AS v(ord, x)",
+    2};
+
+static oi_pg_coalesce_t *coalescer(uv_loop_t *loop, oi_pg_pipeline_t *pg, const oi_pg_stmt_t *stmt, size_t max_rows,
+                                   int in_flight)
+{
+    oi_pg_coalesce_config_t cfg = {.stmt = stmt, .columns = 1, .max_rows = max_rows, .max_in_flight = in_flight};
+    return oi_pg_coalesce_new(loop, pg, &cfg);
+}
+
 static void add(oi_pg_coalesce_t *c, const char *value, answer_t *a)
 {
     const char *values[] = {value};
@@ -123,7 +95,7 @@ static void add(oi_pg_coalesce_t *c, const char *value, answer_t *a)
 
 static void one_turn_is_one_statement(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
-    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 0, 0});
+    oi_pg_coalesce_t *c = coalescer(loop, pg, &ECHO_ROWS, 0, 0);
     const char *in[] = {"plain", "quote \" and \\ backslash", NULL, "", "skip", "{braces}, commas", "NULL"};
     enum { N = sizeof in / sizeof in[0] };
     answer_t a[N] = {0};
@@ -147,7 +119,7 @@ static void one_turn_is_one_statement(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 
 static void max_rows_splits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
-    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 2, 1});
+    oi_pg_coalesce_t *c = coalescer(loop, pg, &ECHO_ROWS, 2, 1);
     answer_t a[5] = {0};
     const char *in[] = {"a", "b", "c", "d", "e"};
     for (int i = 0; i < 5; i++)
@@ -163,7 +135,7 @@ static void max_rows_splits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 
 static void a_bad_row_fails_alone(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
-    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&AS_INT, 1, 0, 0});
+    oi_pg_coalesce_t *c = coalescer(loop, pg, &AS_INT, 0, 0);
     answer_t a[3] = {0};
     add(c, "20", &a[0]);
     add(c, "not a number", &a[1]);
@@ -179,9 +151,25 @@ static void a_bad_row_fails_alone(uv_loop_t *loop, oi_pg_pipeline_t *pg)
     oi_pg_coalesce_close(&c);
 }
 
+static void a_first_statement_shares_the_transaction(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(
+        loop, pg, &(oi_pg_coalesce_config_t){.stmt = &GET_JOINED, .first = &SET_JOINED, .columns = 1});
+    answer_t a[3] = {0};
+    add(c, "a", &a[0]);
+    add(c, "b", &a[1]);
+    add(c, "c", &a[2]);
+    run_until_answered(loop, a, 3);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(a[i].st, OI_OK);
+        cr_assert_str_eq(a[i].value, "a+b+c");
+    }
+    oi_pg_coalesce_close(&c);
+}
+
 static void close_fails_what_waits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
-    oi_pg_coalesce_t *c = oi_pg_coalesce_new(loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 0, 0});
+    oi_pg_coalesce_t *c = coalescer(loop, pg, &ECHO_ROWS, 0, 0);
     answer_t a[2] = {0};
     add(c, "x", &a[0]);
     add(c, "y", &a[1]);
@@ -203,16 +191,17 @@ static void close_all(uv_loop_t *loop, oi_pg_pipeline_t **pg)
     cr_assert_eq(uv_loop_close(loop), 0, "every handle closed");
 }
 
-Test(pg_coalesce, rows_against_a_real_server, .init = cluster_start, .fini = cluster_stop)
+Test(pg_coalesce, rows_against_a_real_server)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
     oi_pg_pipeline_t *pg = oi_pg_pipeline_new(
-        &loop, &(oi_pg_pipeline_config_t){.conninfo = conninfo, .connections = 2, .statement_timeout_ms = 5000,
+        &loop, &(oi_pg_pipeline_config_t){.conninfo = pgtest_conninfo(), .connections = 2, .statement_timeout_ms = 5000,
                                           .queue_timeout_ms = 5000, .max_queued = 1000});
     one_turn_is_one_statement(&loop, pg);
     max_rows_splits(&loop, pg);
     a_bad_row_fails_alone(&loop, pg);
+    a_first_statement_shares_the_transaction(&loop, pg);
     close_fails_what_waits(&loop, pg);
     close_all(&loop, &pg);
 }
@@ -225,7 +214,7 @@ Test(pg_coalesce, an_unknown_outcome_is_never_run_twice)
         &loop, &(oi_pg_pipeline_config_t){.conninfo = "host=127.0.0.1 port=1 connect_timeout=1", .connections = 1,
                                           .statement_timeout_ms = 1000, .queue_timeout_ms = 300,
                                           .max_queued = 10});
-    oi_pg_coalesce_t *c = oi_pg_coalesce_new(&loop, pg, &(oi_pg_coalesce_config_t){&ECHO_ROWS, 1, 0, 0});
+    oi_pg_coalesce_t *c = coalescer(&loop, pg, &ECHO_ROWS, 0, 0);
     answer_t a[3] = {0};
     add(c, "a", &a[0]);
     add(c, "b", &a[1]);
