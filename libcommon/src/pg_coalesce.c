@@ -1,7 +1,7 @@
 /* pg_coalesce.c: many callers' rows as one execution of a statement over arrays.
  *
  * Rows wait in `pending` until the check phase of the loop turn (after every I/O callback of the
- * turn has run), when they leave in executions of at most max_rows while fewer than
+ * turn has run; an idle handle keeps the turn from blocking in poll before it), when they leave in executions of at most max_rows while fewer than
  * max_in_flight executions are out. Each execution owns its rows until it answers them. */
 #define OI_LOG_TAG "common.pg"
 #include "oi/pg_coalesce.h"
@@ -32,11 +32,13 @@ typedef struct {
 struct oi_pg_coalesce {
     oi_pg_pipeline_t *pg;
     oi_pg_coalesce_config_t cfg;
-    uv_check_t check;
+    uv_check_t check;   /* flushes after the I/O of a loop turn */
+    uv_idle_t awake;    /* while rows wait to be flushed: the loop must not block before its check */
     row_t *pending; /* owned, n_pending of cap_pending used */
     size_t n_pending, cap_pending;
     int in_flight;  /* executions out */
-    bool closing, check_closed;
+    bool closing;
+    int handles_open;
 };
 
 static char **values_copy(const char *const *values, size_t n)
@@ -132,7 +134,7 @@ static void exec_send(oi_pg_coalesce_t *c, exec_t *e)
 
 static void maybe_free(oi_pg_coalesce_t *c)
 {
-    if (c->closing && c->check_closed && c->in_flight == 0) {
+    if (c->closing && c->handles_open == 0 && c->in_flight == 0) {
         free(c->pending);
         free(c);
     }
@@ -201,11 +203,19 @@ static void on_exec_done(oi_status_t st, const oi_error_t *err, PGresult *const 
 
 /* --- the check phase ---------------------------------------------------------------------------- */
 
-static void on_check_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
     oi_pg_coalesce_t *c = h->data;
-    c->check_closed = true;
+    c->handles_open--;
     maybe_free(c);
+}
+
+static void on_awake(uv_idle_t *h) { (void)h; }
+
+static void disarm(oi_pg_coalesce_t *c)
+{
+    uv_check_stop(&c->check);
+    uv_idle_stop(&c->awake);
 }
 
 static void fail_pending(oi_pg_coalesce_t *c)
@@ -239,19 +249,22 @@ static void on_check(uv_check_t *h)
     oi_pg_coalesce_t *c = h->data;
     if (c->closing) {
         fail_pending(c);
-        uv_check_stop(h);
-        uv_close((uv_handle_t *)h, on_check_closed);
+        disarm(c);
+        uv_close((uv_handle_t *)&c->check, on_handle_closed);
+        uv_close((uv_handle_t *)&c->awake, on_handle_closed);
         return;
     }
     flush(c);
     if (c->n_pending == 0 || c->in_flight >= c->cfg.max_in_flight)
-        uv_check_stop(h); /* an answer re-arms it */
+        disarm(c); /* an answer re-arms */
 }
 
 static void arm(oi_pg_coalesce_t *c)
 {
-    if (!c->closing)
-        uv_check_start(&c->check, on_check);
+    if (c->closing)
+        return;
+    uv_check_start(&c->check, on_check);
+    uv_idle_start(&c->awake, on_awake);
 }
 
 /* --- API ------------------------------------------------------------------------------------------ */
@@ -266,7 +279,9 @@ oi_pg_coalesce_t *oi_pg_coalesce_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, cons
     if (c->cfg.max_in_flight <= 0)
         c->cfg.max_in_flight = 1;
     uv_check_init(loop, &c->check);
-    c->check.data = c;
+    uv_idle_init(loop, &c->awake);
+    c->check.data = c->awake.data = c;
+    c->handles_open = 2;
     return c;
 }
 
@@ -291,4 +306,5 @@ void oi_pg_coalesce_close(oi_pg_coalesce_t **self_p)
         return;
     c->closing = true;
     uv_check_start(&c->check, on_check); /* fails what waits on the next turn, then closes */
+    uv_idle_start(&c->awake, on_awake);
 }

@@ -2,6 +2,7 @@
  * then cache invalidation, then the reply. */
 #define OI_LOG_TAG "dsp.apply"
 #include "apply.h"
+#include "apply_many.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -157,79 +158,6 @@ static const oi_pg_stmt_t *write_variant(const char *mode, bool routing)
     return routing ? &WRITE_KEEP_ROUTE : &WRITE_KEEP_NOROUTE;
 }
 
-/* --- the same transaction for many calls at once ---------------------------------------------- */
-
-/* The shape a busy API sends most, a PATCH of a number's routing (routing present, outbound
- * trunk kept, no agent to check), runs for many calls in one transaction of two statements over
- * arrays (oi/pg_coalesce.h), with the single statements' meaning row by row:
- *   1. moves each number's fence when its version is newer (one row per number: of two calls
- *      for one number, the newer version competes, the older finds it applied), noting the
- *      moves in the same transaction-local setting, as "number@version,…";
- *   2. puts the inbound trunk and rule of each call whose fence moved (once per number: a call
- *      sent twice writes once, the copy finds it applied), and answers each call as statement 2
- *      above does. An id another workspace owns aborts the whole transaction; the
- *      coalescer then runs each call alone, and the one at fault gets its own answer.
- * Columns ($2…): workspace, number, version, inbound trunk id, rule id, phone, provider, agent,
- * fallback, voicemail, policy, the policy's agents. */
-#define M_ROWS                                                                                          \
-    "v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[], " \
-    "$7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::text[], $12::jsonb[], $13::text[]) AS v(ord, ws, " \
-    "number_id, version, it, rule, phone, provider, agent, fallback, vm, policy, policy_agents))"
-
-static const oi_pg_stmt_t FENCE_MANY = {
-    "dsp_apply_fence_many",
-    "WITH " M_ROWS ", "
-    "want AS (SELECT DISTINCT ON (number_id) number_id, ws, version FROM v ORDER BY number_id, version DESC), "
-    "fence AS ("
-    " INSERT INTO dispatch.number_versions AS f (number_id, workspace_id, version)"
-    " SELECT number_id, ws, version FROM want"
-    " ON CONFLICT (number_id) DO UPDATE SET version = EXCLUDED.version, updated_at = now()"
-    " WHERE f.version < EXCLUDED.version AND f.workspace_id = EXCLUDED.workspace_id"
-    " RETURNING f.number_id, f.version) "
-    "SELECT set_config('dispatch.apply_fence',"
-    " coalesce((SELECT string_agg(number_id || '@' || version, ',') FROM fence), ''), true) AS fence",
-    13};
-
-static const oi_pg_stmt_t WRITE_KEEP_ROUTE_MANY = {
-    "dsp_apply_write_keep_route_many",
-    "WITH " M_ROWS ", "
-    "moved AS (SELECT DISTINCT ON (number_id) * FROM v WHERE number_id || '@' || version = ANY (string_to_array("
-    " coalesce(current_setting('dispatch.apply_fence', true), ''), ',')) ORDER BY number_id, ord), "
-    "fence_row AS (SELECT number_id, workspace_id, version FROM dispatch.number_versions"
-    " WHERE number_id = ANY ($3::text[])), "
-    "old_rule AS (SELECT id, workspace_id, phone_number FROM dispatch.dispatch_rules WHERE id = ANY ($6::text[])), "
-    "it_put AS ("
-    " INSERT INTO dispatch.inbound_trunks AS t (id, workspace_id, phone_number, provider)"
-    " SELECT it, ws, phone, provider FROM moved"
-    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
-    " updated_at = now() WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
-    "rule_put AS ("
-    " INSERT INTO dispatch.dispatch_rules AS r (id, workspace_id, number_id, phone_number, inbound_trunk_id,"
-    " agent_id, fallback_agent_id, voicemail_message, policy, policy_agents)"
-    " SELECT rule, ws, number_id, phone, it, agent, fallback, vm, policy, coalesce(policy_agents::uuid[], '{}')"
-    " FROM moved"
-    " ON CONFLICT (id) DO UPDATE SET number_id = EXCLUDED.number_id, phone_number = EXCLUDED.phone_number,"
-    " inbound_trunk_id = EXCLUDED.inbound_trunk_id, agent_id = EXCLUDED.agent_id,"
-    " fallback_agent_id = EXCLUDED.fallback_agent_id, voicemail_message = EXCLUDED.voicemail_message,"
-    " policy = EXCLUDED.policy, policy_agents = EXCLUDED.policy_agents,"
-    " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id) "
-    "SELECT v.ord, m.ord IS NOT NULL AS moved, fr.version AS fence_version,"
-    " (SELECT o.phone_number FROM old_rule o WHERE o.id = v.rule AND o.workspace_id = v.ws) AS old_phone,"
-    " dispatch.id_taken(CASE"
-    " WHEN fr.workspace_id <> v.ws THEN 'number_versions_pkey'"
-    " WHEN m.ord IS NULL THEN NULL"
-    " WHEN NOT EXISTS (SELECT 1 FROM it_put WHERE it_put.id = v.it) THEN 'inbound_trunks_pkey'"
-    " WHEN NOT EXISTS (SELECT 1 FROM rule_put WHERE rule_put.id = v.rule) THEN 'dispatch_rules_pkey' END) AS refused "
-    "FROM v LEFT JOIN moved m ON m.ord = v.ord LEFT JOIN fence_row fr ON fr.number_id = v.number_id",
-    13};
-
-oi_pg_coalesce_t *dsp_apply_coalescer_new(uv_loop_t *loop, oi_pg_pipeline_t *pg)
-{
-    return oi_pg_coalesce_new(loop, pg,
-                              &(oi_pg_coalesce_config_t){.stmt = &WRITE_KEEP_ROUTE_MANY, .first = &FENCE_MANY,
-                                                         .columns = 12, .max_in_flight = DSP_APPLY_IN_FLIGHT});
-}
-
 /* --- the transaction ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -360,7 +288,7 @@ static void on_done(oi_status_t st, const oi_error_t *err, PGresult *const *res,
 
 static void on_done_many(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
-    answer(ud, st, err, NULL, res, row);
+    answer(ud, st, err, res && row >= 0 ? oi_pg_get(res, row, "found") : NULL, res, row);
 }
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
@@ -383,27 +311,6 @@ static void policy_agents_array(const Oneinbox__V1__NumberRouting *rt, char *out
     if (n && len < cap)
         snprintf(out + len, cap - len, "}");
     oi_policy_free(&p);
-}
-
-/* The common shape (see WRITE_KEEP_ROUTE_MANY): a's agents none, routing rt present, trunk kept. */
-static void run_many(oi_pg_coalesce_t *many, apply_t *a, const char *ws, const char *version,
-                     const Oneinbox__V1__ApplyNumberRequest *req, const char *agent, const char *fallback,
-                     const char *policy_agents)
-{
-    const Oneinbox__V1__NumberRouting *rt = req->routing;
-    const char *values[] = {ws,
-                            req->number_id,
-                            version,
-                            nonempty(req->inbound_trunk_id),
-                            nonempty(req->dispatch_rule_id),
-                            req->phone_number,
-                            oi_enum_str(&oneinbox__v1__provider__descriptor, (int)req->provider),
-                            nonempty(agent),
-                            nonempty(fallback),
-                            rt->voicemail_message ? rt->voicemail_message->value : NULL,
-                            nonempty(rt->policy_json),
-                            *policy_agents ? policy_agents : NULL};
-    oi_pg_coalesce_add(many, values, on_done_many, a);
 }
 
 void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto_t *crypto, const char *ws,
@@ -430,10 +337,6 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
     if (rt && rt->fallback_agent_id)
         oi_uuid_normalize(rt->fallback_agent_id->value, fallback);
     const char *mode = t ? "put" : req->delete_outbound_trunk ? "delete" : "";
-    if (many && rt && !*mode && a->n_agents == 0) {
-        run_many(many, a, ws, version, req, agent, fallback, policy_agents);
-        return;
-    }
     const char *fence_params[] = {ws, req->number_id, version, agents};
     const char *write_params[] = {ws, req->number_id, version, mode, nonempty(req->outbound_trunk_id),
                                   t ? t->phone_number : NULL,
@@ -445,8 +348,16 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
                                   nonempty(agent), nonempty(fallback),
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL,
                                   rt ? nonempty(rt->policy_json) : NULL, rt && *policy_agents ? policy_agents : NULL};
-    oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params}, {write_variant(mode, rt != NULL), write_params}};
-    oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
+    if (many && rt && strcmp(mode, "delete") != 0) { /* routing put, trunk kept or put: shared */
+        const char *row[DSP_APPLY_MANY_COLUMNS] = {ws, req->number_id, version, agents};
+        memcpy(row + 4, write_params + 3, 7 * sizeof *row);        /* mode … sealed password */
+        memcpy(row + 11, write_params + 11, 9 * sizeof *row);      /* inbound trunk … policy's agents */
+        dsp_apply_many_add(many, row, on_done_many, a);
+    } else {
+        oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params},
+                             {write_variant(mode, rt != NULL), write_params}};
+        oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
+    }
     free(sealed);
 }
 

@@ -12,8 +12,9 @@
  *      workspace owns aborts the whole transaction.
  * Statement 2 takes its snapshot after statement 1 has waited on the fence row for any
  * concurrent apply of the same number, so it sees, and overwrites or deletes, what a lower
- * version committed meanwhile. The shape a busy API sends most (a PATCH of the routing) runs for
- * many calls at once in one such transaction (oi/pg_coalesce.h). Loop thread only. */
+ * version committed meanwhile. Every call that puts routing (registration, activation, PATCH)
+ * runs with the other such calls of the moment in one such transaction (apply_many.h). Loop
+ * thread only. */
 #ifndef DSP_APPLY_H
 #define DSP_APPLY_H
 
@@ -40,14 +41,8 @@ typedef struct {
 typedef void (*dsp_apply_done_cb)(oi_status_t st, const oi_error_t *err, const dsp_apply_result_t *res,
                                   void *ud);
 
-/* Shared statements out at once (see oi_pg_coalesce_config_t.max_in_flight). */
-#define DSP_APPLY_IN_FLIGHT 4
-
-/* The coalescer dsp_apply_run shares among calls (pg borrowed: close it first). */
-oi_pg_coalesce_t *dsp_apply_coalescer_new(uv_loop_t *loop, oi_pg_pipeline_t *pg);
-
 /* Runs the transaction for req, which must have passed dsp_check_apply_number (many: NULL, or a
- * coalescer from dsp_apply_coalescer_new on the same pipeline). ws: the caller's
+ * coalescer from dsp_apply_many_new on the same pipeline: apply_many.h). ws: the caller's
  * workspace, canonical UUID. req and ws are borrowed for this call only. The outbound trunk's
  * password is sealed with crypto before anything is sent; it is never sent, kept or logged in
  * clear. cb runs exactly once, later, on the loop. */

@@ -10,6 +10,7 @@
 
 #include "agents.h"
 #include "apply.h"
+#include "apply_many.h"
 #include "cache.h"
 #include "failures.h"
 #include "oi/log.h"
@@ -125,7 +126,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
         .name = "loop",
     };
     d->pipeline = oi_pg_pipeline_new(d->loop, &pipeline);
-    d->apply_many = dsp_apply_coalescer_new(d->loop, d->pipeline);
+    d->apply_many = dsp_apply_many_new(d->loop, d->pipeline);
     metrics_help();
     d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     d->flights = dsp_flights_new();

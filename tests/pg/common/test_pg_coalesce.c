@@ -12,7 +12,7 @@
 #include "oi/pg_pipeline.h"
 #include "pgtest.h"
 
-TestSuite(pg_coalesce, .timeout = 60);
+TestSuite(pg_coalesce, .timeout = 30);
 
 typedef struct {
     int calls;
@@ -44,12 +44,13 @@ static int total(const answer_t *a, int n)
     return sum;
 }
 
+/* Blocking turns, as a service runs: rows added outside any callback must not leave the loop
+ * asleep in poll (the suite's timeout fails the test if they do). */
 static void run_until_answered(uv_loop_t *loop, const answer_t *a, int n)
 {
-    for (int waited = 0; total(a, n) < n && waited < 10000; waited++) {
-        uv_run(loop, UV_RUN_NOWAIT);
-        usleep(1000);
-    }
+    while (total(a, n) < n)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_run(loop, UV_RUN_NOWAIT);
     cr_assert_eq(total(a, n), n, "every row is answered exactly once");
 }
 
@@ -167,6 +168,31 @@ static void a_first_statement_shares_the_transaction(uv_loop_t *loop, oi_pg_pipe
     oi_pg_coalesce_close(&c);
 }
 
+static void on_watchdog(uv_timer_t *t) { *(bool *)t->data = true; }
+
+/* Rows added outside any loop callback, while every connection is idle: the next turn sends them
+ * instead of sleeping in poll until something else happens. */
+static void rows_added_between_turns_go_at_once(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = coalescer(loop, pg, &ECHO_ROWS, 0, 0);
+    answer_t warm = {0};
+    add(c, "warm", &warm);
+    run_until_answered(loop, &warm, 1);
+    answer_t a[2] = {0};
+    add(c, "x", &a[0]);
+    add(c, "y", &a[1]);
+    bool slept = false;
+    uv_timer_t watchdog;
+    uv_timer_init(loop, &watchdog);
+    watchdog.data = &slept;
+    uv_timer_start(&watchdog, on_watchdog, 3000, 0);
+    while (total(a, 2) < 2 && !slept)
+        uv_run(loop, UV_RUN_ONCE);
+    cr_assert_not(slept, "the rows waited for an unrelated wake-up");
+    uv_close((uv_handle_t *)&watchdog, NULL);
+    oi_pg_coalesce_close(&c);
+}
+
 static void close_fails_what_waits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
     oi_pg_coalesce_t *c = coalescer(loop, pg, &ECHO_ROWS, 0, 0);
@@ -202,6 +228,7 @@ Test(pg_coalesce, rows_against_a_real_server)
     max_rows_splits(&loop, pg);
     a_bad_row_fails_alone(&loop, pg);
     a_first_statement_shares_the_transaction(&loop, pg);
+    rows_added_between_turns_go_at_once(&loop, pg);
     close_fails_what_waits(&loop, pg);
     close_all(&loop, &pg);
 }

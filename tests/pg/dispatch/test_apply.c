@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "apply.h"
+#include "apply_many.h"
 #include "check.h"
 #include "dispatch.h"
 #include "pgtest.h"
@@ -67,7 +68,7 @@ static void setup(void)
     pg = oi_pg_pipeline_new(&loop, &(oi_pg_pipeline_config_t){.conninfo = conninfo, .connections = 2,
                                                               .statement_timeout_ms = 5000,
                                                               .queue_timeout_ms = 3000});
-    many = dsp_apply_coalescer_new(&loop, pg);
+    many = dsp_apply_many_new(&loop, pg);
     oi_uuid_new(ws);
     oi_uuid_new(other_ws);
 }

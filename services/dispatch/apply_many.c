@@ -1,0 +1,90 @@
+/* apply_many.c: the two statements of apply_many.h. The rows are found by arrays of their keys
+ * (index conditions); a call's own values join by its position. */
+#include "apply_many.h"
+
+#define ROWS                                                                                            \
+    "v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[], " \
+    "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], " \
+    "$15::text[], $16::text[], $17::uuid[], $18::uuid[], $19::text[], $20::jsonb[], $21::text[]) AS v(ord, ws, " \
+    "number_id, version, agents, ob_mode, ob_id, ob_phone, ob_provider, ob_address, ob_user, ob_sealed, it, " \
+    "rule, phone, provider, agent, fallback, vm, policy, policy_agents))"
+
+static const oi_pg_stmt_t FENCE_MANY = {
+    "dsp_apply_fence_many",
+    "WITH " ROWS ", "
+    "need AS (SELECT v.ws, w.id FROM v CROSS JOIN LATERAL unnest(v.agents::uuid[]) AS w(id)), "
+    "named AS (SELECT id, workspace_id FROM dispatch.agents"
+    " WHERE id IN (SELECT id FROM need) AND deleted_at IS NULL ORDER BY id FOR SHARE), "
+    "ready AS (SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM need WHERE need.ws = v.ws"
+    " AND need.id = ANY (v.agents::uuid[]) AND NOT EXISTS (SELECT 1 FROM named"
+    " WHERE named.id = need.id AND named.workspace_id = v.ws))), "
+    "want AS (SELECT DISTINCT ON (number_id) number_id, ws, version FROM ready ORDER BY number_id, version DESC), "
+    "fence AS ("
+    " INSERT INTO dispatch.number_versions AS f (number_id, workspace_id, version)"
+    " SELECT number_id, ws, version FROM want"
+    " ON CONFLICT (number_id) DO UPDATE SET version = EXCLUDED.version, updated_at = now()"
+    " WHERE f.version < EXCLUDED.version AND f.workspace_id = EXCLUDED.workspace_id"
+    " RETURNING f.number_id, f.version) "
+    "SELECT set_config('dispatch.apply_fence',"
+    " coalesce((SELECT string_agg(number_id || '@' || version, ',') FROM fence), ''), true) AS fence",
+    21};
+
+static const oi_pg_stmt_t WRITE_MANY = {
+    "dsp_apply_write_many",
+    "WITH " ROWS ", "
+    "moved AS (SELECT DISTINCT ON (number_id) * FROM v WHERE number_id || '@' || version = ANY (string_to_array("
+    " coalesce(current_setting('dispatch.apply_fence', true), ''), ',')) ORDER BY number_id, ord), "
+    "fence_row AS (SELECT number_id, workspace_id, version FROM dispatch.number_versions"
+    " WHERE number_id = ANY ($3::text[])), "
+    "old_rule AS (SELECT id, workspace_id, phone_number FROM dispatch.dispatch_rules WHERE id = ANY ($14::text[])), "
+    "ob_put AS ("
+    " INSERT INTO dispatch.outbound_trunks AS t (id, workspace_id, phone_number, provider, trunk_address,"
+    " auth_username, auth_password_sealed)"
+    " SELECT ob_id, ws, ob_phone, ob_provider, ob_address, ob_user, ob_sealed FROM moved WHERE ob_mode = 'put'"
+    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
+    " trunk_address = EXCLUDED.trunk_address, auth_username = EXCLUDED.auth_username,"
+    " auth_password_sealed = EXCLUDED.auth_password_sealed, updated_at = now()"
+    " WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
+    "it_put AS ("
+    " INSERT INTO dispatch.inbound_trunks AS t (id, workspace_id, phone_number, provider)"
+    " SELECT it, ws, phone, provider FROM moved"
+    " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider,"
+    " updated_at = now() WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id), "
+    "rule_put AS ("
+    " INSERT INTO dispatch.dispatch_rules AS r (id, workspace_id, number_id, phone_number, inbound_trunk_id,"
+    " agent_id, fallback_agent_id, voicemail_message, policy, policy_agents)"
+    " SELECT rule, ws, number_id, phone, it, agent, fallback, vm, policy, coalesce(policy_agents::uuid[], '{}')"
+    " FROM moved"
+    " ON CONFLICT (id) DO UPDATE SET number_id = EXCLUDED.number_id, phone_number = EXCLUDED.phone_number,"
+    " inbound_trunk_id = EXCLUDED.inbound_trunk_id, agent_id = EXCLUDED.agent_id,"
+    " fallback_agent_id = EXCLUDED.fallback_agent_id, voicemail_message = EXCLUDED.voicemail_message,"
+    " policy = EXCLUDED.policy, policy_agents = EXCLUDED.policy_agents,"
+    " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id) "
+    "SELECT v.ord, m.ord IS NOT NULL AS moved, fr.version AS fence_version,"
+    " (SELECT o.phone_number FROM old_rule o WHERE o.id = v.rule AND o.workspace_id = v.ws) AS old_phone,"
+    " CASE WHEN m.ord IS NULL THEN (SELECT string_agg(a.id::text, ',') FROM dispatch.agents a"
+    " WHERE a.id = ANY (v.agents::uuid[]) AND (a.workspace_id = v.ws) IS TRUE AND a.deleted_at IS NULL) END AS found,"
+    " dispatch.id_taken(CASE"
+    " WHEN fr.workspace_id <> v.ws THEN 'number_versions_pkey'"
+    " WHEN m.ord IS NULL THEN NULL"
+    " WHEN v.ob_mode = 'put' AND NOT EXISTS (SELECT 1 FROM ob_put WHERE ob_put.id = v.ob_id)"
+    " THEN 'outbound_trunks_pkey'"
+    " WHEN NOT EXISTS (SELECT 1 FROM it_put WHERE it_put.id = v.it) THEN 'inbound_trunks_pkey'"
+    " WHEN NOT EXISTS (SELECT 1 FROM rule_put WHERE rule_put.id = v.rule) THEN 'dispatch_rules_pkey' END) AS refused "
+    "FROM v LEFT JOIN moved m ON m.ord = v.ord LEFT JOIN fence_row fr ON fr.number_id = v.number_id",
+    21};
+
+oi_pg_coalesce_t *dsp_apply_many_new(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_config_t cfg = {.stmt = &WRITE_MANY,
+                                   .first = &FENCE_MANY,
+                                   .columns = DSP_APPLY_MANY_COLUMNS,
+                                   .max_in_flight = DSP_APPLY_IN_FLIGHT};
+    return oi_pg_coalesce_new(loop, pg, &cfg);
+}
+
+void dsp_apply_many_add(oi_pg_coalesce_t *many, const char *const values[DSP_APPLY_MANY_COLUMNS], oi_pg_row_cb cb,
+                        void *ud)
+{
+    oi_pg_coalesce_add(many, values, cb, ud);
+}

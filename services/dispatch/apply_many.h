@@ -1,0 +1,38 @@
+/* apply_many.h: dispatch.ApplyNumber for many calls in one transaction (oi/pg_coalesce.h).
+ *
+ * Every call that puts a number's routing (a registration, a purchase's activation, a PATCH),
+ * whether it puts the outbound trunk or keeps it, and whatever agents it checks, runs with the
+ * other such calls of the moment in one transaction of two statements over arrays, with the
+ * meaning apply.h gives the single ones, row by row:
+ *   1. locks the named agents FOR SHARE (in id order, once for all the calls) and moves the
+ *      fence of each number whose agents all exist in its workspace and whose version is newer
+ *      (one row per number: of two calls for a number, the newer version competes and the older
+ *      finds it applied), noting the moves in the transaction as "number@version,…";
+ *   2. for each call whose fence moved (once per number), puts the outbound trunk (when asked),
+ *      the inbound trunk and the rule. An id another workspace owns, or a phone another rule
+ *      routes, aborts the transaction; the coalescer then runs every call alone, so the one at
+ *      fault gets its own answer.
+ * Each call's row: moved, fence_version, old_phone, found (the agents found when it did not
+ * move), refused. Loop thread only. */
+#ifndef DSP_APPLY_MANY_H
+#define DSP_APPLY_MANY_H
+
+#include "oi/pg_coalesce.h"
+#include "oi/pg_pipeline.h"
+
+/* Statements out at once (oi_pg_coalesce_config_t.max_in_flight). */
+#define DSP_APPLY_IN_FLIGHT 4
+
+/* A call's values, in this order: workspace, number id, version, agents to check ("{…}"),
+ * outbound mode ("" keep | put), outbound trunk id, its phone, provider, address, username,
+ * sealed password, inbound trunk id, rule id, phone, provider, agent, fallback agent, voicemail,
+ * policy (canonical JSON), the policy's agents ("{…}"). NULL = SQL NULL. */
+#define DSP_APPLY_MANY_COLUMNS 20
+
+/* pg is borrowed: close the coalescer first. */
+oi_pg_coalesce_t *dsp_apply_many_new(uv_loop_t *loop, oi_pg_pipeline_t *pg);
+/* cb gets the call's row (see above) or an error. */
+void dsp_apply_many_add(oi_pg_coalesce_t *many, const char *const values[DSP_APPLY_MANY_COLUMNS], oi_pg_row_cb cb,
+                        void *ud);
+
+#endif
