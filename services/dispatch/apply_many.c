@@ -14,7 +14,7 @@ static const oi_pg_stmt_t FENCE_MANY = {
     "WITH " ROWS ", "
     "need AS (SELECT v.ws, w.id FROM v CROSS JOIN LATERAL unnest(v.agents::uuid[]) AS w(id)), "
     "named AS (SELECT id, workspace_id FROM dispatch.agents"
-    " WHERE id IN (SELECT id FROM need) AND deleted_at IS NULL ORDER BY id FOR SHARE), "
+    " WHERE id = ANY (ARRAY(SELECT id FROM need)) AND deleted_at IS NULL ORDER BY id FOR SHARE), "
     "ready AS (SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM need WHERE need.ws = v.ws"
     " AND need.id = ANY (v.agents::uuid[]) AND NOT EXISTS (SELECT 1 FROM named"
     " WHERE named.id = need.id AND named.workspace_id = v.ws))), "

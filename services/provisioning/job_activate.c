@@ -3,13 +3,13 @@
 
 #include "oi/pg.h"
 
-static void on_activated(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
+static void on_activated(prov_run_t *r, oi_status_t st, const oi_error_t *err, const PGresult *res, int row)
 {
     if (st) {
         prov_run_finished(r, st, err);
         return;
     }
-    if (n != 1 || PQntuples(res[0]) != 1) {
+    if (row < 0) {
         oi_error_t e;
         oi_error_init(&e);
         oi_error_set(&e, OI_JOB_LEASE_LOST, "job %s moved on before its number became active", r->job->id);
@@ -18,11 +18,11 @@ static void on_activated(prov_run_t *r, oi_status_t st, const oi_error_t *err, P
     }
     if (r->number)
         protobuf_c_message_free_unpacked(&r->number->base, NULL);
-    r->number = prov_number_to_proto(res[0], 0, "");
+    r->number = prov_number_to_proto(res, row, "");
     prov_run_finished(r, OI_OK, NULL);
 }
 
 void prov_job_activate(prov_run_t *r, const prov_number_activation_t *a)
 {
-    prov_number_activate_finish(r->p, a, PROV_RUN_SQL(r, on_activated));
+    prov_number_activate_finish(r->p, a, PROV_RUN_ROW(r, on_activated));
 }

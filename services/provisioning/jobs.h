@@ -47,6 +47,8 @@ extern const prov_job_ops_t prov_job_delete_ops;
 
 typedef void (*prov_run_sql_fn)(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res,
                                 size_t n);
+typedef void (*prov_run_row_fn)(prov_run_t *r, oi_status_t st, const oi_error_t *err, const PGresult *res,
+                                int row);
 typedef void (*prov_run_reply_fn)(prov_run_t *r, oi_status_t st, const oi_error_t *err,
                                   const ProtobufCMessage *reply);
 typedef void (*prov_run_cont_fn)(prov_run_t *r);
@@ -68,6 +70,7 @@ struct prov_run {
     int64_t scratch_delay;              /* the delay of a requeue in flight */
     /* the one operation in flight */
     prov_run_sql_fn on_sql;
+    prov_run_row_fn on_row;
     prov_run_reply_fn on_reply;
     prov_run_cont_fn on_saved;
     prov_run_t *prev, *next;            /* the engine's list of runs */
@@ -96,6 +99,9 @@ void prov_run_sql(prov_run_t *r, const oi_pg_stmt_t *s, const char *const *param
  * (callback, ud) pair to pass them: prov_number_unreserve(r->p, id, PROV_RUN_SQL(r, on_done)). */
 oi_pg_done_cb prov_run_sql_cb(prov_run_t *r, prov_run_sql_fn cb);
 #define PROV_RUN_SQL(r, cb) prov_run_sql_cb((r), (cb)), (r)
+/* The same for a statement shared with other callers (oi/pg_coalesce.h): cb gets the run's row. */
+oi_pg_row_cb prov_run_row_cb(prov_run_t *r, prov_run_row_fn cb);
+#define PROV_RUN_ROW(r, cb) prov_run_row_cb((r), (cb)), (r)
 /* One call of method ("ApplyNumber") of another service, carrying the job's id and workspace;
  * reply borrowed for cb. */
 void prov_run_call(prov_run_t *r, prov_peer_t peer, const char *method, const ProtobufCMessage *req,

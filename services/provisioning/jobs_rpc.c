@@ -270,7 +270,7 @@ static bool refuse_early(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx)
 
 #define REG(s) ((const Oneinbox__V1__RegisterNumberRequest *)(s)->req)
 
-static void on_registered(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+static void on_registered(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
     submit_t *s = ud;
     if (prov_number_taken(st, err)) {
@@ -285,7 +285,7 @@ static void on_registered(oi_status_t st, const oi_error_t *err, PGresult *const
         fail(s, st, err);
         return;
     }
-    if (n != 1 || !oi_pg_get(res[0], 0, "job_id")) {
+    if (row < 0 || !oi_pg_get(res, row, "job_id")) {
         join_existing(s);
         return;
     }

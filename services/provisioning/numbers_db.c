@@ -208,29 +208,43 @@ void prov_number_soft_delete(prov_t *p, const char *id, oi_pg_done_cb cb, void *
     oi_pg_pipeline_exec(p->pg, &SOFT_DELETE, params, cb, ud);
 }
 
-/* The job's state test is wrapped in IS TRUE (as in jobs_db.c): bare, it matches the predicate of
- * jobs_claimable, and the generic plan then scans every queued and running job for this one. */
-static const oi_pg_stmt_t ACTIVATE_FINISH = {
-    "prov_number_activate_finish",
-    "WITH ours AS (SELECT id, notify FROM provisioning.jobs WHERE id = $5::uuid AND (state = 'running') IS TRUE AND "
-    "lease_owner = $6 FOR UPDATE), "
-    "n AS (UPDATE provisioning.phone_numbers SET status = 'active', sms_capable = COALESCE($2::boolean, sms_capable), "
-    "carrier_number_id = COALESCE($3, carrier_number_id), carrier_trunk_id = COALESCE($4, carrier_trunk_id), "
-    "updated_at = clock_timestamp() WHERE id = $1::uuid AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM ours) "
-    "RETURNING " PROV_NUMBER_COLS "), "
-    "j AS (UPDATE provisioning.jobs SET state = 'succeeded', step = $7, lease_owner = NULL, lease_until = NULL, "
+/* Many activations in one statement: the jobs still ours locked in id order, then each number
+ * and its job together. The job's state test is wrapped in IS TRUE (as in jobs_db.c): bare, it
+ * matches the predicate of jobs_claimable, and a generic plan then scans every queued and
+ * running job. Columns ($2…): number, sms, carrier number id, carrier trunk id, job, lease owner,
+ * step. */
+static const oi_pg_stmt_t ACTIVATE_FINISH_MANY = {
+    "prov_number_activate_finish_many",
+    "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::boolean[], $4::text[], $5::text[], $6::uuid[], "
+    "$7::text[], $8::text[]) AS v(v_ord, v_number, v_sms, v_cn, v_ct, v_job, v_owner, v_step)), "
+    "ours AS (SELECT j.id AS o_job, j.notify AS o_notify, v.v_ord AS o_ord FROM provisioning.jobs j "
+    "JOIN v ON j.id = v.v_job AND j.lease_owner = v.v_owner WHERE j.id = ANY ($6::uuid[]) AND "
+    "(j.state = 'running') IS TRUE ORDER BY j.id FOR UPDATE OF j), "
+    "n AS (UPDATE provisioning.phone_numbers SET status = 'active', sms_capable = COALESCE(v.v_sms, sms_capable), "
+    "carrier_number_id = COALESCE(v.v_cn, carrier_number_id), carrier_trunk_id = COALESCE(v.v_ct, carrier_trunk_id), "
+    "updated_at = clock_timestamp() FROM v JOIN ours ON ours.o_ord = v.v_ord "
+    "WHERE id = ANY ($2::uuid[]) AND id = v.v_number AND deleted_at IS NULL "
+    "RETURNING v.v_ord, v.v_job, v.v_step, " PROV_NUMBER_COLS "), "
+    "j AS (UPDATE provisioning.jobs SET state = 'succeeded', step = n.v_step, lease_owner = NULL, lease_until = NULL, "
     "error_code = NULL, error_message = NULL, error_status = NULL, updated_at = clock_timestamp(), "
     "events = CASE WHEN jsonb_array_length(events) >= 100 THEN events ELSE events || jsonb_build_array("
-    "jsonb_build_object('at', to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'step', $7::text, "
-    "'state', 'succeeded', 'error', '')) END WHERE id IN (SELECT id FROM ours) AND EXISTS (SELECT 1 FROM n) "
-    "RETURNING id, notify), "
+    "jsonb_build_object('at', to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'step', n.v_step, "
+    "'state', 'succeeded', 'error', '')) END FROM n WHERE jobs.id = n.v_job "
+    "RETURNING jobs.id, jobs.notify), "
     "x AS (SELECT pg_notify('" PROV_NOTIFY_CHANNEL "', 'done:' || id) AS sent FROM j WHERE notify) "
-    "SELECT n.*, (SELECT count(*) FROM x) AS notified FROM n WHERE EXISTS (SELECT 1 FROM j)",
-    7};
+    "SELECT n.v_ord AS ord, " PROV_NUMBER_COLS_PLAIN ", (SELECT count(*) FROM x) AS notified FROM n "
+    "WHERE n.v_job IN (SELECT id FROM j)",
+    8};
 
-void prov_number_activate_finish(prov_t *p, const prov_number_activation_t *a, oi_pg_done_cb cb, void *ud)
+oi_pg_coalesce_t *prov_number_activations_new(prov_t *p)
 {
-    const char *params[] = {a->number_id, a->sms, a->carrier_number_id, a->carrier_trunk_id, a->job_id, p->owner,
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &ACTIVATE_FINISH_MANY, .columns = 7,
+                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
+}
+
+void prov_number_activate_finish(prov_t *p, const prov_number_activation_t *a, oi_pg_row_cb cb, void *ud)
+{
+    const char *values[] = {a->number_id, a->sms, a->carrier_number_id, a->carrier_trunk_id, a->job_id, p->owner,
                             a->step};
-    oi_pg_pipeline_exec(p->pg, &ACTIVATE_FINISH, params, cb, ud);
+    oi_pg_coalesce_add(p->activations, values, cb, ud);
 }

@@ -86,8 +86,9 @@ void prov_number_unreserve(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud
 void prov_number_soft_delete(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud);
 
 /* The job's last statement: number active (with what the carrier told: sms, carrier ids, each
- * NULL = keep) and the job succeeded, together, while the job is still ours. One row (the
- * number) when both happened. */
+ * NULL = keep) and the job succeeded, together, while the job is still ours; shared with the
+ * other activations of the moment (oi/pg_coalesce.h). The row: the number, when both happened
+ * (else -1). */
 typedef struct {
     const char *number_id;
     const char *sms;                 /* "true" | "false" | NULL */
@@ -96,6 +97,8 @@ typedef struct {
     const char *job_id;
     const char *step;
 } prov_number_activation_t;
-void prov_number_activate_finish(prov_t *p, const prov_number_activation_t *a, oi_pg_done_cb cb, void *ud);
+void prov_number_activate_finish(prov_t *p, const prov_number_activation_t *a, oi_pg_row_cb cb, void *ud);
+/* The coalescer prov_number_activate_finish needs (p->pg open). */
+oi_pg_coalesce_t *prov_number_activations_new(prov_t *p);
 
 #endif

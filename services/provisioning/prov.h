@@ -29,6 +29,8 @@ typedef struct prov {
     oi_pg_pipeline_t *pg;           /* owned: every statement of the service */
     oi_pg_coalesce_t *number_reads; /* owned: PATCH's reads of the number, many per statement */
     oi_pg_coalesce_t *update_writes;/* owned: PATCH's writes (row + job), many per statement */
+    oi_pg_coalesce_t *activations;  /* owned: numbers made active with their jobs' success */
+    oi_pg_coalesce_t *registrations;/* owned: registrations' jobs and reservations */
     oi_pg_listener_t *listener;     /* owned: LISTEN oi_jobs (other replicas' wake-ups) */
     oi_crypto_t *crypto;            /* owned */
     oi_rpc_server_t *rpc;           /* owned */

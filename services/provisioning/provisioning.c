@@ -215,6 +215,8 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
                                                                     .name = "requests"});
     p->number_reads = prov_number_reads_new(p);
     p->update_writes = prov_update_writes_new(p);
+    p->activations = prov_number_activations_new(p);
+    p->registrations = prov_registrations_new(p);
     if (!open_clients(p, cfg))
         return false;
     p->waiters = prov_waiters_new(p->loop);
@@ -304,6 +306,8 @@ static void finish(drain_t *d)
     uv_close((uv_handle_t *)&d->timer, on_drain_timer_closed);
     oi_pg_coalesce_close(&p->number_reads); /* empty by now: every call was answered */
     oi_pg_coalesce_close(&p->update_writes);
+    oi_pg_coalesce_close(&p->activations);
+    oi_pg_coalesce_close(&p->registrations);
     oi_pg_pipeline_close(&p->pg, on_pg_closed, p);
 }
 

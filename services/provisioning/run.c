@@ -133,6 +133,24 @@ oi_pg_done_cb prov_run_sql_cb(prov_run_t *r, prov_run_sql_fn cb)
     return on_sql_done;
 }
 
+static void on_row_done(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
+{
+    prov_run_t *r = ud;
+    prov_run_row_fn cb = r->on_row;
+    r->on_row = NULL;
+    if (r->abandoned) {
+        run_free(r);
+        return;
+    }
+    cb(r, st, err, res, row);
+}
+
+oi_pg_row_cb prov_run_row_cb(prov_run_t *r, prov_run_row_fn cb)
+{
+    r->on_row = cb;
+    return on_row_done;
+}
+
 void prov_run_sql(prov_run_t *r, const oi_pg_stmt_t *s, const char *const *params, prov_run_sql_fn cb)
 {
     r->on_sql = cb;

@@ -34,27 +34,48 @@ static void common_params(prov_t *p, const prov_submit_t *s, char lease[24], cha
     EVENTS_INIT("$3::boolean") ") "                                                                    \
     "ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id"
 
-static const oi_pg_stmt_t REGISTER = {
-    "prov_submit_register",
-    "WITH j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") " NEW_JOB_VALUES("register", "'local'", "$11::uuid")
-    "), n AS (INSERT INTO provisioning.phone_numbers (id, workspace_id, phone_number, friendly_name, provider, "
+/* Registrations, many in one statement (oi/pg_coalesce.h): each job, and each number whose job
+ * was inserted (a job whose idempotency key exists already is not, and reserves nothing).
+ * Columns ($2…): job, workspace, here, lease owner, lease ms, max attempts, sealed request,
+ * request hash, payload, idempotency key, number, phone, name, provider, agent, inbound trunk id,
+ * outbound trunk id, rule id, routing. */
+static const oi_pg_stmt_t REGISTER_MANY = {
+    "prov_submit_register_many",
+    "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::int[], "
+    "$7::int[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::uuid[], $13::text[], $14::text[], "
+    "$15::text[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::jsonb[]) AS v(v_ord, v_job, v_ws, "
+    "v_here, v_owner, v_lease_ms, v_max, v_sealed, v_hash, v_payload, v_key, v_number, v_phone, v_name, "
+    "v_provider, v_agent, v_it, v_ot, v_rule, v_routing)), "
+    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT v_job, v_ws, 'register', " STATE_OF("v_here")
+    ", 'local', CASE WHEN v_here THEN 1 ELSE 0 END, v_max, v_sealed, v_hash, v_payload, v_key, v_number, "
+    "CASE WHEN v_here THEN v_owner END, CASE WHEN v_here THEN clock_timestamp() + v_lease_ms * "
+    "interval '1 millisecond' END, NOT v_here, " EVENTS_INIT("v_here") " FROM v "
+    "ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id), "
+    "n AS (INSERT INTO provisioning.phone_numbers (id, workspace_id, phone_number, friendly_name, provider, "
     "agent_id, status, origin, inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing, job_id, "
-    "version) SELECT $11::uuid, $2::uuid, $12, $13, $14, $15::uuid, 'provisioning', 'registered', $16, $17, $18, "
-    "$19::jsonb, $1::uuid, 1 FROM j RETURNING id) "
-    "SELECT (SELECT id FROM j) AS job_id, (SELECT count(*) FROM n) AS reserved",
-    19};
+    "version) SELECT v_number, v_ws, v_phone, v_name, v_provider, v_agent, 'provisioning', 'registered', v_it, "
+    "v_ot, v_rule, v_routing, v_job, 1 FROM v WHERE v_job IN (SELECT id FROM j) RETURNING job_id) "
+    "SELECT v.v_ord AS ord, j.id AS job_id, (SELECT count(*) FROM n WHERE n.job_id = v.v_job) AS reserved "
+    "FROM v LEFT JOIN j ON j.id = v.v_job",
+    20};
 
-void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_done_cb cb, void *ud)
+oi_pg_coalesce_t *prov_registrations_new(prov_t *p)
+{
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &REGISTER_MANY, .columns = 19,
+                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
+}
+
+void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_row_cb cb, void *ud)
 {
     char lease[24], max[16], *payload;
     common_params(p, s, lease, max, &payload);
     char *routing = prov_routing_to_json_text(n->routing);
-    const char *params[] = {s->job_id,           s->workspace_id,     s->run_here ? "t" : "f", p->owner,
-                            lease,               max,                 s->sealed,               s->request_hash,
-                            payload,             s->idempotency_key,  n->id,                   n->phone_number,
-                            n->friendly_name,    n->provider,         n->agent_id,             n->inbound_trunk_id,
+    const char *values[] = {s->job_id,          s->workspace_id,    s->run_here ? "t" : "f", p->owner,
+                            lease,              max,                s->sealed,               s->request_hash,
+                            payload,            s->idempotency_key, n->id,                   n->phone_number,
+                            n->friendly_name,   n->provider,        n->agent_id,             n->inbound_trunk_id,
                             n->outbound_trunk_id, n->dispatch_rule_id, routing};
-    oi_pg_pipeline_exec(p->pg, &REGISTER, params, cb, ud);
+    oi_pg_coalesce_add(p->registrations, values, cb, ud);
     free(routing);
     free(payload);
 }

@@ -23,10 +23,12 @@ typedef struct {
     json_t *payload;              /* borrowed; written as the job's payload */
 } prov_submit_t;
 
-/* register: job + the number's reservation. Result: one row, job_id NULL when the key exists
- * (look it up with prov_submit_find_key). A number held elsewhere fails with OI_CONFLICT
- * (prov_number_taken). */
-void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_done_cb cb, void *ud);
+/* register: job + the number's reservation, in a statement other registrations share
+ * (oi/pg_coalesce.h). The row: job_id NULL when the key exists (look it up with
+ * prov_submit_find_key). A number held elsewhere fails with OI_CONFLICT (prov_number_taken). */
+void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_row_cb cb, void *ud);
+/* The coalescer prov_submit_register needs (p->pg open). */
+oi_pg_coalesce_t *prov_registrations_new(prov_t *p);
 /* purchase: the job alone (lane = the purchase carrier). Result: job_id NULL when the key exists. */
 void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_id, prov_lane_t lane,
                           oi_pg_done_cb cb, void *ud);
