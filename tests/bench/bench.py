@@ -28,6 +28,9 @@ PostgreSQL without fsync, warn-level logs), runs the scenarios below, prints one
             edge adds (tests/bench/sip.sh: sipp, tcpdump)
   rss       VmRSS and VmHWM of every oi-* process of the stack
 
+Every wrk row also says how much CPU the host took from this machine meanwhile (steal, from
+/proc/stat): on a shared virtual machine, figures are only comparable at similar steal.
+
 A scenario that cannot run says why and the run goes on. Python standard library only, plus
 wrk (installed with apt-get when missing and running as root), redis-benchmark and nginx
 (optional).
@@ -142,6 +145,25 @@ def statuses(counts):
     if not counts:
         return ""
     return " (" + ", ".join("%s x%d" % (st or "no answer", n) for st, n in sorted(counts.items())) + ")"
+
+
+def cpu_times():
+    """The machine's CPU counters (/proc/stat's first line), or None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def steal_percent(before, after):
+    """Share of the CPU time between two cpu_times() the hypervisor gave to others: a virtual
+    machine's figures are only comparable at similar steal."""
+    if not before or not after:
+        return None
+    d = [b - a for a, b in zip(before, after)]
+    total = sum(d)
+    return 100.0 * d[7] / total if total > 0 else None
 
 
 def percentile(sorted_values, p):
@@ -371,13 +393,15 @@ class Bench:
                "-s", WRK_LUA, (base or self.base) + "/", "--", "mode=" + mode, "token=" + token,
                "threads=%d" % self.args.threads]
         cmd += ["%s=%s" % kv for kv in extra.items()]
+        before = cpu_times()
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 120)
+        steal = steal_percent(before, cpu_times())
         for line in r.stdout.splitlines():
             if line.startswith("RESULT\t"):
                 f = line.split("\t")[1:]
                 return {"rps": float(f[0]), "p50": float(f[1]), "p99": float(f[2]), "p999": float(f[3]),
                         "requests": int(f[4]), "bad": int(f[5]), "sockerr": int(f[6]), "ok": int(f[7]),
-                        "seconds": float(f[8])}
+                        "seconds": float(f[8]), "steal": steal}
         raise RuntimeError("wrk printed no result (exit %d): %s" % (r.returncode, (r.stderr or r.stdout).strip()[:400]))
 
     def need_wrk(self):
@@ -385,8 +409,11 @@ class Bench:
             raise RuntimeError("wrk is not installed (apt-get install wrk)")
 
     def wrk_row(self, key, label, r, note=""):
-        self.rep.throughput(key, label, r["rps"], "req/s", r["p50"], r["p99"], r["bad"] + r["sockerr"],
-                            note or "%d requests" % r["requests"])
+        note = note or "%d requests" % r["requests"]
+        if r.get("steal") is not None:
+            note += "; CPU stolen by the host %.0f%%" % r["steal"]
+            self.rep.figure(key + ".steal", r["steal"], "%")
+        self.rep.throughput(key, label, r["rps"], "req/s", r["p50"], r["p99"], r["bad"] + r["sockerr"], note)
 
     # ---- 1. seed
     def seed(self):
@@ -644,9 +671,12 @@ class Bench:
             say(label)
             r = self.wrk(mode, self.key, self.args.seconds, prefix=prefix, agent=self.agents[0],
                          nonce="bench-%s" % self.nonce)
+            note = "%d x 201, %d other, %d socket errors" % (r["ok"], r["bad"], r["sockerr"])
+            if r.get("steal") is not None:
+                note += "; CPU stolen by the host %.0f%%" % r["steal"]
+                self.rep.figure(key + ".steal", r["steal"], "%")
             self.rep.throughput(key, label, r["ok"] / r["seconds"], "numbers/s", r["p50"], r["p99"],
-                                r["bad"] + r["sockerr"],
-                                "%d x 201, %d other, %d socket errors" % (r["ok"], r["bad"], r["sockerr"]))
+                                r["bad"] + r["sockerr"], note)
 
     # ---- 7. slow carrier
     def area_codes(self):
