@@ -90,11 +90,13 @@ static const oi_pg_stmt_t FENCE_ONLY = {
 #define W_OB_PUT                                                                                        \
     ", ob_put AS ("                                                                                      \
     " INSERT INTO dispatch.outbound_trunks AS t (id, workspace_id, phone_number, provider, trunk_address," \
-    " auth_username, auth_password_sealed)"                                                             \
-    " SELECT $5::text, $1::uuid, $6::text, $7::text, $8::text, $9::text, $10::text FROM g WHERE g.moved" \
+    " auth_username, auth_password_sealed, creds_version)"                                              \
+    " SELECT $5::text, $1::uuid, $6::text, $7::text, $8::text, $9::text, $10::text, $3::bigint FROM g"  \
+    " WHERE g.moved"                                                                                     \
     " ON CONFLICT (id) DO UPDATE SET phone_number = EXCLUDED.phone_number, provider = EXCLUDED.provider," \
     " trunk_address = EXCLUDED.trunk_address, auth_username = EXCLUDED.auth_username,"                  \
-    " auth_password_sealed = EXCLUDED.auth_password_sealed, updated_at = now()"                         \
+    " auth_password_sealed = EXCLUDED.auth_password_sealed, creds_version = EXCLUDED.creds_version,"    \
+    " updated_at = now()"                                                                                \
     " WHERE t.workspace_id = EXCLUDED.workspace_id RETURNING t.id)"
 #define W_OB_DEL                                                                                        \
     ", ob_del AS ("                                                                                      \
@@ -147,6 +149,17 @@ static const oi_pg_stmt_t WRITE_PUT_NOROUTE = {"dsp_apply_write_put_noroute",
     W_HEAD W_OB_PUT W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, W_OB_TAKEN, ""), 20};
 static const oi_pg_stmt_t WRITE_DEL_NOROUTE = {"dsp_apply_write_del_noroute",
     W_HEAD W_OB_DEL W_ROUTE_DEL W_TAIL(W_OLD_PHONE_DELETED, "", ""), 20};
+
+/* Statement 3 of a rotation (rotate_outbound_trunk), after the others and whatever they did: the
+ * trunk's address and credentials, when this version is newer than the one that set them. An
+ * UPDATE: a trunk deleted meanwhile stays deleted. $1 trunk id, $2 workspace, $3 address,
+ * $4 username, $5 sealed password, $6 version. */
+static const oi_pg_stmt_t ROTATE = {
+    "dsp_apply_rotate",
+    "UPDATE dispatch.outbound_trunks SET trunk_address = $3, auth_username = $4, auth_password_sealed = $5, "
+    "creds_version = $6::bigint, updated_at = now() "
+    "WHERE id = $1 AND (workspace_id = $2::uuid) IS TRUE AND creds_version < $6::bigint",
+    6};
 
 /* The variant for an outbound mode ('' keep, put, delete) and whether routing is present. */
 static const oi_pg_stmt_t *write_variant(const char *mode, bool routing)
@@ -282,7 +295,7 @@ static void answer(apply_t *a, oi_status_t st, const oi_error_t *err, const char
 
 static void on_done(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
-    bool one_each = st == OI_OK && n == 2 && PQntuples(res[0]) == 1 && PQntuples(res[1]) == 1;
+    bool one_each = st == OI_OK && n >= 2 && PQntuples(res[0]) == 1 && PQntuples(res[1]) == 1;
     answer(ud, st, err, one_each ? oi_pg_get(res[0], 0, "found") : NULL, one_each ? res[1] : NULL, 0);
 }
 
@@ -336,7 +349,7 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
         oi_uuid_normalize(rt->agent_id, agent);
     if (rt && rt->fallback_agent_id)
         oi_uuid_normalize(rt->fallback_agent_id->value, fallback);
-    const char *mode = t ? "put" : req->delete_outbound_trunk ? "delete" : "";
+    const char *mode = t && !req->rotate_outbound_trunk ? "put" : req->delete_outbound_trunk ? "delete" : "";
     const char *fence_params[] = {ws, req->number_id, version, agents};
     const char *write_params[] = {ws, req->number_id, version, mode, nonempty(req->outbound_trunk_id),
                                   t ? t->phone_number : NULL,
@@ -348,15 +361,18 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
                                   nonempty(agent), nonempty(fallback),
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL,
                                   rt ? nonempty(rt->policy_json) : NULL, rt && *policy_agents ? policy_agents : NULL};
-    if (many && rt && strcmp(mode, "delete") != 0) { /* routing put, trunk kept or put: shared */
+    if (many && rt && strcmp(mode, "delete") != 0 && !req->rotate_outbound_trunk) { /* shared */
         const char *row[DSP_APPLY_MANY_COLUMNS] = {ws, req->number_id, version, agents};
         memcpy(row + 4, write_params + 3, 7 * sizeof *row);        /* mode … sealed password */
         memcpy(row + 11, write_params + 11, 9 * sizeof *row);      /* inbound trunk … policy's agents */
         dsp_apply_many_add(many, row, on_done_many, a);
     } else {
+        const char *rotate_params[] = {nonempty(req->outbound_trunk_id), ws, t ? t->trunk_address : NULL,
+                                       t ? t->auth_username : NULL, sealed, version};
         oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params},
-                             {write_variant(mode, rt != NULL), write_params}};
-        oi_pg_pipeline_batch(pg, q, 2, on_done, a); /* copies the parameters */
+                             {write_variant(mode, rt != NULL), write_params},
+                             {&ROTATE, rotate_params}};
+        oi_pg_pipeline_batch(pg, q, req->rotate_outbound_trunk ? 3 : 2, on_done, a); /* copies the parameters */
     }
     free(sealed);
 }

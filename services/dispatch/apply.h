@@ -10,6 +10,8 @@
  *   2. only when it did: puts or deletes the outbound trunk, and puts (routing present) or
  *      deletes (routing absent) the inbound trunk and the dispatch rule. An id that another
  *      workspace owns aborts the whole transaction.
+ *   3. a rotation only (rotate_outbound_trunk): the trunk's address and credentials, when this
+ *      version is newer than the one that last set them, whatever 1 and 2 did.
  * Statement 2 takes its snapshot after statement 1 has waited on the fence row for any
  * concurrent apply of the same number, so it sees, and overwrites or deletes, what a lower
  * version committed meanwhile. Every call that puts routing (registration, activation, PATCH)

@@ -279,6 +279,8 @@ static oi_status_t check_apply_outbound(const Oneinbox__V1__ApplyNumberRequest *
     const Oneinbox__V1__OutboundTrunk *t = r->outbound_trunk;
     if (t && r->delete_outbound_trunk)
         return invalid(err, "delete_outbound_trunk", "cannot be set together with outbound_trunk");
+    if (r->rotate_outbound_trunk && !t)
+        return invalid(err, "rotate_outbound_trunk", "needs outbound_trunk");
     /* deleting with no id deletes nothing, as an absent routing with no ids does */
     oi_status_t rc = check_res_id(r->outbound_trunk_id, "outbound_trunk_id", t != NULL, err);
     if (rc || !t)

@@ -19,6 +19,7 @@ struct gw_audit {
     char action[48];
     char resource_id[64];     /* "" = the answer's "id" */
     char workspace_id[37];    /* "" = the caller's */
+    char secret[32];          /* "" or a secret field the change replaced (gw_audit_secret_changed) */
     json_t *before;           /* owned, NULL: none (a creation) */
     gw_audit_render_fn render; /* gw_audit_fetch: the read resource as JSON */
     gw_audit_next_fn next;     /* gw_audit_fetch: what the handler does then */
@@ -47,6 +48,12 @@ void gw_audit_workspace(gw_req_t *r, const char *workspace_id)
 {
     if (r->audit)
         snprintf(r->audit->workspace_id, sizeof r->audit->workspace_id, "%s", workspace_id);
+}
+
+void gw_audit_secret_changed(gw_req_t *r, const char *field)
+{
+    if (r->audit)
+        snprintf(r->audit->secret, sizeof r->audit->secret, "%s", field);
 }
 
 void gw_audit_free(gw_audit_t *a)
@@ -174,9 +181,12 @@ json_t *gw_audit_event(gw_req_t *r, int status, const char *body)
         oi_uuid7_new(id);
         const char *atype, *aid;
         actor_of(r, &atype, &aid);
+        json_t *changes = gw_audit_changes(a->before, after);
+        if (a->secret[0])
+            json_object_set_new(changes, a->secret, json_pack("{ssss}", "from", REDACTED, "to", REDACTED));
         event = json_pack("{ss ss ss ss ss ss ss ss so}", "id", id, "workspace_id", ws, "action", a->action,
                           "resource_type", a->type, "resource_id", rid, "actor_type", atype, "actor_id", aid,
-                          "request_id", r->request_id, "changes", gw_audit_changes(a->before, after));
+                          "request_id", r->request_id, "changes", changes);
     }
     json_decref(after);
     return event;

@@ -22,6 +22,9 @@ void gw_audit_begin(gw_req_t *r, const char *type, const char *action, const cha
 void gw_audit_before(gw_req_t *r, json_t *before);
 /* The workspace the event belongs to when it is not the caller's (an admin's API key). */
 void gw_audit_workspace(gw_req_t *r, const char *workspace_id);
+/* A secret the change replaced (a field no answer shows, e.g. "provider_config"): the event's
+ * changes name it, from and to "[redacted]". */
+void gw_audit_secret_changed(gw_req_t *r, const char *field);
 void gw_audit_free(gw_audit_t *a);
 /* Reads the resource as it is now (method of peer with req) as the event's "before", rendered
  * by render, then runs next(r): also when the read failed (the change answers for itself). */

@@ -79,6 +79,15 @@ static bool parse_routing(oi_validation_t *v, const oi_loc_t *loc, json_t *body,
     return oi_validation_count(v) == before;
 }
 
+/* The three SIP fields of a provider_config object: nullable strings of min..255 characters. */
+static void parse_sip_fields(oi_validation_t *v, const oi_loc_t *l, json_t *pc, gw_opts_t *o, size_t min,
+                             Oneinbox__V1__ProviderConfig *out)
+{
+    out->trunk_address = opt(o, oi_v_string(v, l, pc, "trunk_address", OI_V_NULLABLE, min, SIP_FIELD_MAX, NULL));
+    out->auth_username = opt(o, oi_v_string(v, l, pc, "auth_username", OI_V_NULLABLE, min, SIP_FIELD_MAX, NULL));
+    out->auth_password = opt(o, oi_v_string(v, l, pc, "auth_password", OI_V_NULLABLE, min, SIP_FIELD_MAX, NULL));
+}
+
 /* SipProviderConfig: three nullable strings ≤255; extra keys kept (extra="allow"). */
 static void parse_provider_config(oi_validation_t *v, const oi_loc_t *loc, json_t *body, gw_register_msg_t *m)
 {
@@ -87,9 +96,7 @@ static void parse_provider_config(oi_validation_t *v, const oi_loc_t *loc, json_
     if (!pc)
         return;
     oi_loc_t l = oi_loc_key(loc, "provider_config");
-    m->pc.trunk_address = opt(&m->o, oi_v_string(v, &l, pc, "trunk_address", OI_V_NULLABLE, 0, SIP_FIELD_MAX, NULL));
-    m->pc.auth_username = opt(&m->o, oi_v_string(v, &l, pc, "auth_username", OI_V_NULLABLE, 0, SIP_FIELD_MAX, NULL));
-    m->pc.auth_password = opt(&m->o, oi_v_string(v, &l, pc, "auth_password", OI_V_NULLABLE, 0, SIP_FIELD_MAX, NULL));
+    parse_sip_fields(v, &l, pc, &m->o, 0, &m->pc);
     json_t *extra = json_deep_copy(pc);
     json_object_del(extra, "trunk_address");
     json_object_del(extra, "auth_username");
@@ -257,6 +264,20 @@ static void parse_routing_update(oi_validation_t *v, const oi_loc_t *loc, json_t
     u->set_caller_rules = set[OI_POLICY_CALLER_RULES];
 }
 
+/* PATCH provider_config: the SIP fields to rotate (each given replaces the stored one; null or
+ * absent keeps it; an empty string is refused). Nothing given: no rotation. */
+static void parse_rotation(oi_validation_t *v, const oi_loc_t *loc, json_t *body, gw_update_msg_t *m)
+{
+    oneinbox__v1__provider_config__init(&m->pc);
+    json_t *pc = oi_v_subobject(v, loc, body, "provider_config", OI_V_NULLABLE, NULL, NULL);
+    if (!pc)
+        return;
+    oi_loc_t l = oi_loc_key(loc, "provider_config");
+    parse_sip_fields(v, &l, pc, &m->o, 1, &m->pc);
+    if (m->pc.trunk_address || m->pc.auth_username || m->pc.auth_password)
+        m->req.provider_config = &m->pc;
+}
+
 bool gw_update_parse(oi_validation_t *v, json_t *body, gw_update_msg_t *m)
 {
     memset(m, 0, sizeof *m);
@@ -281,6 +302,7 @@ bool gw_update_parse(oi_validation_t *v, json_t *body, gw_update_msg_t *m)
         parse_routing_update(v, &loc, ir, m);
         m->req.inbound_routing = &m->iru;
     }
+    parse_rotation(v, &loc, body, m);
     return oi_validation_count(v) == before;
 }
 

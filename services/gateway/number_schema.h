@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     Oneinbox__V1__UpdateNumberRequest req;
     Oneinbox__V1__InboundRoutingUpdate iru;
+    Oneinbox__V1__ProviderConfig pc;   /* provider_config: the SIP settings to rotate */
     gw_opts_t o;
 } gw_update_msg_t;
 

@@ -112,6 +112,8 @@ void gw_numbers_update(gw_req_t *r)
     m.req.wait_ms = gw_job_wait_ms(r);
     m.req.if_match = if_match;
     gw_audit_begin(r, "phone_number", "phone_number.updated", id);
+    if (m.req.provider_config)
+        gw_audit_secret_changed(r, "provider_config");
     gw_rpc(r, GW_PEER_PROVISIONING, "UpdateNumber", &m.req.base,
            gw_job_rpc_timeout_ms(r), on_updated);
     gw_update_msg_cleanup(&m);

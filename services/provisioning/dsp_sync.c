@@ -75,6 +75,7 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
         q.outbound_trunk = &out;
     }
     q.delete_outbound_trunk = !n->outbound && n->delete_outbound;
+    q.rotate_outbound_trunk = n->outbound && n->rotate_outbound;
     q.inbound_trunk_id = S(n->inbound_trunk_id);
     q.dispatch_rule_id = S(n->dispatch_rule_id);
     Oneinbox__V1__NumberRouting routing = ONEINBOX__V1__NUMBER_ROUTING__INIT;

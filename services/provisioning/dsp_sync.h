@@ -24,6 +24,7 @@ typedef struct {
     const char *outbound_trunk_id;
     const prov_sip_fields_t *outbound;             /* put the outbound trunk with these */
     bool delete_outbound;                          /* else: delete it (when outbound is NULL) */
+    bool rotate_outbound;                          /* with outbound: new settings for the trunk kept */
     const char *inbound_trunk_id;
     const char *dispatch_rule_id;
     const prov_routing_t *routing;                 /* present: put inbound trunk + rule; else delete them */

@@ -38,7 +38,7 @@ void prov_register_keep_integration(prov_run_t *r, prov_integration_sip_t *integ
 }
 
 oi_status_t prov_register_resolve(const Oneinbox__V1__RegisterNumberRequest *q, const prov_integration_sip_t *integ,
-                                  prov_sip_fields_t *out, oi_error_t *err)
+                                  prov_sip_fields_t *out, bool *tenants, oi_error_t *err)
 {
     prov_sip_fields_t req = {0}, in = {0}, env;
     if (integ)
@@ -48,6 +48,8 @@ oi_status_t prov_register_resolve(const Oneinbox__V1__RegisterNumberRequest *q, 
         req.auth_username = opt(q->provider_config->auth_username);
         req.auth_password = opt(q->provider_config->auth_password);
     }
+    if (tenants)
+        *tenants = prov_sip_tenants(&req, &in);
     prov_sip_env(prov_provider_name(q->provider), &env);
     return prov_sip_resolve(&req, &in, &env, out, err);
 }
@@ -64,7 +66,7 @@ static void apply(prov_run_t *r)
     prov_sip_fields_t sip;
     oi_error_t e;
     oi_error_init(&e);
-    oi_status_t rc = prov_register_resolve(q, r->scratch, &sip, &e);
+    oi_status_t rc = prov_register_resolve(q, r->scratch, &sip, NULL, &e);
     if (rc) {
         prov_run_step_done(r, rc, &e);
         return;

@@ -4,7 +4,9 @@
  * statement that wrote this job, so the row already says what the number is; the job brings
  * oi-dispatch in line with the row, with the row's version. A resumed job reads the row again:
  * whatever the row says now (even a newer PATCH, or a deletion) is what it applies, so it can
- * never put back an older state. */
+ * never put back an older state. A PATCH of provider_config also gives dispatch the trunk
+ * settings the row keeps, whole: dispatch takes them when this version is newer than the one that
+ * set them last, even after a newer change (apply.h), so no rotation is lost to reordering. */
 #define OI_LOG_TAG "prov.update"
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "dsp_sync.h"
 #include "job_update.h"
 #include "numbers_db.h"
+#include "oi/crypto.h"
 #include "oi/mem.h"
 #include "oi/pg.h"
 
@@ -19,13 +22,23 @@ typedef struct {
     long long version;
     bool gone;                  /* deleted or releasing: nothing routes to it any more */
     prov_routing_t routing;
+    char *trunk_address, *trunk_username, *trunk_password_sealed; /* owned: the tenant's trunk, if kept */
 } row_state_t;
 
 static void state_free(void *s)
 {
     row_state_t *x = s;
     prov_routing_cleanup(&x->routing);
+    free(x->trunk_address);
+    free(x->trunk_username);
+    free(x->trunk_password_sealed);
     free(x);
+}
+
+/* A column the row may not carry (NULL then), copied. */
+static char *column_copy(const PGresult *res, int row, const char *name)
+{
+    return PQfnumber(res, name) >= 0 ? oi_xstrdup(oi_pg_get(res, row, name)) : NULL;
 }
 
 oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, oi_error_t *err)
@@ -39,6 +52,9 @@ oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, oi
     x->version = prov_number_version(res, row);
     const char *status = oi_pg_get(res, row, "status");
     x->gone = oi_pg_get(res, row, "deleted_at") || (status && strcmp(status, "releasing") == 0);
+    x->trunk_address = column_copy(res, row, "trunk_address");
+    x->trunk_username = column_copy(res, row, "trunk_username");
+    x->trunk_password_sealed = column_copy(res, row, "trunk_password_sealed");
     if (r->scratch && r->scratch_free)
         r->scratch_free(r->scratch);
     r->scratch = x;
@@ -57,6 +73,17 @@ static void on_applied(prov_run_t *r, oi_status_t st, const oi_error_t *err, con
 static void apply(prov_run_t *r)
 {
     row_state_t *x = r->scratch;
+    /* a rotation carries the row's settings whole, whatever a newer change did since */
+    bool rotate = prov_run_get(r, "rotate_trunk") && !x->gone && x->trunk_address && x->trunk_password_sealed;
+    char *password = rotate ? oi_crypto_open(r->p->crypto, x->trunk_password_sealed) : NULL;
+    if (rotate && !password) {
+        oi_error_t e;
+        oi_error_init(&e);
+        oi_error_set(&e, OI_INTERNAL, "the number's stored trunk password cannot be opened (OI_SECRET_KEY?)");
+        prov_run_step_done(r, OI_INTERNAL, &e);
+        return;
+    }
+    prov_sip_fields_t trunk = {x->trunk_address, x->trunk_username, password};
     prov_dsp_number_t n = {
         .number_id = prov_run_get(r, "number_id"),
         .phone_number = prov_run_get(r, "phone_number"),
@@ -67,8 +94,11 @@ static void apply(prov_run_t *r)
         .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
         .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
         .routing = x->gone ? NULL : &x->routing,
+        .outbound = rotate ? &trunk : NULL,
+        .rotate_outbound = rotate,
     };
     prov_dsp_apply(r, &n, on_applied);
+    oi_crypto_free_secret(password);
 }
 
 static void on_row(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)

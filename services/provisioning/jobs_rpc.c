@@ -56,6 +56,8 @@ typedef struct {
     int n_check;
     prov_run_t *run;                 /* the job to start once its change is announced */
     Oneinbox__V1__PhoneNumber *previous; /* PATCH: the number as the merge read it (owned) */
+    bool trunk_set;                  /* PATCH provider_config: the tenant's trunk after the rotation */
+    char *trunk_address, *trunk_username, *trunk_password_sealed; /* owned, with trunk_set */
 } submit_t;
 
 static submit_t *submit_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req,
@@ -79,6 +81,9 @@ static void submit_free(submit_t *s)
     prov_merge_cleanup(&s->merge);
     if (s->previous)
         protobuf_c_message_free_unpacked(&s->previous->base, NULL);
+    free(s->trunk_address);
+    free(s->trunk_username);
+    free(s->trunk_password_sealed);
     free(s);
 }
 
@@ -309,7 +314,8 @@ static void register_write(submit_t *s)
     oi_error_t e;
     oi_error_init(&e);
     bool have_integ = s->integ.trunk_address || s->integ.auth_username || s->integ.auth_password;
-    oi_status_t rc = prov_register_resolve(r, have_integ ? &s->integ : NULL, &sip, &e);
+    bool tenants = false;
+    oi_status_t rc = prov_register_resolve(r, have_integ ? &s->integ : NULL, &sip, &tenants, &e);
     if (rc) { /* an incomplete trunk is bad input: answered before anything is written */
         fail(s, rc, &e);
         return;
@@ -330,10 +336,14 @@ static void register_write(submit_t *s)
         .dispatch_rule_id = payload_get(s, "dispatch_rule_id"),
         .routing = &routing,
     };
+    char *password = tenants ? oi_crypto_seal(s->p->crypto, sip.auth_password) : NULL;
+    prov_sip_fields_t kept = {sip.trunk_address, sip.auth_username, password};
+    row.trunk = tenants ? &kept : NULL;
     char *sealed = prov_job_seal(s->p, s->req); /* it may carry a SIP password */
     prov_submit_t base = submit_base(s, sealed);
     prov_submit_register(s->p, &base, &row, on_registered, s);
     free(sealed);
+    free(password);
     prov_routing_cleanup(&routing);
 }
 
@@ -573,7 +583,35 @@ static void update_write(submit_t *s)
     oi_uuid_new(inbound);
     oi_uuid_new(rule);
     json_object_set_new(s->payload, "number_id", json_string(UPD(s)->id));
-    prov_submit_update(s->p, &base, UPD(s)->id, s->version, &s->merge, inbound, rule, on_updated, s);
+    prov_sip_fields_t trunk = {s->trunk_address, s->trunk_username, s->trunk_password_sealed};
+    if (s->trunk_set)
+        json_object_set_new(s->payload, "rotate_trunk", json_string("true"));
+    prov_submit_update(s->p, &base, UPD(s)->id, s->version, &s->merge, s->trunk_set ? &trunk : NULL, inbound, rule,
+                       on_updated, s);
+}
+
+/* PATCH provider_config: the tenant's trunk settings after it (sipcfg.h), the password sealed. */
+static oi_status_t rotate_trunk(submit_t *s, const PGresult *res, int row, oi_error_t *err)
+{
+    const Oneinbox__V1__ProviderConfig *pc = UPD(s)->provider_config;
+    prov_sip_fields_t stored = {oi_pg_get(res, row, "trunk_address"), oi_pg_get(res, row, "trunk_username"),
+                                oi_pg_get(res, row, "trunk_password_sealed")};
+    prov_sip_fields_t given = {pc->trunk_address ? pc->trunk_address->value : NULL,
+                               pc->auth_username ? pc->auth_username->value : NULL,
+                               pc->auth_password ? pc->auth_password->value : NULL};
+    prov_sip_fields_t out;
+    oi_status_t rc = prov_sip_rotate(oi_pg_get(res, row, "origin"), &stored, &given, &out, err);
+    if (rc)
+        return rc;
+    free(s->trunk_address);
+    free(s->trunk_username);
+    free(s->trunk_password_sealed);
+    s->trunk_address = oi_xstrdup(out.trunk_address);
+    s->trunk_username = oi_xstrdup(out.auth_username);
+    s->trunk_password_sealed =
+        out.auth_password ? oi_crypto_seal(s->p->crypto, out.auth_password) : oi_xstrdup(stored.auth_password);
+    s->trunk_set = true;
+    return OI_OK;
 }
 
 static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
@@ -593,6 +631,8 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
     oi_status_t rc = prov_number_routing(res, row, &cur, &e);
     if (!rc)
         rc = prov_merge_apply(oi_pg_get(res, row, "agent_id"), &cur, UPD(s), &s->merge, &e);
+    if (!rc && UPD(s)->provider_config)
+        rc = rotate_trunk(s, res, row, &e);
     prov_routing_cleanup(&cur);
     if (rc) {
         fail(s, rc, &e);

@@ -115,7 +115,8 @@ void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb
 static const oi_pg_stmt_t GET_MANY = {
     "prov_number_get_many",
     "SELECT v.ord, n.* FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS v(ord, want_id, want_ws) "
-    "CROSS JOIN LATERAL (SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = v.want_id AND "
+    "CROSS JOIN LATERAL (SELECT " PROV_NUMBER_COLS ", " PROV_NUMBER_TRUNK_COLS " FROM provisioning.phone_numbers "
+    "WHERE id = v.want_id AND "
     "(workspace_id = v.want_ws) IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive')) AS n",
     3};
 
@@ -132,7 +133,8 @@ void prov_number_get_coalesced(prov_t *p, const char *ws, const char *id, oi_pg_
 }
 
 static const oi_pg_stmt_t LOAD = {
-    "prov_number_load", "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = $1::uuid", 1};
+    "prov_number_load",
+    "SELECT " PROV_NUMBER_COLS ", " PROV_NUMBER_TRUNK_COLS " FROM provisioning.phone_numbers WHERE id = $1::uuid", 1};
 
 void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud)
 {

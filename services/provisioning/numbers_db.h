@@ -18,12 +18,15 @@
 #include "oneinbox/v1/provisioning.pb-c.h"
 #include "prov.h"
 #include "routing.h"
+#include "sipcfg.h"
 
 /* Columns of every number SELECT / RETURNING (for prov_number_to_proto). */
 #define PROV_NUMBER_COLS                                                                               \
     "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
     "inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing::text AS inbound_routing, " \
     "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version"
+/* The tenant's trunk settings a number keeps (sipcfg.h), for what merges into them. */
+#define PROV_NUMBER_TRUNK_COLS "trunk_address, trunk_username, trunk_password_sealed"
 /* The same columns of a row that already carries them as text (a CTE over PROV_NUMBER_COLS). */
 #define PROV_NUMBER_COLS_PLAIN                                                                         \
     "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
@@ -52,6 +55,7 @@ typedef struct {
     const char *dispatch_rule_id;
     const prov_routing_t *routing;
     const char *job_id;
+    const prov_sip_fields_t *trunk;  /* the tenant's own trunk settings, password sealed (NULL: none) */
 } prov_number_row_t;
 
 /* One number the API may show (active or inactive), in workspace ws. Zero rows: not found. */

@@ -13,19 +13,26 @@ static bool any_credential(const prov_sip_fields_t *f) { return given(f->auth_us
 static bool anything(const prov_sip_fields_t *f) { return given(f->trunk_address) || any_credential(f); }
 
 /* 400 naming the fields out lacks (never a value). */
-static oi_status_t incomplete(const prov_sip_fields_t *out, bool tenant, oi_error_t *err)
+/* "trunk_address, auth_password": the fields of f not given. */
+static void missing_of(const prov_sip_fields_t *f, char *out, size_t cap)
 {
-    char missing[96] = "";
     size_t n = 0;
+    out[0] = '\0';
     const char *names[] = {"trunk_address", "auth_username", "auth_password"};
-    const char *vals[] = {out->trunk_address, out->auth_username, out->auth_password};
+    const char *vals[] = {f->trunk_address, f->auth_username, f->auth_password};
     for (int k = 0; k < 3; k++) {
         if (vals[k])
             continue;
-        int w = snprintf(missing + n, sizeof missing - n, "%s%s", n ? ", " : "", names[k]);
-        if (w > 0 && (size_t)w < sizeof missing - n)
+        int w = snprintf(out + n, cap - n, "%s%s", n ? ", " : "", names[k]);
+        if (w > 0 && (size_t)w < cap - n)
             n += (size_t)w;
     }
+}
+
+static oi_status_t incomplete(const prov_sip_fields_t *out, bool tenant, oi_error_t *err)
+{
+    char missing[96];
+    missing_of(out, missing, sizeof missing);
     if (tenant)
         return oi_error_set(err, OI_SIP_TRUNK_PROVISION_FAILED,
                             "SIP trunk configuration is incomplete: %s missing from provider_config and the "
@@ -54,6 +61,37 @@ oi_status_t prov_sip_resolve(const prov_sip_fields_t *req, const prov_sip_fields
     if (out->trunk_address && out->auth_username && out->auth_password)
         return OI_OK;
     return incomplete(out, tenant, err);
+}
+
+bool prov_sip_tenants(const prov_sip_fields_t *req, const prov_sip_fields_t *integration)
+{
+    return (req && anything(req)) || (integration && anything(integration));
+}
+
+oi_status_t prov_sip_rotate(const char *origin, const prov_sip_fields_t *stored, const prov_sip_fields_t *patch,
+                            prov_sip_fields_t *out, oi_error_t *err)
+{
+    if (!origin || strcmp(origin, "registered") != 0)
+        return oi_error_set(err, OI_SIP_TRUNK_PROVISION_FAILED,
+                            "provider_config applies to numbers registered over your own SIP trunk; this number's "
+                            "trunk is managed by the platform");
+    *out = (prov_sip_fields_t){
+        given(patch->trunk_address) ? patch->trunk_address : given(stored->trunk_address),
+        given(patch->auth_username) ? patch->auth_username : given(stored->auth_username),
+        given(patch->auth_password),
+    };
+    prov_sip_fields_t known = *out;
+    if (!known.auth_password)
+        known.auth_password = given(stored->auth_password);
+    if (known.trunk_address && known.auth_username && known.auth_password)
+        return OI_OK;
+    char missing[96];
+    missing_of(&known, missing, sizeof missing);
+    return oi_error_set(err, OI_SIP_TRUNK_PROVISION_FAILED,
+                        "SIP trunk configuration is incomplete: %s missing from provider_config, and this number "
+                        "keeps none of yours (it was registered over the platform's trunk, or before settings "
+                        "were kept)",
+                        missing);
 }
 
 void prov_sip_env(const char *provider, prov_sip_fields_t *out)

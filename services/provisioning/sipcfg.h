@@ -11,6 +11,8 @@
 #ifndef PROV_SIPCFG_H
 #define PROV_SIPCFG_H
 
+#include <stdbool.h>
+
 #include "oi/status.h"
 
 /* All strings borrowed; NULL or "" = not given. */
@@ -23,6 +25,19 @@ typedef struct {
 /* Resolves into out (pointers borrowed from the three sources). Any source may be NULL. */
 oi_status_t prov_sip_resolve(const prov_sip_fields_t *req, const prov_sip_fields_t *integration,
                              const prov_sip_fields_t *env, prov_sip_fields_t *out, oi_error_t *err);
+/* true when the request or the integration gives any field: the tenant's trunk (the settings a
+ * number keeps and a PATCH may rotate), else the platform's. */
+bool prov_sip_tenants(const prov_sip_fields_t *req, const prov_sip_fields_t *integration);
+
+/* PATCH provider_config: the settings of a number registered over the tenant's own trunk after
+ * the fields given replace the stored ones (stored: the tenant's as kept, NULL fields when the
+ * number was registered over the platform's trunk or before settings were kept; its password is
+ * the sealed one). out->auth_password is the given one, or NULL when the stored (sealed) one is
+ * kept. A purchased number's trunk is the platform's to manage, and every field must be known
+ * after the merge: else OI_SIP_TRUNK_PROVISION_FAILED naming what is missing. */
+oi_status_t prov_sip_rotate(const char *origin, const prov_sip_fields_t *stored, const prov_sip_fields_t *patch,
+                            prov_sip_fields_t *out, oi_error_t *err);
+
 /* Reads the env fallbacks of provider ("twilio" → TWILIO_*). Pointers borrowed from environ.
  * Unknown or over-long provider → all NULL. */
 void prov_sip_env(const char *provider, prov_sip_fields_t *out);

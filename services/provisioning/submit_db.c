@@ -38,14 +38,15 @@ static void common_params(prov_t *p, const prov_submit_t *s, char lease[24], cha
  * was inserted (a job whose idempotency key exists already is not, and reserves nothing).
  * Columns ($2…): job, workspace, here, lease owner, lease ms, max attempts, sealed request,
  * request hash, payload, idempotency key, number, phone, name, provider, agent, inbound trunk id,
- * outbound trunk id, rule id, routing. */
+ * outbound trunk id, rule id, routing, the tenant's trunk address, username, sealed password. */
 static const oi_pg_stmt_t REGISTER_MANY = {
     "prov_submit_register_many",
     "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::int[], "
     "$7::int[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::uuid[], $13::text[], $14::text[], "
-    "$15::text[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::jsonb[]) AS v(v_ord, v_job, v_ws, "
-    "v_here, v_owner, v_lease_ms, v_max, v_sealed, v_hash, v_payload, v_key, v_number, v_phone, v_name, "
-    "v_provider, v_agent, v_it, v_ot, v_rule, v_routing)), "
+    "$15::text[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::jsonb[], $21::text[], $22::text[], "
+    "$23::text[]) AS v(v_ord, v_job, v_ws, v_here, v_owner, v_lease_ms, v_max, v_sealed, v_hash, v_payload, v_key, "
+    "v_number, v_phone, v_name, v_provider, v_agent, v_it, v_ot, v_rule, v_routing, v_trunk_address, "
+    "v_trunk_username, v_trunk_password)), "
     "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT v_job, v_ws, 'register', " STATE_OF("v_here")
     ", 'local', CASE WHEN v_here THEN 1 ELSE 0 END, v_max, v_sealed, v_hash, v_payload, v_key, v_number, "
     "CASE WHEN v_here THEN v_owner END, CASE WHEN v_here THEN clock_timestamp() + v_lease_ms * "
@@ -53,15 +54,16 @@ static const oi_pg_stmt_t REGISTER_MANY = {
     "ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id), "
     "n AS (INSERT INTO provisioning.phone_numbers (id, workspace_id, phone_number, friendly_name, provider, "
     "agent_id, status, origin, inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing, job_id, "
-    "version) SELECT v_number, v_ws, v_phone, v_name, v_provider, v_agent, 'provisioning', 'registered', v_it, "
-    "v_ot, v_rule, v_routing, v_job, 1 FROM v WHERE v_job IN (SELECT id FROM j) RETURNING job_id) "
+    "version, " PROV_NUMBER_TRUNK_COLS ") SELECT v_number, v_ws, v_phone, v_name, v_provider, v_agent, "
+    "'provisioning', 'registered', v_it, v_ot, v_rule, v_routing, v_job, 1, v_trunk_address, v_trunk_username, "
+    "v_trunk_password FROM v WHERE v_job IN (SELECT id FROM j) RETURNING job_id) "
     "SELECT v.v_ord AS ord, j.id AS job_id, (SELECT count(*) FROM n WHERE n.job_id = v.v_job) AS reserved "
     "FROM v LEFT JOIN j ON j.id = v.v_job",
-    20};
+    23};
 
 oi_pg_coalesce_t *prov_registrations_new(prov_t *p)
 {
-    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &REGISTER_MANY, .columns = 19,
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &REGISTER_MANY, .columns = 22,
                                                                           .max_in_flight = PROV_COALESCE_IN_FLIGHT});
 }
 
@@ -74,7 +76,9 @@ void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_r
                             lease,              max,                s->sealed,               s->request_hash,
                             payload,            s->idempotency_key, n->id,                   n->phone_number,
                             n->friendly_name,   n->provider,        n->agent_id,             n->inbound_trunk_id,
-                            n->outbound_trunk_id, n->dispatch_rule_id, routing};
+                            n->outbound_trunk_id, n->dispatch_rule_id, routing,
+                            n->trunk ? n->trunk->trunk_address : NULL, n->trunk ? n->trunk->auth_username : NULL,
+                            n->trunk ? n->trunk->auth_password : NULL};
     oi_pg_coalesce_add(p->registrations, values, cb, ud);
     free(routing);
     free(payload);
@@ -103,21 +107,27 @@ void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_
  * index condition) and matched to their values by id; two PATCHes of one row in one statement
  * change it once: the other finds no row and merges again on top of it.
  * Columns ($2…): job, workspace, name given, name, agent, routing, inbound trunk id, rule id,
- * number, version, here, lease owner, lease ms, max attempts, payload. */
+ * number, version, here, lease owner, lease ms, max attempts, payload, trunk settings given, the
+ * tenant's trunk address, username, sealed password. */
 static const oi_pg_stmt_t UPDATE_MANY = {
     "prov_submit_update_many",
     "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::uuid[], "
     "$7::jsonb[], $8::text[], $9::text[], $10::uuid[], $11::bigint[], $12::bool[], $13::text[], $14::int[], "
-    "$15::int[], $16::jsonb[]) AS v(v_ord, v_job, v_ws, v_name_set, v_name, v_agent, v_routing, v_it, v_rule, "
-    "v_number, v_version, v_here, v_owner, v_lease_ms, v_max, v_payload)), "
+    "$15::int[], $16::jsonb[], $17::bool[], $18::text[], $19::text[], $20::text[]) AS v(v_ord, v_job, v_ws, "
+    "v_name_set, v_name, v_agent, v_routing, v_it, v_rule, v_number, v_version, v_here, v_owner, v_lease_ms, v_max, "
+    "v_payload, v_trunk_set, v_trunk_address, v_trunk_username, v_trunk_password)), "
     "u AS (UPDATE provisioning.phone_numbers n SET "
     "friendly_name = CASE WHEN v.v_name_set THEN v.v_name ELSE n.friendly_name END, agent_id = v.v_agent, "
     "inbound_routing = v.v_routing, inbound_trunk_id = COALESCE(n.inbound_trunk_id, v.v_it), "
     "dispatch_rule_id = COALESCE(n.dispatch_rule_id, v.v_rule), version = n.version + 1, "
-    "updated_at = clock_timestamp(), job_id = v.v_job FROM v "
+    "updated_at = clock_timestamp(), job_id = v.v_job, "
+    "trunk_address = CASE WHEN v.v_trunk_set THEN v.v_trunk_address ELSE n.trunk_address END, "
+    "trunk_username = CASE WHEN v.v_trunk_set THEN v.v_trunk_username ELSE n.trunk_username END, "
+    "trunk_password_sealed = CASE WHEN v.v_trunk_set THEN v.v_trunk_password ELSE n.trunk_password_sealed END "
+    "FROM v "
     "WHERE n.id = ANY ($10::uuid[]) AND n.id = v.v_number AND (n.workspace_id = v.v_ws) IS TRUE AND "
     "n.version = v.v_version AND n.deleted_at IS NULL AND n.status IN ('active', 'inactive') "
-    "RETURNING v.*, " PROV_NUMBER_COLS "), "
+    "RETURNING v.*, " PROV_NUMBER_COLS ", " PROV_NUMBER_TRUNK_COLS "), "
     "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ", step) SELECT v_job, workspace_id, 'update_routing', "
     STATE_OF("v_here") ", 'local', CASE WHEN v_here THEN 1 ELSE 0 END, v_max, '', '', v_payload || "
     "jsonb_strip_nulls(jsonb_build_object('number_id', id::text, 'phone_number', phone_number, 'provider', "
@@ -125,18 +135,18 @@ static const oi_pg_stmt_t UPDATE_MANY = {
     "'outbound_trunk_id', outbound_trunk_id)), NULL, id, CASE WHEN v_here THEN v_owner END, "
     "CASE WHEN v_here THEN clock_timestamp() + v_lease_ms * interval '1 millisecond' END, NOT v_here, "
     EVENTS_INIT("v_here") ", 'save_number' FROM u) "
-    "SELECT v_ord AS ord, " PROV_NUMBER_COLS_PLAIN " FROM u",
-    16};
+    "SELECT v_ord AS ord, " PROV_NUMBER_COLS_PLAIN ", " PROV_NUMBER_TRUNK_COLS " FROM u",
+    20};
 
 oi_pg_coalesce_t *prov_update_writes_new(prov_t *p)
 {
-    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 15,
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 19,
                                                                           .max_in_flight = PROV_COALESCE_IN_FLIGHT});
 }
 
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
-                        const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
-                        oi_pg_row_cb cb, void *ud)
+                        const prov_merge_t *m, const prov_sip_fields_t *trunk, const char *inbound_trunk_id,
+                        const char *dispatch_rule_id, oi_pg_row_cb cb, void *ud)
 {
     char lease[24], max[16], ver[24], *payload;
     common_params(p, s, lease, max, &payload);
@@ -145,7 +155,11 @@ void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id
     const char *values[] = {s->job_id,       s->workspace_id,  m->friendly_name_set ? "t" : "f", m->friendly_name,
                             m->agent_id,     routing,          inbound_trunk_id,                 dispatch_rule_id,
                             number_id,       ver,              s->run_here ? "t" : "f",          p->owner,
-                            lease,           max,              payload};
+                            lease,           max,              payload,
+                            trunk ? "t" : "f",
+                            trunk ? trunk->trunk_address : NULL,
+                            trunk ? trunk->auth_username : NULL,
+                            trunk ? trunk->auth_password : NULL};
     oi_pg_coalesce_add(p->update_writes, values, cb, ud);
     free(routing);
     free(payload);

@@ -34,11 +34,12 @@ void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_
                           oi_pg_done_cb cb, void *ud);
 /* PATCH: the merged state into the row (only if it is still at `version`), and the job that
  * brings oi-dispatch in line, in one transaction that other PATCHes share (oi/pg_coalesce.h).
- * The row: the number as changed (PROV_NUMBER_COLS), -1 when the row moved on meanwhile (read
- * it again) or is gone. */
+ * trunk (NULL: kept): the tenant's trunk settings after a rotation, password sealed. The row:
+ * the number as changed (PROV_NUMBER_COLS, PROV_NUMBER_TRUNK_COLS), -1 when the row moved on
+ * meanwhile (read it again) or is gone. */
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
-                        const prov_merge_t *m, const char *inbound_trunk_id, const char *dispatch_rule_id,
-                        oi_pg_row_cb cb, void *ud);
+                        const prov_merge_t *m, const prov_sip_fields_t *trunk, const char *inbound_trunk_id,
+                        const char *dispatch_rule_id, oi_pg_row_cb cb, void *ud);
 /* The coalescer prov_submit_update needs (p->pg open). */
 oi_pg_coalesce_t *prov_update_writes_new(prov_t *p);
 /* DELETE: a registered number is deleted at once, a purchased one becomes "releasing" until its

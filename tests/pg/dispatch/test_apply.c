@@ -571,3 +571,61 @@ Test(apply_pg, an_id_of_another_workspace_fails_only_its_own_call)
     free(vm);
     cr_expect_eq(fence_of(&n[1]), 1, "the refused call moved nothing");
 }
+
+/* --- rotation of the outbound trunk's settings -------------------------------------------------- */
+
+static char *trunk_address_of(const number_t *n)
+{
+    return scalar("SELECT trunk_address FROM dispatch.outbound_trunks WHERE id = $1", 1,
+                  (const char *[]){n->outbound_id});
+}
+
+/* A rotation at version: the trunk kept, its address set to address. */
+static void number_rotate(number_t *n, int64_t version, const char *address)
+{
+    number_patch(n, version, "kept");
+    n->outbound.trunk_address = (char *)address;
+    n->req.outbound_trunk = &n->outbound;
+    n->req.rotate_outbound_trunk = true;
+}
+
+Test(apply_pg, a_late_rotation_still_lands_and_an_older_one_does_not)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    cr_assert_eq(apply(&n).st, OI_OK);
+    number_patch(&n, 3, "newer change");
+    cr_assert(apply(&n).applied);
+    number_rotate(&n, 2, "late.example"); /* sent before version 3, arrives after it */
+    answer_t a = apply(&n);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    cr_expect_not(a.applied, "the rest of version 2 is older than 3");
+    char *addr = trunk_address_of(&n);
+    cr_expect_str_eq(addr, "late.example", "the rotation is not lost");
+    free(addr);
+    char *vm = voicemail_of(&n);
+    cr_expect_str_eq(vm, "newer change");
+    free(vm);
+    number_rotate(&n, 2, "again.example"); /* the same version again: already set */
+    cr_assert_eq(apply(&n).st, OI_OK);
+    addr = trunk_address_of(&n);
+    cr_expect_str_eq(addr, "late.example");
+    free(addr);
+}
+
+Test(apply_pg, a_rotation_never_resurrects_a_deleted_trunk)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    cr_assert_eq(apply(&n).st, OI_OK);
+    n.req.version = 4;
+    number_unroute(&n);
+    cr_assert(apply(&n).applied);
+    number_rotate(&n, 3, "ghost.example");
+    cr_assert_eq(apply(&n).st, OI_OK);
+    cr_expect_eq(count("SELECT count(*) FROM dispatch.outbound_trunks WHERE id = $1", n.outbound_id), 0);
+}

@@ -70,6 +70,51 @@ Test(sipcfg, incomplete_names_the_missing_field_never_a_value)
     cr_assert_null(strstr(err.message, "secret-pw-123"));
 }
 
+Test(sipcfg, a_rotation_replaces_the_fields_given_and_keeps_the_others)
+{
+    prov_sip_fields_t stored = {.trunk_address = "t.example", .auth_username = "user", .auth_password = "sealed"};
+    prov_sip_fields_t out;
+    oi_error_t err;
+    oi_error_init(&err);
+    prov_sip_fields_t pw = {.auth_password = "new-pw"};
+    cr_assert_eq(prov_sip_rotate("registered", &stored, &pw, &out, &err), OI_OK);
+    cr_assert_str_eq(out.trunk_address, "t.example");
+    cr_assert_str_eq(out.auth_username, "user");
+    cr_assert_str_eq(out.auth_password, "new-pw");
+    prov_sip_fields_t addr = {.trunk_address = "u.example"};
+    cr_assert_eq(prov_sip_rotate("registered", &stored, &addr, &out, &err), OI_OK);
+    cr_assert_str_eq(out.trunk_address, "u.example");
+    cr_assert_null(out.auth_password, "the stored (sealed) password is kept");
+}
+
+Test(sipcfg, a_rotation_needs_the_tenants_own_trunk)
+{
+    prov_sip_fields_t none = {0}, out;
+    prov_sip_fields_t all = {.trunk_address = "t.example", .auth_username = "u", .auth_password = "secret-pw-9"};
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_rotate("purchased", &none, &all, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    cr_assert(strstr(err.message, "platform") != NULL, "%s", err.message);
+    /* registered over the platform's trunk: nothing kept, so all three at once */
+    prov_sip_fields_t pw = {.auth_password = "secret-pw-9"};
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_rotate("registered", &none, &pw, &out, &err), OI_SIP_TRUNK_PROVISION_FAILED);
+    cr_assert(strstr(err.message, "trunk_address, auth_username") != NULL, "%s", err.message);
+    cr_assert_null(strstr(err.message, "secret-pw-9"), "never a value");
+    oi_error_init(&err);
+    cr_assert_eq(prov_sip_rotate("registered", &none, &all, &out, &err), OI_OK);
+    cr_assert_str_eq(out.auth_password, "secret-pw-9");
+}
+
+Test(sipcfg, the_tenants_trunk_is_any_field_of_request_or_integration)
+{
+    prov_sip_fields_t none = {0}, addr = {.trunk_address = "t.example"};
+    cr_assert_not(prov_sip_tenants(NULL, NULL));
+    cr_assert_not(prov_sip_tenants(&none, &none));
+    cr_assert(prov_sip_tenants(&addr, NULL));
+    cr_assert(prov_sip_tenants(NULL, &addr));
+}
+
 Test(sipcfg, env_names_follow_the_provider)
 {
     setenv("TELNYX_TRUNK_ADDRESS", "sip.telnyx.com", 1);
