@@ -63,6 +63,11 @@ run_integration() {
   export OI_JOB_BACKOFF_CAP_MS=${OI_JOB_BACKOFF_CAP_MS:-2000}
   export OI_SHUTDOWN_GRACE_MS=${OI_SHUTDOWN_GRACE_MS:-5000}
   export OI_LOG_LEVEL=${OI_TEST_LOG_LEVEL:-debug}
+  # the suite fires hundreds of calls at once from one key (concurrency, engine, fault tests):
+  # limits far above them; test_rate_limits.py restarts the gateways with small ones
+  export OI_RATE_KEY_RPS=${OI_RATE_KEY_RPS:-100000} OI_RATE_KEY_BURST=${OI_RATE_KEY_BURST:-100000}
+  export OI_RATE_WORKSPACE_RPS=${OI_RATE_WORKSPACE_RPS:-100000} OI_RATE_WORKSPACE_BURST=${OI_RATE_WORKSPACE_BURST:-100000}
+  export OI_RATE_PURCHASE_RPS=${OI_RATE_PURCHASE_RPS:-100000} OI_RATE_PURCHASE_BURST=${OI_RATE_PURCHASE_BURST:-100000}
   export OI_BUILD_DIR="$BUILD"
   unset OI_HTTP_PORT OI_PG_PORT OI_REDIS_PORT OI_SIM_PORT OI_ADMIN_TOKEN OI_INTERNAL_TOKEN OI_SECRET_KEY
   # register fallbacks (docs/WIRING.md): the test stack sets the TELNYX_* trio only, so a

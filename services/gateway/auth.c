@@ -1,6 +1,8 @@
 /* auth.c: the auth phase. Admin and internal tokens compare in constant time (the internal one
- * also as a Basic password); API keys are looked up by SHA-256 in a small TTL cache, then in
- * gateway.api_keys; a dashboard JWT (dashboard_jwt.h) is verified, then its workspace is looked
+ * also as a Basic password); API keys are looked up by SHA-256 in a small TTL cache (answers of
+ * either kind), then in gateway.api_keys. Keys that turn out unknown spend a per-replica budget
+ * (OI_RATE_KEY_LOOKUP_*): once it is spent, only keys seen valid before reach PostgreSQL and the
+ * rest are answered 429, so a flood of random keys cannot drive the database; a dashboard JWT (dashboard_jwt.h) is verified, then its workspace is looked
  * up the same way. */
 #define OI_LOG_TAG "gw.auth"
 #include "auth.h"
@@ -25,6 +27,7 @@ typedef struct {
     char key_id[37];
     char workspace_id[37];
     int64_t expires_ms; /* monotonic */
+    bool negative;      /* a lookup found no such key */
 } auth_entry_t;
 
 struct gw_auth_cache {
@@ -52,13 +55,16 @@ static auth_entry_t *slot_for(gw_auth_cache_t *c, const char *hash)
     return &c->slots[h % AUTH_CACHE_SLOTS];
 }
 
-/* A positive lookup, trusted for the cache's ttl. */
+/* A lookup's answer, trusted for the cache's ttl: the key (key_id NULL: no such key). */
 static void cache_put(gw_auth_cache_t *c, const char *hash, const char *key_id, const char *workspace_id)
 {
     auth_entry_t *e = slot_for(c, hash);
+    if (!key_id && e->hash[0] && !e->negative)
+        return; /* an unknown key never pushes out a valid one (nor its right to be checked again) */
     snprintf(e->hash, sizeof e->hash, "%s", hash);
-    snprintf(e->key_id, sizeof e->key_id, "%s", key_id);
-    snprintf(e->workspace_id, sizeof e->workspace_id, "%s", workspace_id);
+    snprintf(e->key_id, sizeof e->key_id, "%s", key_id ? key_id : "");
+    snprintf(e->workspace_id, sizeof e->workspace_id, "%s", workspace_id ? workspace_id : "");
+    e->negative = key_id == NULL;
     e->expires_ms = oi_clock_mono_ms() + c->ttl_ms;
 }
 
@@ -151,7 +157,7 @@ static void accept_key(gw_req_t *r, const char *key_id, const char *workspace_id
     r->caller = GW_CALLER_KEY;
     snprintf(r->api_key_id, sizeof r->api_key_id, "%s", key_id);
     snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
-    gw_phase_idempotency(r);
+    gw_phase_rate(r);
 }
 
 static void on_key_looked_up(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
@@ -160,6 +166,8 @@ static void on_key_looked_up(gw_req_t *r, oi_status_t st, const oi_error_t *err,
     if (st) {
         gw_respond_error(r, err);
     } else if (!k->found) {
+        cache_put(r->gw->auth, k->hash, NULL, NULL);
+        gw_local_bucket_take(&r->gw->key_lookups, &r->gw->rate_key_lookup, oi_clock_mono_ms());
         unauthorized(r, "invalid API key");
     } else {
         cache_put(r->gw->auth, k->hash, k->key_id, k->workspace_id);
@@ -177,8 +185,20 @@ static void auth_with_key(gw_req_t *r, const char *token)
     char hash[65];
     oi_sha256_hex(token, strlen(token), hash);
     auth_entry_t *e = slot_for(r->gw->auth, hash);
-    if (strcmp(e->hash, hash) == 0 && e->expires_ms > oi_clock_mono_ms()) {
-        accept_key(r, e->key_id, e->workspace_id);
+    int64_t now = oi_clock_mono_ms();
+    bool seen = strcmp(e->hash, hash) == 0;
+    if (seen && e->expires_ms > now) {
+        if (e->negative)
+            unauthorized(r, "invalid API key");
+        else
+            accept_key(r, e->key_id, e->workspace_id);
+        return;
+    }
+    /* keys that failed used up the budget: only keys seen valid before are looked up meanwhile */
+    if (!(seen && !e->negative) && !gw_local_bucket_ready(&r->gw->key_lookups, &r->gw->rate_key_lookup, now)) {
+        gw_respond_json(r, 429, "Retry-After: 1\r\n",
+                        json_pack("{s{ssss}}", "detail", "code", "RATE_LIMITED", "message",
+                                  "too many unknown API keys tried; retry after 1 s"));
         return;
     }
     key_lookup_t *k = oi_xcalloc(1, sizeof *k);
@@ -199,7 +219,7 @@ static void accept_jwt(gw_req_t *r, const char *workspace_id)
 {
     r->caller = GW_CALLER_JWT;
     snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
-    gw_phase_idempotency(r);
+    gw_phase_rate(r);
 }
 
 static oi_status_t lookup_workspace(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)

@@ -39,6 +39,20 @@ typedef struct {
     oi_http_limits_t http;
 } gw_config_t;
 
+/* Token buckets (rate_limit.h): requests/s and burst; 0 turns one off. */
+static void read_rates(oi_config_t *c, gw_t *gw)
+{
+    enum { MAX = 100000000 };
+    gw->rate_key.rps = (double)oi_config_int(c, "OI_RATE_KEY_RPS", 100, 0, MAX);
+    gw->rate_key.burst = (double)oi_config_int(c, "OI_RATE_KEY_BURST", 200, 1, MAX);
+    gw->rate_workspace.rps = (double)oi_config_int(c, "OI_RATE_WORKSPACE_RPS", 1000, 0, MAX);
+    gw->rate_workspace.burst = (double)oi_config_int(c, "OI_RATE_WORKSPACE_BURST", 2000, 1, MAX);
+    gw->rate_purchase.rps = (double)oi_config_int(c, "OI_RATE_PURCHASE_RPS", 10, 0, MAX);
+    gw->rate_purchase.burst = (double)oi_config_int(c, "OI_RATE_PURCHASE_BURST", 20, 1, MAX);
+    gw->rate_key_lookup.rps = (double)oi_config_int(c, "OI_RATE_KEY_LOOKUP_RPS", 50, 0, MAX);
+    gw->rate_key_lookup.burst = (double)oi_config_int(c, "OI_RATE_KEY_LOOKUP_BURST", 100, 1, MAX);
+}
+
 static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
 {
     cfg->host = oi_config_str(c, "OI_HTTP_HOST", "127.0.0.1");
@@ -74,6 +88,7 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
         oi_config_fail(c, "OI_ADMIN_TOKEN", "must be at least 16 characters");
     if (*gw->internal_token && strlen(gw->internal_token) < TOKEN_MIN_LEN)
         oi_config_fail(c, "OI_INTERNAL_TOKEN", "must be at least 16 characters");
+    read_rates(c, gw);
     gw->sync_wait_ms = (uint32_t)oi_config_int(c, "OI_SYNC_WAIT_MS", 20000, 0, 600000);
     gw->rpc_timeout_ms = (uint32_t)oi_config_int(c, "OI_RPC_TIMEOUT_MS", 5000, 100, 600000);
 }
@@ -158,6 +173,8 @@ gw_t *gw_start(oi_service_t *svc)
     gw->audit_purge = gw_purge_new(gw, cfg.conninfo, "audit events", AUDIT_PURGE_SQL, age, cfg.idem_purge_ms);
     gw->audit_writer = gw_audit_writer_new(gw->loop, cfg.conninfo);
     open_near_caches(gw, &cfg);
+    gw->redis = oi_redis_new(gw->loop, cfg.redis_host, cfg.redis_port, GW_REDIS_TIMEOUT_MS);
+    gw->rate = gw_rate_new(gw->redis);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
     gw->http = oi_http_server_new(gw->loop, &cfg.http, gw_http_on_request, gw);
@@ -192,6 +209,8 @@ static void on_http_closed(void *ud)
     oi_http_server_destroy(&gw->http);
     oi_pg_pool_destroy(&gw->pg);
     gw_auth_cache_destroy(&gw->auth);
+    oi_redis_close(&gw->redis); /* no request is left to wait on a rate check */
+    gw_rate_destroy(&gw->rate);
     oi_crypto_destroy(&gw->crypto);
     gw_jwt_destroy(&gw->jwt);
     oi_near_bus_close(&gw->near_bus);

@@ -10,6 +10,8 @@
 #include "oi/crypto.h"
 #include "oi/http_server.h"
 #include "oi/near_bus.h"
+#include "oi/redis.h"
+#include "rate_limit.h"
 #include "oi/near_cache.h"
 #include "oi/pg.h"
 #include "oi/route_memo.h"
@@ -44,6 +46,11 @@ typedef struct {
     gw_purge_t *audit_purge;         /* owned: drops audit events past theirs */
     gw_audit_writer_t *audit_writer; /* owned: writes audit events before their answers leave */
     gw_jwt_t *jwt;                   /* owned; NULL when dashboard JWTs are not configured */
+    oi_redis_t *redis;               /* owned: commands (the rate limiter's buckets) */
+    gw_rate_t *rate;                 /* owned: per key, workspace and purchase token buckets */
+    gw_rate_rule_t rate_key, rate_workspace, rate_purchase;
+    gw_rate_rule_t rate_key_lookup;  /* API key lookups that miss the cache, per replica */
+    gw_local_bucket_t key_lookups;
     const char *admin_token;         /* borrowed (environment) */
     const char *internal_token;      /* borrowed (environment) */
     uint32_t sync_wait_ms;
@@ -118,6 +125,7 @@ void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, co
 /* A number answer's ETag header line ("ETag: \"<version>\"\r\n"); "" for version 0. */
 #define GW_ETAG_HEADER_MAX 48
 #define GW_ROUTE_MEMO_MAX 4096 /* numbers with a routing policy kept parsed */
+#define GW_REDIS_TIMEOUT_MS 200 /* a rate check waits this long for Redis, then lets the request through */
 void gw_etag_header(long long version, char out[GW_ETAG_HEADER_MAX]);
 /* If-Match of a PATCH or DELETE into *version (0: none or "*"). false when it was answered:
  * 412 for a tag that can never match one of ours, 400 for a list of several. */

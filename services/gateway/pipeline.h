@@ -1,13 +1,17 @@
 /* pipeline.h: the generic phases every request goes through, in order:
- * parse → route → auth → idempotency → body/JSON → handler → respond/log.
+ * parse → route → auth → rate → idempotency → body/JSON → handler → respond/log.
  * Each asynchronous phase calls the next one through these entry points. */
 #ifndef GW_PIPELINE_H
 #define GW_PIPELINE_H
 
 #include "gw.h"
 
-/* auth.c: authenticates r per its route flags, then calls gw_phase_idempotency (or responds 401). */
+/* auth.c: authenticates r per its route flags, then calls gw_phase_rate or, for the platform's
+ * own tokens, gw_phase_idempotency (or responds 401). */
 void gw_phase_auth(gw_req_t *r);
+/* rate_phase.c: a workspace caller (API key, JWT) takes its rate limit tokens, then
+ * gw_phase_idempotency (or 429). */
+void gw_phase_rate(gw_req_t *r);
 /* idempotency.c: claims/replays the Idempotency-Key, then calls gw_phase_body. */
 void gw_phase_idempotency(gw_req_t *r);
 /* server.c: parses the JSON body if the route wants one, then runs the handler. */
