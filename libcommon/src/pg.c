@@ -274,6 +274,12 @@ const char *oi_pg_get(const PGresult *res, int row, const char *col)
 
 char *oi_pg_dup(const PGresult *res, int row, const char *col) { return oi_xstrdup(oi_pg_get(res, row, col)); }
 
+bool oi_pg_bool(const PGresult *res, int row, const char *col)
+{
+    const char *v = oi_pg_get(res, row, col);
+    return v && strcmp(v, "t") == 0;
+}
+
 /* --- migrations ------------------------------------------------------------------------------ */
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

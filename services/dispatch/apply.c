@@ -256,7 +256,7 @@ static oi_status_t conflict_on(const apply_t *a, const oi_error_t *src, oi_error
 static oi_status_t outcome(const apply_t *a, const char *found, const PGresult *write, int row,
                            dsp_apply_result_t *out, oi_error_t *err)
 {
-    if (dsp_db_bool(write, row, "moved")) {
+    if (oi_pg_bool(write, row, "moved")) {
         const char *old = oi_pg_get(write, row, "old_phone");
         out->applied = true;
         out->old_phone = old && strcmp(old, a->phone) != 0 ? old : NULL;

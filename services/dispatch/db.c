@@ -22,8 +22,3 @@ char *dsp_db_str(const PGresult *res, int row, const char *col)
     return oi_xstrdup(v ? v : "");
 }
 
-bool dsp_db_bool(const PGresult *res, int row, const char *col)
-{
-    const char *v = oi_pg_get(res, row, col);
-    return v && strcmp(v, "t") == 0;
-}

@@ -18,7 +18,5 @@ void dsp_db_release(dsp_t *d, PGconn **c);
 #define DSP_SQL_USEC(col) "(floor(extract(epoch FROM " col ") * 1000000))::bigint"
 /* New heap copy of a column ("" when NULL). */
 char *dsp_db_str(const PGresult *res, int row, const char *col);
-/* true when the boolean column is 't'. */
-bool dsp_db_bool(const PGresult *res, int row, const char *col);
 
 #endif

@@ -71,7 +71,7 @@ oi_status_t dsp_outbound_route(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *
     rc = oi_pg_exec(conn, OUTBOUND_SQL, 2, params, &res, err);
     if (rc)
         goto out;
-    if (PQntuples(res) != 1 || !dsp_db_bool(res, 0, "agent_ok")) {
+    if (PQntuples(res) != 1 || !oi_pg_bool(res, 0, "agent_ok")) {
         rc = not_allowed(err, req->from);
         goto out;
     }

@@ -68,11 +68,11 @@ static void agent_from_row(const PGresult *res, const char *prefix, oi_agent_sta
 {
     char col[16];
     snprintf(col, sizeof col, "%s_present", prefix);
-    a->present = dsp_db_bool(res, 0, col);
+    a->present = oi_pg_bool(res, 0, col);
     snprintf(col, sizeof col, "%s_deleted", prefix);
-    a->deleted = dsp_db_bool(res, 0, col);
+    a->deleted = oi_pg_bool(res, 0, col);
     snprintf(col, sizeof col, "%s_active", prefix);
-    a->active = dsp_db_bool(res, 0, col);
+    a->active = oi_pg_bool(res, 0, col);
     snprintf(col, sizeof col, "%s_vm", prefix);
     a->voicemail = oi_pg_dup(res, 0, col);
 }

@@ -38,11 +38,6 @@ void prov_job_free(prov_job_t **self_p)
     OI_FREE(*self_p);
 }
 
-static bool flag(const PGresult *res, int row, const char *col)
-{
-    const char *v = oi_pg_get(res, row, col);
-    return v && v[0] == 't';
-}
 
 prov_job_t *prov_job_from_row(const PGresult *res, int row)
 {
@@ -70,8 +65,8 @@ prov_job_t *prov_job_from_row(const PGresult *res, int row)
         j->payload = json_object();
     }
     j->number_id = oi_pg_dup(res, row, "number_id");
-    j->charged = flag(res, row, "charged");
-    j->notify = flag(res, row, "notify");
+    j->charged = oi_pg_bool(res, row, "charged");
+    j->notify = oi_pg_bool(res, row, "notify");
     const char *cm = oi_pg_get(res, row, "created_ms");
     j->created_ms = cm ? strtoll(cm, NULL, 10) : 0;
     if (!ok)

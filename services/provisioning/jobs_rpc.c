@@ -290,6 +290,14 @@ static void on_registered(oi_status_t st, const oi_error_t *err, const PGresult 
         fail(s, st, err);
         return;
     }
+    if (row >= 0 && oi_pg_bool(res, row, "over_quota")) {
+        oi_error_t e;
+        oi_error_init(&e);
+        oi_error_set(&e, OI_QUOTA_EXCEEDED, "the workspace holds %s numbers; its quota (OI_QUOTA_NUMBERS) is %d",
+                     oi_pg_get(res, row, "held"), s->p->quota_numbers);
+        fail(s, OI_QUOTA_EXCEEDED, &e);
+        return;
+    }
     if (row < 0 || !oi_pg_get(res, row, "job_id")) {
         join_existing(s);
         return;
@@ -400,6 +408,29 @@ PROV_RPC(prov_rpc_register)
 
 #define BUY(s) ((const Oneinbox__V1__PurchaseNumberRequest *)(s)->req)
 
+/* A purchase the workspace's quotas refused (quota.h): answered, true. */
+static bool over_purchase_quota(submit_t *s, const PGresult *res)
+{
+    oi_error_t e;
+    oi_error_init(&e);
+    if (PQntuples(res) == 1 && oi_pg_bool(res, 0, "over_numbers")) {
+        oi_error_set(&e, OI_QUOTA_EXCEEDED, "the workspace holds %s numbers; its quota (OI_QUOTA_NUMBERS) is %d",
+                     oi_pg_get(res, 0, "held"), s->p->quota_numbers);
+        fail(s, OI_QUOTA_EXCEEDED, &e);
+        return true;
+    }
+    if (PQntuples(res) == 1 && oi_pg_bool(res, 0, "over_today")) {
+        const char *in = oi_pg_get(res, 0, "frees_in_s");
+        oi_error_set(&e, OI_DAILY_QUOTA_EXCEEDED,
+                     "the workspace bought %s numbers in the last 24 hours; its quota (OI_QUOTA_PURCHASES_PER_DAY) "
+                     "is %d: the next one can be bought in %s s",
+                     oi_pg_get(res, 0, "bought"), s->p->quota_purchases_per_day, in ? in : "?");
+        fail(s, OI_DAILY_QUOTA_EXCEEDED, &e);
+        return true;
+    }
+    return false;
+}
+
 static void on_purchase_written(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
     submit_t *s = ud;
@@ -407,7 +438,9 @@ static void on_purchase_written(oi_status_t st, const oi_error_t *err, PGresult 
         fail(s, st, err);
         return;
     }
-    if (n != 1 || !oi_pg_get(res[0], 0, "job_id")) {
+    if (n >= 1 && over_purchase_quota(s, res[n - 1]))
+        return;
+    if (n < 1 || !oi_pg_get(res[n - 1], 0, "job_id")) {
         join_existing(s);
         return;
     }

@@ -54,6 +54,8 @@ typedef struct prov {
     int sweep_ms;                   /* how often idle replicas look for orphaned or due jobs */
     int lane_cap[PROV_LANE__COUNT]; /* jobs run at once per lane */
     int search_max;                 /* searches in flight per carrier */
+    int quota_numbers;              /* numbers a workspace may hold (quota.h), 0: no quota */
+    int quota_purchases_per_day;    /* purchases per workspace per 24 h, 0: no quota */
     int search_inflight[PROV_LANE__COUNT];
     bool draining;
 } prov_t;

@@ -115,6 +115,8 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     int carrier_cap = (int)oi_config_int(c, "OI_JOB_CARRIER_CONCURRENCY", 32, 1, 10000);
     p->lane_cap[PROV_LANE_TWILIO] = p->lane_cap[PROV_LANE_TELNYX] = carrier_cap;
     p->search_max = (int)oi_config_int(c, "OI_SEARCH_MAX_INFLIGHT", 64, 1, 10000);
+    p->quota_numbers = (int)oi_config_int(c, "OI_QUOTA_NUMBERS", 0, 0, 100000000);
+    p->quota_purchases_per_day = (int)oi_config_int(c, "OI_QUOTA_PURCHASES_PER_DAY", 100, 0, 100000000);
     p->retention_days = (int)oi_config_int(c, "OI_JOB_RETENTION_DAYS", 30, 1, 3650);
     p->retention_purge_ms = (int)oi_config_int(c, "OI_JOB_RETENTION_PURGE_MS", 3600000, 100, 86400000);
 }

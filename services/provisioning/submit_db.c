@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "oi/mem.h"
+#include "quota.h"
 
 #define STATE_OF(here) "CASE WHEN " here " THEN 'running' ELSE 'queued' END"
 #define LEASE_OWNER(here, owner) "CASE WHEN " here " THEN " owner " END"
@@ -27,49 +28,75 @@ static void common_params(prov_t *p, const prov_submit_t *s, char lease[24], cha
 }
 
 /* $1 job, $2 ws, $3 here, $4 owner, $5 lease, $6 max attempts, $7 sealed, $8 hash, $9 payload, $10 key */
-#define NEW_JOB_VALUES(kind, lane, number)                                                             \
-    "VALUES ($1::uuid, $2::uuid, '" kind "', " STATE_OF("$3::boolean") ", " lane ", "                 \
+#define NEW_JOB_ROW(kind, lane, number)                                                                \
+    "$1::uuid, $2::uuid, '" kind "', " STATE_OF("$3::boolean") ", " lane ", "                         \
     "CASE WHEN $3::boolean THEN 1 ELSE 0 END, $6::int, $7, $8, $9::jsonb, $10, " number ", "          \
     LEASE_OWNER("$3::boolean", "$4") ", " LEASE_UNTIL("$3::boolean", "$5") ", NOT $3::boolean, "      \
-    EVENTS_INIT("$3::boolean") ") "                                                                    \
+    EVENTS_INIT("$3::boolean")
+#define ON_KEY_TAKEN                                                                                   \
     "ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id"
 
 /* Registrations, many in one statement (oi/pg_coalesce.h): each job, and each number whose job
- * was inserted (a job whose idempotency key exists already is not, and reserves nothing).
+ * was inserted (a job whose idempotency key exists already is not, and reserves nothing), while
+ * its workspace's numbers quota (quota.h) leaves room: rows in order, as many as fit. A row over
+ * the quota says so (over_quota, with what the workspace holds); a row whose key exists is never
+ * over it (job_id NULL: join that job).
  * Columns ($2…): job, workspace, here, lease owner, lease ms, max attempts, sealed request,
  * request hash, payload, idempotency key, number, phone, name, provider, agent, inbound trunk id,
- * outbound trunk id, rule id, routing, the tenant's trunk address, username, sealed password. */
+ * outbound trunk id, rule id, routing, the tenant's trunk address, username, sealed password,
+ * the numbers quota (0: none). */
+#define REGISTER_ROWS                                                                                   \
+    "v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::int[], "  \
+    "$7::int[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::uuid[], $13::text[], $14::text[], " \
+    "$15::text[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::jsonb[], $21::text[], $22::text[], " \
+    "$23::text[], $24::int[]) AS v(v_ord, v_job, v_ws, v_here, v_owner, v_lease_ms, v_max, v_sealed, v_hash, " \
+    "v_payload, v_key, v_number, v_phone, v_name, v_provider, v_agent, v_it, v_ot, v_rule, v_routing, "     \
+    "v_trunk_address, v_trunk_username, v_trunk_password, v_quota))"
+
 static const oi_pg_stmt_t REGISTER_MANY = {
     "prov_submit_register_many",
-    "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::int[], "
-    "$7::int[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::uuid[], $13::text[], $14::text[], "
-    "$15::text[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::jsonb[], $21::text[], $22::text[], "
-    "$23::text[]) AS v(v_ord, v_job, v_ws, v_here, v_owner, v_lease_ms, v_max, v_sealed, v_hash, v_payload, v_key, "
-    "v_number, v_phone, v_name, v_provider, v_agent, v_it, v_ot, v_rule, v_routing, v_trunk_address, "
-    "v_trunk_username, v_trunk_password)), "
+    "WITH " REGISTER_ROWS ", "
+    "held AS (SELECT w AS h_ws, q AS h_q, CASE WHEN q > 0 THEN " QUOTA_HELD("w") " ELSE 0 END AS h_n "
+    "FROM (SELECT v_ws AS w, max(v_quota) AS q FROM v GROUP BY v_ws) x), "
+    "ranked AS (SELECT v.*, row_number() OVER (PARTITION BY v_ws ORDER BY v_ord) AS v_rank FROM v), "
+    "ok AS (SELECT r.* FROM ranked r JOIN held h ON h.h_ws = r.v_ws WHERE h.h_q <= 0 OR h.h_n + r.v_rank <= h.h_q), "
     "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT v_job, v_ws, 'register', " STATE_OF("v_here")
     ", 'local', CASE WHEN v_here THEN 1 ELSE 0 END, v_max, v_sealed, v_hash, v_payload, v_key, v_number, "
     "CASE WHEN v_here THEN v_owner END, CASE WHEN v_here THEN clock_timestamp() + v_lease_ms * "
-    "interval '1 millisecond' END, NOT v_here, " EVENTS_INIT("v_here") " FROM v "
+    "interval '1 millisecond' END, NOT v_here, " EVENTS_INIT("v_here") " FROM ok "
     "ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id), "
     "n AS (INSERT INTO provisioning.phone_numbers (id, workspace_id, phone_number, friendly_name, provider, "
     "agent_id, status, origin, inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing, job_id, "
     "version, " PROV_NUMBER_TRUNK_COLS ") SELECT v_number, v_ws, v_phone, v_name, v_provider, v_agent, "
     "'provisioning', 'registered', v_it, v_ot, v_rule, v_routing, v_job, 1, v_trunk_address, v_trunk_username, "
-    "v_trunk_password FROM v WHERE v_job IN (SELECT id FROM j) RETURNING job_id) "
-    "SELECT v.v_ord AS ord, j.id AS job_id, (SELECT count(*) FROM n WHERE n.job_id = v.v_job) AS reserved "
+    "v_trunk_password FROM ok WHERE v_job IN (SELECT id FROM j) RETURNING job_id) "
+    "SELECT v.v_ord AS ord, j.id AS job_id, (SELECT count(*) FROM n WHERE n.job_id = v.v_job) AS reserved, "
+    "v.v_ord NOT IN (SELECT v_ord FROM ok) AND NOT EXISTS (SELECT 1 FROM provisioning.jobs k WHERE "
+    "k.workspace_id = v.v_ws AND k.idempotency_key = v.v_key) AS over_quota, "
+    "(SELECT h_n FROM held WHERE h_ws = v.v_ws) AS held "
     "FROM v LEFT JOIN j ON j.id = v.v_job",
-    23};
+    24};
+
+/* With a numbers quota: the workspaces' locks first (quota.h); the unread CTE types every
+ * parameter, so both statements share one parameter list. */
+static const oi_pg_stmt_t REGISTER_LOCK = {
+    "prov_submit_register_lock",
+    "WITH " REGISTER_ROWS " " QUOTA_LOCK("$3::uuid[]"),
+    24};
 
 oi_pg_coalesce_t *prov_registrations_new(prov_t *p)
 {
-    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &REGISTER_MANY, .columns = 22,
-                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
+    oi_pg_coalesce_config_t cfg = {.stmt = &REGISTER_MANY,
+                                   .first = p->quota_numbers > 0 ? &REGISTER_LOCK : NULL,
+                                   .columns = 23,
+                                   .max_in_flight = PROV_COALESCE_IN_FLIGHT};
+    return oi_pg_coalesce_new(p->loop, p->pg, &cfg);
 }
 
 void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_row_t *n, oi_pg_row_cb cb, void *ud)
 {
-    char lease[24], max[16], *payload;
+    char lease[24], max[16], quota[16], *payload;
+    snprintf(quota, sizeof quota, "%d", p->quota_numbers);
     common_params(p, s, lease, max, &payload);
     char *routing = prov_routing_to_json_text(n->routing);
     const char *values[] = {s->job_id,          s->workspace_id,    s->run_here ? "t" : "f", p->owner,
@@ -78,26 +105,45 @@ void prov_submit_register(prov_t *p, const prov_submit_t *s, const prov_number_r
                             n->friendly_name,   n->provider,        n->agent_id,             n->inbound_trunk_id,
                             n->outbound_trunk_id, n->dispatch_rule_id, routing,
                             n->trunk ? n->trunk->trunk_address : NULL, n->trunk ? n->trunk->auth_username : NULL,
-                            n->trunk ? n->trunk->auth_password : NULL};
+                            n->trunk ? n->trunk->auth_password : NULL, quota};
     oi_pg_coalesce_add(p->registrations, values, cb, ud);
     free(routing);
     free(payload);
 }
 
+/* A purchase's job, when the workspace's quotas (quota.h) leave room: $13 numbers quota,
+ * $14 purchases per day (0: none). Its row says why not: over_numbers (held), over_today
+ * (bought, frees_in_s); neither is set for a key already used (job_id NULL: join that job). */
 static const oi_pg_stmt_t PURCHASE = {
     "prov_submit_purchase",
-    "WITH j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") " NEW_JOB_VALUES("purchase", "$12", "$11::uuid")
-    ") SELECT (SELECT id FROM j) AS job_id",
-    12};
+    "WITH u AS (SELECT CASE WHEN $13::int > 0 THEN " QUOTA_HELD("$2::uuid") " ELSE 0 END AS held, "
+    "CASE WHEN $14::int > 0 THEN " QUOTA_BOUGHT("$2::uuid") " ELSE 0 END AS bought, "
+    "EXISTS (SELECT 1 FROM provisioning.jobs k WHERE k.workspace_id = $2::uuid AND k.idempotency_key = $10) AS known), "
+    "room AS (SELECT u.*, ($13::int > 0 AND u.held >= $13::int) AS over_numbers, "
+    "($14::int > 0 AND u.bought >= $14::int) AS over_today FROM u), "
+    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT " NEW_JOB_ROW("purchase", "$12", "$11::uuid")
+    " FROM room WHERE NOT room.over_numbers AND NOT room.over_today " ON_KEY_TAKEN ") "
+    "SELECT (SELECT id FROM j) AS job_id, held, bought, over_numbers AND NOT known AS over_numbers, "
+    "over_today AND NOT known AS over_today, CASE WHEN over_today THEN " QUOTA_BOUGHT_FREES_IN("$2::uuid")
+    " END AS frees_in_s FROM room",
+    14};
+
+static const oi_pg_stmt_t PURCHASE_LOCK = {"prov_submit_purchase_lock", QUOTA_LOCK("ARRAY[$1::uuid]"), 1};
 
 void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_id, prov_lane_t lane,
                           oi_pg_done_cb cb, void *ud)
 {
-    char lease[24], max[16], *payload;
+    char lease[24], max[16], numbers[16], today[16], *payload;
     common_params(p, s, lease, max, &payload);
+    snprintf(numbers, sizeof numbers, "%d", p->quota_numbers);
+    snprintf(today, sizeof today, "%d", p->quota_purchases_per_day);
     const char *params[] = {s->job_id, s->workspace_id, s->run_here ? "t" : "f", p->owner,  lease, max,
-                            s->sealed, s->request_hash, payload, s->idempotency_key, number_id, prov_lane_name(lane)};
-    oi_pg_pipeline_exec(p->pg, &PURCHASE, params, cb, ud);
+                            s->sealed, s->request_hash, payload, s->idempotency_key, number_id, prov_lane_name(lane),
+                            numbers,   today};
+    const char *lock[] = {s->workspace_id};
+    oi_pg_query_t q[] = {{&PURCHASE_LOCK, lock}, {&PURCHASE, params}};
+    bool quota = p->quota_numbers > 0 || p->quota_purchases_per_day > 0;
+    oi_pg_pipeline_batch(p->pg, quota ? q : q + 1, quota ? 2 : 1, cb, ud); /* copies the parameters */
     free(payload);
 }
 

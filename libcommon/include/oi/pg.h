@@ -45,6 +45,8 @@ void oi_pg_rollback(PGconn *c);
 const char *oi_pg_get(const PGresult *res, int row, const char *col);
 /* Returns a new heap copy or NULL. */
 char *oi_pg_dup(const PGresult *res, int row, const char *col);
+/* A boolean column: true only for "t" (SQL NULL and a missing column are false). */
+bool oi_pg_bool(const PGresult *res, int row, const char *col);
 
 /* Applies dir/NNN_*.sql in order inside schema (created if absent), each once, recorded in
  * <schema>.schema_migrations, under an advisory lock so replicas may start together. */

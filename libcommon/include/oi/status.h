@@ -51,7 +51,9 @@
     X(DRAINING, 503, "SERVICE_DRAINING", "the replica is shutting down; the call was not run")    \
     X(JOB_LEASE_LOST, 409, "JOB_LEASE_LOST", "another replica owns the job now")                   \
     X(JOB_CANCELLED, 409, "JOB_CANCELLED", "the job was cancelled")                              \
-    X(PRECONDITION_FAILED, 412, "PRECONDITION_FAILED", "the resource changed: If-Match does not match its ETag")
+    X(PRECONDITION_FAILED, 412, "PRECONDITION_FAILED", "the resource changed: If-Match does not match its ETag") \
+    X(QUOTA_EXCEEDED, 403, "QUOTA_EXCEEDED", "the workspace holds as many numbers as its quota allows")        \
+    X(DAILY_QUOTA_EXCEEDED, 429, "DAILY_QUOTA_EXCEEDED", "the workspace has bought as many numbers as its quota allows today")
 
 typedef enum {
 #define OI_STATUS_ENUM(name, http, code, msg) OI_##name,
