@@ -350,8 +350,8 @@ oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_er
     return c;
 }
 
-int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
-                       const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
+static int client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                       const char *request_id, const char *workspace_id, bool admin, const ProtobufCMessage *req,
                        uint32_t timeout_ms, oi_rpc_reply_cb cb, void *ud)
 {
     const ProtobufCMethodDescriptor *m = oi_rpc_method(svc, method);
@@ -365,8 +365,8 @@ int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc
     call->ud = ud;
     call->reply_desc = m->output;
     oi_rpc_wire_name(svc, method, call->method, sizeof call->method);
-    call->bytes = rpc_envelope_pack(call->method, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req,
-                                    &call->len);
+    call->bytes = rpc_envelope_pack(call->method, request_id, workspace_id, admin, oi_clock_now_ms() + timeout_ms,
+                                    req, &call->len);
     int rc = call_try_send(c, call);
     if (rc < 0) {
         call_free(call);
@@ -382,6 +382,20 @@ int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc
         uv_timer_start(&c->retry, client_retry, CLIENT_RETRY_MS, 0);
     }
     return 0;
+}
+
+int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                       const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
+                       uint32_t timeout_ms, oi_rpc_reply_cb cb, void *ud)
+{
+    return client_call(c, svc, method, request_id, workspace_id, false, req, timeout_ms, cb, ud);
+}
+
+int oi_rpc_client_call_admin(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                             const char *request_id, const ProtobufCMessage *req, uint32_t timeout_ms,
+                             oi_rpc_reply_cb cb, void *ud)
+{
+    return client_call(c, svc, method, request_id, "", true, req, timeout_ms, cb, ud);
 }
 
 static void client_handle_closed(uv_handle_t *h)

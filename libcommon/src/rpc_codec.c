@@ -25,7 +25,7 @@ ProtobufCMessage *oi_rpc_unpack(const ProtobufCMessageDescriptor *desc, const ui
     return m;
 }
 
-uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id,
+uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id, bool admin,
                            int64_t deadline_ms, const ProtobufCMessage *req, size_t *len)
 {
     Oneinbox__V1__Envelope env = ONEINBOX__V1__ENVELOPE__INIT;
@@ -34,6 +34,7 @@ uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const cha
     env.method = (char *)method;
     env.request_id = (char *)(request_id ? request_id : "");
     env.workspace_id = (char *)(workspace_id ? workspace_id : "");
+    env.admin = admin;
     env.deadline_unix_ms = deadline_ms;
     env.payload.data = payload;
     env.payload.len = plen;

@@ -44,7 +44,7 @@ void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN]);
 bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id);
 
 /* Packs an Envelope for a call; caller frees. NULL + err when the payload cannot be packed. */
-uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id,
+uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id, bool admin,
                            int64_t deadline_ms, const ProtobufCMessage *req, size_t *len);
 /* Packs a Reply; reply may be NULL (empty payload). */
 uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_error_t *err,

@@ -242,6 +242,7 @@ static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const rpc_frames_t *f, const 
     call->workspace_id = oi_xstrdup(env->workspace_id ? env->workspace_id : "");
     call->ctx = (oi_rpc_ctx_t){.request_id = call->request_id,
                                .workspace_id = call->workspace_id,
+                               .admin = env->admin,
                                .deadline_ms = env->deadline_unix_ms,
                                .ud = s->ud};
     s->inflight++;

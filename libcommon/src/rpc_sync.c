@@ -110,7 +110,7 @@ oi_status_t oi_rpc_sync_call(oi_rpc_sync_t *s, const ProtobufCServiceDescriptor 
     int64_t deadline = oi_clock_mono_ms() + timeout_ms;
     uint64_t id = s->next_id++;
     size_t len = 0;
-    uint8_t *bytes = rpc_envelope_pack(wire, request_id, workspace_id, oi_clock_now_ms() + timeout_ms, req, &len);
+    uint8_t *bytes = rpc_envelope_pack(wire, request_id, workspace_id, false, oi_clock_now_ms() + timeout_ms, req, &len);
     oi_status_t st;
     oi_error_t attempt; /* each attempt's own: the answer is the last attempt's, never a refusal's */
     int sends = 0;

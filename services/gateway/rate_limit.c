@@ -51,6 +51,7 @@ typedef struct {
     char name[NAME_MAX_LEN];
     int tokens;          /* leased, unspent */
     int64_t expires_ms;  /* monotonic */
+    int asking;          /* requests waiting on Redis for this bucket: only the first asks for a lease */
 } lease_t;
 
 struct gw_rate {
@@ -66,6 +67,7 @@ typedef struct {
     char names[GW_RATE_WANTS_MAX][NAME_MAX_LEN];
     const gw_rate_rule_t *rules[GW_RATE_WANTS_MAX];
     bool need[GW_RATE_WANTS_MAX]; /* asked of Redis (else spent from a lease held here) */
+    int want[GW_RATE_WANTS_MAX];  /* tokens asked: a lease, or one while another lease is on its way */
 } pending_t;
 
 gw_rate_t *gw_rate_new(oi_redis_t *redis)
@@ -103,11 +105,30 @@ static bool lease_spend(gw_rate_t *rl, const char *name, int64_t now)
     return true;
 }
 
-static void lease_keep(gw_rate_t *rl, const char *name, int tokens, int64_t now)
+/* A request starts asking Redis for name's bucket: the slot is name's from now on. */
+static lease_t *lease_asking(gw_rate_t *rl, const char *name)
 {
     lease_t *l = slot_of(rl, name);
-    snprintf(l->name, sizeof l->name, "%s", name);
-    l->tokens = tokens;
+    if (strcmp(l->name, name) != 0) {
+        snprintf(l->name, sizeof l->name, "%s", name);
+        l->tokens = 0;
+        l->asking = 0;
+    }
+    l->asking++;
+    return l;
+}
+
+/* Redis answered one asking request: what it gave beyond the request's own token joins the lease. */
+static void lease_answered(gw_rate_t *rl, const char *name, int spare, int64_t now)
+{
+    lease_t *l = slot_of(rl, name);
+    if (strcmp(l->name, name) != 0)
+        return; /* another bucket took the slot meanwhile: the spare tokens are dropped */
+    if (l->asking > 0)
+        l->asking--;
+    if (spare <= 0)
+        return;
+    l->tokens = now < l->expires_ms ? l->tokens + spare : spare;
     l->expires_ms = now + LEASE_MS;
 }
 
@@ -138,18 +159,22 @@ static void on_reply(oi_status_t st, const redisReply *reply, void *ud)
     for (size_t i = 0; i < p->n; i++)
         asked += p->need[i];
     if (st || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 + 2 * asked) {
+        for (size_t i = 0; i < p->n; i++)
+            if (p->need[i])
+                lease_answered(p->rl, p->names[i], 0, oi_clock_mono_ms());
         oi_metric_inc("oi_gateway_rate_limit_unchecked_total", "", 1);
         answer(p, NULL, 0, NULL);
         return;
     }
     int64_t now = oi_clock_mono_ms();
-    if (reply_int(reply, 0) == 1) {
-        for (size_t i = 0, k = 0; i < p->n; i++) {
-            if (p->need[i])
-                lease_keep(p->rl, p->names[i], (int)reply_int(reply, 2 + 2 * k++) - 1, now);
-            else
+    bool taken = reply_int(reply, 0) == 1;
+    for (size_t i = 0, k = 0; i < p->n; i++)
+        if (p->need[i])
+            lease_answered(p->rl, p->names[i], taken ? (int)reply_int(reply, 2 + 2 * k++) - 1 : 0, now);
+    if (taken) {
+        for (size_t i = 0; i < p->n; i++)
+            if (!p->need[i])
                 lease_spend(p->rl, p->names[i], now);
-        }
         answer(p, NULL, 0, NULL);
         return;
     }
@@ -187,7 +212,7 @@ static void ask_redis(gw_rate_t *rl, pending_t *p)
             continue;
         snprintf(nums[k][0], sizeof nums[k][0], "%.6g", p->rules[i]->rps);
         snprintf(nums[k][1], sizeof nums[k][1], "%.6g", p->rules[i]->burst < 1 ? 1.0 : p->rules[i]->burst);
-        snprintf(nums[k][2], sizeof nums[k][2], "%d", lease_size(p->rules[i]));
+        snprintf(nums[k][2], sizeof nums[k][2], "%d", p->want[i]);
         for (int j = 0; j < 3; j++)
             argv[argc++] = nums[k][j];
         k++;
@@ -215,6 +240,12 @@ void gw_rate_take(gw_rate_t *rl, const gw_rate_want_t *wants, size_t n, gw_rate_
         lease_t *l = slot_of(rl, p->names[k]);
         p->need[k] = strcmp(l->name, p->names[k]) != 0 || l->tokens <= 0 || now >= l->expires_ms;
         ask = ask || p->need[k];
+    }
+    for (size_t k = 0; ask && k < p->n; k++) {
+        if (!p->need[k])
+            continue;
+        lease_t *l = lease_asking(rl, p->names[k]);
+        p->want[k] = l->asking > 1 ? 1 : lease_size(p->rules[k]); /* one lease in flight per bucket */
     }
     if (!ask) { /* every bucket has a lease here */
         for (size_t i = 0; i < p->n; i++)

@@ -3,7 +3,8 @@
  *
  * One Lua script refills and takes from all the buckets a request needs, atomically and all or
  * nothing, on Redis's clock. A replica takes a small lease of tokens at a time (a tenth of a
- * second's worth, at most a quarter of the burst) and spends it locally, so most requests cost no
+ * second's worth, at most a quarter of the burst; one lease asked at a time per bucket, the
+ * requests meanwhile take one token each) and spends it locally, so most requests cost no
  * round trip; since a lease is taken out of the shared bucket, the buckets are never overdrawn,
  * whatever the number of replicas (a lease left unspent for LEASE_MS is dropped, never returned:
  * the error is on the side of refusing). A request refused gets the seconds until a token is

@@ -34,8 +34,14 @@ void gw_rpc(gw_req_t *r, gw_peer_t peer, const char *method, const ProtobufCMess
             gw_rpc_done_fn done)
 {
     r->rpc_done = done;
-    if (oi_rpc_client_call(gw_peer_client(r->gw, peer), gw_peer_service(peer), method, r->request_id, r->workspace_id,
-                           msg, timeout_ms ? timeout_ms : r->gw->rpc_timeout_ms, on_reply, r) != 0) {
+    oi_rpc_client_t *c = gw_peer_client(r->gw, peer);
+    uint32_t timeout = timeout_ms ? timeout_ms : r->gw->rpc_timeout_ms;
+    /* only the admin token's path acts for every workspace; a workspace caller names its own */
+    int rc = r->caller == GW_CALLER_ADMIN
+                 ? oi_rpc_client_call_admin(c, gw_peer_service(peer), method, r->request_id, msg, timeout, on_reply, r)
+                 : oi_rpc_client_call(c, gw_peer_service(peer), method, r->request_id, r->workspace_id, msg, timeout,
+                                      on_reply, r);
+    if (rc != 0) {
         r->rpc_done = NULL;
         oi_error_t err;
         oi_error_init(&err);

@@ -20,8 +20,24 @@
 #define LIST_DEFAULT 20
 #define ANSWER_MARGIN_MS 100 /* a wait answers this much before the caller's deadline */
 
-/* "" = admin; otherwise the job must belong to the caller's workspace. */
-static const char *scope(const oi_rpc_ctx_t *ctx) { return ctx->workspace_id[0] ? ctx->workspace_id : NULL; }
+/* The jobs the caller may see: all for the platform's admin (*ws NULL), else its workspace's. A
+ * call that is neither is refused: an empty workspace grants nothing. */
+static bool scoped(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const char **ws)
+{
+    if (ctx->admin) {
+        *ws = NULL;
+        return true;
+    }
+    if (oi_uuid_valid(ctx->workspace_id)) {
+        *ws = ctx->workspace_id;
+        return true;
+    }
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_error_set(&e, OI_UNAUTHORIZED, "no workspace, and not the platform's admin");
+    prov_call_fail(call, OI_UNAUTHORIZED, &e);
+    return false;
+}
 
 static oi_status_t one_job(const prov_call_t *c, PGresult *const *res, size_t n, ProtobufCMessage **reply,
                            oi_error_t *err)
@@ -35,12 +51,15 @@ static oi_status_t one_job(const prov_call_t *c, PGresult *const *res, size_t n,
 
 PROV_RPC(prov_rpc_get_job)
 {
+    const char *ws;
+    if (!scoped(call, ctx, &ws))
+        return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
     if (!oi_uuid_valid(r->id)) {
         prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
         return;
     }
-    prov_jobs_get(ctx->ud, scope(ctx), r->id, prov_call_done, prov_call_new(call, one_job, 0));
+    prov_jobs_get(ctx->ud, ws, r->id, prov_call_done, prov_call_new(call, one_job, 0));
 }
 
 /* --- WaitJob: the caller's workspace first, then a waiter ------------------------------------------ */
@@ -69,6 +88,9 @@ static void on_visible(oi_status_t st, const oi_error_t *err, PGresult *const *r
 
 PROV_RPC(prov_rpc_wait_job)
 {
+    const char *ws;
+    if (!scoped(call, ctx, &ws))
+        return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
     if (!oi_uuid_valid(r->id)) {
         prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
@@ -83,7 +105,7 @@ PROV_RPC(prov_rpc_wait_job)
         w->wait_ms = budget > 0 ? (int)budget : 0;
     snprintf(w->id, sizeof w->id, "%s", r->id);
     snprintf(w->ws, sizeof w->ws, "%s", ctx->workspace_id);
-    prov_jobs_get(w->p, scope(ctx), r->id, on_visible, w);
+    prov_jobs_get(w->p, ws, r->id, on_visible, w);
 }
 
 /* --- ListJobs ----------------------------------------------------------------------------------------- */
@@ -123,6 +145,9 @@ static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit
 
 PROV_RPC(prov_rpc_list_jobs)
 {
+    const char *ws;
+    if (!scoped(call, ctx, &ws))
+        return;
     const Oneinbox__V1__ListJobsRequest *r = (const Oneinbox__V1__ListJobsRequest *)req;
     int limit;
     oi_error_t e;
@@ -135,7 +160,7 @@ PROV_RPC(prov_rpc_list_jobs)
     prov_job_state_t st = PROV_JOB_QUEUED;
     prov_job_kind_t kind = PROV_KIND_REGISTER;
     bool by_state = prov_job_state_from_proto(r->state, &st), by_kind = prov_job_kind_from_proto(r->kind, &kind);
-    prov_jobs_list(ctx->ud, scope(ctx), by_state ? prov_job_state_name(st) : NULL, by_kind ? prov_job_kind_name(kind) : NULL,
+    prov_jobs_list(ctx->ud, ws, by_state ? prov_job_state_name(st) : NULL, by_kind ? prov_job_kind_name(kind) : NULL,
                    r->cursor[0] ? r->cursor : NULL, limit, prov_call_done, prov_call_new(call, list_reply, limit));
 }
 
@@ -196,13 +221,16 @@ static ops_t *ops_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const char *
 
 PROV_RPC(prov_rpc_retry_job)
 {
+    const char *ws;
+    if (!scoped(call, ctx, &ws))
+        return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
     if (!oi_uuid_valid(r->id)) {
         prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
         return;
     }
     ops_t *o = ops_new(call, ctx, r->id);
-    const char *params[] = {r->id, scope(ctx)};
+    const char *params[] = {r->id, ws};
     oi_pg_pipeline_exec(o->p->pg, &RETRY, params, on_retried, o);
 }
 
@@ -244,6 +272,9 @@ static void on_taken(oi_status_t st, const oi_error_t *err, PGresult *const *res
 
 PROV_RPC(prov_rpc_cancel_job)
 {
+    const char *ws;
+    if (!scoped(call, ctx, &ws))
+        return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
     if (!oi_uuid_valid(r->id)) {
         prov_call_fail(call, OI_JOB_NOT_FOUND, NULL);
@@ -252,6 +283,6 @@ PROV_RPC(prov_rpc_cancel_job)
     ops_t *o = ops_new(call, ctx, r->id);
     char lease[24];
     snprintf(lease, sizeof lease, "%d", o->p->lease_ms);
-    const char *params[] = {r->id, scope(ctx), o->p->owner, lease};
+    const char *params[] = {r->id, ws, o->p->owner, lease};
     oi_pg_pipeline_exec(o->p->pg, &TAKE_FOR_CANCEL, params, on_taken, o);
 }

@@ -44,6 +44,7 @@ typedef struct oi_rpc_call oi_rpc_call_t;
 typedef struct {
     const char *request_id;
     const char *workspace_id;  /* "" for internal calls */
+    bool admin;                /* the gateway's admin path: every workspace (Envelope.admin) */
     const char *method;
     int64_t deadline_ms;       /* absolute unix ms */
     void *ud;                  /* the server's user data */
@@ -104,6 +105,11 @@ oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_er
 int oi_rpc_client_call(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
                        const char *request_id, const char *workspace_id, const ProtobufCMessage *req,
                        uint32_t timeout_ms, oi_rpc_reply_cb cb, void *ud);
+/* The same call made for the platform's admin (Envelope.admin set, no workspace): only the
+ * gateway, on the admin token's path. */
+int oi_rpc_client_call_admin(oi_rpc_client_t *c, const ProtobufCServiceDescriptor *svc, const char *method,
+                             const char *request_id, const ProtobufCMessage *req, uint32_t timeout_ms,
+                             oi_rpc_reply_cb cb, void *ud);
 /* Fails every pending call with OI_UNAVAILABLE, closes the socket; frees in the close callback. */
 void oi_rpc_client_close(oi_rpc_client_t **self_p);
 

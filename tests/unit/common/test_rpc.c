@@ -36,7 +36,10 @@ static oi_status_t echo_work(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *re
         usleep(300 * 1000);
     Oneinbox__V1__OptString *out = oi_xmalloc(sizeof *out);
     oneinbox__v1__opt_string__init(out);
-    out->value = oi_xasprintf("%s:%s", in->value, ctx->request_id);
+    if (strcmp(in->value, "scope") == 0) /* who the server thinks called */
+        out->value = oi_xasprintf("ws=%s admin=%d", ctx->workspace_id, ctx->admin);
+    else
+        out->value = oi_xasprintf("%s:%s", in->value, ctx->request_id);
     *reply = &out->base;
     return OI_OK;
 }
@@ -241,10 +244,19 @@ Test(rpc, async_many_calls_and_timeouts)
     run_until(&loop, &t, 203);
     cr_assert_str_eq(t.last, "z:q");
 
+    /* the admin scope is its own field: an empty workspace is not it */
+    in.value = "scope";
+    oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "q", "", &in.base, 5000, on_reply, &t);
+    run_until(&loop, &t, 204);
+    cr_assert_str_eq(t.last, "ws= admin=0");
+    oi_rpc_client_call_admin(c, &oneinbox__test__echo__descriptor, "Echo", "q", &in.base, 5000, on_reply, &t);
+    run_until(&loop, &t, 205);
+    cr_assert_str_eq(t.last, "ws= admin=1");
+
     in.value = "sleep";
     oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "r", NULL, &in.base, 5000, on_reply, &t);
     oi_rpc_client_close(&c);
-    cr_assert_eq(t.done, 204);
+    cr_assert_eq(t.done, 206);
     cr_assert_eq(t.unavailable, 1);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0);
