@@ -124,7 +124,7 @@ load_secrets() {
   if [[ -f "$f" ]]; then
     while IFS='=' read -r k v; do
       case "$k" in
-        OI_SECRET_KEY|OI_ADMIN_TOKEN|OI_INTERNAL_TOKEN|OI_REDIS_PASSWORD) [[ -n "${!k:-}" ]] || export "$k=$v" ;;
+        OI_SECRET_KEY|OI_ADMIN_TOKEN|OI_INTERNAL_TOKEN|OI_REDIS_PASSWORD|OI_RPC_CURVE_*) [[ -n "${!k:-}" ]] || export "$k=$v" ;;
       esac
     done <"$f"
   fi
@@ -140,10 +140,27 @@ load_secrets() {
   if [[ -z "${OI_REDIS_PASSWORD:-}" ]]; then
     OI_REDIS_PASSWORD=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n'); changed=1
   fi
+  # the RPC plane's CURVE keys (libcommon/src/rpc_curve.c): one server pair, one client pair
+  # admitted by every service; none when this build has no oi-rpc-keygen
+  if [[ -z "${OI_RPC_CURVE_SERVER_SECRET_KEY:-}" && -x "$BUILD/oi-rpc-keygen" ]]; then
+    local pair
+    pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_SERVER_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_SERVER_SECRET_KEY=${pair#* }
+    pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_CLIENT_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_CLIENT_SECRET_KEY=${pair#* }
+    OI_RPC_CURVE_CLIENT_KEYS=$OI_RPC_CURVE_CLIENT_PUBLIC_KEY; changed=1
+  fi
   export OI_SECRET_KEY OI_ADMIN_TOKEN OI_INTERNAL_TOKEN OI_REDIS_PASSWORD
+  if [[ -n "${OI_RPC_CURVE_SERVER_SECRET_KEY:-}" ]]; then
+    export OI_RPC_CURVE_SERVER_PUBLIC_KEY OI_RPC_CURVE_SERVER_SECRET_KEY OI_RPC_CURVE_CLIENT_PUBLIC_KEY \
+      OI_RPC_CURVE_CLIENT_SECRET_KEY OI_RPC_CURVE_CLIENT_KEYS
+  fi
   if ((changed)) || [[ ! -f "$f" ]]; then
     (umask 077; printf 'OI_SECRET_KEY=%s\nOI_ADMIN_TOKEN=%s\nOI_INTERNAL_TOKEN=%s\nOI_REDIS_PASSWORD=%s\n' \
-      "$OI_SECRET_KEY" "$OI_ADMIN_TOKEN" "$OI_INTERNAL_TOKEN" "$OI_REDIS_PASSWORD" >"$f")
+      "$OI_SECRET_KEY" "$OI_ADMIN_TOKEN" "$OI_INTERNAL_TOKEN" "$OI_REDIS_PASSWORD" >"$f"
+     if [[ -n "${OI_RPC_CURVE_SERVER_SECRET_KEY:-}" ]]; then
+       printf 'OI_RPC_CURVE_SERVER_PUBLIC_KEY=%s\nOI_RPC_CURVE_SERVER_SECRET_KEY=%s\nOI_RPC_CURVE_CLIENT_PUBLIC_KEY=%s\nOI_RPC_CURVE_CLIENT_SECRET_KEY=%s\nOI_RPC_CURVE_CLIENT_KEYS=%s\n' \
+         "$OI_RPC_CURVE_SERVER_PUBLIC_KEY" "$OI_RPC_CURVE_SERVER_SECRET_KEY" "$OI_RPC_CURVE_CLIENT_PUBLIC_KEY" \
+         "$OI_RPC_CURVE_CLIENT_SECRET_KEY" "$OI_RPC_CURVE_CLIENT_KEYS" >>"$f"
+     fi)
   fi
 }
 
@@ -400,6 +417,9 @@ OI_CARRIER_OPS_PORT=$CAR_OPS
 OI_PG_PORT=$PG_PORT
 OI_REDIS_PORT=$REDIS_PORT
 OI_REDIS_PASSWORD=$OI_REDIS_PASSWORD
+OI_RPC_CURVE_SERVER_PUBLIC_KEY=${OI_RPC_CURVE_SERVER_PUBLIC_KEY:-}
+OI_RPC_CURVE_CLIENT_PUBLIC_KEY=${OI_RPC_CURVE_CLIENT_PUBLIC_KEY:-}
+OI_RPC_CURVE_CLIENT_SECRET_KEY=${OI_RPC_CURVE_CLIENT_SECRET_KEY:-}
 OI_SIP_PORT=$SIP_PORT
 OI_SIP_OPS_PORT=$SIP_OPS_PORT
 OI_SIP_URI=sip:127.0.0.1:$SIP_PORT

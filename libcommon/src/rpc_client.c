@@ -329,7 +329,7 @@ oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_er
     void *sock = rpc_socket_new(ZMQ_DEALER, 0, err);
     if (!sock)
         return NULL;
-    if (rpc_socket_connect_all(sock, endpoints, err) != 0) {
+    if (rpc_curve_client(sock, err) != 0 || rpc_socket_connect_all(sock, endpoints, err) != 0) {
         zmq_close(sock);
         return NULL;
     }

@@ -38,6 +38,11 @@ int rpc_frames_send(void *sock, const void *const *data, const size_t *len, int 
 void *rpc_socket_new(int type, int linger_ms, oi_error_t *err);
 /* Connects to every comma-separated endpoint; -1 + err when one is malformed. */
 int rpc_socket_connect_all(void *sock, const char *endpoints, oi_error_t *err);
+/* rpc_curve.c: CURVE on a server (ZAP admits OI_RPC_CURVE_CLIENT_KEYS) or client socket, when
+ * the OI_RPC_CURVE_* keys are set; 0, or -1 with err on a key missing or malformed. */
+bool rpc_curve_configured(void);
+int rpc_curve_server(void *sock, oi_error_t *err);
+int rpc_curve_client(void *sock, oi_error_t *err);
 
 /* Call ids travel as 8 bytes big-endian. */
 void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN]);

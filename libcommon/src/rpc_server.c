@@ -406,6 +406,11 @@ int oi_rpc_server_bind(oi_rpc_server_t *s, const char *endpoint, oi_error_t *err
         s->sock = rpc_socket_new(ZMQ_ROUTER, 2000, err);
         if (!s->sock)
             return -1;
+        if (rpc_curve_server(s->sock, err) != 0)
+            return -1;
+        if (!rpc_curve_configured())
+            oi_log_warn(&(oi_log_ctx_t){.action = "binding the RPC socket"},
+                        "no OI_RPC_CURVE_* keys: RPC in the clear, open to any process that reaches %s", endpoint);
     }
     if (zmq_bind(s->sock, endpoint) != 0) {
         oi_error_set(err, OI_INTERNAL, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));

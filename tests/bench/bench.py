@@ -382,6 +382,8 @@ class Bench:
         self.dispatch = ",".join("tcp://127.0.0.1:%d" % (7301 + args.port_offset + i) for i in range(replicas))
         self.sync_wait_ms = int(os.environ.get("OI_SYNC_WAIT_MS", "20000"))
         self.loadgen = os.path.join(args.build_dir, "bench_loadgen")
+        # the loadgen is a client of oi-dispatch like any other: the stack's CURVE client keys
+        self.loadgen_env = dict(os.environ, **{k: v for k, v in info.items() if k.startswith("OI_RPC_CURVE_")})
         self.ids_file = os.path.join(tmp, "ids.tsv")
         self.ids, self.phones = [], []
         self.key = None
@@ -599,10 +601,11 @@ class Bench:
         zm = {}
         for name in ("plain", "policy"):
             nums = files[name] + ".numbers"
-            subprocess.run([self.loadgen, "zmq", self.dispatch, nums, conc, "0"], capture_output=True, timeout=180)
+            subprocess.run([self.loadgen, "zmq", self.dispatch, nums, conc, "0"], capture_output=True, timeout=180,
+                           env=self.loadgen_env)
             say("dispatch.Resolve over ZeroMQ, %s numbers" % name)
             r = subprocess.run([self.loadgen, "zmq", self.dispatch, nums, conc, str(self.args.seconds)],
-                               capture_output=True, text=True, timeout=self.args.seconds + 180)
+                               capture_output=True, text=True, timeout=self.args.seconds + 180, env=self.loadgen_env)
             f = dict(re.findall(r"(\w+)=([0-9.]+)", r.stdout))
             if "rps" not in f:
                 raise RuntimeError("bench_loadgen printed no figures: %s" % (r.stderr or r.stdout).strip()[:300])
@@ -625,7 +628,7 @@ class Bench:
 
         def loadgen(seconds):
             r = subprocess.run([self.loadgen, "zmq", self.dispatch, nums, conc, str(seconds)], capture_output=True,
-                               text=True, timeout=max(seconds, 60) + 120)
+                               text=True, timeout=max(seconds, 60) + 120, env=self.loadgen_env)
             m = dict(re.findall(r"(\w+)=([0-9.]+)", r.stdout))
             if "rps" not in m:
                 raise RuntimeError("bench_loadgen printed no figures (exit %d): %s" %

@@ -6,9 +6,11 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
+#include <zmq.h>
 
 #include "oi/mem.h"
 #include "oi/rpc.h"
@@ -376,4 +378,58 @@ Test(rpc, an_oversized_message_drops_its_sender_only)
     cr_assert_str_eq(out->value, "small:req_1");
     protobuf_c_message_free_unpacked(&out->base, NULL);
     oi_rpc_sync_destroy(&s);
+}
+
+/* --- CURVE: only the admitted client keys get a call through -------------------------------- */
+
+static void curve_env(const char *server_pub, const char *server_secret, const char *client_pub,
+                      const char *client_secret, const char *admitted)
+{
+    setenv("OI_RPC_CURVE_SERVER_PUBLIC_KEY", server_pub, 1);
+    setenv("OI_RPC_CURVE_SERVER_SECRET_KEY", server_secret, 1);
+    setenv("OI_RPC_CURVE_CLIENT_PUBLIC_KEY", client_pub, 1);
+    setenv("OI_RPC_CURVE_CLIENT_SECRET_KEY", client_secret, 1);
+    setenv("OI_RPC_CURVE_CLIENT_KEYS", admitted, 1);
+}
+
+static oi_status_t echo_from(const char *endpoint, const char *value)
+{
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_rpc_sync_t *s = oi_rpc_sync_new(endpoint, &err);
+    cr_assert_not_null(s, "%s", err.message);
+    oi_status_t st;
+    Oneinbox__V1__OptString *out = sync_echo(s, value, 700, &st, &err);
+    if (out)
+        protobuf_c_message_free_unpacked(&out->base, NULL);
+    oi_rpc_sync_destroy(&s);
+    return st;
+}
+
+Test(rpc_curve, only_admitted_client_keys_are_served)
+{
+    char spub[41], ssec[41], cpub[41], csec[41], xpub[41], xsec[41];
+    cr_assert_eq(zmq_curve_keypair(spub, ssec), 0, "libzmq without CURVE");
+    zmq_curve_keypair(cpub, csec);
+    zmq_curve_keypair(xpub, xsec);
+    curve_env(spub, ssec, cpub, csec, cpub);
+    fx_t f = {0};
+    server_start(&f, 16000 + (int)(getpid() % 4000), false);
+    cr_assert_eq(echo_from(f.endpoint, "hello"), OI_OK, "the admitted client");
+    curve_env(spub, ssec, xpub, xsec, cpub);
+    cr_assert_neq(echo_from(f.endpoint, "hello"), OI_OK, "a key the server does not admit");
+    curve_env(xpub, xsec, cpub, csec, cpub);
+    cr_assert_neq(echo_from(f.endpoint, "hello"), OI_OK, "a client expecting another server");
+    const char *names[] = {"OI_RPC_CURVE_SERVER_PUBLIC_KEY", "OI_RPC_CURVE_SERVER_SECRET_KEY",
+                           "OI_RPC_CURVE_CLIENT_PUBLIC_KEY", "OI_RPC_CURVE_CLIENT_SECRET_KEY",
+                           "OI_RPC_CURVE_CLIENT_KEYS"};
+    for (size_t i = 0; i < 5; i++)
+        unsetenv(names[i]);
+    cr_assert_neq(echo_from(f.endpoint, "hello"), OI_OK, "a client in the clear");
+    setenv("OI_RPC_CURVE_CLIENT_PUBLIC_KEY", cpub, 1); /* half a configuration: refused at once */
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_null(oi_rpc_sync_new(f.endpoint, &err));
+    cr_assert(strstr(err.message, "OI_RPC_CURVE_SERVER_PUBLIC_KEY") != NULL, "%s", err.message);
+    server_stop(&f);
 }
