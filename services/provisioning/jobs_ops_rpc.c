@@ -51,7 +51,7 @@ static oi_status_t one_job(const prov_call_t *c, PGresult *const *res, size_t n,
 
 PROV_RPC(prov_rpc_get_job)
 {
-    const char *ws;
+    const char *ws = NULL;
     if (!scoped(call, ctx, &ws))
         return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
@@ -88,7 +88,7 @@ static void on_visible(oi_status_t st, const oi_error_t *err, PGresult *const *r
 
 PROV_RPC(prov_rpc_wait_job)
 {
-    const char *ws;
+    const char *ws = NULL;
     if (!scoped(call, ctx, &ws))
         return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
@@ -145,7 +145,7 @@ static oi_status_t list_check(const Oneinbox__V1__ListJobsRequest *r, int *limit
 
 PROV_RPC(prov_rpc_list_jobs)
 {
-    const char *ws;
+    const char *ws = NULL;
     if (!scoped(call, ctx, &ws))
         return;
     const Oneinbox__V1__ListJobsRequest *r = (const Oneinbox__V1__ListJobsRequest *)req;
@@ -221,7 +221,7 @@ static ops_t *ops_new(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const char *
 
 PROV_RPC(prov_rpc_retry_job)
 {
-    const char *ws;
+    const char *ws = NULL;
     if (!scoped(call, ctx, &ws))
         return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
@@ -272,7 +272,7 @@ static void on_taken(oi_status_t st, const oi_error_t *err, PGresult *const *res
 
 PROV_RPC(prov_rpc_cancel_job)
 {
-    const char *ws;
+    const char *ws = NULL;
     if (!scoped(call, ctx, &ws))
         return;
     const Oneinbox__V1__JobIdRequest *r = (const Oneinbox__V1__JobIdRequest *)req;
