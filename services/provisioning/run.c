@@ -115,16 +115,22 @@ static void answer_waiters(prov_run_t *r, prov_job_state_t state, const oi_error
 
 /* --- async operations -------------------------------------------------------------------------- */
 
+/* An operation of the run came back: false when the run was abandoned meanwhile (now freed). */
+static bool still_running(prov_run_t *r)
+{
+    if (!r->abandoned)
+        return true;
+    run_free(r);
+    return false;
+}
+
 static void on_sql_done(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
     prov_run_t *r = ud;
     prov_run_sql_fn cb = r->on_sql;
     r->on_sql = NULL;
-    if (r->abandoned) {
-        run_free(r);
-        return;
-    }
-    cb(r, st, err, res, n);
+    if (still_running(r))
+        cb(r, st, err, res, n);
 }
 
 oi_pg_done_cb prov_run_sql_cb(prov_run_t *r, prov_run_sql_fn cb)
@@ -138,11 +144,8 @@ static void on_row_done(oi_status_t st, const oi_error_t *err, const PGresult *r
     prov_run_t *r = ud;
     prov_run_row_fn cb = r->on_row;
     r->on_row = NULL;
-    if (r->abandoned) {
-        run_free(r);
-        return;
-    }
-    cb(r, st, err, res, row);
+    if (still_running(r))
+        cb(r, st, err, res, row);
 }
 
 oi_pg_row_cb prov_run_row_cb(prov_run_t *r, prov_run_row_fn cb)
@@ -162,10 +165,8 @@ static void on_call_done(oi_status_t st, const oi_error_t *err, const ProtobufCM
     prov_run_t *r = ud;
     prov_run_reply_fn cb = r->on_reply;
     r->on_reply = NULL;
-    if (r->abandoned) {
-        run_free(r);
+    if (!still_running(r))
         return;
-    }
     if (st)
         oi_log_info(&(oi_log_ctx_t){.request_id = r->job->id, .action = "calling another service"}, "failed: %s %s",
                     oi_status_code(st), err ? err->message : "");

@@ -1,5 +1,6 @@
 """Controlling the running test stack from tests: stop/start pieces, signal replicas, read
 metrics and readiness from the ops ports."""
+import contextlib
 import os
 import re
 import signal
@@ -29,6 +30,19 @@ class Stack:
 
     def stop(self, name):
         self._sh("stop", name)
+
+    @contextlib.contextmanager
+    def started_with(self, names, env):
+        """The services `names` restarted with env added for the block, then with their own again."""
+        for name in names:
+            self.stop(name)
+            self.start(name, env=env)
+        try:
+            yield
+        finally:
+            for name in names:
+                self.stop(name)
+                self.start(name)
 
     def pid(self, name):
         with open(os.path.join(self.run_dir, "pids", name + ".pid")) as f:

@@ -18,13 +18,8 @@ pytestmark = pytest.mark.replicas
 
 @pytest.fixture(scope="module", autouse=True)
 def small_quotas(ctl):
-    for name in SERVICES:
-        ctl.stop(name)
-        ctl.start(name, env=QUOTAS)
-    yield
-    for name in SERVICES:
-        ctl.stop(name)
-        ctl.start(name)
+    with ctl.started_with(SERVICES, QUOTAS):
+        yield
 
 
 @pytest.fixture(scope="module")

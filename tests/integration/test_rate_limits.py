@@ -24,13 +24,8 @@ pytestmark = pytest.mark.replicas
 
 @pytest.fixture(scope="module", autouse=True)
 def small_limits(ctl):
-    for name in GATEWAYS:
-        ctl.stop(name)
-        ctl.start(name, env=LIMITS)
-    yield
-    for name in GATEWAYS:
-        ctl.stop(name)
-        ctl.start(name)
+    with ctl.started_with(GATEWAYS, LIMITS):
+        yield
 
 
 @pytest.fixture

@@ -13,38 +13,19 @@
 
 #include "oi/near_bus.h"
 #include "oi/redis.h"
+#include "redis_server.h"
 
-static pid_t server_pid;
-static int server_port;
+static test_redis_t server;
+#define server_port server.port
 
-static void server_start(void)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", server_port);
-    server_pid = fork();
-    if (server_pid == 0) {
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--loglevel", "warning", "--enable-debug-command", "yes", (char *)NULL);
-        _exit(127);
-    }
-    usleep(300 * 1000);
-}
+static void server_start(void) { test_redis_start(&server, 20000); }
 
-static void server_stop(void)
-{
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-    }
-    server_pid = 0;
-}
+static void server_stop(void) { test_redis_stop(&server); }
 
 static void setup(void)
 {
-    if (system("command -v redis-server >/dev/null 2>&1") != 0)
+    if (!test_redis_start(&server, 20000))
         cr_skip_test("redis-server is not installed");
-    server_port = 20000 + (int)(getpid() % 4000); /* below the ephemeral range (32768+) */
-    server_start();
 }
 
 TestSuite(redis, .init = setup, .fini = server_stop, .timeout = 30);
@@ -312,7 +293,7 @@ Test(redis, a_password_protected_server_is_used_with_OI_REDIS_PASSWORD)
                "no", "--requirepass", "unit-test-redis-pw", (char *)NULL);
         _exit(127);
     }
-    server_pid = pid;
+    server.pid = pid;
     usleep(300 * 1000);
     uv_loop_t loop;
     uv_loop_init(&loop);

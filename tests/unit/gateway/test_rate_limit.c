@@ -13,34 +13,18 @@
 #include "oi/clock.h"
 #include "oi/redis.h"
 #include "rate_limit.h"
+#include "redis_server.h"
 
-static pid_t server_pid;
-static int server_port;
+static test_redis_t server;
 
 static void setup(void)
 {
-    if (system("command -v redis-server >/dev/null 2>&1") != 0)
-        cr_skip_test("redis-server is not installed");
     unsetenv("OI_REDIS_PASSWORD");
-    server_port = 24000 + (int)(getpid() % 4000); /* below the ephemeral range (32768+) */
-    char port[16];
-    snprintf(port, sizeof port, "%d", server_port);
-    server_pid = fork();
-    if (server_pid == 0) {
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly",
-               "no", "--loglevel", "warning", (char *)NULL);
-        _exit(127);
-    }
-    usleep(300 * 1000);
+    if (!test_redis_start(&server, 24000))
+        cr_skip_test("redis-server is not installed");
 }
 
-static void teardown(void)
-{
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-    }
-}
+static void teardown(void) { test_redis_stop(&server); }
 
 TestSuite(rate_limit, .init = setup, .fini = teardown, .timeout = 30);
 
@@ -64,7 +48,7 @@ static void on_verdict(const gw_rate_verdict_t *v, void *ud)
 
 static oi_redis_t *connected(uv_loop_t *loop)
 {
-    oi_redis_t *r = oi_redis_new(loop, "127.0.0.1", server_port, 2000);
+    oi_redis_t *r = oi_redis_new(loop, "127.0.0.1", server.port, 2000);
     for (int i = 0; i < 300 && !oi_redis_connected(r); i++) {
         uv_run(loop, UV_RUN_NOWAIT);
         usleep(10 * 1000);
