@@ -147,6 +147,20 @@ def statuses(counts):
     return " (" + ", ".join("%s x%d" % (st or "no answer", n) for st, n in sorted(counts.items())) + ")"
 
 
+def curve_keys(path):
+    """The OI_RPC_CURVE_* lines of a stack's secrets file (deploy/local/stack.sh), {} without."""
+    keys = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                if k.startswith("OI_RPC_CURVE_"):
+                    keys[k] = v
+    except OSError:
+        pass
+    return keys
+
+
 def cpu_times():
     """The machine's CPU counters (/proc/stat's first line), or None where there is none."""
     try:
@@ -382,8 +396,10 @@ class Bench:
         self.dispatch = ",".join("tcp://127.0.0.1:%d" % (7301 + args.port_offset + i) for i in range(replicas))
         self.sync_wait_ms = int(os.environ.get("OI_SYNC_WAIT_MS", "20000"))
         self.loadgen = os.path.join(args.build_dir, "bench_loadgen")
-        # the loadgen is a client of oi-dispatch like any other: the stack's CURVE client keys
-        self.loadgen_env = dict(os.environ, **{k: v for k, v in info.items() if k.startswith("OI_RPC_CURVE_")})
+        # the loadgen is a client of oi-dispatch like any other: the stack's CURVE keys, kept with
+        # its other secrets in the run directory's env file (Z85 text is no shell word: never in
+        # stack.env, which shells source)
+        self.loadgen_env = dict(os.environ, **curve_keys(os.path.join(args.run_dir, "env")))
         self.ids_file = os.path.join(tmp, "ids.tsv")
         self.ids, self.phones = [], []
         self.key = None
