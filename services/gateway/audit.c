@@ -161,12 +161,12 @@ static void actor_of(const gw_req_t *r, const char **type, const char **id)
     }
 }
 
-json_t *gw_audit_event(gw_req_t *r, int status, const char *body)
+json_t *gw_audit_event(gw_req_t *r, int status, const char *body, json_t *doc)
 {
     gw_audit_t *a = r->audit;
     if (!a || status < 200 || status >= 300 || status == 202)
         return NULL;
-    json_t *after = body && status != 204 ? json_loads(body, 0, NULL) : NULL;
+    json_t *after = status == 204 ? NULL : doc ? json_incref(doc) : body ? json_loads(body, 0, NULL) : NULL;
     if (after && !json_is_object(after)) {
         json_decref(after);
         after = NULL;

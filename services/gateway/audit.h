@@ -32,9 +32,10 @@ typedef json_t *(*gw_audit_render_fn)(const ProtobufCMessage *m);
 typedef void (*gw_audit_next_fn)(gw_req_t *r);
 void gw_audit_fetch(gw_req_t *r, gw_peer_t peer, const char *method, const ProtobufCMessage *req,
                     gw_audit_render_fn render, gw_audit_next_fn next);
-/* r's event for an answer (status, JSON body or NULL), for audit_writer.h: NULL unless r began
+/* r's event for an answer (status, JSON body text or NULL; doc: that body as JSON when the
+ * caller has it, borrowed, so it is not parsed again), for audit_writer.h: NULL unless r began
  * one and status is a success other than 202 (accepted, not done yet). */
-json_t *gw_audit_event(gw_req_t *r, int status, const char *body);
+json_t *gw_audit_event(gw_req_t *r, int status, const char *body, json_t *doc);
 
 /* {field: {"from", "to"}} for every top-level field that differs (new reference); secrets (by
  * name: oi/secret_names.h) are "[redacted]". before/after may be NULL (created, deleted). */

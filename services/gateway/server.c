@@ -131,10 +131,11 @@ static void on_audit_written(bool ok, void *ud)
     free(x);
 }
 
-/* Every answer leaves through here: its audit event first (audit.h), then its idempotency record. */
-static void answer(gw_req_t *r, pending_answer_t *a)
+/* Every answer leaves through here: its audit event first (audit.h), then its idempotency record.
+ * doc: the body as JSON when the caller has it (borrowed), so it is not parsed back. */
+static void answer(gw_req_t *r, pending_answer_t *a, json_t *doc)
 {
-    json_t *event = r->audit ? gw_audit_event(r, a->status, a->body) : NULL;
+    json_t *event = r->audit ? gw_audit_event(r, a->status, a->body, doc) : NULL;
     if (event && !r->gw->audit_writer) { /* closing: the writer is gone */
         oi_log_error(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording an audit event"},
                      "not written: the gateway is shutting down");
@@ -163,8 +164,8 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
     a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
     if (body && status != 204)
         a->body = json_dumps(body, JSON_COMPACT);
+    answer(r, a, body);
     json_decref(body);
-    answer(r, a);
 }
 
 void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len)
@@ -181,7 +182,7 @@ void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, co
     a->status = status;
     a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
     a->body = oi_xstrndup(body, len);
-    answer(r, a);
+    answer(r, a, NULL);
 }
 
 void gw_respond_error(gw_req_t *r, const oi_error_t *err)
