@@ -139,8 +139,6 @@ static const oi_pg_stmt_t FENCE_ONLY = {
 
 static const oi_pg_stmt_t WRITE_KEEP_ROUTE = {"dsp_apply_write_keep_route",
     W_HEAD W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 20};
-static const oi_pg_stmt_t WRITE_PUT_ROUTE = {"dsp_apply_write_put_route",
-    W_HEAD W_OB_PUT W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, W_OB_TAKEN, W_ROUTE_TAKEN), 20};
 static const oi_pg_stmt_t WRITE_DEL_ROUTE = {"dsp_apply_write_del_route",
     W_HEAD W_OB_DEL W_ROUTE_PUT W_TAIL(W_OLD_PHONE_KEPT, "", W_ROUTE_TAKEN), 20};
 static const oi_pg_stmt_t WRITE_KEEP_NOROUTE = {"dsp_apply_write_keep_noroute",
@@ -161,11 +159,12 @@ static const oi_pg_stmt_t ROTATE = {
     "WHERE id = $1 AND (workspace_id = $2::uuid) IS TRUE AND creds_version < $6::bigint",
     6};
 
-/* The variant for an outbound mode ('' keep, put, delete) and whether routing is present. */
+/* The variant for an outbound mode ('' keep, put, delete) and whether routing is present. A trunk
+ * put with routing never comes here: that is the shared statements' case (apply_many.h). */
 static const oi_pg_stmt_t *write_variant(const char *mode, bool routing)
 {
     if (strcmp(mode, "put") == 0)
-        return routing ? &WRITE_PUT_ROUTE : &WRITE_PUT_NOROUTE;
+        return &WRITE_PUT_NOROUTE;
     if (strcmp(mode, "delete") == 0)
         return routing ? &WRITE_DEL_ROUTE : &WRITE_DEL_NOROUTE;
     return routing ? &WRITE_KEEP_ROUTE : &WRITE_KEEP_NOROUTE;
@@ -329,6 +328,7 @@ static void policy_agents_array(const Oneinbox__V1__NumberRouting *rt, char *out
 void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto_t *crypto, const char *ws,
                    const Oneinbox__V1__ApplyNumberRequest *req, dsp_apply_done_cb cb, void *ud)
 {
+    OI_ASSERT(many); /* every routing it puts goes through the shared statements */
     OI_ASSERT(req->n_agents <= DSP_APPLY_AGENTS_MAX); /* dsp_check_apply_number ran */
     apply_t *a = oi_xcalloc(1, sizeof *a);
     a->cb = cb;
@@ -361,7 +361,7 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
                                   nonempty(agent), nonempty(fallback),
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL,
                                   rt ? nonempty(rt->policy_json) : NULL, rt && *policy_agents ? policy_agents : NULL};
-    if (many && rt && strcmp(mode, "delete") != 0 && !req->rotate_outbound_trunk) { /* shared */
+    if (rt && strcmp(mode, "delete") != 0 && !req->rotate_outbound_trunk) { /* shared */
         const char *row[DSP_APPLY_MANY_COLUMNS] = {ws, req->number_id, version, agents};
         memcpy(row + 4, write_params + 3, 7 * sizeof *row);        /* mode … sealed password */
         memcpy(row + 11, write_params + 11, 9 * sizeof *row);      /* inbound trunk … policy's agents */

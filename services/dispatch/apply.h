@@ -43,7 +43,7 @@ typedef struct {
 typedef void (*dsp_apply_done_cb)(oi_status_t st, const oi_error_t *err, const dsp_apply_result_t *res,
                                   void *ud);
 
-/* Runs the transaction for req, which must have passed dsp_check_apply_number (many: NULL, or a
+/* Runs the transaction for req, which must have passed dsp_check_apply_number (many: the
  * coalescer from dsp_apply_many_new on the same pipeline: apply_many.h). ws: the caller's
  * workspace, canonical UUID. req and ws are borrowed for this call only. The outbound trunk's
  * password is sealed with crypto before anything is sent; it is never sent, kept or logged in

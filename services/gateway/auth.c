@@ -196,9 +196,10 @@ static void auth_with_key(gw_req_t *r, const char *token)
     }
     /* keys that failed used up the budget: only keys seen valid before are looked up meanwhile */
     if (!(seen && !e->negative) && !gw_local_bucket_ready(&r->gw->key_lookups, &r->gw->rate_key_lookup, now)) {
-        gw_respond_json(r, 429, "Retry-After: 1\r\n",
-                        json_pack("{s{ssss}}", "detail", "code", "RATE_LIMITED", "message",
-                                  "too many unknown API keys tried; retry after 1 s"));
+        oi_error_t busy;
+        oi_error_init(&busy);
+        oi_error_set(&busy, OI_RATE_LIMITED, "too many unknown API keys tried; retry after 1 s");
+        gw_respond_error_with(r, "Retry-After: 1\r\n", &busy);
         return;
     }
     key_lookup_t *k = oi_xcalloc(1, sizeof *k);

@@ -132,6 +132,8 @@ void gw_etag_header(long long version, char out[GW_ETAG_HEADER_MAX]);
 bool gw_if_match(gw_req_t *r, long long *version);
 /* {"detail":{"code","message"}} with the status's HTTP code. */
 void gw_respond_error(gw_req_t *r, const oi_error_t *err);
+/* The same with extra header lines ("Retry-After: 1\r\n"), NULL for none. */
+void gw_respond_error_with(gw_req_t *r, const char *extra_headers, const oi_error_t *err);
 void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message /* NULL = default */);
 /* FastAPI 422 from r->v. */
 void gw_respond_validation(gw_req_t *r);

@@ -20,12 +20,14 @@ static void on_verdict(const gw_rate_verdict_t *v, void *ud)
     const char *what = rule == &r->gw->rate_purchase    ? "purchases per workspace"
                        : rule == &r->gw->rate_workspace ? "requests per workspace"
                                                         : "requests per API key";
-    char headers[160], message[160];
+    char headers[160];
     snprintf(headers, sizeof headers, "Retry-After: %d\r\nRateLimit-Limit: %.0f\r\nRateLimit-Remaining: 0\r\n"
              "RateLimit-Reset: %d\r\n", v->retry_after_s, rule->burst, v->retry_after_s);
-    snprintf(message, sizeof message, "rate limit exceeded: %.0f %s per second (bursts of %.0f); retry after %d s",
-             rule->rps, what, rule->burst, v->retry_after_s);
-    gw_respond_json(r, 429, headers, json_pack("{s{ssss}}", "detail", "code", "RATE_LIMITED", "message", message));
+    oi_error_t e;
+    oi_error_init(&e);
+    oi_error_set(&e, OI_RATE_LIMITED, "rate limit exceeded: %.0f %s per second (bursts of %.0f); retry after %d s",
+                 rule->rps, what, rule->burst, v->retry_after_s);
+    gw_respond_error_with(r, headers, &e);
 }
 
 void gw_phase_rate(gw_req_t *r)

@@ -185,14 +185,16 @@ void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, co
     answer(r, a, NULL);
 }
 
-void gw_respond_error(gw_req_t *r, const oi_error_t *err)
+void gw_respond_error_with(gw_req_t *r, const char *extra_headers, const oi_error_t *err)
 {
     oi_status_t s = err ? err->status : OI_INTERNAL;
     const char *code = oi_status_code(s); /* one status, one code */
     const char *msg = err && err->message[0] ? err->message : oi_status_message(s);
     json_t *body = json_pack("{s{ssss}}", "detail", "code", code, "message", msg);
-    gw_respond_json(r, oi_status_http(s), NULL, body);
+    gw_respond_json(r, oi_status_http(s), extra_headers, body);
 }
+
+void gw_respond_error(gw_req_t *r, const oi_error_t *err) { gw_respond_error_with(r, NULL, err); }
 
 void gw_respond_status(gw_req_t *r, oi_status_t s, const char *message)
 {

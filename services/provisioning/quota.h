@@ -24,12 +24,12 @@
     "hp.id = hj.number_id)))"
 
 /* Its purchases of the last day, and the seconds until the oldest of them leaves the window. */
-#define QUOTA_BOUGHT(ws)                                                                               \
-    "(SELECT count(*) FROM provisioning.jobs bj WHERE bj.workspace_id = " ws " AND bj.kind = "        \
-    "'purchase' AND bj.created_at > now() - interval '1 day' AND bj.state NOT IN ('failed', 'cancelled'))"
+#define QUOTA_BOUGHT_WHERE(ws)                                                                         \
+    "FROM provisioning.jobs bj WHERE bj.workspace_id = " ws " AND bj.kind = 'purchase' AND "          \
+    "bj.created_at > now() - interval '1 day' AND bj.state NOT IN ('failed', 'cancelled')"
+#define QUOTA_BOUGHT(ws) "(SELECT count(*) " QUOTA_BOUGHT_WHERE(ws) ")"
 #define QUOTA_BOUGHT_FREES_IN(ws)                                                                      \
-    "(SELECT ceil(extract(epoch FROM min(bj.created_at) + interval '1 day' - now()))::bigint FROM "   \
-    "provisioning.jobs bj WHERE bj.workspace_id = " ws " AND bj.kind = 'purchase' AND bj.created_at > " \
-    "now() - interval '1 day' AND bj.state NOT IN ('failed', 'cancelled'))"
+    "(SELECT ceil(extract(epoch FROM min(bj.created_at) + interval '1 day' - now()))::bigint "        \
+    QUOTA_BOUGHT_WHERE(ws) ")"
 
 #endif
