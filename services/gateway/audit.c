@@ -161,34 +161,58 @@ static void actor_of(const gw_req_t *r, const char **type, const char **id)
     }
 }
 
+/* What r's change says before its resource's state after it is known (audit.h). */
+static json_t *draft_of(const gw_req_t *r)
+{
+    const gw_audit_t *a = r->audit;
+    const char *atype, *aid;
+    actor_of(r, &atype, &aid);
+    const char *ws = a->workspace_id[0] ? a->workspace_id : r->workspace_id;
+    return json_pack("{s:s? s:s s:s s:s? s:s s:s s:s s:O? s:s s:b}", "workspace_id", ws[0] ? ws : NULL, "action",
+                     a->action, "resource_type", a->type, "resource_id", a->resource_id[0] ? a->resource_id : NULL,
+                     "actor_type", atype, "actor_id", aid, "request_id", r->request_id, "before", a->before, "secret",
+                     a->secret, "deleted", r->success_status == 204);
+}
+
+static const char *draft_str(const json_t *draft, const char *key)
+{
+    return json_string_value(json_object_get(draft, key));
+}
+
+json_t *gw_audit_finish(const json_t *draft, json_t *after, const char *job_id)
+{
+    if (after && !json_is_object(after))
+        after = NULL;
+    const char *rid = draft_str(draft, "resource_id") ? draft_str(draft, "resource_id")
+                                                      : json_string_value(json_object_get(after, "id"));
+    const char *ws = draft_str(draft, "workspace_id") ? draft_str(draft, "workspace_id")
+                                                     : json_string_value(json_object_get(after, "workspace_id"));
+    if (!rid || !ws || !oi_uuid_valid(ws))
+        return NULL;
+    char id[OI_UUID_STR_LEN + 1];
+    oi_uuid7_new(id);
+    json_t *changes = gw_audit_changes(json_object_get(draft, "before"), after);
+    const char *secret = draft_str(draft, "secret");
+    if (secret && secret[0])
+        json_object_set_new(changes, secret, json_pack("{ssss}", "from", REDACTED, "to", REDACTED));
+    return json_pack("{ss ss ss ss ss ss ss ss so s:s?}", "id", id, "workspace_id", ws, "action",
+                     draft_str(draft, "action"), "resource_type", draft_str(draft, "resource_type"), "resource_id", rid,
+                     "actor_type", draft_str(draft, "actor_type"), "actor_id", draft_str(draft, "actor_id"),
+                     "request_id", draft_str(draft, "request_id"), "changes", changes, "job_id", job_id);
+}
+
 json_t *gw_audit_event(gw_req_t *r, int status, const char *body, json_t *doc)
 {
-    gw_audit_t *a = r->audit;
-    if (!a || status < 200 || status >= 300 || status == 202)
+    if (!r->audit || status < 200 || status >= 300)
         return NULL;
+    json_t *draft = draft_of(r);
+    if (status == 202) /* the job goes on: its event waits for its end (audit_pending.h) */
+        return r->job_id[0] ? json_pack("{ssso}", "job_id", r->job_id, "draft", draft) : (json_decref(draft), NULL);
     json_t *after = status == 204 ? NULL : doc ? json_incref(doc) : body ? json_loads(body, 0, NULL) : NULL;
-    if (after && !json_is_object(after)) {
-        json_decref(after);
-        after = NULL;
-    }
-    const char *rid = a->resource_id[0] ? a->resource_id : json_string_value(json_object_get(after, "id"));
-    const char *ws = a->workspace_id[0] ? a->workspace_id
-                     : r->workspace_id[0] ? r->workspace_id
-                                          : json_string_value(json_object_get(after, "workspace_id"));
-    json_t *event = NULL;
-    if (rid && ws && oi_uuid_valid(ws)) {
-        char id[OI_UUID_STR_LEN + 1];
-        oi_uuid7_new(id);
-        const char *atype, *aid;
-        actor_of(r, &atype, &aid);
-        json_t *changes = gw_audit_changes(a->before, after);
-        if (a->secret[0])
-            json_object_set_new(changes, a->secret, json_pack("{ssss}", "from", REDACTED, "to", REDACTED));
-        event = json_pack("{ss ss ss ss ss ss ss ss so}", "id", id, "workspace_id", ws, "action", a->action,
-                          "resource_type", a->type, "resource_id", rid, "actor_type", atype, "actor_id", aid,
-                          "request_id", r->request_id, "changes", changes);
-    }
+    /* only a request with an Idempotency-Key can re-join a job that answered 202 before: name it */
+    json_t *event = gw_audit_finish(draft, after, r->job_id[0] && r->idem_key[0] ? r->job_id : NULL);
     json_decref(after);
+    json_decref(draft);
     return event;
 }
 

@@ -34,8 +34,14 @@ void gw_audit_fetch(gw_req_t *r, gw_peer_t peer, const char *method, const Proto
                     gw_audit_render_fn render, gw_audit_next_fn next);
 /* r's event for an answer (status, JSON body text or NULL; doc: that body as JSON when the
  * caller has it, borrowed, so it is not parsed again), for audit_writer.h: NULL unless r began
- * one and status is a success other than 202 (accepted, not done yet). */
+ * one and status is a success. A 202 (accepted, its job still running) gives
+ * {"job_id", "draft"}: the event without its "after", finished when the job ends
+ * (audit_pending.h). */
 json_t *gw_audit_event(gw_req_t *r, int status, const char *body, json_t *doc);
+/* The event of a draft (borrowed) once its resource's state after the change is known: after
+ * (borrowed; NULL: gone). job_id: the job the change ran as when the event must be its only one,
+ * else NULL. NULL when neither the draft nor after names the resource and its workspace. */
+json_t *gw_audit_finish(const json_t *draft, json_t *after, const char *job_id);
 
 /* {field: {"from", "to"}} for every top-level field that differs (new reference); secrets (by
  * name: oi/secret_names.h) are "[redacted]". before/after may be NULL (created, deleted). */

@@ -31,12 +31,20 @@ struct gw_audit_writer {
     bool closing;
 };
 
+/* Events go to audit_events (one per job at most: a retry re-joining a job recorded already adds
+ * nothing, and takes the job's draft away if one waits); drafts of 202 answers go to
+ * audit_pending (one per job: a retry answered 202 again adds nothing). */
 static const oi_pg_stmt_t INSERT_BATCH = {
     "gw_audit_insert",
+    "WITH e AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, workspace_id uuid, action text, "
+    "resource_type text, resource_id text, actor_type text, actor_id text, request_id text, changes jsonb, "
+    "job_id uuid, draft jsonb)), "
+    "drafts AS (INSERT INTO gateway.audit_pending (job_id, event) SELECT job_id, draft FROM e "
+    "WHERE draft IS NOT NULL ON CONFLICT DO NOTHING), "
+    "taken AS (DELETE FROM gateway.audit_pending WHERE job_id IN (SELECT job_id FROM e WHERE draft IS NULL)) "
     "INSERT INTO gateway.audit_events (id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, "
-    "request_id, changes) SELECT id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, "
-    "request_id, changes FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, workspace_id uuid, action text, "
-    "resource_type text, resource_id text, actor_type text, actor_id text, request_id text, changes jsonb)",
+    "request_id, changes, job_id) SELECT id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, "
+    "request_id, changes, job_id FROM e WHERE draft IS NULL ON CONFLICT DO NOTHING",
     1};
 
 gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)

@@ -19,8 +19,9 @@ typedef struct gw_audit_writer gw_audit_writer_t;
 typedef void (*gw_audit_written_cb)(bool ok, void *ud);
 
 gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo);
-/* event: {"id","workspace_id","action","resource_type","resource_id","actor_type","actor_id",
- * "request_id","changes"} (stolen). cb runs exactly once, later. */
+/* event (stolen), from audit.h: {"id","workspace_id","action","resource_type","resource_id",
+ * "actor_type","actor_id","request_id","changes"[,"job_id"]}, or a 202's {"job_id","draft"}.
+ * cb runs exactly once, later. */
 void gw_audit_writer_add(gw_audit_writer_t *w, json_t *event, gw_audit_written_cb cb, void *ud);
 bool gw_audit_writer_healthy(const gw_audit_writer_t *w);
 /* Fails what waits, closes the connection; frees once closed. */

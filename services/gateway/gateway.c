@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "dashboard_jwt.h"
 #include "health.h"
+#include "audit_pending.h"
 #include "audit_writer.h"
 #include "purge.h"
 #include "render.h"
@@ -172,6 +173,7 @@ gw_t *gw_start(oi_service_t *svc)
     snprintf(age, sizeof age, "%d days", cfg.audit_retention_days);
     gw->audit_purge = gw_purge_new(gw, cfg.conninfo, "audit events", AUDIT_PURGE_SQL, age, cfg.idem_purge_ms);
     gw->audit_writer = gw_audit_writer_new(gw->loop, cfg.conninfo);
+    gw->audit_pending = gw_audit_pending_new(gw, cfg.conninfo);
     open_near_caches(gw, &cfg);
     gw->redis = oi_redis_new(gw->loop, cfg.redis_host, cfg.redis_port, GW_REDIS_TIMEOUT_MS);
     gw->rate = gw_rate_new(gw->redis);
@@ -203,6 +205,7 @@ static void on_http_closed(void *ud)
     gw_purge_close(&gw->idem_purge);
     gw_purge_close(&gw->audit_purge);
     gw_audit_writer_close(&gw->audit_writer);
+    gw_audit_pending_close(&gw->audit_pending); /* before the clients that fail its waits */
     oi_rpc_client_close(&gw->provisioning);
     oi_rpc_client_close(&gw->dispatch);
     oi_rpc_client_close(&gw->carrier);

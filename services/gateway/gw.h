@@ -26,6 +26,7 @@ typedef struct gw_purge gw_purge_t;
 typedef struct gw_jwt gw_jwt_t;
 typedef struct gw_audit gw_audit_t;
 typedef struct gw_audit_writer gw_audit_writer_t;
+typedef struct gw_audit_pending gw_audit_pending_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -45,6 +46,7 @@ typedef struct {
     gw_purge_t *idem_purge;          /* owned: drops idempotency records past their retention */
     gw_purge_t *audit_purge;         /* owned: drops audit events past theirs */
     gw_audit_writer_t *audit_writer; /* owned: writes audit events before their answers leave */
+    gw_audit_pending_t *audit_pending; /* owned: finishes the events of 202 answers as their jobs end */
     gw_jwt_t *jwt;                   /* owned; NULL when dashboard JWTs are not configured */
     oi_redis_t *redis;               /* owned: commands (the rate limiter's buckets) */
     gw_rate_t *rate;                 /* owned: per key, workspace and purchase token buckets */
@@ -174,6 +176,8 @@ void gw_db(gw_req_t *r, gw_db_fn fn, void *arg, gw_db_done_fn done);
 /* reply is the Job returned by a submit RPC (which waited for it); success_status is 201/200/204:
  * the result when it ended, 202 with the job while it goes on. */
 void gw_job_answer(gw_req_t *r, const ProtobufCMessage *job, int success_status);
+/* A Job (provisioning.pb-c.h) that ended: succeeded, failed or cancelled. */
+bool gw_job_finished(const ProtobufCMessage *job);
 /* What is left of OI_SYNC_WAIT_MS for this request, less the time answering takes: the
  * submission's wait_ms. */
 int32_t gw_job_wait_ms(const gw_req_t *r);

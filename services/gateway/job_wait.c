@@ -13,8 +13,9 @@
 
 #define WAIT_RPC_SLACK_MS 3000
 
-static bool job_finished(const Oneinbox__V1__Job *j)
+bool gw_job_finished(const ProtobufCMessage *job)
 {
+    const Oneinbox__V1__Job *j = (const Oneinbox__V1__Job *)job;
     return j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_SUCCEEDED ||
            j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_FAILED || j->state == ONEINBOX__V1__JOB_STATE__JOB_STATE_CANCELLED;
 }
@@ -66,7 +67,7 @@ void gw_job_answer(gw_req_t *r, const ProtobufCMessage *msg, int success_status)
     const Oneinbox__V1__Job *j = (const Oneinbox__V1__Job *)msg;
     r->success_status = success_status;
     snprintf(r->job_id, sizeof r->job_id, "%s", j->id);
-    if (job_finished(j))
+    if (gw_job_finished(msg))
         answer_finished(r, j);
     else
         answer_accepted(r, j->id, j->state);

@@ -1,6 +1,7 @@
 /* server.c: request context, the body phase, and the one way out (gw_respond_*). */
 #define OI_LOG_TAG "gw.http"
 #include "audit.h"
+#include "audit_pending.h"
 #include "audit_writer.h"
 #include "gw.h"
 
@@ -119,14 +120,20 @@ static void answer_recorded(gw_req_t *r, pending_answer_t *a)
 typedef struct {
     gw_req_t *r;
     pending_answer_t *a;
+    json_t *draft;            /* owned: a 202's draft, watched once written (audit_pending.h) */
+    char job_id[OI_UUID_STR_LEN + 1];
 } audited_t;
 
 /* The change's event is written (or could not be: logged and counted; the change is done and
  * is answered anyway). */
 static void on_audit_written(bool ok, void *ud)
 {
-    (void)ok;
     audited_t *x = ud;
+    if (ok && x->draft && x->r->gw->audit_pending) {
+        gw_audit_pending_watch(x->r->gw->audit_pending, x->job_id, x->draft);
+        x->draft = NULL;
+    }
+    json_decref(x->draft);
     answer_recorded(x->r, x->a);
     free(x);
 }
@@ -146,9 +153,11 @@ static void answer(gw_req_t *r, pending_answer_t *a, json_t *doc)
         answer_recorded(r, a);
         return;
     }
-    audited_t *x = oi_xmalloc(sizeof *x);
+    audited_t *x = oi_xcalloc(1, sizeof *x);
     x->r = r;
     x->a = a;
+    x->draft = json_incref(json_object_get(event, "draft"));
+    snprintf(x->job_id, sizeof x->job_id, "%s", r->job_id);
     gw_audit_writer_add(r->gw->audit_writer, event, on_audit_written, x);
 }
 

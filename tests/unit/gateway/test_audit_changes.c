@@ -1,4 +1,5 @@
-/* test_audit_changes.c: an audit event's changes: what differs, secrets redacted. */
+/* test_audit_changes.c: an audit event's changes (what differs, secrets redacted), and a 202's draft
+ * finished into its event. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
@@ -50,4 +51,56 @@ Test(audit_changes, nested_objects_compare_whole)
     cr_expect_str_eq(t, "{\"inbound_routing\":{\"from\":{\"agent_id\":\"a\",\"voicemail_message\":\"x\"},"
                         "\"to\":{\"agent_id\":\"a\",\"voicemail_message\":\"y\"}}}");
     free(t);
+}
+
+/* --- a 202's draft, finished when its job ends --------------------------------------------------- */
+
+static const char *DRAFT = "{\"workspace_id\":\"7c9e6679-7425-40de-944b-e07fc1f90ae7\",\"action\":\"phone_number.created\","
+                           "\"resource_type\":\"phone_number\",\"resource_id\":null,\"actor_type\":\"api_key\","
+                           "\"actor_id\":\"k1\",\"request_id\":\"req-1\",\"before\":null,\"secret\":\"\","
+                           "\"deleted\":false}";
+
+Test(audit_changes, a_draft_takes_the_resource_and_job_of_its_end)
+{
+    json_t *draft = json_loads(DRAFT, 0, NULL);
+    json_t *after = json_loads("{\"id\":\"n1\",\"phone_number\":\"+15550001111\"}", 0, NULL);
+    json_t *e = gw_audit_finish(draft, after, "0190a4b2-0000-7000-8000-000000000001");
+    cr_assert_not_null(e);
+    cr_expect_str_eq(json_string_value(json_object_get(e, "resource_id")), "n1");
+    cr_expect_str_eq(json_string_value(json_object_get(e, "request_id")), "req-1");
+    cr_expect_str_eq(json_string_value(json_object_get(e, "job_id")), "0190a4b2-0000-7000-8000-000000000001");
+    char *c = json_dumps(json_object_get(e, "changes"), JSON_COMPACT | JSON_SORT_KEYS);
+    cr_expect_str_eq(c, "{\"id\":{\"from\":null,\"to\":\"n1\"},\"phone_number\":{\"from\":null,\"to\":\"+15550001111\"}}");
+    free(c);
+    json_decref(e);
+    json_decref(after);
+    json_decref(draft);
+}
+
+Test(audit_changes, a_draft_names_a_replaced_secret_and_no_job_unless_asked)
+{
+    json_t *draft = json_loads(DRAFT, 0, NULL);
+    json_object_set_new(draft, "secret", json_string("provider_config"));
+    json_object_set_new(draft, "resource_id", json_string("n2"));
+    json_t *e = gw_audit_finish(draft, NULL, NULL);
+    cr_assert_not_null(e);
+    cr_expect_null(json_string_value(json_object_get(e, "job_id")));
+    char *c = json_dumps(json_object_get(e, "changes"), JSON_COMPACT);
+    cr_expect_str_eq(c, "{\"provider_config\":{\"from\":\"[redacted]\",\"to\":\"[redacted]\"}}");
+    free(c);
+    json_decref(e);
+    json_decref(draft);
+}
+
+Test(audit_changes, a_draft_naming_no_resource_or_workspace_makes_no_event)
+{
+    json_t *draft = json_loads(DRAFT, 0, NULL);
+    cr_expect_null(gw_audit_finish(draft, NULL, NULL)); /* no resource id, nothing after */
+    json_object_set_new(draft, "resource_id", json_string("n3"));
+    json_object_set_new(draft, "workspace_id", json_string("not-a-uuid"));
+    cr_expect_null(gw_audit_finish(draft, NULL, NULL));
+    json_object_del(draft, "action");
+    json_object_set_new(draft, "workspace_id", json_string("7c9e6679-7425-40de-944b-e07fc1f90ae7"));
+    cr_expect_null(gw_audit_finish(draft, NULL, NULL)); /* a malformed draft (no action) */
+    json_decref(draft);
 }
