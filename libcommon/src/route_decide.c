@@ -74,15 +74,10 @@ static void step_agent(dec_t *d, const cand_t *c)
 {
     Oneinbox__V1__RouteStep *s = oi_xmalloc(sizeof *s);
     oneinbox__v1__route_step__init(s);
-    s->kind = oi_xstrdup("agent");
+    s->kind = ONEINBOX__V1__STEP_KIND__STEP_KIND_AGENT;
     s->agent_id = oi_xstrdup(c->id);
     s->role = oi_xstrdup(c->role);
-    for (unsigned b = 1; b <= OI_TRIGGER_NO_ANSWER; b <<= 1) {
-        if (!(c->on & b))
-            continue;
-        s->on = oi_xrealloc(s->on, (s->n_on + 1) * sizeof *s->on);
-        s->on[s->n_on++] = oi_xstrdup(oi_trigger_name(b));
-    }
+    s->on = c->on;
     step_push(d, s);
 }
 
@@ -90,7 +85,7 @@ static void step_voicemail(dec_t *d, const char *message)
 {
     Oneinbox__V1__RouteStep *s = oi_xmalloc(sizeof *s);
     oneinbox__v1__route_step__init(s);
-    s->kind = oi_xstrdup("voicemail");
+    s->kind = ONEINBOX__V1__STEP_KIND__STEP_KIND_VOICEMAIL;
     s->agent_id = oi_xstrdup("");
     s->role = oi_xstrdup("voicemail");
     s->voicemail_message = opt_new(message);

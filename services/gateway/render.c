@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include "oi/proto_enum.h"
+#include "oi/routing_policy.h"
 #include "oi/secret_names.h"
 #include "oi/status.h"
 
@@ -111,11 +112,12 @@ json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a)
 
 static json_t *render_step(const Oneinbox__V1__RouteStep *s)
 {
-    if (strcmp(s->kind, "voicemail") == 0)
+    if (s->kind == ONEINBOX__V1__STEP_KIND__STEP_KIND_VOICEMAIL)
         return json_pack("{ssso}", "type", "voicemail", "voicemail_message", opt_or_null(s->voicemail_message));
     json_t *on = json_array();
-    for (size_t i = 0; i < s->n_on; i++)
-        json_array_append_new(on, json_string(s->on[i]));
+    for (unsigned b = 1; b <= OI_TRIGGER_NO_ANSWER; b <<= 1)
+        if (s->on & b)
+            json_array_append_new(on, json_string(oi_trigger_name(b)));
     return json_pack("{ssssssso}", "type", "agent", "agent_id", s->agent_id, "role", s->role, "on", on);
 }
 

@@ -996,6 +996,9 @@ def parse_args():
     ap.add_argument("--latencies", help="carrier latencies in ms, one slow-carrier run each (default 2000,8000)")
     ap.add_argument("--get-clients", type=int, default=4, help="GET clients during the slow-carrier runs")
     ap.add_argument("--job-wait", type=float, help="how long to wait for the 202 jobs (default 120 s, quick 60)")
+    ap.add_argument("--keep", action="store_true",
+                    help="leave the stack running and its seed files in place afterwards (for profiling; "
+                         "stop it with OI_RUN_DIR=<run-dir> deploy/local/stack.sh down)")
     ap.add_argument("--tsv", help="also append the FIGURE lines to this file (with date and commit)")
     a = ap.parse_args()
 
@@ -1077,10 +1080,13 @@ def main():
         rc = e.code if isinstance(e, SystemExit) and isinstance(e.code, int) else 1
         say("stopped: %s: %s" % (type(e).__name__, e))
     finally:
-        try:
-            stack.down()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            say("kept: the stack in %s, the seed files in %s" % (args.run_dir, tmp))
+        else:
+            try:
+                stack.down()
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     rep.header.append("duration  %.0f s" % (time.time() - t_start))
     rep.print()
     if args.tsv:

@@ -77,7 +77,7 @@ Test(decide, no_policy_is_todays_decision_with_steps)
     cr_expect_not(x.rep->per_call);
     cr_assert_eq(x.rep->n_steps, 2);
     cr_expect_str_eq(x.rep->steps[0]->role, "primary");
-    cr_expect_str_eq(x.rep->steps[1]->kind, "voicemail");
+    cr_expect_eq(x.rep->steps[1]->kind, ONEINBOX__V1__STEP_KIND__STEP_KIND_VOICEMAIL);
     cr_expect_str_eq(x.rep->steps[1]->voicemail_message->value, "leave a message");
     done(&x);
 }
@@ -141,8 +141,8 @@ Test(decide, fallbacks_follow_triggers)
     cr_expect_not(x.rep->per_call);
     cr_assert_eq(x.rep->n_steps, 4);
     cr_expect_str_eq(x.rep->steps[1]->role, "fallbacks[0]");
-    cr_assert_eq(x.rep->steps[1]->n_on, 1);
-    cr_expect_str_eq(x.rep->steps[1]->on[0], "busy");
+    cr_expect_eq(x.rep->steps[1]->kind, ONEINBOX__V1__STEP_KIND__STEP_KIND_AGENT);
+    cr_expect_eq(x.rep->steps[1]->on, OI_TRIGGER_BUSY);
     decide(&x, NULL, MON_0930_NY, P); /* failed in this call: busy matches */
     cr_expect_str_eq(x.rep->reason, "fallback_primary_failed");
     cr_expect_str_eq(x.rep->agent_id->value, A);
