@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "oi/mem.h"
+#include "oi/proto_unpack.h"
 
 uint8_t *oi_rpc_pack(const ProtobufCMessage *m, size_t *len)
 {
@@ -19,7 +20,7 @@ uint8_t *oi_rpc_pack(const ProtobufCMessage *m, size_t *len)
 ProtobufCMessage *oi_rpc_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
                                 oi_error_t *err)
 {
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, data);
+    ProtobufCMessage *m = oi_proto_unpack(desc, len, data);
     if (!m)
         oi_error_set(err, OI_BAD_REQUEST, "malformed %s message", desc->short_name);
     return m;
@@ -90,14 +91,14 @@ oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMes
                              ProtobufCMessage **out, oi_error_t *err)
 {
     *out = NULL;
-    Oneinbox__V1__Reply *r = oneinbox__v1__reply__unpack(NULL, len, data);
+    Oneinbox__V1__Reply *r = (Oneinbox__V1__Reply *)oi_proto_unpack(&oneinbox__v1__reply__descriptor, len, data);
     if (!r)
         return oi_error_set(err, OI_INTERNAL, "malformed reply from service");
     oi_status_t st = OI_OK;
     if ((int)r->status != (int)OI_OK) {
         st = reply_error(r, err);
     } else if (reply_desc) {
-        *out = protobuf_c_message_unpack(reply_desc, NULL, r->payload.len, r->payload.data);
+        *out = oi_proto_unpack(reply_desc, r->payload.len, r->payload.data);
         if (!*out)
             st = oi_error_set(err, OI_INTERNAL, "malformed %s in reply", reply_desc->short_name);
     }

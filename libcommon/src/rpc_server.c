@@ -18,6 +18,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/proto_unpack.h"
 
 #define SERVER_PUMP_BUDGET 512
 #define SERVER_IDENTITY_MAX 256
@@ -291,7 +292,8 @@ static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *f)
         return;
     }
     zmq_msg_t *body = (zmq_msg_t *)&f->part[3];
-    Oneinbox__V1__Envelope *env = oneinbox__v1__envelope__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+    Oneinbox__V1__Envelope *env = (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor,
+                                                                            zmq_msg_size(body), zmq_msg_data(body));
     if (!env) {
         oi_log_debug(NULL, "dropped an undecodable envelope");
         return;
