@@ -343,7 +343,10 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
     policy_agents_array(req->routing, policy_agents, sizeof policy_agents);
     const Oneinbox__V1__OutboundTrunk *t = req->outbound_trunk;
     const Oneinbox__V1__NumberRouting *rt = req->routing;
-    char *sealed = t && *t->auth_password ? oi_crypto_seal(crypto, t->auth_password) : NULL;
+    /* sealed to its trunk: the row the password is written into */
+    char *sealed = t && *t->auth_password
+                       ? oi_crypto_seal(crypto, OI_SEAL_OUTBOUND_TRUNK, req->outbound_trunk_id, t->auth_password)
+                       : NULL;
     char agent[OI_UUID_STR_LEN + 1] = "", fallback[OI_UUID_STR_LEN + 1] = "";
     if (rt)
         oi_uuid_normalize(rt->agent_id, agent);

@@ -16,6 +16,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/reseal.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "outbound.h"
@@ -73,6 +74,7 @@ typedef struct {
     int redis_port;
     uint32_t redis_timeout_ms;
     const char *secret_key;
+    const char *secret_key_previous;
     const char *migrations;
     oi_near_config_t near;
 } dsp_config_t;
@@ -87,6 +89,7 @@ static void read_config(oi_config_t *c, dsp_t *d, dsp_config_t *cfg)
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 50, 1, 10000);
     cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
+    cfg->secret_key_previous = oi_config_str(c, "OI_SECRET_KEY_PREVIOUS", "");
     cfg->migrations = oi_config_str(c, "OI_MIGRATIONS_DIR", DSP_MIGRATIONS_DEFAULT);
     d->cache_ttl_s = (uint32_t)oi_config_int(c, "OI_ROUTE_CACHE_TTL_S", 300, 1, 86400);
     d->pg_acquire_ms = (int)oi_config_int(c, "OI_PG_ACQUIRE_TIMEOUT_MS", 2000, 10, 60000);
@@ -107,7 +110,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
 {
     oi_error_t err;
     oi_error_init(&err);
-    d->crypto = oi_crypto_new(cfg->secret_key, &err);
+    d->crypto = oi_crypto_new(cfg->secret_key, cfg->secret_key_previous, &err);
     if (!d->crypto) {
         oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
         return false;
@@ -118,6 +121,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
         oi_log_error(&(oi_log_ctx_t){.action = "migrating schema dispatch"}, "%s", err.message);
         return false;
     }
+    oi_reseal_start(d->loop, cfg->conninfo, cfg->secret_key, cfg->secret_key_previous, &DSP_SEALED_PASSWORD, 1);
     oi_pg_pipeline_config_t pipeline = {
         .conninfo = cfg->conninfo,
         .connections = cfg->pool_size < DSP_PIPELINE_CONNECTIONS_MAX ? cfg->pool_size : DSP_PIPELINE_CONNECTIONS_MAX,

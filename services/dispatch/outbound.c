@@ -35,7 +35,7 @@ static oi_status_t reply_from_row(const dsp_t *d, const PGresult *res, Oneinbox_
     char *password = NULL;
     const char *sealed = oi_pg_get(res, 0, "auth_password_sealed");
     if (sealed && *sealed) {
-        password = oi_crypto_open(d->crypto, sealed);
+        password = oi_crypto_open(d->crypto, OI_SEAL_OUTBOUND_TRUNK, oi_pg_get(res, 0, "id"), sealed);
         if (!password)
             return oi_error_set(err, OI_INTERNAL, "the trunk's stored password cannot be opened (OI_SECRET_KEY?)");
     }
@@ -85,3 +85,7 @@ out:
     dsp_db_release(d, &conn);
     return rc;
 }
+
+const oi_reseal_column_t DSP_SEALED_PASSWORD = {"outbound_trunks.auth_password_sealed", "dispatch.outbound_trunks",
+                                                "auth_password_sealed", "id", "auth_password_sealed = $3",
+                                                OI_SEAL_OUTBOUND_TRUNK};

@@ -7,10 +7,14 @@
 #ifndef DSP_OUTBOUND_H
 #define DSP_OUTBOUND_H
 
+#include "oi/reseal.h"
 #include "oi/rpc.h"
 
 /* Threadpool handler (blocking pool). */
 oi_status_t dsp_outbound_route(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
                                oi_error_t *err);
+
+/* The trunk passwords this service keeps (sealed to their trunk's id), for the re-seal at start. */
+extern const oi_reseal_column_t DSP_SEALED_PASSWORD;
 
 #endif

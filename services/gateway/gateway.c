@@ -11,6 +11,7 @@
 #include "health.h"
 #include "audit_pending.h"
 #include "audit_writer.h"
+#include "pipeline.h"
 #include "purge.h"
 #include "render.h"
 #include "oi/log.h"
@@ -33,6 +34,7 @@ typedef struct {
     int redis_port;
     oi_near_config_t near;
     const char *secret_key;
+    const char *secret_key_previous;
     int idem_ttl_hours;
     int idem_purge_ms;
     int audit_retention_days;
@@ -72,6 +74,7 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     cfg->http.idle_timeout_ms = (uint32_t)oi_config_int(c, "OI_HTTP_IDLE_TIMEOUT_MS", 60000, 100, 3600000);
     cfg->http.max_connections = (uint32_t)oi_config_int(c, "OI_HTTP_MAX_CONNECTIONS", 4096, 1, 1000000);
     cfg->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
+    cfg->secret_key_previous = oi_config_str(c, "OI_SECRET_KEY_PREVIOUS", "");
     cfg->jwt.public_key_file = oi_config_str(c, "OI_JWT_PUBLIC_KEY_FILE", "");
     cfg->jwt.jwks_file = oi_config_str(c, "OI_JWT_JWKS_FILE", "");
     cfg->jwt.issuer = oi_config_str(c, "OI_JWT_ISSUER", "");
@@ -156,11 +159,13 @@ gw_t *gw_start(oi_service_t *svc)
         free(gw);
         return NULL;
     }
-    gw->crypto = oi_crypto_new(cfg.secret_key, &err);
+    gw->crypto = oi_crypto_new(cfg.secret_key, cfg.secret_key_previous, &err);
     if (!gw->crypto) {
         oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
         return NULL;
     }
+    oi_reseal_start(gw->loop, cfg.conninfo, cfg.secret_key, cfg.secret_key_previous, GW_SEALED_ANSWERS,
+                    GW_SEALED_ANSWER_COLUMNS);
     if ((cfg.jwt.public_key_file[0] || cfg.jwt.jwks_file[0]) && !(gw->jwt = gw_jwt_new(&cfg.jwt, &err))) {
         oi_log_error(&(oi_log_ctx_t){.action = "loading the dashboard JWT keys"}, "%s", err.message);
         return NULL;

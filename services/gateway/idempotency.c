@@ -47,15 +47,30 @@ static void request_hash(gw_req_t *r, char out[65])
     free(canon);
 }
 
+/* What a kept answer's column is sealed to: the column and the record ("body/<ws>/<key>"). */
+char *gw_idempotency_binding(const char *column, const char *workspace, const char *key)
+{
+    return oi_xasprintf("%s/%s/%s", column, workspace, key);
+}
+
+const oi_reseal_column_t GW_SEALED_ANSWERS[GW_SEALED_ANSWER_COLUMNS] = {
+    {"idempotency_keys.headers", "gateway.idempotency_keys", "headers",
+     "'headers/' || workspace_id::text || '/' || key", "headers = $3", OI_SEAL_IDEMPOTENCY},
+    {"idempotency_keys.body", "gateway.idempotency_keys", "body", "'body/' || workspace_id::text || '/' || key",
+     "body = $3", OI_SEAL_IDEMPOTENCY},
+};
+
 /* A kept answer is sealed (OI_SECRET_KEY): the body of a created API key holds the key itself.
  * Returns a new plaintext copy of a stored value (NULL for NULL). */
-static char *opened(const oi_crypto_t *crypto, const char *stored)
+static char *opened(const gw_req_t *r, const char *column, const char *stored)
 {
     if (!stored)
         return NULL;
-    char *plain = oi_crypto_open(crypto, stored);
+    char *binding = gw_idempotency_binding(column, idem_workspace(r), r->idem_key);
+    char *plain = oi_crypto_open(r->gw->crypto, OI_SEAL_IDEMPOTENCY, binding, stored);
+    free(binding);
     if (!plain) /* kept before answers were sealed: as it is; sealed but unreadable (another key): empty */
-        return oi_xstrdup(strncmp(stored, "v1:", 3) == 0 ? "" : stored);
+        return oi_xstrdup(strncmp(stored, "v1:", 3) == 0 || strncmp(stored, "v2:", 3) == 0 ? "" : stored);
     char *out = oi_xstrdup(plain);
     oi_crypto_free_secret(plain);
     return out;
@@ -95,8 +110,8 @@ static oi_status_t claim(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
         cl->outcome = IDEM_REPLAY;
         const char *status = oi_pg_get(res, 0, "status");
         cl->status = status ? (int)strtol(status, NULL, 10) : 500;
-        cl->headers = opened(r->gw->crypto, oi_pg_get(res, 0, "headers"));
-        cl->body = opened(r->gw->crypto, oi_pg_get(res, 0, "body"));
+        cl->headers = opened(r, "headers", oi_pg_get(res, 0, "headers"));
+        cl->body = opened(r, "body", oi_pg_get(res, 0, "body"));
     } else {
         cl->outcome = IDEM_IN_PROGRESS;
     }
@@ -176,8 +191,12 @@ void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *header
 {
     char st[16];
     snprintf(st, sizeof st, "%d", status);
-    char *sealed_headers = headers ? oi_crypto_seal(r->gw->crypto, headers) : NULL;
-    char *sealed_body = body ? oi_crypto_seal(r->gw->crypto, body) : NULL;
+    char *hb = gw_idempotency_binding("headers", idem_workspace(r), r->idem_key);
+    char *bb = gw_idempotency_binding("body", idem_workspace(r), r->idem_key);
+    char *sealed_headers = headers ? oi_crypto_seal(r->gw->crypto, OI_SEAL_IDEMPOTENCY, hb, headers) : NULL;
+    char *sealed_body = body ? oi_crypto_seal(r->gw->crypto, OI_SEAL_IDEMPOTENCY, bb, body) : NULL;
+    free(hb);
+    free(bb);
     const char *params[] = {idem_workspace(r), r->idem_key, st, sealed_headers, sealed_body};
     oi_error_t err;
     oi_error_init(&err);

@@ -4,6 +4,7 @@
 #ifndef GW_PIPELINE_H
 #define GW_PIPELINE_H
 
+#include "oi/reseal.h"
 #include "gw.h"
 
 /* auth.c: authenticates r per its route flags, then calls gw_phase_rate or, for the platform's
@@ -20,5 +21,11 @@ void gw_phase_body(gw_req_t *r);
 void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *headers, const char *body);
 /* idempotency.c: forgets the record of an owning request that failed with a 5xx. */
 void gw_idempotency_forget(gw_req_t *r, PGconn *c);
+/* idempotency.c: what a record's sealed column ("headers", "body") is bound to (new string). */
+char *gw_idempotency_binding(const char *column, const char *workspace, const char *key);
+/* idempotency.c: those two columns, for the re-seal at start (oi/reseal.h): bound in SQL exactly
+ * as gw_idempotency_binding binds them. */
+#define GW_SEALED_ANSWER_COLUMNS 2
+extern const oi_reseal_column_t GW_SEALED_ANSWERS[GW_SEALED_ANSWER_COLUMNS];
 
 #endif

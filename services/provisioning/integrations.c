@@ -1,6 +1,7 @@
 /* integrations.c: integrations CRUD (workspace scoped, secrets sealed). */
 #define OI_LOG_TAG "prov.integrations"
 #include "integrations.h"
+#include "sealed.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -104,13 +105,13 @@ void prov_integration_create(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const
         prov_call_fail(call, rc, &err);
         return;
     }
-    char *key_sealed = oi_crypto_seal(p->crypto, r->api_key);
-    char *pw_sealed = password ? oi_crypto_seal(p->crypto, password) : NULL;
-    char *secrets_sealed = secrets ? oi_crypto_seal(p->crypto, secrets) : NULL;
-    oi_crypto_free_secret(password);
-    oi_crypto_free_secret(secrets);
     char id[OI_UUID_STR_LEN + 1];
     oi_uuid_new(id);
+    char *key_sealed = prov_integration_seal(p, id, "api_key_sealed", r->api_key);
+    char *pw_sealed = password ? prov_integration_seal(p, id, "sip_password_sealed", password) : NULL;
+    char *secrets_sealed = secrets ? prov_integration_seal(p, id, "metadata_secrets_sealed", secrets) : NULL;
+    oi_crypto_free_secret(password);
+    oi_crypto_free_secret(secrets);
     const char *params[] = {id,        ctx->workspace_id, r->name, prov_provider_name(r->provider),
                             key_sealed, pw_sealed,        stored,  secrets_sealed};
     oi_pg_pipeline_exec(p->pg, &CREATE, params, prov_call_done, prov_call_new(call, created_reply, 0));
@@ -235,7 +236,8 @@ static char *first_string(json_t *j, const char *const *keys, size_t n)
 
 static const oi_pg_stmt_t SIP_LOAD = {
     "prov_integration_sip_load",
-    "SELECT metadata::text AS metadata, sip_password_sealed FROM provisioning.integrations WHERE id = $1::uuid AND "
+    "SELECT id::text AS id, metadata::text AS metadata, sip_password_sealed FROM provisioning.integrations "
+    "WHERE id = $1::uuid AND "
     "(workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL",
     2};
 
@@ -259,7 +261,7 @@ oi_status_t prov_integration_sip_from_row(prov_t *p, const PGresult *res, prov_i
     json_decref(j);
     const char *sealed = oi_pg_get(res, 0, "sip_password_sealed");
     if (sealed && sealed[0])
-        out->auth_password = oi_crypto_open(p->crypto, sealed);
+        out->auth_password = prov_integration_open(p, oi_pg_get(res, 0, "id"), "sip_password_sealed", sealed);
     return OI_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dsp_sync.h"
+#include "sealed.h"
 #include "job_update.h"
 #include "numbers_db.h"
 #include "oi/crypto.h"
@@ -75,7 +76,8 @@ static void apply(prov_run_t *r)
     row_state_t *x = r->scratch;
     /* a rotation carries the row's settings whole, whatever a newer change did since */
     bool rotate = prov_run_get(r, "rotate_trunk") && !x->gone && x->trunk_address && x->trunk_password_sealed;
-    char *password = rotate ? oi_crypto_open(r->p->crypto, x->trunk_password_sealed) : NULL;
+    char *password =
+        rotate ? prov_number_trunk_open(r->p, prov_run_get(r, "number_id"), x->trunk_password_sealed) : NULL;
     if (rotate && !password) {
         oi_error_t e;
         oi_error_init(&e);

@@ -1,6 +1,7 @@
 /* jobs_db.c: the jobs table, as prepared statements on the pipeline. */
 #define OI_LOG_TAG "prov.jobs"
 #include "jobs_db.h"
+#include "sealed.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -78,7 +79,7 @@ bool prov_job_moved(PGresult *const *res, size_t n) { return n > 0 && res[0] && 
 
 /* --- sealed requests ------------------------------------------------------------------------- */
 
-char *prov_job_seal(prov_t *p, const ProtobufCMessage *req)
+char *prov_job_seal(prov_t *p, const char *job_id, const ProtobufCMessage *req)
 {
     size_t n = protobuf_c_message_get_packed_size(req);
     unsigned char *bin = oi_xmalloc(n + 1);
@@ -86,7 +87,7 @@ char *prov_job_seal(prov_t *p, const ProtobufCMessage *req)
     size_t b64len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = oi_xmalloc(b64len);
     sodium_bin2base64(b64, b64len, bin, n, sodium_base64_VARIANT_ORIGINAL);
-    char *sealed = oi_crypto_seal(p->crypto, b64);
+    char *sealed = prov_job_seal_value(p, job_id, "request", b64);
     sodium_memzero(bin, n);
     sodium_memzero(b64, b64len);
     free(bin);
@@ -94,9 +95,10 @@ char *prov_job_seal(prov_t *p, const ProtobufCMessage *req)
     return sealed;
 }
 
-ProtobufCMessage *prov_job_unseal(prov_t *p, const char *sealed, const ProtobufCMessageDescriptor *desc)
+ProtobufCMessage *prov_job_unseal(prov_t *p, const char *job_id, const char *sealed,
+                                  const ProtobufCMessageDescriptor *desc)
 {
-    char *b64 = sealed && sealed[0] ? oi_crypto_open(p->crypto, sealed) : NULL;
+    char *b64 = sealed && sealed[0] ? prov_job_open_value(p, job_id, "request", sealed) : NULL;
     if (!b64)
         return NULL;
     size_t cap = strlen(b64) + 1, len = 0;

@@ -48,9 +48,10 @@ prov_job_t *prov_job_from_row(const PGresult *res, int row);
 void prov_job_free(prov_job_t **self_p);
 
 /* The request sealed for storage (it may carry a SIP password): a new string. */
-char *prov_job_seal(prov_t *p, const ProtobufCMessage *req);
+char *prov_job_seal(prov_t *p, const char *job_id, const ProtobufCMessage *req);
 /* Unseals and unpacks a stored request as desc; NULL when it cannot be (key changed, corrupt). */
-ProtobufCMessage *prov_job_unseal(prov_t *p, const char *sealed, const ProtobufCMessageDescriptor *desc);
+ProtobufCMessage *prov_job_unseal(prov_t *p, const char *job_id, const char *sealed,
+                                  const ProtobufCMessageDescriptor *desc);
 /* Keyed hash of a submission (kind + request without key and wait) for idempotency. */
 void prov_job_request_hash(prov_t *p, prov_job_kind_t kind, const ProtobufCMessage *req, char out[65]);
 

@@ -6,6 +6,7 @@
  * with the same Idempotency-Key joins the first job. */
 #define OI_LOG_TAG "prov.submit"
 #include "jobs_rpc.h"
+#include "sealed.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -344,10 +345,10 @@ static void register_write(submit_t *s)
         .dispatch_rule_id = payload_get(s, "dispatch_rule_id"),
         .routing = &routing,
     };
-    char *password = tenants ? oi_crypto_seal(s->p->crypto, sip.auth_password) : NULL;
+    char *password = tenants ? prov_number_trunk_seal(s->p, row.id, sip.auth_password) : NULL;
     prov_sip_fields_t kept = {sip.trunk_address, sip.auth_username, password};
     row.trunk = tenants ? &kept : NULL;
-    char *sealed = prov_job_seal(s->p, s->req); /* it may carry a SIP password */
+    char *sealed = prov_job_seal(s->p, s->job_id, s->req); /* it may carry a SIP password */
     prov_submit_t base = submit_base(s, sealed);
     prov_submit_register(s->p, &base, &row, on_registered, s);
     free(sealed);
@@ -534,7 +535,7 @@ static void want_policy_checks(submit_t *s, const Oneinbox__V1__InboundRouting *
 
 static void purchase_write(submit_t *s)
 {
-    char *sealed = prov_job_seal(s->p, s->req);
+    char *sealed = prov_job_seal(s->p, s->job_id, s->req);
     prov_submit_t base = submit_base(s, sealed);
     prov_submit_purchase(s->p, &base, payload_get(s, "number_id"), s->lane, on_purchase_written, s);
     free(sealed);
@@ -642,7 +643,8 @@ static oi_status_t rotate_trunk(submit_t *s, const PGresult *res, int row, oi_er
     s->trunk_address = oi_xstrdup(out.trunk_address);
     s->trunk_username = oi_xstrdup(out.auth_username);
     s->trunk_password_sealed =
-        out.auth_password ? oi_crypto_seal(s->p->crypto, out.auth_password) : oi_xstrdup(stored.auth_password);
+        out.auth_password ? prov_number_trunk_seal(s->p, UPD(s)->id, out.auth_password)
+                          : oi_xstrdup(stored.auth_password);
     s->trunk_set = true;
     return OI_OK;
 }

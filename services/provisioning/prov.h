@@ -42,6 +42,7 @@ typedef struct prov {
     prov_retention_t *retention;    /* owned: clears what finished jobs keep past OI_JOB_RETENTION_DAYS */
     int retention_days, retention_purge_ms;
     const char *secret_key;         /* borrowed (environ): keys the idempotency hashes */
+    const char *secret_key_previous; /* borrowed (environ): OI_SECRET_KEY_PREVIOUS, still opens */
     const char *purchase_carrier;   /* "twilio" | "telnyx" */
     char owner[96];                 /* lease owner: host/pid/random, unique per process */
     uint32_t rpc_timeout_ms;        /* calls to oi-dispatch */

@@ -1,6 +1,7 @@
 /* provisioning.c: configuration → modules, the method table, readiness and the drain sequence. */
 #define OI_LOG_TAG "prov.main"
 #include "provisioning.h"
+#include "sealed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 1000, 1, 10000);
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
+    p->secret_key_previous = oi_config_str(c, "OI_SECRET_KEY_PREVIOUS", "");
     p->purchase_carrier = oi_config_str(c, "OI_PURCHASE_CARRIER", "twilio");
     if (strcmp(p->purchase_carrier, "twilio") != 0 && strcmp(p->purchase_carrier, "telnyx") != 0)
         oi_config_fail(c, "OI_PURCHASE_CARRIER", "must be twilio or telnyx");
@@ -203,13 +205,15 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
 {
     oi_error_t err;
     oi_error_init(&err);
-    p->crypto = oi_crypto_new(p->secret_key, &err);
+    p->crypto = oi_crypto_new(p->secret_key, p->secret_key_previous, &err);
     if (!p->crypto) {
         oi_log_error(&(oi_log_ctx_t){.action = "reading OI_SECRET_KEY"}, "%s", err.message);
         return false;
     }
     if (!migrate(cfg))
         return false;
+    oi_reseal_start(p->loop, cfg->conninfo, p->secret_key, p->secret_key_previous, PROV_SEALED_COLUMNS,
+                    PROV_SEALED_COLUMNS_N);
     p->pg = oi_pg_pipeline_new(p->loop, &(oi_pg_pipeline_config_t){.conninfo = cfg->conninfo,
                                                                     .connections = cfg->connections,
                                                                     .statement_timeout_ms = PROV_PG_STATEMENT_TIMEOUT_MS,

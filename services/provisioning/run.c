@@ -407,7 +407,7 @@ void prov_run_start_cancel(prov_run_t *r)
         return;
     }
     if (r->ops->request && !r->req)
-        r->req = prov_job_unseal(r->p, r->job->request_sealed, r->ops->request);
+        r->req = prov_job_unseal(r->p, r->job->id, r->job->request_sealed, r->ops->request);
     compensate_start(r);
 }
 
@@ -453,7 +453,7 @@ void prov_run_start(prov_run_t *r)
         return;
     }
     if (r->ops->request && !r->req)
-        r->req = prov_job_unseal(r->p, r->job->request_sealed, r->ops->request);
+        r->req = prov_job_unseal(r->p, r->job->id, r->job->request_sealed, r->ops->request);
     json_t *comp = json_object_get(r->job->payload, "compensating");
     if (comp) {
         r->compensating = true;

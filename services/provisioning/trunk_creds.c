@@ -1,5 +1,6 @@
 /* trunk_creds.c: a purchased number's carrier trunk name and SIP credentials (trunk_creds.h). */
 #include "trunk_creds.h"
+#include "sealed.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ bool prov_trunk_creds_ensure(prov_run_t *r)
     char user[PROV_SIP_USERNAME_LEN + 1];
     prov_trunk_username(prov_run_get(r, "number_id"), user);
     char *password = oi_random_password(PASSWORD_LEN);
-    char *sealed = oi_crypto_seal(r->p->crypto, password);
+    char *sealed = prov_job_seal_value(r->p, r->job->id, "sip_password_sealed", password);
     oi_crypto_free_secret(password);
     prov_run_set(r, "sip_username", user);
     prov_run_set(r, "sip_password_sealed", sealed);
@@ -44,5 +45,5 @@ bool prov_trunk_creds_ensure(prov_run_t *r)
 char *prov_trunk_password(prov_run_t *r)
 {
     const char *sealed = prov_run_get(r, "sip_password_sealed");
-    return sealed ? oi_crypto_open(r->p->crypto, sealed) : NULL;
+    return sealed ? prov_job_open_value(r->p, r->job->id, "sip_password_sealed", sealed) : NULL;
 }

@@ -22,7 +22,7 @@ def test_a_created_api_key_is_kept_sealed_and_replayed(admin, stack):
     kept = rows(stack, "key = '%s'" % key)
     assert len(kept) == 1
     assert secret not in kept[0] and "oi_sk_" not in kept[0], "the key is stored in clear"
-    assert kept[0].startswith("v1:"), kept[0][:20]
+    assert kept[0].startswith("v2:"), kept[0][:20]
     again = admin.post("/v1/api-keys", body, headers={"Idempotency-Key": key})
     assert again.status == 201 and again.json["key"] == secret, again
     assert again.headers.get("Idempotent-Replayed") == "true"
@@ -31,7 +31,7 @@ def test_a_created_api_key_is_kept_sealed_and_replayed(admin, stack):
 def test_every_kept_answer_is_sealed(stack):
     kept = rows(stack, "state = 'done'")
     assert kept, "no idempotency record in this run"
-    assert all(k.startswith("v1:") for k in kept), [k[:24] for k in kept if not k.startswith("v1:")][:3]
+    assert all(k.startswith("v2:") for k in kept), [k[:24] for k in kept if not k.startswith("v2:")][:3]
 
 
 def test_records_past_their_retention_are_purged(admin, stack):

@@ -43,11 +43,13 @@ static void payload_as(const ProtobufCMessageDescriptor *d, const ProtobufCBinar
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    Oneinbox__V1__Envelope *env = (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor, size, data);
+    Oneinbox__V1__Envelope *env =
+        (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor, size, data);
     if (env) {
         repack(&env->base);
         for (size_t s = 0; s < sizeof services / sizeof services[0]; s++) {
-            const ProtobufCMethodDescriptor *md = protobuf_c_service_descriptor_get_method_by_name(services[s], env->method);
+            const ProtobufCMethodDescriptor *md =
+                protobuf_c_service_descriptor_get_method_by_name(services[s], env->method);
             if (md)
                 payload_as(md->input, &env->payload);
         }
