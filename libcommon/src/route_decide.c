@@ -303,7 +303,8 @@ static const char *schedule_closed(dec_t *d, const oi_policy_schedule_t *s)
         trace(d, "schedule", false, "time zone %s unknown here: treated as open", s->time_zone);
         return NULL;
     }
-    char when[160] = "";
+    char when[160];
+    when[0] = '\0'; /* written only when explaining: no 160-byte clear on every call */
     if (d->in->explain)
         snprintf(when, sizeof when, "%s %04d-%02d-%02d %02d:%02d %s (UTC%+03d:%02d)", day_words[t.weekday % 7], t.year,
              t.month, t.day, t.minute_of_day / 60, t.minute_of_day % 60, s->time_zone, t.utc_offset_minutes / 60,

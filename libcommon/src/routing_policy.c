@@ -557,7 +557,24 @@ static void parse_rule(oi_policy_rule_t *r, json_t *rule)
 
 static int cmp_number(const void *a, const void *b)
 {
-    return strcmp(((const oi_policy_number_t *)a)->e164, ((const oi_policy_number_t *)b)->e164);
+    uint64_t x = ((const oi_policy_number_t *)a)->digits, y = ((const oi_policy_number_t *)b)->digits;
+    return x < y ? -1 : x > y;
+}
+
+/* "+4420…" → 4420…; false unless E.164 ("+", then 2 to 15 digits, the first not 0). */
+static bool e164_digits(const char *e164, uint64_t *out)
+{
+    if (e164[0] != '+' || e164[1] < '1' || e164[1] > '9')
+        return false;
+    uint64_t v = 0;
+    size_t n = 0;
+    for (const char *c = e164 + 1; *c; c++, n++) {
+        if (*c < '0' || *c > '9' || n == 15)
+            return false;
+        v = v * 10 + (uint64_t)(*c - '0');
+    }
+    *out = v;
+    return n >= 2;
 }
 
 static void index_key(oi_policy_key_t *k, const char *text, size_t rule)
@@ -582,7 +599,8 @@ static void build_index(oi_policy_t *p)
     for (size_t i = 0; i < p->n_rules; i++) {
         const oi_policy_rule_t *r = &p->rules[i];
         for (size_t j = 0; j < r->n_numbers; j++) {
-            snprintf(x->numbers[x->n_numbers].e164, sizeof x->numbers[0].e164, "%s", r->numbers[j]);
+            if (!e164_digits(r->numbers[j], &x->numbers[x->n_numbers].digits))
+                continue; /* checked E.164 before: never */
             x->numbers[x->n_numbers++].rule = (uint16_t)i;
         }
         if (r->kind == OI_MATCH_PREFIX)
@@ -596,7 +614,7 @@ static void build_index(oi_policy_t *p)
         qsort(x->numbers, x->n_numbers, sizeof *x->numbers, cmp_number);
     size_t kept = 0; /* equal numbers: the smallest rule stays */
     for (size_t i = 0; i < x->n_numbers; i++) {
-        if (kept && strcmp(x->numbers[kept - 1].e164, x->numbers[i].e164) == 0) {
+        if (kept && x->numbers[kept - 1].digits == x->numbers[i].digits) {
             if (x->numbers[i].rule < x->numbers[kept - 1].rule)
                 x->numbers[kept - 1].rule = x->numbers[i].rule;
             continue;
@@ -615,12 +633,9 @@ int oi_policy_first_rule(const oi_policy_t *p, const char *e164, const char *(*r
     if (!e164)
         return best;
     oi_policy_number_t key;
-    size_t n = strlen(e164);
     const oi_policy_number_t *hit = NULL;
-    if (x->n_numbers && n < sizeof key.e164) { /* a longer one is in no list (they hold E.164) */
-        memcpy(key.e164, e164, n + 1);
+    if (x->n_numbers && e164_digits(e164, &key.digits)) /* not E.164: in no list (they hold E.164) */
         hit = bsearch(&key, x->numbers, x->n_numbers, sizeof *x->numbers, cmp_number);
-    }
     if (hit)
         best = hit->rule;
     for (size_t i = 0; i < x->n_prefixes && (best < 0 || x->prefixes[i].rule < best); i++) {

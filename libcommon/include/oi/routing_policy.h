@@ -90,7 +90,8 @@ typedef struct {
  * the number's (one binary search), the first prefix and country that match, and the
  * anonymous rule. Contiguous, so a decision touches few cache lines whatever the policy. */
 typedef struct {
-    char e164[OI_POLICY_E164_MAX + 1];
+    uint64_t digits;            /* the E.164 number's digits as an integer: no leading zero, so one
+                                 * number, one integer; compared without touching any string */
     uint16_t rule;              /* the first rule listing it */
 } oi_policy_number_t;
 typedef struct {
