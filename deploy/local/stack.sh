@@ -140,28 +140,49 @@ load_secrets() {
   if [[ -z "${OI_REDIS_PASSWORD:-}" ]]; then
     OI_REDIS_PASSWORD=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n'); changed=1
   fi
-  # the RPC plane's CURVE keys (libcommon/src/rpc_curve.c): one server pair, one client pair
-  # admitted by every service; none when this build has no oi-rpc-keygen
-  if [[ -z "${OI_RPC_CURVE_SERVER_SECRET_KEY:-}" && -x "$BUILD/oi-rpc-keygen" ]]; then
+  # the RPC plane's CURVE keys (libcommon/src/rpc_curve.c): one server pair; a client pair for
+  # each service that calls another (gateway, provisioning) and one for tools (bench_loadgen,
+  # as OI_RPC_CURVE_CLIENT_*); each server admits only its callers (rpc_env below). None when
+  # this build has no oi-rpc-keygen
+  if [[ -z "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" && -x "$BUILD/oi-rpc-keygen" ]]; then
     local pair
     pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_SERVER_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_SERVER_SECRET_KEY=${pair#* }
     pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_CLIENT_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_CLIENT_SECRET_KEY=${pair#* }
-    OI_RPC_CURVE_CLIENT_KEYS=$OI_RPC_CURVE_CLIENT_PUBLIC_KEY; changed=1
+    pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_GATEWAY_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_GATEWAY_SECRET_KEY=${pair#* }
+    pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_PROVISIONING_PUBLIC_KEY=${pair%% *} \
+      OI_RPC_CURVE_PROVISIONING_SECRET_KEY=${pair#* }
+    changed=1
   fi
   export OI_SECRET_KEY OI_ADMIN_TOKEN OI_INTERNAL_TOKEN OI_REDIS_PASSWORD
-  if [[ -n "${OI_RPC_CURVE_SERVER_SECRET_KEY:-}" ]]; then
-    export OI_RPC_CURVE_SERVER_PUBLIC_KEY OI_RPC_CURVE_SERVER_SECRET_KEY OI_RPC_CURVE_CLIENT_PUBLIC_KEY \
-      OI_RPC_CURVE_CLIENT_SECRET_KEY OI_RPC_CURVE_CLIENT_KEYS
-  fi
   if ((changed)) || [[ ! -f "$f" ]]; then
     (umask 077; printf 'OI_SECRET_KEY=%s\nOI_ADMIN_TOKEN=%s\nOI_INTERNAL_TOKEN=%s\nOI_REDIS_PASSWORD=%s\n' \
       "$OI_SECRET_KEY" "$OI_ADMIN_TOKEN" "$OI_INTERNAL_TOKEN" "$OI_REDIS_PASSWORD" >"$f"
-     if [[ -n "${OI_RPC_CURVE_SERVER_SECRET_KEY:-}" ]]; then
-       printf 'OI_RPC_CURVE_SERVER_PUBLIC_KEY=%s\nOI_RPC_CURVE_SERVER_SECRET_KEY=%s\nOI_RPC_CURVE_CLIENT_PUBLIC_KEY=%s\nOI_RPC_CURVE_CLIENT_SECRET_KEY=%s\nOI_RPC_CURVE_CLIENT_KEYS=%s\n' \
-         "$OI_RPC_CURVE_SERVER_PUBLIC_KEY" "$OI_RPC_CURVE_SERVER_SECRET_KEY" "$OI_RPC_CURVE_CLIENT_PUBLIC_KEY" \
-         "$OI_RPC_CURVE_CLIENT_SECRET_KEY" "$OI_RPC_CURVE_CLIENT_KEYS" >>"$f"
+     if [[ -n "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" ]]; then
+       local k pub sec
+       for k in SERVER CLIENT GATEWAY PROVISIONING; do
+         pub=OI_RPC_CURVE_${k}_PUBLIC_KEY sec=OI_RPC_CURVE_${k}_SECRET_KEY
+         printf '%s=%s\n%s=%s\n' "$pub" "${!pub}" "$sec" "${!sec}"
+       done >>"$f"
      fi)
   fi
+}
+
+# rpc_env SVC: the CURVE variables of one service (printed VAR=VALUE, one a line): the server
+# pair, its own client pair, and the callers its server admits. Nothing without keys.
+rpc_env() {
+  [[ -n "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" ]] || return 0
+  local gw=$OI_RPC_CURVE_GATEWAY_PUBLIC_KEY pv=$OI_RPC_CURVE_PROVISIONING_PUBLIC_KEY
+  local tools=$OI_RPC_CURVE_CLIENT_PUBLIC_KEY pub="" sec="" admits=""
+  case "$1" in
+    oi-gateway) pub=$gw sec=$OI_RPC_CURVE_GATEWAY_SECRET_KEY ;;
+    oi-provisioning) pub=$pv sec=$OI_RPC_CURVE_PROVISIONING_SECRET_KEY admits=$gw ;;
+    oi-dispatch) admits=$gw,$pv,$tools ;; # tools: the benchmarks' load generator
+    oi-carrier) admits=$gw,$pv ;;
+  esac
+  printf '%s\n' "OI_RPC_CURVE_SERVER_PUBLIC_KEY=$OI_RPC_CURVE_SERVER_PUBLIC_KEY" \
+    "OI_RPC_CURVE_SERVER_SECRET_KEY=$OI_RPC_CURVE_SERVER_SECRET_KEY"
+  [[ -z "$pub" ]] || printf '%s\n' "OI_RPC_CURVE_CLIENT_PUBLIC_KEY=$pub" "OI_RPC_CURVE_CLIENT_SECRET_KEY=$sec"
+  [[ -z "$admits" ]] || printf '%s\n' "OI_RPC_CURVE_CLIENT_KEYS=$admits"
 }
 
 # ---------------------------------------------------------------------------------- postgres
@@ -320,22 +341,23 @@ proc_name() { if (($2 == 0)); then echo "$1"; else echo "$1.$2"; fi; }
 
 # svc_up_one SVC I: starts replica I of SVC and waits for its /healthz
 svc_up_one() {
-  local svc=$1 i=$2 name logf ops
+  local svc=$1 i=$2 name logf ops rpc
   name=$(proc_name "$svc" "$i"); logf=$(log_name "$svc" "$i")
+  mapfile -t rpc < <(rpc_env "$svc")
   case "$svc" in
     oi-gateway)
       ops=$((GW_OPS + i))
       start_proc "$name" "$BUILD/$svc" "$logf" OI_HTTP_HOST=127.0.0.1 OI_HTTP_PORT=$((HTTP_PORT + i)) \
-        OI_OPS_PORT=$ops ;;
+        OI_OPS_PORT=$ops "${rpc[@]}" ;;
     oi-provisioning)
       ops=$((PROV_OPS + i))
-      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((PROV_RPC + i)) OI_OPS_PORT=$ops ;;
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((PROV_RPC + i)) OI_OPS_PORT=$ops "${rpc[@]}" ;;
     oi-dispatch)
       ops=$((DSP_OPS + i))
-      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((DSP_RPC + i)) OI_OPS_PORT=$ops ;;
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((DSP_RPC + i)) OI_OPS_PORT=$ops "${rpc[@]}" ;;
     oi-carrier)
       ops=$((CAR_OPS + i))
-      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((CAR_RPC + i)) OI_OPS_PORT=$ops ;;
+      start_proc "$name" "$BUILD/$svc" "$logf" OI_RPC_BIND=tcp://127.0.0.1:$((CAR_RPC + i)) OI_OPS_PORT=$ops "${rpc[@]}" ;;
     *) die "unknown service: $svc" ;;
   esac
   wait_http "$name" "http://127.0.0.1:$ops/healthz" "$logf" || return 1
@@ -414,6 +436,9 @@ OI_GATEWAY_OPS_PORT=$GW_OPS
 OI_PROVISIONING_OPS_PORT=$PROV_OPS
 OI_DISPATCH_OPS_PORT=$DSP_OPS
 OI_CARRIER_OPS_PORT=$CAR_OPS
+OI_PROVISIONING_RPC_PORT=$PROV_RPC
+OI_DISPATCH_RPC_PORT=$DSP_RPC
+OI_CARRIER_RPC_PORT=$CAR_RPC
 OI_PG_PORT=$PG_PORT
 OI_REDIS_PORT=$REDIS_PORT
 OI_REDIS_PASSWORD=$OI_REDIS_PASSWORD

@@ -58,6 +58,15 @@ static void report(bench_t *b, const char *mode, double secs)
     double p999 = b->n_lat ? b->lat_ms[(size_t)((double)b->n_lat * 0.999)] : 0;
     printf("%-6s requests=%zu errors=%ld rps=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f\n", mode, b->n_lat, b->errors,
            (double)b->n_lat / secs, p50, p99, p999);
+    fflush(stdout);
+}
+
+static void bench_free(bench_t *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->items[i]);
+    free(b->items);
+    free(b->lat_ms);
 }
 
 static bool load_lines(const char *path, bench_t *b)
@@ -281,6 +290,7 @@ int main(int argc, char **argv)
         int rc = run_zmq(&b, argv[2], conc);
         report(&b, "zmq", (double)(oi_clock_mono_ns() - t0) / 1e9);
         oi_rpc_zctx_term();
+        bench_free(&b);
         return rc;
     }
     if (argc >= 7 && !strcmp(argv[1], "http")) {
@@ -293,6 +303,7 @@ int main(int argc, char **argv)
         uint64_t t0 = oi_clock_mono_ns();
         int rc = run_http(&b, argv[2], (int)strtol(argv[3], NULL, 10), conc, argc > 7 ? argv[7] : NULL);
         report(&b, "http", (double)(oi_clock_mono_ns() - t0) / 1e9);
+        bench_free(&b);
         return rc;
     }
     fprintf(stderr, "usage: %s zmq <endpoints> <numbers-file> <concurrency> <seconds>\n"

@@ -97,6 +97,7 @@ def check_container(rep, model, w, c, b, root, mig_dir, image_ref):
     rep.add(f'{tag}: int/bool values within what {b.name} accepts', p)
     missing = sorted(v.name for v in b.vars.values() if v.required and v.name not in env)
     rep.add(f'{tag}: required variables set', [f'{n} is required by {b.name} and not set' for n in missing])
+    check_rpc_identity(rep, tag, b, env)
 
     # secrets only through secretKeyRef
     p = [f'{n} comes from {e.source} ({e.ref or "inline"}): secrets must be a secretKeyRef'
@@ -142,6 +143,24 @@ def check_container(rep, model, w, c, b, root, mig_dir, image_ref):
     check_security(rep, tag, w, c, strict=True)
     check_resources(rep, tag, c)
     return env
+
+
+# the RPC plane's least privilege: a service calls with its own key pair and its server admits
+# the keys listed for it alone (oi-rpc-curve: <service>-public-key, <service>-secret-key,
+# <service>-admits), so one service's key reaches only what that service may call
+RPC_IDENTITY = {'OI_RPC_CURVE_CLIENT_PUBLIC_KEY': '{s}-public-key', 'OI_RPC_CURVE_CLIENT_SECRET_KEY': '{s}-secret-key',
+                'OI_RPC_CURVE_CLIENT_KEYS': '{s}-admits'}
+
+
+def check_rpc_identity(rep, tag, b, env):
+    short = b.name[3:] if b.name.startswith('oi-') else b.name
+    p = []
+    for var, pattern in RPC_IDENTITY.items():
+        e = env.get(var)
+        want = 'secret oi-rpc-curve/' + pattern.format(s=short)
+        if e is not None and e.ref != want:
+            p.append(f'{var} comes from {e.ref or e.source}, not {want}: a key shared between services')
+    rep.add(f'{tag}: its own RPC identity and callers', p)
 
 
 def prestop_seconds(c):

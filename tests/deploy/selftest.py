@@ -150,8 +150,15 @@ def sip_ops_public(docs, bins):
     pol['spec']['ingress'][0]['ports'].append({'protocol': 'TCP', 'port': 'ops'})
 
 
+def share_rpc_identity(docs, bins):
+    for e in container(docs, 'oi-provisioning')['env']:
+        if e['name'] == 'OI_RPC_CURVE_CLIENT_SECRET_KEY':
+            e['valueFrom']['secretKeyRef']['key'] = 'gateway-secret-key'
+
+
 # (what is broken, mutation, a fragment of the check name that must fail)
 CASES = [
+    ('a service calls with another one\'s RPC key', share_rpc_identity, 'its own RPC identity'),
     ('ops port changed in ConfigMap only', set_cm('oi-dispatch', 'OI_OPS_PORT', '9999'), 'container ports match'),
     ('probe on the wrong port', probe_port('oi-gateway', 'http'), 'probes on the right port'),
     ('unknown variable', add_env('oi-provisioning', 'OI_NOT_A_VARIABLE', '1'), 'every env var is read'),
