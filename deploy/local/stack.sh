@@ -120,11 +120,15 @@ port_taken() {
 
 # ---------------------------------------------------------------------------------- secrets
 load_secrets() {
-  local f="$RUN/env" changed=0 k v
+  local f="$RUN/env" changed=0 k v line
   if [[ -f "$f" ]]; then
-    while IFS='=' read -r k v; do
+    # split by hand: read with IFS='=' drops a value's one trailing '=' (Z85 keys end in one)
+    while IFS= read -r line; do
+      k=${line%%=*} v=${line#*=}
       case "$k" in
-        OI_SECRET_KEY|OI_ADMIN_TOKEN|OI_INTERNAL_TOKEN|OI_REDIS_PASSWORD|OI_RPC_CURVE_*) [[ -n "${!k:-}" ]] || export "$k=$v" ;;
+        OI_SECRET_KEY|OI_ADMIN_TOKEN|OI_INTERNAL_TOKEN|OI_REDIS_PASSWORD) [[ -n "${!k:-}" ]] || export "$k=$v" ;;
+        # each process is given its own (rpc_env): never exported to all of them
+        OI_RPC_CURVE_*) [[ -n "${!k:-}" ]] || printf -v "$k" '%s' "$v" ;;
       esac
     done <"$f"
   fi
@@ -140,13 +144,17 @@ load_secrets() {
   if [[ -z "${OI_REDIS_PASSWORD:-}" ]]; then
     OI_REDIS_PASSWORD=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n'); changed=1
   fi
-  # the RPC plane's CURVE keys (libcommon/src/rpc_curve.c): one server pair; a client pair for
-  # each service that calls another (gateway, provisioning) and one for tools (bench_loadgen,
-  # as OI_RPC_CURVE_CLIENT_*); each server admits only its callers (rpc_env below). None when
-  # this build has no oi-rpc-keygen
-  if [[ -z "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" && -x "$BUILD/oi-rpc-keygen" ]]; then
-    local pair
-    pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_SERVER_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_SERVER_SECRET_KEY=${pair#* }
+  # the RPC plane's CURVE keys (libcommon/src/rpc_curve.c): a server pair for each service that
+  # serves (OI_RPC_CURVE_<SVC>_SERVER_KEY, the public half clients expect, and _SERVER_SECRET); a
+  # client pair for each service that calls another (gateway, provisioning) and one for tools
+  # (bench_loadgen, as OI_RPC_CURVE_CLIENT_*); each server admits only its callers (rpc_env
+  # below). None when this build has no oi-rpc-keygen
+  if [[ -z "${OI_RPC_CURVE_CARRIER_SERVER_SECRET:-}" && -x "$BUILD/oi-rpc-keygen" ]]; then
+    local pair s
+    for s in PROVISIONING DISPATCH CARRIER; do
+      pair=$("$BUILD/oi-rpc-keygen") && printf -v "OI_RPC_CURVE_${s}_SERVER_KEY" '%s' "${pair%% *}" \
+        && printf -v "OI_RPC_CURVE_${s}_SERVER_SECRET" '%s' "${pair#* }"
+    done
     pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_CLIENT_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_CLIENT_SECRET_KEY=${pair#* }
     pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_GATEWAY_PUBLIC_KEY=${pair%% *} OI_RPC_CURVE_GATEWAY_SECRET_KEY=${pair#* }
     pair=$("$BUILD/oi-rpc-keygen") && OI_RPC_CURVE_PROVISIONING_PUBLIC_KEY=${pair%% *} \
@@ -157,32 +165,41 @@ load_secrets() {
   if ((changed)) || [[ ! -f "$f" ]]; then
     (umask 077; printf 'OI_SECRET_KEY=%s\nOI_ADMIN_TOKEN=%s\nOI_INTERNAL_TOKEN=%s\nOI_REDIS_PASSWORD=%s\n' \
       "$OI_SECRET_KEY" "$OI_ADMIN_TOKEN" "$OI_INTERNAL_TOKEN" "$OI_REDIS_PASSWORD" >"$f"
-     if [[ -n "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" ]]; then
+     if [[ -n "${OI_RPC_CURVE_CARRIER_SERVER_SECRET:-}" ]]; then
        local k pub sec
-       for k in SERVER CLIENT GATEWAY PROVISIONING; do
+       for k in PROVISIONING DISPATCH CARRIER; do
+         pub=OI_RPC_CURVE_${k}_SERVER_KEY sec=OI_RPC_CURVE_${k}_SERVER_SECRET
+         printf '%s=%s\n%s=%s\n' "$pub" "${!pub}" "$sec" "${!sec}"
+       done
+       for k in CLIENT GATEWAY PROVISIONING; do
          pub=OI_RPC_CURVE_${k}_PUBLIC_KEY sec=OI_RPC_CURVE_${k}_SECRET_KEY
          printf '%s=%s\n%s=%s\n' "$pub" "${!pub}" "$sec" "${!sec}"
-       done >>"$f"
-     fi)
+       done
+     fi >>"$f")
   fi
 }
 
 # rpc_env SVC: the CURVE variables of one service (printed VAR=VALUE, one a line): the server
-# pair, its own client pair, and the callers its server admits. Nothing without keys.
+# keys of the services it calls, its own server secret and the callers it admits, its own client
+# pair. Nothing without keys.
 rpc_env() {
-  [[ -n "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" ]] || return 0
+  [[ -n "${OI_RPC_CURVE_CARRIER_SERVER_SECRET:-}" && -n "${OI_RPC_CURVE_PROVISIONING_SECRET_KEY:-}" ]] || return 0
   local gw=$OI_RPC_CURVE_GATEWAY_PUBLIC_KEY pv=$OI_RPC_CURVE_PROVISIONING_PUBLIC_KEY
-  local tools=$OI_RPC_CURVE_CLIENT_PUBLIC_KEY pub="" sec="" admits=""
+  local tools=$OI_RPC_CURVE_CLIENT_PUBLIC_KEY pub="" sec="" admits="" serves="" calls=""
   case "$1" in
-    oi-gateway) pub=$gw sec=$OI_RPC_CURVE_GATEWAY_SECRET_KEY ;;
-    oi-provisioning) pub=$pv sec=$OI_RPC_CURVE_PROVISIONING_SECRET_KEY admits=$gw ;;
-    oi-dispatch) admits=$gw,$pv,$tools ;; # tools: the benchmarks' load generator
-    oi-carrier) admits=$gw,$pv ;;
+    oi-gateway) pub=$gw sec=$OI_RPC_CURVE_GATEWAY_SECRET_KEY calls="PROVISIONING DISPATCH CARRIER" ;;
+    oi-provisioning) pub=$pv sec=$OI_RPC_CURVE_PROVISIONING_SECRET_KEY admits=$gw serves=PROVISIONING
+      calls="DISPATCH CARRIER" ;;
+    oi-dispatch) admits=$gw,$pv,$tools serves=DISPATCH ;; # tools: the benchmarks' load generator
+    oi-carrier) admits=$gw,$pv serves=CARRIER ;;
   esac
-  printf '%s\n' "OI_RPC_CURVE_SERVER_PUBLIC_KEY=$OI_RPC_CURVE_SERVER_PUBLIC_KEY" \
-    "OI_RPC_CURVE_SERVER_SECRET_KEY=$OI_RPC_CURVE_SERVER_SECRET_KEY"
+  local s v
+  for s in $calls; do v=OI_RPC_CURVE_${s}_SERVER_KEY; printf '%s=%s\n' "$v" "${!v}"; done
+  if [[ -n "$serves" ]]; then
+    v=OI_RPC_CURVE_${serves}_SERVER_SECRET
+    printf '%s\n' "OI_RPC_CURVE_SERVER_SECRET_KEY=${!v}" "OI_RPC_CURVE_CLIENT_KEYS=$admits"
+  fi
   [[ -z "$pub" ]] || printf '%s\n' "OI_RPC_CURVE_CLIENT_PUBLIC_KEY=$pub" "OI_RPC_CURVE_CLIENT_SECRET_KEY=$sec"
-  [[ -z "$admits" ]] || printf '%s\n' "OI_RPC_CURVE_CLIENT_KEYS=$admits"
 }
 
 # ---------------------------------------------------------------------------------- postgres

@@ -326,10 +326,16 @@ static void client_on_poll(uv_poll_t *p, int status, int events)
 
 oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_error_t *err)
 {
+    return oi_rpc_client_new_to(loop, endpoints, NULL, err);
+}
+
+oi_rpc_client_t *oi_rpc_client_new_to(uv_loop_t *loop, const char *endpoints, const ProtobufCServiceDescriptor *svc,
+                                      oi_error_t *err)
+{
     void *sock = rpc_socket_new(ZMQ_DEALER, 0, err);
     if (!sock)
         return NULL;
-    if (rpc_curve_client(sock, err) != 0 || rpc_socket_connect_all(sock, endpoints, err) != 0) {
+    if (rpc_curve_client(sock, svc, err) != 0 || rpc_socket_connect_all(sock, endpoints, err) != 0) {
         zmq_close(sock);
         return NULL;
     }

@@ -2,8 +2,10 @@
  *
  * The keys come from the environment (Kubernetes Secrets; deploy/local/stack.sh makes them), Z85
  * text of 40 characters:
- *   OI_RPC_CURVE_SERVER_PUBLIC_KEY   clients: the servers' key they expect
- *   OI_RPC_CURVE_SERVER_SECRET_KEY   servers
+ *   OI_RPC_CURVE_SERVER_SECRET_KEY   servers: their own key
+ *   OI_RPC_CURVE_PROVISIONING_SERVER_KEY, OI_RPC_CURVE_DISPATCH_SERVER_KEY,
+ *   OI_RPC_CURVE_CARRIER_SERVER_KEY  clients: the key each service's servers hold
+ *   OI_RPC_CURVE_SERVER_PUBLIC_KEY   clients: the servers' key when they all share one
  *   OI_RPC_CURVE_CLIENT_PUBLIC_KEY, OI_RPC_CURVE_CLIENT_SECRET_KEY   clients: who they are
  *   OI_RPC_CURVE_CLIENT_KEYS         servers: the client public keys admitted, comma-separated
  * With none of them, RPC runs in the clear (a warning at start says so); with some but not all
@@ -32,6 +34,8 @@ static bool key_ok(const char *k) { return k && strlen(k) == KEY_LEN; }
 bool rpc_curve_configured(void)
 {
     return given(getenv("OI_RPC_CURVE_SERVER_PUBLIC_KEY")) || given(getenv("OI_RPC_CURVE_SERVER_SECRET_KEY")) ||
+           given(getenv("OI_RPC_CURVE_PROVISIONING_SERVER_KEY")) || given(getenv("OI_RPC_CURVE_DISPATCH_SERVER_KEY")) ||
+           given(getenv("OI_RPC_CURVE_CARRIER_SERVER_KEY")) ||
            given(getenv("OI_RPC_CURVE_CLIENT_PUBLIC_KEY")) || given(getenv("OI_RPC_CURVE_CLIENT_SECRET_KEY")) ||
            given(getenv("OI_RPC_CURVE_CLIENT_KEYS"));
 }
@@ -158,16 +162,31 @@ int rpc_curve_server(void *sock, oi_error_t *err)
     return 0;
 }
 
-int rpc_curve_client(void *sock, oi_error_t *err)
+/* The server key a client of svc expects: that service's own, else the shared one. */
+static const char *server_key_of(const ProtobufCServiceDescriptor *svc)
+{
+    const char *name = svc ? svc->short_name : "", *own = NULL;
+    if (strcmp(name, "Provisioning") == 0)
+        own = getenv("OI_RPC_CURVE_PROVISIONING_SERVER_KEY");
+    else if (strcmp(name, "Dispatch") == 0)
+        own = getenv("OI_RPC_CURVE_DISPATCH_SERVER_KEY");
+    else if (strcmp(name, "Carrier") == 0)
+        own = getenv("OI_RPC_CURVE_CARRIER_SERVER_KEY");
+    return given(own) ? own : given(getenv("OI_RPC_CURVE_SERVER_PUBLIC_KEY"));
+}
+
+int rpc_curve_client(void *sock, const ProtobufCServiceDescriptor *svc, oi_error_t *err)
 {
     if (!rpc_curve_configured())
         return 0;
-    const char *server = given(getenv("OI_RPC_CURVE_SERVER_PUBLIC_KEY"));
+    const char *server = server_key_of(svc);
     const char *pub = given(getenv("OI_RPC_CURVE_CLIENT_PUBLIC_KEY"));
     const char *secret = given(getenv("OI_RPC_CURVE_CLIENT_SECRET_KEY"));
     if (!key_ok(server) || !key_ok(pub) || !key_ok(secret)) {
-        oi_error_set(err, OI_INTERNAL, "RPC CURVE: a client needs OI_RPC_CURVE_SERVER_PUBLIC_KEY, "
-                     "OI_RPC_CURVE_CLIENT_PUBLIC_KEY and OI_RPC_CURVE_CLIENT_SECRET_KEY (40 Z85 characters each)");
+        oi_error_set(err, OI_INTERNAL, "RPC CURVE: a client of %s needs its server key "
+                     "(OI_RPC_CURVE_%s_SERVER_KEY or OI_RPC_CURVE_SERVER_PUBLIC_KEY), "
+                     "OI_RPC_CURVE_CLIENT_PUBLIC_KEY and OI_RPC_CURVE_CLIENT_SECRET_KEY (40 Z85 characters each)",
+                     svc ? svc->short_name : "a service", svc ? svc->short_name : "<SERVICE>");
         return -1;
     }
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server, KEY_LEN) != 0 ||

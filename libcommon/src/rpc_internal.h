@@ -42,7 +42,8 @@ int rpc_socket_connect_all(void *sock, const char *endpoints, oi_error_t *err);
  * the OI_RPC_CURVE_* keys are set; 0, or -1 with err on a key missing or malformed. */
 bool rpc_curve_configured(void);
 int rpc_curve_server(void *sock, oi_error_t *err);
-int rpc_curve_client(void *sock, oi_error_t *err);
+/* svc: the service the socket calls (its own server key), NULL: the shared one. */
+int rpc_curve_client(void *sock, const ProtobufCServiceDescriptor *svc, oi_error_t *err);
 
 /* Call ids travel as 8 bytes big-endian. */
 void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN]);

@@ -20,7 +20,7 @@ oi_rpc_sync_t *oi_rpc_sync_new(const char *endpoints, oi_error_t *err)
     void *sock = rpc_socket_new(ZMQ_DEALER, 0, err);
     if (!sock)
         return NULL;
-    if (rpc_curve_client(sock, err) != 0 || rpc_socket_connect_all(sock, endpoints, err) != 0) {
+    if (rpc_curve_client(sock, NULL, err) != 0 || rpc_socket_connect_all(sock, endpoints, err) != 0) {
         zmq_close(sock);
         return NULL;
     }

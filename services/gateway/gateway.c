@@ -101,9 +101,9 @@ static bool connect_clients(gw_t *gw, const gw_config_t *cfg)
 {
     oi_error_t err;
     oi_error_init(&err);
-    gw->provisioning = oi_rpc_client_new(gw->loop, cfg->provisioning, &err);
-    gw->dispatch = oi_rpc_client_new(gw->loop, cfg->dispatch, &err);
-    gw->carrier = oi_rpc_client_new(gw->loop, cfg->carrier, &err);
+    gw->provisioning = oi_rpc_client_new_to(gw->loop, cfg->provisioning, gw_peer_service(GW_PEER_PROVISIONING), &err);
+    gw->dispatch = oi_rpc_client_new_to(gw->loop, cfg->dispatch, gw_peer_service(GW_PEER_DISPATCH), &err);
+    gw->carrier = oi_rpc_client_new_to(gw->loop, cfg->carrier, gw_peer_service(GW_PEER_CARRIER), &err);
     if (!gw->provisioning || !gw->dispatch || !gw->carrier) {
         oi_log_error(&(oi_log_ctx_t){.action = "connecting to services"}, "%s", err.message);
         return false;

@@ -21,6 +21,7 @@
 #include "oi/mem.h"
 #include "oi/metrics.h"
 #include "oi/pg.h"
+#include "oneinbox/v1/carrier.pb-c.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
@@ -191,9 +192,9 @@ static bool open_clients(prov_t *p, const prov_config_t *cfg)
 {
     oi_error_t err;
     oi_error_init(&err);
-    p->dispatch = oi_rpc_client_new(p->loop, cfg->dispatch_endpoints, &err);
+    p->dispatch = oi_rpc_client_new_to(p->loop, cfg->dispatch_endpoints, &oneinbox__v1__dispatch__descriptor, &err);
     if (p->dispatch)
-        p->carrier = oi_rpc_client_new(p->loop, cfg->carrier_endpoints, &err);
+        p->carrier = oi_rpc_client_new_to(p->loop, cfg->carrier_endpoints, &oneinbox__v1__carrier__descriptor, &err);
     if (!p->dispatch || !p->carrier) {
         oi_log_error(&(oi_log_ctx_t){.action = "connecting RPC clients"}, "%s", err.message);
         return false;

@@ -146,7 +146,7 @@ static int run_zmq(bench_t *b, const char *endpoints, int conc)
 {
     oi_error_t err;
     oi_error_init(&err);
-    oi_rpc_client_t *c = oi_rpc_client_new(b->loop, endpoints, &err);
+    oi_rpc_client_t *c = oi_rpc_client_new_to(b->loop, endpoints, &oneinbox__v1__dispatch__descriptor, &err);
     if (!c) {
         fprintf(stderr, "loadgen: %s\n", err.message);
         return 1;

@@ -145,11 +145,15 @@ def check_container(rep, model, w, c, b, root, mig_dir, image_ref):
     return env
 
 
-# the RPC plane's least privilege: a service calls with its own key pair and its server admits
-# the keys listed for it alone (oi-rpc-curve: <service>-public-key, <service>-secret-key,
-# <service>-admits), so one service's key reaches only what that service may call
+# the RPC plane's least privilege: a service calls with its own key pair, serves with its own
+# server pair, and admits the keys listed for it alone (oi-rpc-curve: <service>-public-key,
+# <service>-secret-key, <service>-server-secret-key, <service>-admits; a client expects
+# <peer>-server-public-key), so one service's keys reach only what that service may call
 RPC_IDENTITY = {'OI_RPC_CURVE_CLIENT_PUBLIC_KEY': '{s}-public-key', 'OI_RPC_CURVE_CLIENT_SECRET_KEY': '{s}-secret-key',
-                'OI_RPC_CURVE_CLIENT_KEYS': '{s}-admits'}
+                'OI_RPC_CURVE_CLIENT_KEYS': '{s}-admits', 'OI_RPC_CURVE_SERVER_SECRET_KEY': '{s}-server-secret-key',
+                'OI_RPC_CURVE_PROVISIONING_SERVER_KEY': 'provisioning-server-public-key',
+                'OI_RPC_CURVE_DISPATCH_SERVER_KEY': 'dispatch-server-public-key',
+                'OI_RPC_CURVE_CARRIER_SERVER_KEY': 'carrier-server-public-key'}
 
 
 def check_rpc_identity(rep, tag, b, env):

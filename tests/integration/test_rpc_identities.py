@@ -1,5 +1,5 @@
 """The RPC plane's least privilege (CURVE, libcommon/src/rpc_curve.c): each service calls with
-its own key and each server admits only its own callers. The tools key (the benchmarks' load
+its own key, each server holds its own key, and each server admits only its own callers. The tools key (the benchmarks' load
 generator, OI_RPC_CURVE_CLIENT_* in the run directory's env file) reaches oi-dispatch and no
 other service: its handshake with oi-provisioning or oi-carrier fails, so its call never arrives
 and runs out its deadline, where an admitted caller of an unknown method is answered at once."""
@@ -31,13 +31,17 @@ def loadgen():
     pytest.skip("bench_loadgen is not built")
 
 
-def resolve_once(stack, port, number):
-    """One dispatch.Resolve from the tools key to 127.0.0.1:port: (errors, latency in ms)."""
+def resolve_once(stack, service, number):
+    """One dispatch.Resolve from the tools key to service's RPC port, expecting that service's
+    server key (so only its admission decides): (errors, latency in ms)."""
+    env = curve_env(stack)
+    env["OI_RPC_CURVE_DISPATCH_SERVER_KEY"] = env["OI_RPC_CURVE_%s_SERVER_KEY" % service]
+    port = stack["OI_%s_RPC_PORT" % service]
     with tempfile.NamedTemporaryFile("w", suffix=".numbers", delete=False) as f:
         f.write(number + "\n")
     try:
         r = subprocess.run([loadgen(), "zmq", "tcp://127.0.0.1:%s" % port, f.name, "1", "0"], capture_output=True,
-                           text=True, timeout=60, env=curve_env(stack))
+                           text=True, timeout=60, env=env)
     finally:
         os.unlink(f.name)
     m = dict(re.findall(r"(\w+)=([0-9.]+)", r.stdout))
@@ -54,7 +58,7 @@ def number(client, agents):
 def test_the_tools_key_reaches_dispatch(stack, number):
     if "OI_RPC_CURVE_CLIENT_SECRET_KEY" not in curve_env(stack):
         pytest.skip("the stack runs without CURVE")
-    errors, ms = resolve_once(stack, stack["OI_DISPATCH_RPC_PORT"], number["phone_number"])
+    errors, ms = resolve_once(stack, "DISPATCH", number["phone_number"])
     assert errors == 0 and ms < 1000, (errors, ms)
 
 
@@ -62,5 +66,5 @@ def test_the_tools_key_reaches_dispatch(stack, number):
 def test_the_tools_key_reaches_no_other_service(stack, number, service):
     if "OI_RPC_CURVE_CLIENT_SECRET_KEY" not in curve_env(stack):
         pytest.skip("the stack runs without CURVE")
-    errors, ms = resolve_once(stack, stack["OI_%s_RPC_PORT" % service], number["phone_number"])
+    errors, ms = resolve_once(stack, service, number["phone_number"])
     assert errors == 1 and ms >= 4000, (errors, ms)  # never answered: refused at the handshake

@@ -99,6 +99,11 @@ typedef void (*oi_rpc_reply_cb)(oi_status_t status, const oi_error_t *err, const
 
 /* endpoints: "tcp://127.0.0.1:7101[,tcp://127.0.0.1:7111…]". */
 oi_rpc_client_t *oi_rpc_client_new(uv_loop_t *loop, const char *endpoints, oi_error_t *err);
+/* The same for the servers of svc: under CURVE the client expects that service's own server
+ * key (OI_RPC_CURVE_PROVISIONING_SERVER_KEY, _DISPATCH_, _CARRIER_), else the shared
+ * OI_RPC_CURVE_SERVER_PUBLIC_KEY. */
+oi_rpc_client_t *oi_rpc_client_new_to(uv_loop_t *loop, const char *endpoints, const ProtobufCServiceDescriptor *svc,
+                                      oi_error_t *err);
 /* Sends a call of svc's method (req: its input type; the reply is its output type); cb runs
  * exactly once (on the loop), with OI_TIMEOUT after timeout_ms. request_id/workspace_id may be
  * NULL. Returns 0, or -1 when the message could not be queued (cb is then NOT called). */

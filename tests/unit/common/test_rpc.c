@@ -16,6 +16,8 @@
 #include "oi/rpc.h"
 #include "oneinbox/test/echo.pb-c.h"
 #include "oneinbox/test/impostor/echo.pb-c.h"
+#include "oneinbox/v1/carrier.pb-c.h"
+#include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 
 typedef struct {
@@ -431,5 +433,49 @@ Test(rpc_curve, only_admitted_client_keys_are_served)
     oi_error_init(&err);
     cr_assert_null(oi_rpc_sync_new(f.endpoint, &err));
     cr_assert(strstr(err.message, "OI_RPC_CURVE_SERVER_PUBLIC_KEY") != NULL, "%s", err.message);
+    unsetenv("OI_RPC_CURVE_CLIENT_PUBLIC_KEY");
     server_stop(&f);
+}
+
+/* One echo through an async client made for svc's servers: its status. */
+static oi_status_t echo_to(const char *endpoint, const ProtobufCServiceDescriptor *svc)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_rpc_client_t *c = oi_rpc_client_new_to(&loop, endpoint, svc, &err);
+    cr_assert_not_null(c, "%s", err.message);
+    tally_t t = {0};
+    Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
+    in.value = "to";
+    oi_rpc_client_call(c, &oneinbox__test__echo__descriptor, "Echo", "r", NULL, &in.base, 700, on_reply, &t);
+    run_until(&loop, &t, 1);
+    oi_rpc_client_close(&c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return t.ok ? OI_OK : OI_TIMEOUT;
+}
+
+Test(rpc_curve, a_client_expects_the_key_of_the_service_it_calls)
+{
+    char spub[41], ssec[41], cpub[41], csec[41], xpub[41], xsec[41];
+    cr_assert_eq(zmq_curve_keypair(spub, ssec), 0, "libzmq without CURVE");
+    zmq_curve_keypair(cpub, csec);
+    zmq_curve_keypair(xpub, xsec);
+    curve_env(xpub, ssec, cpub, csec, cpub); /* the shared key names another server */
+    setenv("OI_RPC_CURVE_DISPATCH_SERVER_KEY", spub, 1);
+    setenv("OI_RPC_CURVE_CARRIER_SERVER_KEY", xpub, 1);
+    fx_t f = {0};
+    server_start(&f, 16000 + (int)((getpid() + 7) % 4000), false);
+    cr_expect_eq(echo_to(f.endpoint, &oneinbox__v1__dispatch__descriptor), OI_OK, "its own server key");
+    cr_expect_neq(echo_to(f.endpoint, &oneinbox__v1__carrier__descriptor), OI_OK, "another service's key");
+    cr_expect_neq(echo_to(f.endpoint, NULL), OI_OK, "the shared key, which is not this server's");
+    server_stop(&f);
+    const char *names[] = {"OI_RPC_CURVE_SERVER_PUBLIC_KEY", "OI_RPC_CURVE_SERVER_SECRET_KEY",
+                           "OI_RPC_CURVE_CLIENT_PUBLIC_KEY", "OI_RPC_CURVE_CLIENT_SECRET_KEY",
+                           "OI_RPC_CURVE_CLIENT_KEYS", "OI_RPC_CURVE_DISPATCH_SERVER_KEY",
+                           "OI_RPC_CURVE_CARRIER_SERVER_KEY"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unsetenv(names[i]);
 }
