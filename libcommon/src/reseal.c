@@ -58,25 +58,6 @@ static int batch(PGconn *conn, const oi_crypto_t *c, const oi_reseal_column_t *c
     return rows;
 }
 
-static long still_old(PGconn *conn, const oi_crypto_t *c, const oi_reseal_column_t *col)
-{
-    char current[32];
-    snprintf(current, sizeof current, "v2:%s:%%", oi_crypto_key_id(c));
-    char *sql = oi_xasprintf("SELECT count(*) FROM %s WHERE %s IS NOT NULL AND %s <> '' AND %s NOT LIKE $1",
-                             col->table, col->value_sql, col->value_sql, col->value_sql);
-    const char *params[] = {current};
-    PGresult *res = NULL;
-    oi_error_t err;
-    oi_error_init(&err);
-    long n = 0;
-    if (oi_pg_exec(conn, sql, 1, params, &res, &err) == OI_OK)
-        n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    if (res)
-        PQclear(res);
-    free(sql);
-    return n;
-}
-
 oi_status_t oi_reseal_columns(PGconn *conn, const oi_crypto_t *c, const oi_reseal_column_t *cols, size_t n,
                               oi_reseal_counts_t *out, oi_error_t *err)
 {
@@ -88,8 +69,8 @@ oi_status_t oi_reseal_columns(PGconn *conn, const oi_crypto_t *c, const oi_resea
             ;
         if (rows < 0)
             return err->status ? err->status : OI_DB_UNAVAILABLE;
-        out->old += still_old(conn, c, &cols[i]);
     }
+    out->old = out->unreadable; /* the walk saw every value not under the current key */
     return OI_OK;
 }
 

@@ -3,9 +3,10 @@
  * After a rotation (the new OI_SECRET_KEY, the old one as OI_SECRET_KEY_PREVIOUS) and for values
  * of the first format ("v1:"), each service re-seals the columns it owns: at start-up, once, on
  * the threadpool with a connection of its own, in batches of OI_RESEAL_BATCH rows walked in
- * physical order (ctid, a TID range scan: every row read once however large the table). Each
- * value is opened with whichever key sealed it, sealed again with the current one, and written
- * back only if the row still holds the value read (a change made meanwhile wins). A value no key
+ * physical order (ctid, a TID range scan: every row read once, so each start reads each such
+ * table once whether or not anything is left to move). Each value is opened with whichever key
+ * sealed it, sealed again with the current one, and written back only if the row still holds the
+ * value read (a change made meanwhile wins). A value no key
  * of this service opens is left as it is, counted and logged. Metrics:
  * oi_sealed_values_resealed_total, oi_sealed_values_unreadable, oi_sealed_values_old (what is
  * still under another key or format after the pass: 0 when the previous key may go). */
@@ -34,7 +35,8 @@ typedef struct {
 typedef struct {
     long resealed;
     long unreadable;
-    long old;      /* still not under the current key afterwards (unreadable ones included) */
+    long old;      /* still not under the current key afterwards: the unreadable ones (a value
+                    * changed by the service meanwhile is sealed under the current key) */
 } oi_reseal_counts_t;
 
 /* Re-seals every value of cols not under c's current key (blocking: a thread of its own). */
