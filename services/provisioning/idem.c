@@ -59,3 +59,16 @@ bool prov_idem_same(const char *stored_hash, const char *hash)
         return false;
     return oi_secure_streq(stored_hash, hash);
 }
+
+bool prov_idem_matches(const char *stored_hash, const char *key, const char *previous, const char *kind,
+                       const void *packed, size_t len)
+{
+    char h[PROV_HASH_HEX_LEN + 1];
+    prov_idem_hash(key, kind, packed, len, h);
+    if (prov_idem_same(stored_hash, h))
+        return true;
+    if (!previous || !*previous)
+        return false;
+    prov_idem_hash(previous, kind, packed, len, h);
+    return prov_idem_same(stored_hash, h);
+}

@@ -20,5 +20,9 @@ void prov_idem_hash(const char *key, const char *kind, const void *packed, size_
 unsigned char *prov_idem_pack_without_key(const ProtobufCMessage *msg, size_t *len);
 /* Same submission? Constant-time comparison of two hex hashes. */
 bool prov_idem_same(const char *stored_hash, const char *hash);
+/* Was stored_hash made from kind + packed under key, or under previous (NULL/"": none)? A retry
+ * that spans a rotation of OI_SECRET_KEY is still the same submission. */
+bool prov_idem_matches(const char *stored_hash, const char *key, const char *previous, const char *kind,
+                       const void *packed, size_t len);
 
 #endif

@@ -119,6 +119,15 @@ void prov_job_request_hash(prov_t *p, prov_job_kind_t kind, const ProtobufCMessa
     free(packed);
 }
 
+bool prov_job_request_matches(prov_t *p, prov_job_kind_t kind, const ProtobufCMessage *req, const char *stored)
+{
+    size_t len = 0;
+    unsigned char *packed = prov_idem_pack_without_key(req, &len);
+    bool same = prov_idem_matches(stored, p->secret_key, p->secret_key_previous, prov_job_kind_name(kind), packed, len);
+    free(packed);
+    return same;
+}
+
 /* --- statements -------------------------------------------------------------------------------- */
 
 static const oi_pg_stmt_t CLAIM = {

@@ -54,6 +54,8 @@ ProtobufCMessage *prov_job_unseal(prov_t *p, const char *job_id, const char *sea
                                   const ProtobufCMessageDescriptor *desc);
 /* Keyed hash of a submission (kind + request without key and wait) for idempotency. */
 void prov_job_request_hash(prov_t *p, prov_job_kind_t kind, const ProtobufCMessage *req, char out[65]);
+/* Was stored (a job's request hash) made from req, under OI_SECRET_KEY or OI_SECRET_KEY_PREVIOUS? */
+bool prov_job_request_matches(prov_t *p, prov_job_kind_t kind, const ProtobufCMessage *req, const char *stored);
 
 /* Claims up to limit runnable jobs of lane (queued and due, or running with an expired lease),
  * hint_id only when given, and moves them to running under our lease (attempts + 1). The result

@@ -223,7 +223,7 @@ static void on_key_found(oi_status_t st, const oi_error_t *err, PGresult *const 
         fail_msg(s, OI_CONFLICT, "idempotency key race; retry");
         return;
     }
-    if (!prov_idem_same(oi_pg_get(res[0], 0, "request_hash"), s->hash)) {
+    if (!prov_job_request_matches(s->p, s->kind, s->req, oi_pg_get(res[0], 0, "request_hash"))) {
         fail(s, OI_IDEMPOTENCY_KEY_REUSED, NULL);
         return;
     }

@@ -187,6 +187,11 @@ Test(idem, hash_ignores_the_key_and_depends_on_kind_and_body)
     cr_assert_not(prov_idem_same(a, c));
     prov_idem_hash("other-secret", "register", "body", 4, c);
     cr_assert_not(prov_idem_same(a, c));
+    /* a retry across a rotation of the key: the hash kept under the previous one still matches */
+    cr_assert(prov_idem_matches(a, "new-secret", "secret", "register", "body", 4));
+    cr_assert_not(prov_idem_matches(a, "new-secret", "", "register", "body", 4));
+    cr_assert_not(prov_idem_matches(a, "new-secret", "secret", "purchase", "body", 4));
+    cr_assert(prov_idem_matches(a, "secret", NULL, "register", "body", 4));
     Oneinbox__V1__NumberIdRequest r1 = ONEINBOX__V1__NUMBER_ID_REQUEST__INIT, r2 = r1;
     r1.id = r2.id = "x";
     r1.idempotency_key = "k1";
