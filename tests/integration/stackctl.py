@@ -44,6 +44,17 @@ class Stack:
                 self.stop(name)
                 self.start(name)
 
+    def gateway_names(self):
+        """Every gateway replica's process name: oi-gateway, oi-gateway.1, …"""
+        return ["oi-gateway" + ("" if i == 0 else ".%d" % i) for i in range(self.replicas)]
+
+    def psql(self, sql):
+        """One statement as postgres on the stack's database; its output, unaligned, stripped."""
+        r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.env["OI_PG_PORT"]), "-U", "postgres", "-d",
+                            "oneinbox", "-Atc", sql], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+
     def pid(self, name):
         with open(os.path.join(self.run_dir, "pids", name + ".pid")) as f:
             return int(f.read().strip())

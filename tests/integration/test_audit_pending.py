@@ -1,7 +1,6 @@
 """Audit events of changes answered 202: written when their jobs end, once, and only when they
 succeed; a draft waiting for its job outlives a gateway restart. The gateways run with a short
 sync wait here (OI_SYNC_WAIT_MS=1000) so a carrier fault makes a 202 quickly."""
-import subprocess
 import time
 import uuid
 
@@ -14,14 +13,10 @@ from stackctl import Stack
 SHORT_WAIT = {"OI_SYNC_WAIT_MS": "1000"}
 
 
-def gateway_names(ctl):
-    return ["oi-gateway" + ("" if i == 0 else ".%d" % i) for i in range(ctl.replicas)]
-
-
 @pytest.fixture(scope="module", autouse=True)
 def short_sync_wait(stack):
     ctl = Stack(stack)
-    with ctl.started_with(gateway_names(ctl), SHORT_WAIT):
+    with ctl.started_with(ctl.gateway_names(), SHORT_WAIT):
         yield
 
 
@@ -34,10 +29,7 @@ def sim(stack):
 
 
 def psql(stack, sql):
-    r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres", "-d", "oneinbox",
-                        "-Atc", sql], capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+    return Stack(stack).psql(sql)
 
 
 def events(client, **filters):
@@ -135,13 +127,13 @@ def test_a_draft_outlives_a_gateway_restart(client, sim, stack):
     r = purchase_202(client, sim)
     rid = r.headers.get("X-Request-Id")
     ctl = Stack(stack)
-    for name in gateway_names(ctl):
+    for name in ctl.gateway_names():
         ctl.stop(name)
     sim.clear()  # the job ends while no gateway runs
     ended = eventually(lambda: psql(stack, "SELECT state FROM provisioning.jobs WHERE id = '%s'"
                                     % r.json["job_id"]) == "succeeded", timeout=120)
     assert ended
-    for name in gateway_names(ctl):
+    for name in ctl.gateway_names():
         ctl.start(name, env=SHORT_WAIT)
     assert wait_job(client, r.json["job_id"])["status"] == "succeeded"
     ev = eventually(lambda: of_request(client, rid))

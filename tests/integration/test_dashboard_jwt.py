@@ -19,10 +19,6 @@ from stackctl import Stack
 ISS, AUD = "https://dash.oneinbox.test", "oneinbox-api"
 
 
-def gateway_names(ctl):
-    return ["oi-gateway" + ("" if i == 0 else ".%d" % i) for i in range(ctl.replicas)]
-
-
 @pytest.fixture(scope="module")
 def keys(stack):
     ctl = Stack(stack)
@@ -37,11 +33,11 @@ def keys(stack):
     os.chmod(d, 0o755)
     os.chmod(path, 0o644)
     env = {"OI_JWT_JWKS_FILE": path, "OI_JWT_ISSUER": ISS, "OI_JWT_AUDIENCE": AUD}
-    for n in gateway_names(ctl):
+    for n in ctl.gateway_names():
         ctl.stop(n)
         ctl.start(n, env=env)
     yield {"rsa": rsa_key, "ec": ec_key}
-    for n in gateway_names(ctl):
+    for n in ctl.gateway_names():
         ctl.stop(n)
         ctl.start(n, env={"OI_JWT_JWKS_FILE": "", "OI_JWT_ISSUER": "", "OI_JWT_AUDIENCE": ""})
 

@@ -5,7 +5,6 @@ to the row the re-seal's SQL names); then the old key can go. Runs late so the d
 what the other modules sealed; restores the stack's own key afterwards."""
 import os
 import secrets as pysecrets
-import subprocess
 import time
 import uuid
 from urllib.parse import quote
@@ -29,10 +28,7 @@ SEALED_SQL = " UNION ALL ".join([
 
 
 def psql(stack, sql):
-    r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres", "-d", "oneinbox",
-                        "-Atc", sql], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return [line for line in r.stdout.splitlines() if line]
+    return [line for line in Stack(stack).psql(sql).splitlines() if line]
 
 
 def key_ids(stack):
