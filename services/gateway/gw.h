@@ -215,6 +215,7 @@ void gw_numbers_list(gw_req_t *r);
 void gw_numbers_get(gw_req_t *r);
 void gw_numbers_update(gw_req_t *r);
 void gw_numbers_delete(gw_req_t *r);
+void gw_numbers_restore(gw_req_t *r);
 void gw_jobs_list(gw_req_t *r);
 void gw_jobs_get(gw_req_t *r);
 void gw_jobs_retry(gw_req_t *r);

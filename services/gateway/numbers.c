@@ -135,6 +135,24 @@ static void numbers_delete_send(gw_req_t *r)
            gw_job_rpc_timeout_ms(r), on_submitted_204);
 }
 
+/* POST /v1/phone-numbers/{id}/restore: a quarantined number back, with its id and routing. */
+void gw_numbers_restore(gw_req_t *r)
+{
+    char id[37];
+    if (!gw_req_path_uuid(r, "phone_id", id))
+        return;
+    long long if_match = 0;
+    if (!gw_if_match(r, &if_match))
+        return;
+    Oneinbox__V1__UpdateNumberRequest req = ONEINBOX__V1__UPDATE_NUMBER_REQUEST__INIT;
+    req.id = id;
+    req.restore = true;
+    req.wait_ms = gw_job_wait_ms(r);
+    req.if_match = if_match;
+    gw_audit_begin(r, "phone_number", "phone_number.restored", id);
+    gw_rpc(r, GW_PEER_PROVISIONING, "UpdateNumber", &req.base, gw_job_rpc_timeout_ms(r), on_updated);
+}
+
 void gw_numbers_delete(gw_req_t *r)
 {
     char id[37];
@@ -262,7 +280,8 @@ typedef struct {
 static bool list_filters(gw_req_t *r, list_filters_t *f)
 {
     static const char *const providers[] = {"twilio", "telnyx", NULL};
-    static const char *const statuses[] = {"active", "inactive", NULL};
+    static const char *const statuses[] = {"provisioning", "active", "inactive", "quarantined",
+                                           "releasing",    "released", NULL};
     const char *query = oi_http_req_query(r->http);
     memset(f, 0, sizeof *f);
     char raw[4][64];

@@ -58,6 +58,8 @@ json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
     json_object_set_new(o, "sms_capable", n->sms_capable ? json_boolean(n->sms_capable->value) : json_null());
     json_object_set_new(o, "created_at", json_string(n->created_at));
     json_object_set_new(o, "updated_at", json_string(n->updated_at));
+    /* when a quarantined number's carrier release starts (POST .../restore until then) */
+    json_object_set_new(o, "release_at", n->release_at && *n->release_at ? json_string(n->release_at) : json_null());
     return o;
 }
 

@@ -31,6 +31,7 @@ static const gw_route_t routes[] = {
     {"GET", "/v1/phone-numbers/{id}", gw_numbers_get, KEY, "numbers_get"},
     {"PATCH", "/v1/phone-numbers/{id}", gw_numbers_update, KEY | JSONB, "numbers_update"},
     {"DELETE", "/v1/phone-numbers/{id}", gw_numbers_delete, KEY, "numbers_delete"},
+    {"POST", "/v1/phone-numbers/{id}/restore", gw_numbers_restore, KEY | IDEM, "numbers_restore"},
     {"GET", "/v1/phone-numbers/{id}/routing/explain", gw_routing_explain, KEY, "numbers_routing_explain"},
     {"GET", "/v1/audit-events", gw_audit_list, KEY, "audit_events_list"},
     {"GET", "/v1/jobs", gw_jobs_list, ADMIN, "jobs_list"},

@@ -1,14 +1,16 @@
 /* job_delete.c: delete a number.
  *
- * The submission took the number out of the API at once (a registered number is deleted; a
- * purchased one is "releasing") and bumped its version. The job removes its routing and trunks
- * in oi-dispatch with that version, then, for a purchased number, releases it and its trunk on
- * the carrier and deletes the row. Deleting only moves forward: a failed delete can be retried
- * (ops RetryJob). */
+ * The submission took the number out of routing at once (a registered number is released; a
+ * purchased one is "quarantined" or "releasing") and bumped its version. The job removes its
+ * routing and trunks in oi-dispatch with that version; for a number entering quarantine that is
+ * all (quarantine.h releases it later, with a job of this kind). A release then frees the number
+ * and its trunk on the carrier and marks the row released. Deleting only moves forward: a failed
+ * delete can be retried (ops RetryJob). */
 #define OI_LOG_TAG "prov.delete"
 #include <stdlib.h>
 #include <string.h>
 
+#include "announce.h"
 #include "dsp_sync.h"
 #include "jobs.h"
 #include "numbers_db.h"
@@ -23,16 +25,39 @@ static bool purchased(const prov_run_t *r)
     return origin && strcmp(origin, "purchased") == 0;
 }
 
+/* A purchased number that stays on the carrier account, restorable, until its quarantine ends. */
+static bool releasing(const prov_run_t *r)
+{
+    const char *quarantine = prov_run_get(r, "quarantine");
+    return purchased(r) && !(quarantine && strcmp(quarantine, "true") == 0);
+}
+
 static void on_done(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
     (void)reply;
     prov_run_step_done(r, st, err);
 }
 
+/* A release takes the number's whole dispatch side away; a quarantine only its inbound routing:
+ * the outbound trunk keeps the credentials only oi-dispatch holds, for a restore. */
 static void step_dispatch(prov_run_t *r)
 {
     const char *v = prov_run_get(r, "version");
-    prov_dsp_remove(r, v ? strtoll(v, NULL, 10) : 1, on_done);
+    long long version = v ? strtoll(v, NULL, 10) : 1;
+    if (!purchased(r) || releasing(r)) {
+        prov_dsp_remove(r, version, on_done);
+        return;
+    }
+    prov_dsp_number_t n = {
+        .number_id = prov_run_get(r, "number_id"),
+        .phone_number = prov_run_get(r, "phone_number"),
+        .provider = prov_run_get(r, "provider"),
+        .version = version,
+        .outbound_trunk_id = prov_run_get(r, "outbound_trunk_id"),
+        .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
+        .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
+    };
+    prov_dsp_apply(r, &n, on_done);
 }
 
 static void released(prov_run_t *r) { prov_run_step_done(r, OI_OK, NULL); }
@@ -68,7 +93,7 @@ static void on_released(prov_run_t *r, oi_status_t st, const oi_error_t *err, co
 
 static void step_carrier(prov_run_t *r)
 {
-    if (!purchased(r)) { /* registered numbers stay with the user's carrier account */
+    if (!releasing(r)) { /* registered numbers stay with the user's carrier account */
         prov_run_step_done(r, OI_OK, NULL);
         return;
     }
@@ -79,16 +104,22 @@ static void step_carrier(prov_run_t *r)
     prov_run_call(r, PROV_PEER_CARRIER, "Release", &q.base, on_released);
 }
 
+static void on_announced(void *ud) { prov_run_step_done(ud, OI_OK, NULL); }
+
+/* GET showed the number "releasing": every replica forgets it before the job ends. */
 static void on_row_deleted(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
 {
     (void)res;
     (void)n;
-    prov_run_step_done(r, st, err);
+    if (st)
+        prov_run_step_done(r, st, err);
+    else
+        prov_announce_number(r->p->announcer, prov_run_get(r, "number_id"), on_announced, r);
 }
 
 static void step_row(prov_run_t *r)
 {
-    if (!purchased(r)) { /* deleted by the submission already */
+    if (!releasing(r)) { /* released by the submission, or kept in quarantine */
         prov_run_step_done(r, OI_OK, NULL);
         return;
     }

@@ -22,6 +22,7 @@
 typedef struct {
     long long version;
     bool gone;                  /* deleted or releasing: nothing routes to it any more */
+    bool parked;                /* quarantined: no inbound routing, its outbound trunk kept for a restore */
     prov_routing_t routing;
     char *trunk_address, *trunk_username, *trunk_password_sealed; /* owned: the tenant's trunk, if kept */
 } row_state_t;
@@ -53,6 +54,7 @@ oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, oi
     x->version = prov_number_version(res, row);
     const char *status = oi_pg_get(res, row, "status");
     x->gone = oi_pg_get(res, row, "deleted_at") || (status && strcmp(status, "releasing") == 0);
+    x->parked = status && strcmp(status, "quarantined") == 0;
     x->trunk_address = column_copy(res, row, "trunk_address");
     x->trunk_username = column_copy(res, row, "trunk_username");
     x->trunk_password_sealed = column_copy(res, row, "trunk_password_sealed");
@@ -75,7 +77,8 @@ static void apply(prov_run_t *r)
 {
     row_state_t *x = r->scratch;
     /* a rotation carries the row's settings whole, whatever a newer change did since */
-    bool rotate = prov_run_get(r, "rotate_trunk") && !x->gone && x->trunk_address && x->trunk_password_sealed;
+    bool rotate = prov_run_get(r, "rotate_trunk") && !x->gone && !x->parked && x->trunk_address &&
+                  x->trunk_password_sealed;
     char *password =
         rotate ? prov_number_trunk_open(r->p, prov_run_get(r, "number_id"), x->trunk_password_sealed) : NULL;
     if (rotate && !password) {
@@ -95,7 +98,7 @@ static void apply(prov_run_t *r)
         .delete_outbound = x->gone,
         .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
         .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
-        .routing = x->gone ? NULL : &x->routing,
+        .routing = x->gone || x->parked ? NULL : &x->routing,
         .outbound = rotate ? &trunk : NULL,
         .rotate_outbound = rotate,
     };

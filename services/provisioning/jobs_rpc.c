@@ -620,8 +620,10 @@ static void update_write(submit_t *s)
     prov_sip_fields_t trunk = {s->trunk_address, s->trunk_username, s->trunk_password_sealed};
     if (s->trunk_set)
         json_object_set_new(s->payload, "rotate_trunk", json_string("true"));
+    if (UPD(s)->restore)
+        json_object_set_new(s->payload, "restore", json_string("true"));
     prov_submit_update(s->p, &base, UPD(s)->id, s->version, &s->merge, s->trunk_set ? &trunk : NULL, inbound, rule,
-                       on_updated, s);
+                       UPD(s)->restore, on_updated, s);
 }
 
 /* PATCH provider_config: the tenant's trunk settings after it (sipcfg.h), the password sealed. */
@@ -649,6 +651,16 @@ static oi_status_t rotate_trunk(submit_t *s, const PGresult *res, int row, oi_er
     return OI_OK;
 }
 
+/* A PATCH changes an active number, a restore a quarantined one; a number being released takes
+ * neither. */
+static oi_status_t update_refused(const Oneinbox__V1__UpdateNumberRequest *req, const char *status)
+{
+    bool quarantined = status && strcmp(status, "quarantined") == 0;
+    if (req->restore)
+        return quarantined ? OI_OK : OI_NUMBER_NOT_QUARANTINED;
+    return status && (quarantined || strcmp(status, "releasing") == 0) ? OI_NUMBER_NOT_ACTIVE : OI_OK;
+}
+
 static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
     submit_t *s = ud;
@@ -658,6 +670,11 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
     }
     if (row < 0) {
         fail(s, OI_NUMBER_NOT_FOUND, NULL);
+        return;
+    }
+    oi_status_t refused = update_refused(UPD(s), oi_pg_get(res, row, "status"));
+    if (refused) {
+        fail(s, refused, NULL);
         return;
     }
     prov_routing_t cur;
@@ -757,9 +774,11 @@ static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *r
             if (v)
                 json_object_set_new(job->payload, cols[i], json_string(v));
         }
-        const char *cn = oi_pg_get(res[0], 0, "carrier_number_id");
+        const char *cn = oi_pg_get(res[0], 0, "carrier_number_id"), *status = oi_pg_get(res[0], 0, "status");
         if (cn && cn[0])
             json_object_set_new(job->payload, "carrier_number_id", json_string(cn));
+        if (status && strcmp(status, "quarantined") == 0)
+            json_object_set_new(job->payload, "quarantine", json_string("true"));
         run = prov_run_new(s->p, &job, NULL, NULL);
     }
     announce_then_start(s, run, oi_pg_get(res[0], 0, "id"));

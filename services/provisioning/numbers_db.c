@@ -40,10 +40,13 @@ static char *time_text(const char *v)
     return oi_xstrdup(out);
 }
 
-/* provisioning and releasing rows are not the API's business: they show as inactive */
-static const char *api_status(const char *st)
+/* A row's place in its lifecycle, as the API names it: a deleted row is released whatever its
+ * last status was (registered numbers deleted before quarantine existed kept "inactive"). */
+static const char *api_status(const char *st, const char *deleted_at)
 {
-    return st && strcmp(st, "active") == 0 ? "active" : "inactive";
+    if (deleted_at)
+        return "released";
+    return st ? st : "active";
 }
 
 Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, const char *prefix)
@@ -59,7 +62,8 @@ Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, co
     n->friendly_name = opt_str(col(res, row, prefix, "friendly_name"));
     n->provider = prov_provider_parse(col(res, row, prefix, "provider"));
     n->agent_id = str_or_empty(col(res, row, prefix, "agent_id"));
-    n->status = oi_xstrdup(api_status(col(res, row, prefix, "status")));
+    n->status = oi_xstrdup(api_status(col(res, row, prefix, "status"), col(res, row, prefix, "deleted_at")));
+    n->release_at = time_text(col(res, row, prefix, "release_after"));
     prov_routing_t r;
     if (prov_routing_from_json_text(&r, col(res, row, prefix, "inbound_routing"), NULL) == OI_OK)
         n->inbound_routing = prov_routing_to_proto(&r);
@@ -103,7 +107,7 @@ long long prov_number_version(const PGresult *res, int row)
 static const oi_pg_stmt_t GET = {
     "prov_number_get",
     "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE id = $1::uuid AND (workspace_id = $2::uuid) "
-    "IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive')",
+    "IS TRUE AND " PROV_NUMBER_SHOWN,
     2};
 
 void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud)
@@ -117,7 +121,7 @@ static const oi_pg_stmt_t GET_MANY = {
     "SELECT v.ord, n.* FROM unnest($1::int[], $2::uuid[], $3::uuid[]) AS v(ord, want_id, want_ws) "
     "CROSS JOIN LATERAL (SELECT " PROV_NUMBER_COLS ", " PROV_NUMBER_TRUNK_COLS " FROM provisioning.phone_numbers "
     "WHERE id = v.want_id AND "
-    "(workspace_id = v.want_ws) IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive')) AS n",
+    "(workspace_id = v.want_ws) IS TRUE AND " PROV_NUMBER_SHOWN ") AS n",
     3};
 
 oi_pg_coalesce_t *prov_number_reads_new(prov_t *p)
@@ -147,10 +151,11 @@ void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud)
 static const oi_pg_stmt_t LIST = {
     "prov_number_list",
     "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE workspace_id = $1::uuid "
-    "AND deleted_at IS NULL AND status IN ('active', 'inactive') AND ($2::uuid IS NULL OR "
+    "AND CASE WHEN $7::text = 'released' THEN deleted_at IS NOT NULL ELSE " PROV_NUMBER_SHOWN " END "
+    "AND ($2::uuid IS NULL OR "
     "(created_at, id) > (SELECT created_at, id FROM provisioning.phone_numbers WHERE id = $2::uuid)) "
     "AND ($4::uuid IS NULL OR agent_id = $4::uuid) AND ($5::text IS NULL OR phone_number = $5) "
-    "AND ($6::text IS NULL OR provider = $6) AND ($7::text IS NULL OR status = $7) "
+    "AND ($6::text IS NULL OR provider = $6) AND ($7::text IS NULL OR $7 = 'released' OR status = $7) "
     "ORDER BY created_at, id LIMIT $3::int",
     7};
 
@@ -200,7 +205,7 @@ void prov_number_unreserve(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud
 
 static const oi_pg_stmt_t SOFT_DELETE = {
     "prov_number_soft_delete",
-    "UPDATE provisioning.phone_numbers SET deleted_at = clock_timestamp(), status = 'inactive', "
+    "UPDATE provisioning.phone_numbers SET deleted_at = clock_timestamp(), status = 'released', release_after = NULL, "
     "version = version + 1, updated_at = clock_timestamp() WHERE id = $1::uuid AND deleted_at IS NULL",
     1};
 

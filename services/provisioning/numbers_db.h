@@ -2,9 +2,11 @@
  * them (through the pipeline: cb gets the result on the loop, see oi/pg_pipeline.h).
  *
  * A row is "provisioning" while its job runs (it reserves the number: one live row per number
- * across all workspaces), then "active"; a purchased number being deleted is "releasing" until
- * its carrier side is released. Provisioning, releasing and deleted rows are invisible to the
- * API. `version` grows with every change of the row; oi-dispatch applies a number's routing only
+ * across all workspaces), then "active". A purchased number that is deleted waits "quarantined"
+ * (no routing, still on the carrier account, restorable) until release_after, then is
+ * "releasing" until its carrier side is released; a number gone is "released" (deleted_at set).
+ * The API shows active, quarantined and releasing rows (PROV_NUMBER_SHOWN); released ones only
+ * to a list that asks for them. `version` grows with every change of the row; oi-dispatch applies a number's routing only
  * when it is newer than what it has. The inbound trunk and dispatch rule ids stay with the number
  * once chosen (so every job of a number names the same ones); they are shown only while the
  * number has inbound routing. */
@@ -24,14 +26,18 @@
 #define PROV_NUMBER_COLS                                                                               \
     "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
     "inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing::text AS inbound_routing, " \
-    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version"
+    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version, "               \
+    "release_after"
 /* The tenant's trunk settings a number keeps (sipcfg.h), for what merges into them. */
 #define PROV_NUMBER_TRUNK_COLS "trunk_address, trunk_username, trunk_password_sealed"
 /* The same columns of a row that already carries them as text (a CTE over PROV_NUMBER_COLS). */
 #define PROV_NUMBER_COLS_PLAIN                                                                         \
     "id, workspace_id, phone_number, friendly_name, provider, agent_id, status, origin, "             \
     "inbound_trunk_id, outbound_trunk_id, dispatch_rule_id, inbound_routing, "                         \
-    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version"
+    "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version, "               \
+    "release_after"
+/* The rows the API shows (GET, PATCH's read, lists without status=released). */
+#define PROV_NUMBER_SHOWN "deleted_at IS NULL AND status IN ('active', 'inactive', 'quarantined', 'releasing')"
 
 /* New heap PhoneNumber from row `row` of res (columns PROV_NUMBER_COLS, each name prefixed with
  * `prefix`, "" for none). NULL when the row has no number (a LEFT JOIN that found none). */
@@ -58,7 +64,7 @@ typedef struct {
     const prov_sip_fields_t *trunk;  /* the tenant's own trunk settings, password sealed (NULL: none) */
 } prov_number_row_t;
 
-/* One number the API may show (active or inactive), in workspace ws. Zero rows: not found. */
+/* One number the API shows (PROV_NUMBER_SHOWN), in workspace ws. Zero rows: not found. */
 void prov_number_get(prov_t *p, const char *ws, const char *id, oi_pg_done_cb cb, void *ud);
 /* The same, for a caller that reads under load (PATCH): many callers' reads become one
  * statement (oi/pg_coalesce.h). row -1: not found. */

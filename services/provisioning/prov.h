@@ -22,6 +22,7 @@ typedef struct prov_engine prov_engine_t;
 typedef struct prov_waiters prov_waiters_t;
 typedef struct prov_announcer prov_announcer_t;
 typedef struct prov_retention prov_retention_t;
+typedef struct prov_quarantine prov_quarantine_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
@@ -41,6 +42,9 @@ typedef struct prov {
     prov_announcer_t *announcer;    /* owned: number changes told to every replica's near caches */
     prov_retention_t *retention;    /* owned: clears what finished jobs keep past OI_JOB_RETENTION_DAYS */
     int retention_days, retention_purge_ms;
+    prov_quarantine_t *quarantine;  /* owned: releases purchased numbers whose quarantine ended */
+    int quarantine_hours;           /* OI_RELEASE_QUARANTINE_HOURS: 0 releases at once */
+    int quarantine_sweep_ms;
     const char *secret_key;         /* borrowed (environ): keys the idempotency hashes */
     const char *secret_key_previous; /* borrowed (environ): OI_SECRET_KEY_PREVIOUS, still opens */
     const char *purchase_carrier;   /* "twilio" | "telnyx" */

@@ -12,6 +12,7 @@
 #include "calls.h"
 #include "engine.h"
 #include "job_retention.h"
+#include "quarantine.h"
 #include "integrations.h"
 #include "jobs_rpc.h"
 #include "numbers_db.h"
@@ -122,6 +123,8 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     p->quota_purchases_per_day = (int)oi_config_int(c, "OI_QUOTA_PURCHASES_PER_DAY", 100, 0, 100000000);
     p->retention_days = (int)oi_config_int(c, "OI_JOB_RETENTION_DAYS", 30, 1, 3650);
     p->retention_purge_ms = (int)oi_config_int(c, "OI_JOB_RETENTION_PURGE_MS", 3600000, 100, 86400000);
+    p->quarantine_hours = (int)oi_config_int(c, "OI_RELEASE_QUARANTINE_HOURS", 72, 0, 8760);
+    p->quarantine_sweep_ms = (int)oi_config_int(c, "OI_RELEASE_QUARANTINE_SWEEP_MS", 300000, 100, 86400000);
 }
 
 static void make_owner(prov_t *p)
@@ -238,6 +241,7 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
     }
     prov_engine_start(p->engine);
     p->retention = prov_retention_new(p, p->retention_days, p->retention_purge_ms);
+    p->quarantine = prov_quarantine_new(p, p->quarantine_sweep_ms);
     metrics_help(p);
     return true;
 }
@@ -326,6 +330,7 @@ static void on_drain_poll(uv_timer_t *t)
         if (prov_engine_running(p->engine) > 0 && oi_clock_mono_ms() < d->give_up_ms)
             return;
         prov_waiters_cancel_all(p->waiters); /* what still waits is answered with its job as it is */
+        prov_quarantine_close(&p->quarantine);
         prov_engine_close(&p->engine);       /* writes the successes it holds, leaves the rest to leases */
         prov_retention_close(&p->retention);
         d->engine_closed = true;

@@ -154,14 +154,14 @@ void prov_submit_purchase(prov_t *p, const prov_submit_t *s, const char *number_
  * change it once: the other finds no row and merges again on top of it.
  * Columns ($2…): job, workspace, name given, name, agent, routing, inbound trunk id, rule id,
  * number, version, here, lease owner, lease ms, max attempts, payload, trunk settings given, the
- * tenant's trunk address, username, sealed password. */
+ * tenant's trunk address, username, sealed password, restore (a quarantined row becomes active). */
 static const oi_pg_stmt_t UPDATE_MANY = {
     "prov_submit_update_many",
     "WITH v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::uuid[], "
     "$7::jsonb[], $8::text[], $9::text[], $10::uuid[], $11::bigint[], $12::bool[], $13::text[], $14::int[], "
-    "$15::int[], $16::jsonb[], $17::bool[], $18::text[], $19::text[], $20::text[]) AS v(v_ord, v_job, v_ws, "
-    "v_name_set, v_name, v_agent, v_routing, v_it, v_rule, v_number, v_version, v_here, v_owner, v_lease_ms, v_max, "
-    "v_payload, v_trunk_set, v_trunk_address, v_trunk_username, v_trunk_password)), "
+    "$15::int[], $16::jsonb[], $17::bool[], $18::text[], $19::text[], $20::text[], $21::bool[]) AS v(v_ord, v_job, "
+    "v_ws, v_name_set, v_name, v_agent, v_routing, v_it, v_rule, v_number, v_version, v_here, v_owner, v_lease_ms, "
+    "v_max, v_payload, v_trunk_set, v_trunk_address, v_trunk_username, v_trunk_password, v_restore)), "
     "u AS (UPDATE provisioning.phone_numbers n SET "
     "friendly_name = CASE WHEN v.v_name_set THEN v.v_name ELSE n.friendly_name END, agent_id = v.v_agent, "
     "inbound_routing = v.v_routing, inbound_trunk_id = COALESCE(n.inbound_trunk_id, v.v_it), "
@@ -169,10 +169,13 @@ static const oi_pg_stmt_t UPDATE_MANY = {
     "updated_at = clock_timestamp(), job_id = v.v_job, "
     "trunk_address = CASE WHEN v.v_trunk_set THEN v.v_trunk_address ELSE n.trunk_address END, "
     "trunk_username = CASE WHEN v.v_trunk_set THEN v.v_trunk_username ELSE n.trunk_username END, "
-    "trunk_password_sealed = CASE WHEN v.v_trunk_set THEN v.v_trunk_password ELSE n.trunk_password_sealed END "
+    "trunk_password_sealed = CASE WHEN v.v_trunk_set THEN v.v_trunk_password ELSE n.trunk_password_sealed END, "
+    "status = CASE WHEN v.v_restore THEN 'active' ELSE n.status END, "
+    "release_after = CASE WHEN v.v_restore THEN NULL ELSE n.release_after END "
     "FROM v "
     "WHERE n.id = ANY ($10::uuid[]) AND n.id = v.v_number AND (n.workspace_id = v.v_ws) IS TRUE AND "
-    "n.version = v.v_version AND n.deleted_at IS NULL AND n.status IN ('active', 'inactive') "
+    "n.version = v.v_version AND n.deleted_at IS NULL AND "
+    "CASE WHEN v.v_restore THEN n.status = 'quarantined' ELSE n.status IN ('active', 'inactive') END "
     "RETURNING v.*, " PROV_NUMBER_COLS ", " PROV_NUMBER_TRUNK_COLS "), "
     "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ", step) SELECT v_job, workspace_id, 'update_routing', "
     STATE_OF("v_here") ", 'local', CASE WHEN v_here THEN 1 ELSE 0 END, v_max, '', '', v_payload || "
@@ -182,17 +185,17 @@ static const oi_pg_stmt_t UPDATE_MANY = {
     "CASE WHEN v_here THEN clock_timestamp() + v_lease_ms * interval '1 millisecond' END, NOT v_here, "
     EVENTS_INIT("v_here") ", 'save_number' FROM u) "
     "SELECT v_ord AS ord, " PROV_NUMBER_COLS_PLAIN ", " PROV_NUMBER_TRUNK_COLS " FROM u",
-    20};
+    21};
 
 oi_pg_coalesce_t *prov_update_writes_new(prov_t *p)
 {
-    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 19,
+    return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 20,
                                                                           .max_in_flight = PROV_COALESCE_IN_FLIGHT});
 }
 
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,
                         const prov_merge_t *m, const prov_sip_fields_t *trunk, const char *inbound_trunk_id,
-                        const char *dispatch_rule_id, oi_pg_row_cb cb, void *ud)
+                        const char *dispatch_rule_id, bool restore, oi_pg_row_cb cb, void *ud)
 {
     char lease[24], max[16], ver[24], *payload;
     common_params(p, s, lease, max, &payload);
@@ -205,38 +208,54 @@ void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id
                             trunk ? "t" : "f",
                             trunk ? trunk->trunk_address : NULL,
                             trunk ? trunk->auth_username : NULL,
-                            trunk ? trunk->auth_password : NULL};
+                            trunk ? trunk->auth_password : NULL,
+                            restore ? "t" : "f"};
     oi_pg_coalesce_add(p->update_writes, values, cb, ud);
     free(routing);
     free(payload);
 }
 
+/* What a delete job needs of its number (row r of PROV_NUMBER_COLS), as its payload. */
+#define DELETE_PAYLOAD(r)                                                                              \
+    "jsonb_strip_nulls(jsonb_build_object('number_id', " r ".id::text, 'phone_number', " r ".phone_number, " \
+    "'provider', " r ".provider, 'origin', " r ".origin, 'outbound_trunk_id', " r ".outbound_trunk_id, "    \
+    "'inbound_trunk_id', " r ".inbound_trunk_id, 'dispatch_rule_id', " r ".dispatch_rule_id, "             \
+    "'carrier_number_id', NULLIF(" r ".carrier_number_id, ''), 'carrier_trunk_id', " r ".carrier_trunk_id, " \
+    "'version', " r ".version::text, 'quarantine', CASE WHEN " r ".status = 'quarantined' THEN 'true' END))"
+
+/* A purchased number goes into quarantine ($11 hours > 0) or straight to "releasing"; one in
+ * quarantine already is released now (a second DELETE is deliberate). A registered number is
+ * released at once: it stays on the user's own carrier account. Only a release calls a carrier,
+ * so only a release takes the carrier's lane. */
 static const oi_pg_stmt_t DELETE = {
     "prov_submit_delete",
     "WITH n AS (UPDATE provisioning.phone_numbers SET version = version + 1, updated_at = clock_timestamp(), "
     "deleted_at = CASE WHEN origin = 'purchased' THEN NULL ELSE clock_timestamp() END, "
-    "status = CASE WHEN origin = 'purchased' THEN 'releasing' ELSE 'inactive' END "
-    "WHERE id = $5::uuid AND (workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL AND status IN ('active', 'inactive') "
-    "AND ($10::bigint = 0 OR version = $10::bigint) RETURNING " PROV_NUMBER_COLS ", CASE WHEN origin = 'purchased' THEN provider ELSE 'local' END AS lane), "
+    "status = CASE WHEN origin <> 'purchased' THEN 'released' WHEN $11::int > 0 AND status <> 'quarantined' "
+    "THEN 'quarantined' ELSE 'releasing' END, "
+    "release_after = CASE WHEN origin = 'purchased' AND $11::int > 0 AND status <> 'quarantined' "
+    "THEN clock_timestamp() + make_interval(hours => $11::int) END "
+    "WHERE id = $5::uuid AND (workspace_id = $2::uuid) IS TRUE AND deleted_at IS NULL "
+    "AND status IN ('active', 'inactive', 'quarantined') "
+    "AND ($10::bigint = 0 OR version = $10::bigint) RETURNING " PROV_NUMBER_COLS ", "
+    "CASE WHEN status = 'releasing' THEN provider ELSE 'local' END AS lane), "
     "r AS (SELECT n.*, CASE n.lane WHEN 'local' THEN $6::boolean WHEN 'telnyx' THEN $8::boolean ELSE $7::boolean "
     "END AS here FROM n), "
     "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT $1::uuid, $2::uuid, 'delete', " STATE_OF("r.here")
-    ", r.lane, CASE WHEN r.here THEN 1 ELSE 0 END, $9::int, '', '', jsonb_strip_nulls(jsonb_build_object("
-    "'number_id', r.id::text, 'phone_number', r.phone_number, 'provider', r.provider, 'origin', r.origin, "
-    "'outbound_trunk_id', r.outbound_trunk_id, 'inbound_trunk_id', r.inbound_trunk_id, 'dispatch_rule_id', "
-    "r.dispatch_rule_id, 'carrier_number_id', NULLIF(r.carrier_number_id, ''), 'carrier_trunk_id', "
-    "r.carrier_trunk_id, 'version', r.version::text)), NULL, r.id, " LEASE_OWNER("r.here", "$3") ", "
-    LEASE_UNTIL("r.here", "$4") ", NOT r.here, " EVENTS_INIT("r.here") " FROM r RETURNING state) "
+    ", r.lane, CASE WHEN r.here THEN 1 ELSE 0 END, $9::int, '', '', " DELETE_PAYLOAD("r") ", NULL, r.id, "
+    LEASE_OWNER("r.here", "$3") ", " LEASE_UNTIL("r.here", "$4") ", NOT r.here, " EVENTS_INIT("r.here")
+    " FROM r RETURNING state) "
     "SELECT r.*, (SELECT state FROM j) AS job_state FROM r",
-    10};
+    11};
 
 void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id, long long if_match,
                         const bool room[PROV_LANE__COUNT], oi_pg_done_cb cb, void *ud)
 {
-    char lease[24], max[16], version[24];
+    char lease[24], max[16], version[24], hours[16];
     snprintf(version, sizeof version, "%lld", if_match > 0 ? if_match : 0);
     snprintf(lease, sizeof lease, "%d", p->lease_ms);
     snprintf(max, sizeof max, "%d", p->max_attempts);
+    snprintf(hours, sizeof hours, "%d", p->quarantine_hours);
     const char *params[] = {s->job_id,
                             s->workspace_id,
                             p->owner,
@@ -246,8 +265,36 @@ void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id
                             room[PROV_LANE_TWILIO] ? "t" : "f",
                             room[PROV_LANE_TELNYX] ? "t" : "f",
                             max,
-                            version};
+                            version,
+                            hours};
     oi_pg_pipeline_exec(p->pg, &DELETE, params, cb, ud);
+}
+
+/* The quarantines due, oldest first, rows another replica holds skipped: each becomes
+ * "releasing" and gets its queued delete job (ids from $1, in order), in one statement. */
+static const oi_pg_stmt_t RELEASE_DUE = {
+    "prov_submit_release_due",
+    "WITH due AS (SELECT id FROM provisioning.phone_numbers WHERE status = 'quarantined' AND deleted_at IS NULL "
+    "AND release_after <= clock_timestamp() ORDER BY release_after LIMIT " PROV_RELEASE_BATCH_TEXT
+    " FOR UPDATE SKIP LOCKED), "
+    "n AS (UPDATE provisioning.phone_numbers p SET status = 'releasing', release_after = NULL, "
+    "version = p.version + 1, updated_at = clock_timestamp() FROM due WHERE p.id = due.id RETURNING p.*), "
+    "r AS (SELECT n.*, row_number() OVER (ORDER BY n.id) AS rn FROM n), "
+    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT ($1::uuid[])[r.rn::int], r.workspace_id, 'delete', "
+    "'queued', r.provider, 0, $2::int, '', '', " DELETE_PAYLOAD("r") ", NULL, r.id, NULL, NULL, false, "
+    EVENTS_INIT("false") " FROM r RETURNING id, lane, number_id) "
+    "SELECT j.id AS job_id, j.lane, j.number_id, (SELECT count(*) FROM provisioning.phone_numbers q "
+    "WHERE q.status = 'quarantined' AND q.deleted_at IS NULL) - (SELECT count(*) FROM n) AS left_quarantined "
+    "FROM j UNION ALL SELECT NULL, NULL, NULL, (SELECT count(*) FROM provisioning.phone_numbers q "
+    "WHERE q.status = 'quarantined' AND q.deleted_at IS NULL) WHERE NOT EXISTS (SELECT 1 FROM n)",
+    2};
+
+void prov_submit_release_due(prov_t *p, const char *job_ids, oi_pg_done_cb cb, void *ud)
+{
+    char max[16];
+    snprintf(max, sizeof max, "%d", p->max_attempts);
+    const char *params[] = {job_ids, max};
+    oi_pg_pipeline_exec(p->pg, &RELEASE_DUE, params, cb, ud);
 }
 
 static const oi_pg_stmt_t FIND_KEY = {

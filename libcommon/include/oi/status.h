@@ -53,7 +53,11 @@
     X(JOB_CANCELLED, 409, "JOB_CANCELLED", "the job was cancelled")                              \
     X(PRECONDITION_FAILED, 412, "PRECONDITION_FAILED", "the resource changed: If-Match does not match its ETag") \
     X(QUOTA_EXCEEDED, 403, "QUOTA_EXCEEDED", "the workspace holds as many numbers as its quota allows")        \
-    X(DAILY_QUOTA_EXCEEDED, 429, "DAILY_QUOTA_EXCEEDED", "the workspace has bought as many numbers as its quota allows today")
+    X(DAILY_QUOTA_EXCEEDED, 429, "DAILY_QUOTA_EXCEEDED", "the workspace has bought as many numbers as its quota allows today") \
+    X(NUMBER_NOT_ACTIVE, 409, "PHONE_NUMBER_NOT_ACTIVE",                                         \
+      "the phone number is quarantined or being released; restore it first")                    \
+    X(NUMBER_NOT_QUARANTINED, 409, "PHONE_NUMBER_NOT_QUARANTINED",                               \
+      "the phone number is not in quarantine, or its quarantine has ended")
 
 typedef enum {
 #define OI_STATUS_ENUM(name, http, code, msg) OI_##name,
