@@ -80,6 +80,14 @@ static void on_delete_trunk(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const 
     car_op_start(ctx->ud, call, ctx, req, r->provider, "delete_trunk", tw_delete_trunk, tx_delete_trunk);
 }
 
+static void on_list_numbers(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierAccountRequest *r = (const Oneinbox__V1__CarrierAccountRequest *)req;
+    if (strlen(r->page_token) > 1024)
+        return reject(call, "page_token", "page_token is too long");
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "list_numbers", tw_list_numbers, tx_list_numbers);
+}
+
 /* one row per method of service Carrier (carrier.proto) */
 static const oi_rpc_method_t methods[] = {
     {"Ping", NULL, on_ping},
@@ -89,6 +97,7 @@ static const oi_rpc_method_t methods[] = {
     {"Release", NULL, on_release},
     {"EnsureTrunk", NULL, on_ensure_trunk},
     {"DeleteTrunk", NULL, on_delete_trunk},
+    {"ListNumbers", NULL, on_list_numbers},
 };
 
 const oi_rpc_method_t *car_methods(size_t *n)

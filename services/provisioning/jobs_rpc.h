@@ -22,5 +22,9 @@ PROV_RPC(prov_rpc_cancel_job);
 PROV_RPC(prov_rpc_get_number);
 PROV_RPC(prov_rpc_list_numbers);
 PROV_RPC(prov_rpc_search_numbers);
+/* drift_rpc.c */
+PROV_RPC(prov_rpc_check_drift);
+PROV_RPC(prov_rpc_list_drift);
+PROV_RPC(prov_rpc_resolve_drift);
 
 #endif

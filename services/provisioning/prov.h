@@ -23,6 +23,7 @@ typedef struct prov_waiters prov_waiters_t;
 typedef struct prov_announcer prov_announcer_t;
 typedef struct prov_retention prov_retention_t;
 typedef struct prov_quarantine prov_quarantine_t;
+typedef struct prov_drift prov_drift_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
@@ -45,6 +46,8 @@ typedef struct prov {
     prov_quarantine_t *quarantine;  /* owned: releases purchased numbers whose quarantine ended */
     int quarantine_hours;           /* OI_RELEASE_QUARANTINE_HOURS: 0 releases at once */
     int quarantine_sweep_ms;
+    prov_drift_t *drift;            /* owned: carrier accounts compared with our rows */
+    int drift_check_ms;             /* OI_DRIFT_CHECK_MS: 0 checks only when asked */
     const char *secret_key;         /* borrowed (environ): keys the idempotency hashes */
     const char *secret_key_previous; /* borrowed (environ): OI_SECRET_KEY_PREVIOUS, still opens */
     const char *purchase_carrier;   /* "twilio" | "telnyx" */

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "job_retention.h"
 #include "quarantine.h"
+#include "drift.h"
 #include "integrations.h"
 #include "jobs_rpc.h"
 #include "numbers_db.h"
@@ -67,6 +68,9 @@ static const oi_rpc_method_t methods[] = {
     {"GetIntegration", NULL, prov_integration_get},
     {"ListIntegrations", NULL, prov_integration_list},
     {"DeleteIntegration", NULL, prov_integration_delete},
+    {"CheckDrift", NULL, prov_rpc_check_drift},
+    {"ListDrift", NULL, prov_rpc_list_drift},
+    {"ResolveDrift", NULL, prov_rpc_resolve_drift},
 };
 
 const oi_rpc_method_t *prov_methods(size_t *n)
@@ -125,6 +129,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     p->retention_purge_ms = (int)oi_config_int(c, "OI_JOB_RETENTION_PURGE_MS", 3600000, 100, 86400000);
     p->quarantine_hours = (int)oi_config_int(c, "OI_RELEASE_QUARANTINE_HOURS", 72, 0, 8760);
     p->quarantine_sweep_ms = (int)oi_config_int(c, "OI_RELEASE_QUARANTINE_SWEEP_MS", 300000, 100, 86400000);
+    p->drift_check_ms = (int)oi_config_int(c, "OI_DRIFT_CHECK_MS", 3600000, 0, 604800000);
 }
 
 static void make_owner(prov_t *p)
@@ -242,6 +247,7 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
     prov_engine_start(p->engine);
     p->retention = prov_retention_new(p, p->retention_days, p->retention_purge_ms);
     p->quarantine = prov_quarantine_new(p, p->quarantine_sweep_ms);
+    p->drift = prov_drift_new(p, p->drift_check_ms);
     metrics_help(p);
     return true;
 }
@@ -331,6 +337,7 @@ static void on_drain_poll(uv_timer_t *t)
             return;
         prov_waiters_cancel_all(p->waiters); /* what still waits is answered with its job as it is */
         prov_quarantine_close(&p->quarantine);
+        prov_drift_close(&p->drift);
         prov_engine_close(&p->engine);       /* writes the successes it holds, leaves the rest to leases */
         prov_retention_close(&p->retention);
         d->engine_closed = true;

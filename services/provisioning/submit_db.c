@@ -270,23 +270,26 @@ void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id
     oi_pg_pipeline_exec(p->pg, &DELETE, params, cb, ud);
 }
 
-/* The quarantines due, oldest first, rows another replica holds skipped: each becomes
- * "releasing" and gets its queued delete job (ids from $1, in order), in one statement. */
+/* Rows of CTE "due" become "releasing", each with its queued delete job (ids from $1, in order;
+ * $2 max attempts): CTEs n (the rows), r, j (the jobs: id, lane, number_id). */
+#define RELEASE_DUE_ROWS                                                                               \
+    "n AS (UPDATE provisioning.phone_numbers p SET status = 'releasing', release_after = NULL, "      \
+    "version = p.version + 1, updated_at = clock_timestamp() FROM due WHERE p.id = due.id RETURNING p.*), " \
+    "r AS (SELECT n.*, row_number() OVER (ORDER BY n.id) AS rn FROM n), "                             \
+    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT ($1::uuid[])[r.rn::int], r.workspace_id, " \
+    "'delete', 'queued', r.provider, 0, $2::int, '', '', " DELETE_PAYLOAD("r") ", NULL, r.id, NULL, NULL, false, " \
+    EVENTS_INIT("false") " FROM r RETURNING id, lane, number_id) "
+#define QUARANTINED_COUNT                                                                              \
+    "(SELECT count(*) FROM provisioning.phone_numbers q WHERE q.status = 'quarantined' AND q.deleted_at IS NULL)"
+
+/* The quarantines due, oldest first, rows another replica holds skipped. */
 static const oi_pg_stmt_t RELEASE_DUE = {
     "prov_submit_release_due",
     "WITH due AS (SELECT id FROM provisioning.phone_numbers WHERE status = 'quarantined' AND deleted_at IS NULL "
     "AND release_after <= clock_timestamp() ORDER BY release_after LIMIT " PROV_RELEASE_BATCH_TEXT
-    " FOR UPDATE SKIP LOCKED), "
-    "n AS (UPDATE provisioning.phone_numbers p SET status = 'releasing', release_after = NULL, "
-    "version = p.version + 1, updated_at = clock_timestamp() FROM due WHERE p.id = due.id RETURNING p.*), "
-    "r AS (SELECT n.*, row_number() OVER (ORDER BY n.id) AS rn FROM n), "
-    "j AS (INSERT INTO provisioning.jobs (" JOB_COLUMNS ") SELECT ($1::uuid[])[r.rn::int], r.workspace_id, 'delete', "
-    "'queued', r.provider, 0, $2::int, '', '', " DELETE_PAYLOAD("r") ", NULL, r.id, NULL, NULL, false, "
-    EVENTS_INIT("false") " FROM r RETURNING id, lane, number_id) "
-    "SELECT j.id AS job_id, j.lane, j.number_id, (SELECT count(*) FROM provisioning.phone_numbers q "
-    "WHERE q.status = 'quarantined' AND q.deleted_at IS NULL) - (SELECT count(*) FROM n) AS left_quarantined "
-    "FROM j UNION ALL SELECT NULL, NULL, NULL, (SELECT count(*) FROM provisioning.phone_numbers q "
-    "WHERE q.status = 'quarantined' AND q.deleted_at IS NULL) WHERE NOT EXISTS (SELECT 1 FROM n)",
+    " FOR UPDATE SKIP LOCKED), " RELEASE_DUE_ROWS
+    "SELECT j.id AS job_id, j.lane, j.number_id, " QUARANTINED_COUNT " - (SELECT count(*) FROM n) AS left_quarantined "
+    "FROM j UNION ALL SELECT NULL, NULL, NULL, " QUARANTINED_COUNT " WHERE NOT EXISTS (SELECT 1 FROM n)",
     2};
 
 void prov_submit_release_due(prov_t *p, const char *job_ids, oi_pg_done_cb cb, void *ud)
@@ -296,6 +299,14 @@ void prov_submit_release_due(prov_t *p, const char *job_ids, oi_pg_done_cb cb, v
     const char *params[] = {job_ids, max};
     oi_pg_pipeline_exec(p->pg, &RELEASE_DUE, params, cb, ud);
 }
+
+/* One purchased number that is active or quarantined, $3. */
+const oi_pg_stmt_t PROV_SUBMIT_RELEASE_ONE = {
+    "prov_submit_release_one",
+    "WITH due AS (SELECT id FROM provisioning.phone_numbers WHERE id = $3::uuid AND deleted_at IS NULL "
+    "AND origin = 'purchased' AND status IN ('active', 'quarantined') FOR UPDATE), " RELEASE_DUE_ROWS
+    "SELECT j.id AS job_id, j.lane, j.number_id FROM j",
+    3};
 
 static const oi_pg_stmt_t FIND_KEY = {
     "prov_submit_find_key",

@@ -58,6 +58,11 @@ void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id
 #define PROV_RELEASE_BATCH 100
 #define PROV_RELEASE_BATCH_TEXT "100"
 void prov_submit_release_due(prov_t *p, const char *job_ids, oi_pg_done_cb cb, void *ud);
+/* The release of one purchased number (active or quarantined) now, for a batch of the caller's
+ * (oi_pg_pipeline_batch): parameters job_ids (a uuid[] literal of one fresh id), max attempts,
+ * the number's id. Result: its job (job_id, lane, number_id), none when the number is not one
+ * to release. */
+extern const oi_pg_stmt_t PROV_SUBMIT_RELEASE_ONE;
 /* The job of (workspace, key): id, request_hash, state. */
 void prov_submit_find_key(prov_t *p, const char *ws, const char *key, oi_pg_done_cb cb, void *ud);
 

@@ -3,6 +3,7 @@ as the carriers' own clients see them (what a trunk, credential list or connecti
 on the account), for tests."""
 import base64
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -25,6 +26,31 @@ class Sim:
         req = urllib.request.Request(self.url + path, headers={"Authorization": auth})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
+
+    def carrier_send(self, provider, method, path, form=None):
+        """method on path of the simulated carrier API with the platform's credentials, as the
+        carrier's own console or another client would (behind the suite's back). form: Twilio's
+        form fields, or Telnyx's JSON body. Returns (status, JSON or None)."""
+        if provider == "twilio":
+            sid = self.stack["OI_SIM_TWILIO_ACCOUNT_SID"]
+            raw = ("%s:%s" % (sid, self.stack["OI_SIM_TWILIO_AUTH_TOKEN"])).encode()
+            headers = {"Authorization": "Basic " + base64.b64encode(raw).decode(),
+                       "Content-Type": "application/x-www-form-urlencoded"}
+            path = path.replace("{AC}", sid)
+            data = urllib.parse.urlencode(form).encode() if form is not None else None
+        else:
+            headers = {"Authorization": "Bearer " + self.stack["OI_SIM_TELNYX_API_KEY"],
+                       "Content-Type": "application/json"}
+            path = "/v2" + path
+            data = json.dumps(form).encode() if form is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                raw = r.read()
+                return r.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            return e.code, json.loads(raw) if raw else None
 
     def twilio_trunk(self, name):
         """The trunk named name with its credential lists and their usernames, or None."""

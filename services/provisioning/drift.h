@@ -1,0 +1,26 @@
+/* drift.h: carrier drift: the platform's carrier accounts compared with our rows.
+ *
+ * A check lists each carrier account page by page (oi-carrier ListNumbers: Twilio 1,000 and
+ * Telnyx 250 numbers a page) and compares what it holds with provisioning.phone_numbers in one
+ * statement (drift_db.h): numbers on the account that no row holds (orphans: paid for, used by
+ * nobody), purchased rows whose number is gone from the account (missing), and numbers the
+ * account has on another trunk than the row's (trunk_mismatch). Findings live in
+ * provisioning.drift_findings, served by GET /v1/ops/drift and counted in the gauge
+ * oi_provisioning_drift_findings{provider,kind}; each is fixed by an explicit admin action
+ * (drift_rpc.c). A check runs every OI_DRIFT_CHECK_MS (0: only when asked) and on
+ * POST /v1/ops/drift/check; one at a time per replica (a request during a check waits for its
+ * report). A carrier that cannot be listed is reported as such and concludes nothing. Loop
+ * thread. */
+#ifndef PROV_DRIFT_H
+#define PROV_DRIFT_H
+
+#include "oi/rpc.h"
+#include "prov.h"
+
+prov_drift_t *prov_drift_new(prov_t *p, int interval_ms);
+/* Answers call with the DriftReport of the check running now, or of one started for it. */
+void prov_drift_check(prov_drift_t *d, oi_rpc_call_t *call);
+/* Stops checking; calls still waiting are answered UNAVAILABLE. Nulls *self_p. */
+void prov_drift_close(prov_drift_t **self_p);
+
+#endif
