@@ -10,8 +10,26 @@ PACKAGES=(
   libsodium-dev libjwt-dev libssl-dev libicu-dev libphonenumber-dev
   postgresql redis-server
   kamailio kamailio-utils-modules kamailio-extra-modules kamailio-json-modules sipsak
-  python3 python3-pytest python3-jwt python3-cryptography curl
+  python3 python3-pytest python3-jwt python3-cryptography python3-jsonschema curl
+  chromium
 )
+# npm (the reference page's script and the OpenAPI linter, from the npm registry): Debian's
+# unless one is on PATH already
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# tools/docs: redoc (GET /docs serves its script) and @redocly/cli (make test lints the OpenAPI
+# document), at the versions package-lock.json pins; again only when the lock file changed.
+docs_tools() {
+  local dir=$ROOT/tools/docs
+  if [[ -f $dir/node_modules/.package-lock.json && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+    return 0
+  fi
+  echo "bootstrap: npm ci in tools/docs" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+}
 
 # Optional: what the offline Kubernetes manifest check (tests/deploy/check_manifests.py)
 # uses. Installed when available, never fatal: without kubectl the check renders no overlay
@@ -36,6 +54,7 @@ for p in "${OPTIONAL[@]}"; do
 done
 
 if [[ ${#missing[@]} -eq 0 && ${#optional_missing[@]} -eq 0 ]]; then
+  docs_tools
   exit 0
 fi
 
@@ -78,4 +97,5 @@ for p in "${optional_missing[@]}"; do
     echo "bootstrap: optional package $p not installed (tests/deploy/check_manifests.py adapts)" >&2
   fi
 done
+docs_tools
 echo "bootstrap: done" >&2

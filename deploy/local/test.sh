@@ -138,8 +138,13 @@ case "${1:-all}" in
     # the rendered manifests, with the sanitizer build: probes, end-to-end calls, SIGTERM exit 0
     echo "== dev overlay smoke run (tests/deploy/smoke_dev.py)"
     /usr/bin/python3 "$ROOT/tests/deploy/smoke_dev.py" --build-dir "$BUILD" || dep_rc=1
+    echo "== OpenAPI document (docs/openapi/build.py --check, redocly lint)"
+    /usr/bin/python3 "$ROOT/docs/openapi/build.py" --check &&
+      REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+        "$ROOT/tools/docs/node_modules/.bin/redocly" lint "$ROOT/services/gateway/openapi.json"
+    api_rc=$?
     run_integration; int_rc=$?
-    exit $((unit_rc || dep_rc || int_rc))
+    exit $((unit_rc || dep_rc || api_rc || int_rc))
     ;;
   *) echo "usage: $0 unit|integration|all" >&2; exit 2 ;;
 esac

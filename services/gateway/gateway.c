@@ -95,6 +95,7 @@ static void read_config(oi_config_t *c, gw_t *gw, gw_config_t *cfg)
     read_rates(c, gw);
     gw->sync_wait_ms = (uint32_t)oi_config_int(c, "OI_SYNC_WAIT_MS", 20000, 0, 600000);
     gw->rpc_timeout_ms = (uint32_t)oi_config_int(c, "OI_RPC_TIMEOUT_MS", 5000, 100, 600000);
+    gw_openapi_load_assets(oi_config_str(c, "OI_DOCS_ASSETS_DIR", OI_SOURCE_DIR "/tools/docs/node_modules/redoc/bundles"));
 }
 
 static bool connect_clients(gw_t *gw, const gw_config_t *cfg)

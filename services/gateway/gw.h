@@ -124,6 +124,9 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
 void gw_respond_text(gw_req_t *r, int status, const char *body, size_t len);
 /* The same with extra header lines ("Name: value\r\n"...), NULL for none. */
 void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, const char *body, size_t len);
+/* 200 with a document of another type (the API's own description, its reference page). */
+void gw_respond_document(gw_req_t *r, const char *content_type, const char *extra_headers, const char *body,
+                         size_t len);
 /* A number answer's ETag header line ("ETag: \"<version>\"\r\n"); "" for version 0. */
 #define GW_ETAG_HEADER_MAX 48
 #define GW_ROUTE_MEMO_MAX 4096 /* numbers with a routing policy kept parsed */
@@ -217,6 +220,11 @@ void gw_numbers_update(gw_req_t *r);
 void gw_numbers_delete(gw_req_t *r);
 void gw_numbers_restore(gw_req_t *r);
 void gw_jobs_list(gw_req_t *r);
+/* openapi.c */
+void gw_openapi_load_assets(const char *dir);
+void gw_openapi_document(gw_req_t *r);
+void gw_docs_page(gw_req_t *r);
+void gw_docs_asset(gw_req_t *r);
 void gw_drift_list(gw_req_t *r);
 void gw_drift_check(gw_req_t *r);
 void gw_drift_resolve(gw_req_t *r);

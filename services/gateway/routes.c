@@ -12,6 +12,9 @@
 
 static const gw_route_t routes[] = {
     {"GET", "/healthz", gw_health_http, GW_AUTH_NONE, "healthz"},
+    {"GET", "/openapi.json", gw_openapi_document, GW_AUTH_NONE, "openapi"},
+    {"GET", "/docs", gw_docs_page, GW_AUTH_NONE, "docs"},
+    {"GET", "/docs/redoc.standalone.js", gw_docs_asset, GW_AUTH_NONE, "docs_asset"},
     {"POST", "/v1/api-keys", gw_api_keys_create, KEY | ADMIN | JSONB | IDEM, "api_keys_create"},
     {"GET", "/v1/api-keys", gw_api_keys_list, KEY | ADMIN, "api_keys_list"},
     {"DELETE", "/v1/api-keys/{id}", gw_api_keys_delete, KEY | ADMIN, "api_keys_delete"},

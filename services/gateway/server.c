@@ -81,11 +81,12 @@ typedef struct {
     int status;
     char *headers; /* owned; "X-Request-Id: …\r\n…" */
     char *body;    /* owned; NULL for no body */
+    const char *ctype; /* static; NULL: application/json when there is a body */
 } pending_answer_t;
 
 static void send_now(gw_req_t *r, pending_answer_t *a)
 {
-    const char *ctype = a->body ? "application/json" : NULL;
+    const char *ctype = a->ctype ? a->ctype : a->body ? "application/json" : NULL;
     log_access(r, a->status); /* before responding: the HTTP request may be freed by the answer */
     oi_http_respond(r->http, a->status, ctype, a->headers, a->body, a->body ? strlen(a->body) : 0);
     free(a->headers);
@@ -194,9 +195,41 @@ void gw_respond_text_with(gw_req_t *r, int status, const char *extra_headers, co
     answer(r, a, NULL);
 }
 
+void gw_respond_document(gw_req_t *r, const char *content_type, const char *extra_headers, const char *body,
+                         size_t len)
+{
+    if (r->responded)
+        return;
+    r->responded = true;
+    pending_answer_t *a = oi_xcalloc(1, sizeof *a);
+    a->status = 200;
+    a->ctype = content_type;
+    a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
+    a->body = oi_xstrndup(body, len);
+    answer(r, a, NULL);
+}
+
+/* A validation error found behind the gateway (a service's own check) answers in the seeds' 422
+ * shape like the gateway's: loc from err->loc ("query.cursor" → ["query", "cursor"]). */
+static void respond_invalid(gw_req_t *r, const oi_error_t *err, const char *msg)
+{
+    char loc[OI_ERROR_LOC_MAX];
+    snprintf(loc, sizeof loc, "%s", err && err->loc[0] ? err->loc : "body");
+    char *save = NULL, *part = strtok_r(loc, ".", &save);
+    oi_loc_t l = oi_loc_root(part ? part : "body");
+    while ((part = strtok_r(NULL, ".", &save)) && l.n < OI_LOC_MAX)
+        l = oi_loc_key(&l, part);
+    oi_validation_add(gw_req_validation(r), &l, "value_error", msg, NULL, NULL);
+    gw_respond_validation(r);
+}
+
 void gw_respond_error_with(gw_req_t *r, const char *extra_headers, const oi_error_t *err)
 {
     oi_status_t s = err ? err->status : OI_INTERNAL;
+    if (s == OI_INVALID && !extra_headers) {
+        respond_invalid(r, err, err && err->message[0] ? err->message : oi_status_message(s));
+        return;
+    }
     const char *code = oi_status_code(s); /* one status, one code */
     const char *msg = err && err->message[0] ? err->message : oi_status_message(s);
     json_t *body = json_pack("{s{ssss}}", "detail", "code", code, "message", msg);

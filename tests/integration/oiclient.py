@@ -17,6 +17,8 @@ import uuid
 from datetime import datetime
 
 RESPONSES = []
+# every answer of the gateway, for the OpenAPI conformance test: (method, url, status, type, body)
+ANSWERS = []
 SECRETS = set()
 _lock = threading.Lock()
 
@@ -90,6 +92,7 @@ class Client:
             resp = Response(e.code, e.headers, e.read())
         with _lock:
             RESPONSES.append((method, path, resp.status, resp.text))
+            ANSWERS.append((method, url, resp.status, resp.headers.get("Content-Type") or "", resp.text))
         return resp
 
     def get(self, path, **kw):
