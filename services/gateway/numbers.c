@@ -172,7 +172,10 @@ static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const 
     json_decref(j);
     char tag[128], etag[GW_ETAG_HEADER_MAX];
     snprintf(tag, sizeof tag, "%s/%lld", r->workspace_id, (long long)n->version);
-    gw_near_keep(r, tag, body, strlen(body)); /* the owner's view and its ETag, kept for its next GET */
+    if (strcmp(n->status, "active") == 0) /* the owner's view and its ETag, kept for its next GET */
+        gw_near_keep(r, tag, body, strlen(body));
+    else /* a number on its way in or out changes without a PATCH to announce it: never kept */
+        gw_near_keep(r, NULL, NULL, 0);
     gw_etag_header(n->version, etag);
     gw_respond_text_with(r, 200, etag, body, strlen(body));
     free(body);

@@ -651,14 +651,14 @@ static oi_status_t rotate_trunk(submit_t *s, const PGresult *res, int row, oi_er
     return OI_OK;
 }
 
-/* A PATCH changes an active number, a restore a quarantined one; a number being released takes
- * neither. */
+/* A PATCH changes an active number, a restore a quarantined one; a number on its way in
+ * (provisioning) or out (releasing) takes neither. */
 static oi_status_t update_refused(const Oneinbox__V1__UpdateNumberRequest *req, const char *status)
 {
     bool quarantined = status && strcmp(status, "quarantined") == 0;
     if (req->restore)
         return quarantined ? OI_OK : OI_NUMBER_NOT_QUARANTINED;
-    return status && (quarantined || strcmp(status, "releasing") == 0) ? OI_NUMBER_NOT_ACTIVE : OI_OK;
+    return status && strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0 ? OI_NUMBER_NOT_ACTIVE : OI_OK;
 }
 
 static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
@@ -733,14 +733,17 @@ static void after_check(submit_t *s)
 
 #define DEL(s) ((const Oneinbox__V1__NumberIdRequest *)(s)->req)
 
-/* A DELETE with If-Match changed nothing: 412 while the number is there (at another version),
- * 404 once it is gone. */
+/* A DELETE that changed nothing: 409 while the number is still being provisioned, 412 (If-Match)
+ * while it is there at another version, 404 once it is gone or going. */
 static void on_delete_refused(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
     submit_t *s = ud;
+    const char *status = !st && n == 1 && PQntuples(res[0]) == 1 ? oi_pg_get(res[0], 0, "status") : NULL;
     if (st)
         fail(s, st, err);
-    else if (n == 1 && PQntuples(res[0]) == 1 && strcmp(oi_pg_get(res[0], 0, "status"), "releasing") != 0)
+    else if (status && strcmp(status, "provisioning") == 0)
+        fail(s, OI_NUMBER_NOT_ACTIVE, NULL);
+    else if (status && strcmp(status, "releasing") != 0 && DEL(s)->if_match > 0)
         precondition_failed(s, prov_number_version(res[0], 0));
     else
         fail(s, OI_NUMBER_NOT_FOUND, NULL);
@@ -754,10 +757,7 @@ static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *r
         return;
     }
     if (n != 1 || PQntuples(res[0]) != 1) {
-        if (DEL(s)->if_match > 0) /* gone, or at another version? */
-            prov_number_get(s->p, s->ctx->workspace_id, DEL(s)->id, on_delete_refused, s);
-        else
-            fail(s, OI_NUMBER_NOT_FOUND, NULL);
+        prov_number_get(s->p, s->ctx->workspace_id, DEL(s)->id, on_delete_refused, s); /* why not? */
         return;
     }
     const char *lane = oi_pg_get(res[0], 0, "lane"), *state = oi_pg_get(res[0], 0, "job_state");

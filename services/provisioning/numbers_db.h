@@ -5,8 +5,9 @@
  * across all workspaces), then "active". A purchased number that is deleted waits "quarantined"
  * (no routing, still on the carrier account, restorable) until release_after, then is
  * "releasing" until its carrier side is released; a number gone is "released" (deleted_at set).
- * The API shows active, quarantined and releasing rows (PROV_NUMBER_SHOWN); released ones only
- * to a list that asks for them. `version` grows with every change of the row; oi-dispatch applies a number's routing only
+ * The API shows every live row (PROV_NUMBER_SHOWN: a number being bought or registered as
+ * "provisioning"); released ones only to a list that asks for them. Only active rows take a
+ * PATCH (409 PHONE_NUMBER_NOT_ACTIVE otherwise). `version` grows with every change of the row; oi-dispatch applies a number's routing only
  * when it is newer than what it has. The inbound trunk and dispatch rule ids stay with the number
  * once chosen (so every job of a number names the same ones); they are shown only while the
  * number has inbound routing. */
@@ -37,7 +38,8 @@
     "sms_capable, carrier_number_id, carrier_trunk_id, created_at, updated_at, deleted_at, version, "               \
     "release_after"
 /* The rows the API shows (GET, PATCH's read, lists without status=released). */
-#define PROV_NUMBER_SHOWN "deleted_at IS NULL AND status IN ('active', 'inactive', 'quarantined', 'releasing')"
+#define PROV_NUMBER_SHOWN                                                                              \
+    "deleted_at IS NULL AND status IN ('provisioning', 'active', 'inactive', 'quarantined', 'releasing')"
 
 /* New heap PhoneNumber from row `row` of res (columns PROV_NUMBER_COLS, each name prefixed with
  * `prefix`, "" for none). NULL when the row has no number (a LEFT JOIN that found none). */

@@ -186,3 +186,22 @@ def test_registered_numbers_are_released_at_once(client, agent, sim):
 def test_status_filter_is_validated(client):
     r = client.get("/v1/phone-numbers?status=deleted")
     assert r.status == 422 and r.json["detail"][0]["loc"] == ["query", "status"], r
+
+
+def test_a_number_being_bought_shows_as_provisioning(client, agent, sim):
+    sim.fault("twilio.trunk_create", latency_ms=3000, count=1)  # the number is reserved, its trunk is slow
+    with cf.ThreadPoolExecutor(1) as ex:
+        buying = ex.submit(purchase, client, agent, "206")
+        seen = eventually(lambda: client.get("/v1/phone-numbers?status=provisioning").json, timeout=10)
+        assert len(seen) == 1 and seen[0]["status"] == "provisioning", seen
+        n = seen[0]
+        got = client.get("/v1/phone-numbers/" + n["id"])
+        assert got.status == 200 and got.json["status"] == "provisioning", got
+        patched = client.patch("/v1/phone-numbers/" + n["id"], {"friendly_name": "early"})
+        assert patched.status == 409 and patched.code == "PHONE_NUMBER_NOT_ACTIVE", patched
+        deleted = client.delete("/v1/phone-numbers/" + n["id"])
+        assert deleted.status == 409 and deleted.code == "PHONE_NUMBER_NOT_ACTIVE", deleted
+        bought = buying.result(timeout=30)
+    assert bought["id"] == n["id"] and bought["status"] == "active"
+    assert client.get("/v1/phone-numbers/" + n["id"]).json["status"] == "active"  # nothing stale kept
+    assert client.get("/v1/phone-numbers?status=provisioning").json == []

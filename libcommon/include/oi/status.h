@@ -55,7 +55,7 @@
     X(QUOTA_EXCEEDED, 403, "QUOTA_EXCEEDED", "the workspace holds as many numbers as its quota allows")        \
     X(DAILY_QUOTA_EXCEEDED, 429, "DAILY_QUOTA_EXCEEDED", "the workspace has bought as many numbers as its quota allows today") \
     X(NUMBER_NOT_ACTIVE, 409, "PHONE_NUMBER_NOT_ACTIVE",                                         \
-      "the phone number is quarantined or being released; restore it first")                    \
+      "the phone number is being provisioned, quarantined or released: it takes no change now") \
     X(NUMBER_NOT_QUARANTINED, 409, "PHONE_NUMBER_NOT_QUARANTINED",                               \
       "the phone number is not in quarantine, or its quarantine has ended")
 
