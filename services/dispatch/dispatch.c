@@ -57,6 +57,7 @@ static const oi_rpc_method_t methods[] = {
     {"Resolve", NULL, dsp_resolve_on_call},
     {"ReportFailure", NULL, dsp_report_failure_on_call},
     {"OutboundRoute", dsp_outbound_route, NULL},
+    {"SuspendOutbound", dsp_outbound_suspend, NULL},
 };
 
 const oi_rpc_method_t *dsp_methods(size_t *n)

@@ -2,7 +2,9 @@
 #define OI_LOG_TAG "dsp.outbound"
 #include "outbound.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "db.h"
@@ -21,7 +23,7 @@
     "FROM dispatch.outbound_trunks t "                                                                  \
     "LEFT JOIN dispatch.agents a ON a.id = $2::uuid AND a.workspace_id = t.workspace_id "               \
     "AND a.deleted_at IS NULL "                                                                         \
-    "WHERE t.phone_number = $1 ORDER BY t.updated_at DESC LIMIT 1"
+    "WHERE t.phone_number = $1 AND NOT t.suspended ORDER BY t.updated_at DESC LIMIT 1"
 
 static oi_status_t not_allowed(oi_error_t *err, const char *from)
 {
@@ -89,3 +91,35 @@ out:
 const oi_reseal_column_t DSP_SEALED_PASSWORD = {"outbound_trunks.auth_password_sealed", "dispatch.outbound_trunks",
                                                 "auth_password_sealed", "id", "auth_password_sealed = $3",
                                                 OI_SEAL_OUTBOUND_TRUNK};
+
+#define SUSPEND_SQL                                                                                     \
+    "UPDATE dispatch.outbound_trunks SET suspended = $2::boolean, suspended_version = $3::bigint "     \
+    "WHERE id = $1 AND (workspace_id = $4::uuid) IS TRUE AND suspended_version < $3::bigint"
+
+oi_status_t dsp_outbound_suspend(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg, ProtobufCMessage **reply,
+                                 oi_error_t *err)
+{
+    const Oneinbox__V1__SuspendOutboundRequest *req = (const Oneinbox__V1__SuspendOutboundRequest *)msg;
+    dsp_t *d = ctx->ud;
+    if (!req->outbound_trunk_id[0] || strlen(req->outbound_trunk_id) > 128 || req->version <= 0 ||
+        !oi_uuid_valid(ctx->workspace_id))
+        return oi_error_set(err, OI_INVALID, "outbound_trunk_id, a version and a workspace are required");
+    PGconn *conn = NULL;
+    PGresult *res = NULL;
+    oi_status_t rc = dsp_db_acquire(d, &conn, err);
+    if (rc)
+        return rc;
+    char version[24];
+    snprintf(version, sizeof version, "%lld", (long long)req->version);
+    const char *params[] = {req->outbound_trunk_id, req->suspended ? "t" : "f", version, ctx->workspace_id};
+    rc = oi_pg_exec(conn, SUSPEND_SQL, 4, params, &res, err);
+    if (res)
+        PQclear(res);
+    dsp_db_release(d, &conn);
+    if (!rc) {
+        Oneinbox__V1__Empty *e = oi_xmalloc(sizeof *e);
+        oneinbox__v1__empty__init(e);
+        *reply = &e->base;
+    }
+    return rc;
+}

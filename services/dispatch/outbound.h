@@ -14,6 +14,10 @@
 oi_status_t dsp_outbound_route(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
                                oi_error_t *err);
 
+/* dispatch.SuspendOutbound: the trunk's calls held back or let through (fenced by version). */
+oi_status_t dsp_outbound_suspend(const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply,
+                                 oi_error_t *err);
+
 /* The trunk passwords this service keeps (sealed to their trunk's id), for the re-seal at start. */
 extern const oi_reseal_column_t DSP_SEALED_PASSWORD;
 

@@ -112,3 +112,12 @@ void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb)
     };
     prov_dsp_apply(r, &n, cb);
 }
+
+void prov_dsp_suspend_outbound(prov_run_t *r, bool suspended, long long version, prov_run_reply_fn cb)
+{
+    Oneinbox__V1__SuspendOutboundRequest q = ONEINBOX__V1__SUSPEND_OUTBOUND_REQUEST__INIT;
+    q.outbound_trunk_id = (char *)(uintptr_t)prov_run_get(r, "outbound_trunk_id");
+    q.suspended = suspended;
+    q.version = version;
+    prov_run_call(r, PROV_PEER_DISPATCH, "SuspendOutbound", &q.base, cb);
+}

@@ -2,8 +2,9 @@
  *
  * The submission took the number out of routing at once (a registered number is released; a
  * purchased one is "quarantined" or "releasing") and bumped its version. The job removes its
- * routing and trunks in oi-dispatch with that version; for a number entering quarantine that is
- * all (quarantine.h releases it later, with a job of this kind). A release then frees the number
+ * routing and trunks in oi-dispatch with that version; a number entering quarantine loses its
+ * inbound routing, its outbound trunk is suspended (kept for a restore), and that is all
+ * (quarantine.h releases it later, with a job of this kind). A release then frees the number
  * and its trunk on the carrier and marks the row released. Deleting only moves forward: a failed
  * delete can be retried (ops RetryJob). */
 #define OI_LOG_TAG "prov.delete"
@@ -58,6 +59,17 @@ static void step_dispatch(prov_run_t *r)
         .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
     };
     prov_dsp_apply(r, &n, on_done);
+}
+
+/* A number entering quarantine places no outbound calls either; its trunk stays for a restore. */
+static void step_suspend(prov_run_t *r)
+{
+    const char *v = prov_run_get(r, "version");
+    if (!purchased(r) || releasing(r) || !prov_run_get(r, "outbound_trunk_id")) {
+        prov_run_step_done(r, OI_OK, NULL);
+        return;
+    }
+    prov_dsp_suspend_outbound(r, true, v ? strtoll(v, NULL, 10) : 1, on_done);
 }
 
 static void released(prov_run_t *r) { prov_run_step_done(r, OI_OK, NULL); }
@@ -130,6 +142,7 @@ static void compensate(prov_run_t *r) { prov_run_step_done(r, OI_OK, NULL); }
 
 static const prov_step_t steps[] = {
     {"delete_routing", step_dispatch, false},
+    {"suspend_outbound", step_suspend, false},
     {"release_carrier", step_carrier, false}, /* records itself when it did something */
     {"delete_number", step_row, false},
 };

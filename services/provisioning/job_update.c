@@ -135,12 +135,53 @@ static void step_dispatch(prov_run_t *r)
     prov_number_load(r->p, prov_run_get(r, "number_id"), PROV_RUN_SQL(r, on_row));
 }
 
+static void on_resumed(prov_run_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    (void)reply;
+    prov_run_step_done(r, st, err);
+}
+
+static void resume_outbound(prov_run_t *r)
+{
+    const row_state_t *x = r->scratch;
+    if (x->gone || x->parked) /* deleted or quarantined again since: nothing to let through */
+        prov_run_step_done(r, OI_OK, NULL);
+    else
+        prov_dsp_suspend_outbound(r, false, x->version, on_resumed);
+}
+
+static void on_row_to_resume(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n)
+{
+    oi_error_t e;
+    oi_error_init(&e);
+    if (st)
+        prov_run_step_done(r, st, err);
+    else if (n != 1 || PQntuples(res[0]) != 1)
+        prov_run_step_done(r, OI_OK, NULL);
+    else if ((st = prov_update_keep_row(r, res[0], 0, &e)) != OI_OK)
+        prov_run_step_done(r, st, &e);
+    else
+        resume_outbound(r);
+}
+
+/* A restore lets the number's outbound calls through again (its quarantine suspended them). */
+static void step_resume(prov_run_t *r)
+{
+    if (!prov_run_get(r, "restore") || !prov_run_get(r, "outbound_trunk_id"))
+        prov_run_step_done(r, OI_OK, NULL);
+    else if (r->scratch)
+        resume_outbound(r);
+    else
+        prov_number_load(r->p, prov_run_get(r, "number_id"), PROV_RUN_SQL(r, on_row_to_resume));
+}
+
 /* The row is the truth and already changed: there is nothing to put back. A job that could not
  * bring oi-dispatch in line ends failed (dead letter) and RetryJob runs it again. */
 static void compensate(prov_run_t *r) { prov_run_step_done(r, OI_OK, NULL); }
 
 static const prov_step_t steps[] = {
     {"dispatch_routing", step_dispatch, false},
+    {"resume_outbound", step_resume, false},
 };
 
 const prov_job_ops_t prov_job_update_ops = {

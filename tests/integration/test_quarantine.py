@@ -56,6 +56,10 @@ def resolve(internal, number):
     return internal.get("/v1/routing/resolve?to=" + quote(number["phone_number"]))
 
 
+def outbound(internal, number, agent):
+    return internal.get("/v1/routing/outbound?from=%s&agent_id=%s" % (quote(number["phone_number"]), agent))
+
+
 def eventually(fn, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -89,7 +93,11 @@ def test_delete_quarantines_a_purchased_number(client, internal, agent, sim):
 
 def test_restore_brings_the_number_back_with_its_routing(client, internal, agent, sim):
     n = purchase(client, agent)
+    before = outbound(internal, n, agent)
+    assert before.status == 200, before
     assert client.delete("/v1/phone-numbers/" + n["id"]).status == 204
+    held = outbound(internal, n, agent)
+    assert held.status == 403, held  # a quarantined number places no calls either
     r = client.post("/v1/phone-numbers/" + n["id"] + "/restore")
     assert r.status == 200, r
     assert r.json["id"] == n["id"] and r.json["status"] == "active" and r.json["release_at"] is None
@@ -97,6 +105,8 @@ def test_restore_brings_the_number_back_with_its_routing(client, internal, agent
     assert r.json["outbound_trunk_id"] == n["outbound_trunk_id"]
     got = resolve(internal, n)
     assert got.status == 200 and got.json["agent_id"] == agent, got
+    again = outbound(internal, n, agent)
+    assert again.status == 200 and again.json == before.json, again  # the same trunk and credentials
     assert sim.releases(n["phone_number"]) == 0
     assert client.get("/v1/phone-numbers/" + n["id"]).json["status"] == "active"
     events = client.get("/v1/audit-events?resource_id=%s&action=phone_number.restored" % n["id"])
