@@ -123,6 +123,19 @@ run_integration() {
   # shellcheck disable=SC2086
   (cd "$ROOT" && timeout --signal=TERM "${OI_TEST_TIMEOUT_S:-900}" \
     "$py" -m pytest -q -p no:cacheprovider ${OI_TEST_SELECT:-tests/integration}) || rc=1
+  # the services ran the sanitizer build: stopped now, any report they wrote (a leak is reported
+  # at exit) fails the run, as a failing test would
+  "$STACK" down >>"$STACKLOG" 2>&1 || true
+  local reports
+  reports=$(grep -l -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$OI_RUN_DIR"/logs/oi-*.log 2>/dev/null)
+  if [[ -n "$reports" ]]; then
+    echo "sanitizer reports in the services' logs:" >&2
+    for f in $reports; do
+      echo "== $f" >&2
+      grep -h -A12 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f" | head -40 >&2
+    done
+    rc=1
+  fi
   return $rc
 }
 

@@ -55,7 +55,7 @@ void gw_integrations_create(gw_req_t *r)
         gw_respond_validation(r);
         return;
     }
-    char *meta_json = json_dumps(meta ? meta : json_object(), JSON_COMPACT);
+    char *meta_json = meta ? json_dumps(meta, JSON_COMPACT) : oi_xstrdup("{}");
     Oneinbox__V1__CreateIntegrationRequest req = ONEINBOX__V1__CREATE_INTEGRATION_REQUEST__INIT;
     req.name = (char *)name;
     int pv = ONEINBOX__V1__PROVIDER__PROVIDER_UNSPECIFIED;

@@ -122,6 +122,21 @@ def test_an_orphan_is_released_by_the_admin(admin, sim, orphans):
     assert resolved and resolved[0]["resolution"] == "released"
 
 
+def test_an_orphan_a_number_took_since_is_never_released(admin, client, sim, orphans, agent):
+    """Between the check and the fix, a row came to hold the orphan's number (here: registered as
+    a brought number): releasing it would take a live number away, so the fix is refused."""
+    from oiclient import outbound_body
+    check(admin)
+    target = orphans[2]
+    f = next(f for f in findings(admin, kind="orphan") if f["phone_number"] == target["phone_number"])
+    client.register(outbound_body(agent, number=target["phone_number"]))
+    r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "release"})
+    assert r.status == 409, r
+    assert target["phone_number"] in sim.owned()
+    still = [x for x in findings(admin, kind="orphan") if x["id"] == f["id"]]
+    assert still and still[0]["resolved_at"] is None
+
+
 def test_a_number_gone_from_the_account_is_missing_then_marked_released(admin, client, ctl, sim, agent):
     n = purchase(client, agent)
     release_behind_our_back(sim, twilio_sid(sim, n["phone_number"]))
