@@ -200,3 +200,25 @@ def test_bad_requests_change_nothing(admin, client):
     assert client.post("/v1/ops/drift/check").status in (401, 403)
     still = [x for x in findings(admin, kind="orphan") if x["id"] == f["id"]]
     assert still and still[0]["resolved_at"] is None
+
+
+def test_a_telnyx_orphan_is_found_and_released(admin, sim):
+    status, offer = sim.carrier_send("telnyx", "GET", "/available_phone_numbers?filter%5Bcountry_code%5D=US"
+                                     "&filter%5Bnational_destination_code%5D=713&filter%5Blimit%5D=1")
+    assert status == 200 and offer["data"], offer
+    phone = offer["data"][0]["phone_number"]
+    status, order = sim.carrier_send("telnyx", "POST", "/number_orders", {"phone_numbers": [{"phone_number": phone}]})
+    assert status == 200, order
+    try:
+        tx = check(admin)["telnyx"]
+        assert tx["error"] is None and tx["findings"]["orphan"] >= 1, tx
+        f = next(f for f in findings(admin, kind="orphan", provider="telnyx") if f["phone_number"] == phone)
+        assert f["carrier_number_id"], f
+        r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "release"})
+        assert r.status == 200 and r.json["resolution"] == "released", r
+        assert phone not in sim.owned()
+    finally:  # never leave it on the account for the rest of the suite
+        if phone in sim.owned():
+            listed = sim.carrier("telnyx", "/phone_numbers?filter%%5Bphone_number%%5D=%s" % phone.lstrip("+"))
+            for n in listed["data"]:
+                sim.carrier_send("telnyx", "DELETE", "/phone_numbers/%s" % n["id"])
