@@ -10,7 +10,8 @@
 #include "oi/periodic.h"
 
 struct gw_purge {
-    oi_periodic_t *rounds;  /* owned */
+    oi_periodic_t *rounds;  /* owned; NULL once closing */
+    oi_periodic_t *round;   /* the round in flight's handle: still live while closing */
     uv_loop_t *loop;        /* borrowed */
     const char *conninfo;   /* borrowed (environment): a connection of its own, so a batch in flight
                              * never outlives the request pool it would otherwise borrow from */
@@ -46,13 +47,13 @@ static void on_after(uv_work_t *w, int status)
     if (p->deleted > 0)
         oi_log_info(&(oi_log_ctx_t){.action = "purging"}, "%ld %s older than %s deleted", p->deleted, p->what,
                     p->age);
-    oi_periodic_done(p->rounds, status == 0 && p->deleted >= GW_PURGE_BATCH); /* a full batch: go on */
+    oi_periodic_done(p->round, status == 0 && p->deleted >= GW_PURGE_BATCH); /* a full batch: go on */
 }
 
 static void round_start(oi_periodic_t *rounds, void *ud)
 {
-    (void)rounds;
     gw_purge_t *p = ud;
+    p->round = rounds;
     uv_queue_work(p->loop, &p->work, on_work, on_after);
 }
 

@@ -13,7 +13,8 @@
 #define BATCH 1000
 
 struct prov_retention {
-    oi_periodic_t *rounds; /* owned */
+    oi_periodic_t *rounds; /* owned; NULL once closing */
+    oi_periodic_t *round;  /* the round in flight's handle: still live while closing */
     prov_t *p;             /* borrowed */
     char days[16];
 };
@@ -37,12 +38,13 @@ static void on_cleared(oi_status_t st, const oi_error_t *err, PGresult *const *r
     else if (cleared > 0)
         oi_log_info(&(oi_log_ctx_t){.action = "clearing old jobs"},
                     "%d finished jobs older than %s days lost their sealed request", cleared, r->days);
-    oi_periodic_done(r->rounds, cleared >= BATCH); /* a full batch: more may be waiting */
+    oi_periodic_done(r->round, cleared >= BATCH); /* a full batch: more may be waiting */
 }
 
 static void round_start(oi_periodic_t *rounds, void *ud)
 {
     prov_retention_t *r = ud;
+    r->round = rounds;
     if (r->p->draining || !r->p->pg) {
         oi_periodic_done(rounds, false);
         return;

@@ -20,7 +20,8 @@
 #define GAUGE "oi_provisioning_numbers_quarantined"
 
 struct prov_quarantine {
-    oi_periodic_t *rounds; /* owned */
+    oi_periodic_t *rounds; /* owned; NULL once closing */
+    oi_periodic_t *round;  /* the round in flight's handle: still live while closing */
     prov_t *p;             /* borrowed */
 };
 
@@ -47,7 +48,7 @@ static void on_released(oi_status_t st, const oi_error_t *err, PGresult *const *
     prov_t *p = q->p;
     if (st || n != 1) {
         oi_log_warn(&(oi_log_ctx_t){.action = "ending quarantines"}, "%s", st && err ? err->message : "failed");
-        oi_periodic_done(q->rounds, false);
+        oi_periodic_done(q->round, false);
         return;
     }
     int rows = PQntuples(res[0]), jobs = 0;
@@ -68,12 +69,13 @@ static void on_released(oi_status_t st, const oi_error_t *err, PGresult *const *
     for (int l = 0; l < PROV_LANE__COUNT && p->engine; l++) /* draining: the sweeps of others take them */
         if (lanes[l])
             prov_engine_queued(p->engine, (prov_lane_t)l, 0, true);
-    oi_periodic_done(q->rounds, jobs >= PROV_RELEASE_BATCH); /* a full batch: more may be due */
+    oi_periodic_done(q->round, jobs >= PROV_RELEASE_BATCH); /* a full batch: more may be due */
 }
 
 static void round_start(oi_periodic_t *rounds, void *ud)
 {
     prov_quarantine_t *q = ud;
+    q->round = rounds;
     if (q->p->draining || !q->p->pg || !q->p->engine) {
         oi_periodic_done(rounds, false);
         return;

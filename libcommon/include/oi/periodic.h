@@ -3,7 +3,8 @@
  * be waiting) is followed at once by the next. Used for purges that go batch by batch.
  *
  * A round is started by calling round(p, ud) on the loop; it must end with exactly one
- * oi_periodic_done, now or later (from any callback on the loop). */
+ * oi_periodic_done(p, …) on that p, now or later (from any callback on the loop). Keep the p the
+ * round was given: oi_periodic_close nulls the owner's pointer while a round may still be out. */
 #ifndef OI_PERIODIC_H
 #define OI_PERIODIC_H
 
