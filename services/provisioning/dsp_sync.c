@@ -98,7 +98,8 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
     oi_policy_free(&c.policy);
 }
 
-void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb)
+/* The run's number without inbound routing; its outbound trunk deleted too, or kept. */
+static void remove_routing(prov_run_t *r, long long version, bool delete_outbound, prov_run_reply_fn cb)
 {
     prov_dsp_number_t n = {
         .number_id = prov_run_get(r, "number_id"),
@@ -106,11 +107,18 @@ void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb)
         .provider = prov_run_get(r, "provider"),
         .version = version,
         .outbound_trunk_id = prov_run_get(r, "outbound_trunk_id"),
-        .delete_outbound = true,
+        .delete_outbound = delete_outbound,
         .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
         .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
     };
     prov_dsp_apply(r, &n, cb);
+}
+
+void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb) { remove_routing(r, version, true, cb); }
+
+void prov_dsp_remove_inbound(prov_run_t *r, long long version, prov_run_reply_fn cb)
+{
+    remove_routing(r, version, false, cb);
 }
 
 void prov_dsp_suspend_outbound(prov_run_t *r, bool suspended, long long version, prov_run_reply_fn cb)

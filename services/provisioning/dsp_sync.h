@@ -36,6 +36,8 @@ void prov_dsp_apply(prov_run_t *r, const prov_dsp_number_t *n, prov_run_reply_fn
 /* The whole dispatch side of a number goes (compensation, deleted numbers): version must be newer
  * than every version applied before. */
 void prov_dsp_remove(prov_run_t *r, long long version, prov_run_reply_fn cb);
+/* The same, keeping the outbound trunk (a quarantine: prov_dsp_suspend_outbound holds it back). */
+void prov_dsp_remove_inbound(prov_run_t *r, long long version, prov_run_reply_fn cb);
 /* The outbound calls of the run's number ("outbound_trunk_id" of its payload, which must be set)
  * held back (its quarantine) or let through again (its restore), at the number's version. */
 void prov_dsp_suspend_outbound(prov_run_t *r, bool suspended, long long version, prov_run_reply_fn cb);

@@ -45,20 +45,10 @@ static void step_dispatch(prov_run_t *r)
 {
     const char *v = prov_run_get(r, "version");
     long long version = v ? strtoll(v, NULL, 10) : 1;
-    if (!purchased(r) || releasing(r)) {
+    if (!purchased(r) || releasing(r))
         prov_dsp_remove(r, version, on_done);
-        return;
-    }
-    prov_dsp_number_t n = {
-        .number_id = prov_run_get(r, "number_id"),
-        .phone_number = prov_run_get(r, "phone_number"),
-        .provider = prov_run_get(r, "provider"),
-        .version = version,
-        .outbound_trunk_id = prov_run_get(r, "outbound_trunk_id"),
-        .inbound_trunk_id = prov_run_get(r, "inbound_trunk_id"),
-        .dispatch_rule_id = prov_run_get(r, "dispatch_rule_id"),
-    };
-    prov_dsp_apply(r, &n, on_done);
+    else
+        prov_dsp_remove_inbound(r, version, on_done);
 }
 
 /* A number entering quarantine places no outbound calls either; its trunk stays for a restore. */
