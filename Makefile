@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all bootstrap build run test unit integration up down status bench fuzz clean distclean
+.PHONY: all bootstrap build run test unit integration up down status bench fuzz image clean distclean
 
 all: build
 
@@ -49,6 +49,11 @@ bench: bootstrap
 # into tests/fuzz/*/corpus (deploy/local/fuzz.sh; FUZZ_SECONDS=60 for a short run)
 fuzz: bootstrap
 	@deploy/local/fuzz.sh
+
+# the container image oneinbox:dev (deploy/docker/Dockerfile) and oneinbox-stores:dev, with podman
+# or docker; the debian:12 base comes from Debian's archive (debootstrap), no registry needed
+image: bootstrap
+	@deploy/docker/build-image.sh
 
 # removes the build and the test stack's state; `make distclean` also removes .run (local data)
 clean:

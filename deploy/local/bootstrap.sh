@@ -18,6 +18,12 @@ PACKAGES=(
 if ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
 fi
+# `make image` and `make test`'s container run: a container engine (podman, unless docker is
+# there already; rootful, with runc) and debootstrap for the Debian base image
+PACKAGES+=(debootstrap)
+if ! command -v podman >/dev/null 2>&1 && ! command -v docker >/dev/null 2>&1; then
+  PACKAGES+=(podman runc)
+fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # tools/docs: redoc (GET /docs serves its script) and @redocly/cli (make test lints the OpenAPI

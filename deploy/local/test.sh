@@ -151,6 +151,15 @@ case "${1:-all}" in
     # the rendered manifests, with the sanitizer build: probes, end-to-end calls, SIGTERM exit 0
     echo "== dev overlay smoke run (tests/deploy/smoke_dev.py)"
     /usr/bin/python3 "$ROOT/tests/deploy/smoke_dev.py" --build-dir "$BUILD" || dep_rc=1
+    # the same, from the real image: make image (podman or docker, Debian base by debootstrap),
+    # then every container of the overlay run from it, PostgreSQL and Redis included
+    if [[ ${OI_TEST_IMAGE:-1} == 0 ]]; then
+      echo "== container image: skipped (OI_TEST_IMAGE=0)"
+    else
+      echo "== container image (deploy/docker/build-image.sh) and the suite run from it"
+      "$ROOT/deploy/docker/build-image.sh" &&
+        /usr/bin/python3 "$ROOT/tests/deploy/smoke_dev.py" --image oneinbox:dev --port-offset 21000 || dep_rc=1
+    fi
     echo "== OpenAPI document (docs/openapi/build.py --check, redocly lint)"
     /usr/bin/python3 "$ROOT/docs/openapi/build.py" --check &&
       REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \

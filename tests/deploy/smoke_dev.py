@@ -1,26 +1,33 @@
 #!/usr/bin/env python3
-"""Runs the dev overlay's containers on this machine, as the image would, without Docker or a
-cluster: proves the rendered configuration actually starts the binaries and wires them together.
+"""Runs the dev overlay's containers on this machine: proves the rendered configuration actually
+starts the binaries, wires them together and serves the public API end to end.
 
   /usr/bin/python3 tests/deploy/smoke_dev.py [--build] [--build-dir DIR] [--port-offset N] [--keep]
+  /usr/bin/python3 tests/deploy/smoke_dev.py --image oneinbox:dev [--stores-image oneinbox-stores:dev]
 
 1. `kubectl kustomize deploy/k8s/overlays/dev`; takes every container that runs one of the
    suite's binaries, with its environment exactly as the kubelet would give it (ConfigMaps and
    the dev Secrets included).
-2. Lays out the image's /opt/oneinbox (bin/ + services/*/migrations, as deploy/docker/Dockerfile
-   does) in a temporary directory from a Release build (--build makes one the way the
-   Dockerfile's builder stage does, in --build-dir, default build-k8s).
+2. Without --image: lays out the image's /opt/oneinbox (bin/ + services/*/migrations, as
+   deploy/docker/Dockerfile does) in a temporary directory from a Release build (--build makes
+   one the way the Dockerfile's builder stage does, in --build-dir, default build-k8s).
+   With --image: runs the built image itself (make image) with podman or docker, each container
+   as the manifests do (uid 10001, read-only root filesystem, /tmp its only writable place,
+   capabilities dropped), PostgreSQL and Redis as containers of the stores image (runners.py).
 3. Rewrites only what a pod network gives for free: every Service name becomes 127.0.0.1 and
    every container/Service port p becomes p + offset (default 20000, which keeps them below
    the ephemeral range, 32768+), so nothing collides with other stacks or outgoing
    connections; migrations point at the copied layout.
-4. Starts PostgreSQL and Redis on private ports (the dev StatefulSets' role), then each
-   container through deploy/docker/entrypoint.sh with its `args`, as uid/gid 10001 (when root).
+4. Starts PostgreSQL and Redis on private ports (the dev StatefulSets' role), runs the Job
+   oi-migrate's containers to completion, then each service through the image's entrypoint
+   with its `args`, as uid/gid 10001 (when root).
 5. Checks: readiness and liveness probes answer 200 on the probe port, /metrics on the ops port;
    end to end through the gateway's API port: admin creates an API key (gateway + PostgreSQL),
-   an agent (dispatch), a number search (provisioning -> carrier -> simulator with the dev
-   carrier credentials), a routing resolve with the internal token (dispatch + Redis); then
-   SIGTERM makes every service exit 0 within OI_SHUTDOWN_GRACE_MS.
+   an agent (dispatch); a number search and a purchase (provisioning -> carrier -> simulator
+   with the dev carrier credentials); a brought number registered, resolved with the internal
+   token (dispatch + Redis), its routing PATCHed and resolved again, then both numbers
+   DELETEd and resolving 404; with --image, every preStop hook's command runs in its
+   container; then SIGTERM makes every service exit 0 within OI_SHUTDOWN_GRACE_MS.
 Everything it started is stopped at the end. Last line "N passed, M failed"; exit 1 on failure.
 """
 
@@ -32,24 +39,25 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
-IMAGE_PREFIX = '/opt/oneinbox'
-APP_UID = 10001
 SAMPLE = re.compile(r'^[A-Za-z_:][A-Za-z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfNa]+$', re.M)
-BUILD_TARGETS = ('oi-gateway', 'oi-provisioning', 'oi-dispatch', 'oi-carrier', 'oi-carrier-sim')
 
 try:
     import checks  # noqa: E402
     import k8s_model  # noqa: E402
     import oi_sources  # noqa: E402
+    import runners  # noqa: E402
+    from runners import APP_UID, IMAGE_PREFIX  # noqa: E402
 except ImportError as e:  # PyYAML
     print(f'smoke_dev: {e} (apt-get install python3-yaml)', file=sys.stderr)
     sys.exit(2)
@@ -69,43 +77,6 @@ class Results:
             self.passed += 1
             print(f'PASS {name}')
         return not problems
-
-
-# ---- the image layout -----------------------------------------------------------------------
-
-def build(build_dir):
-    """The Dockerfile's builder stage, on this machine."""
-    cfg = ['cmake', '-S', ROOT, '-B', build_dir, '-DOI_TESTS=OFF', '-DOI_SANITIZE=OFF',
-           '-DCMAKE_BUILD_TYPE=Release']
-    subprocess.run(cfg, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(['cmake', '--build', build_dir, '-j2', '--target', *BUILD_TARGETS], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def lay_out_image(build_dir, top):
-    """top/opt/oneinbox/{bin,services/<svc>/migrations} + the entrypoint, readable by APP_UID."""
-    prefix = os.path.join(top, IMAGE_PREFIX.lstrip('/'))
-    os.makedirs(os.path.join(prefix, 'bin'))
-    missing = []
-    for b in BUILD_TARGETS:
-        src = os.path.join(build_dir, b)
-        if not os.access(src, os.X_OK):
-            missing.append(src)
-            continue
-        shutil.copy2(src, os.path.join(prefix, 'bin', b))
-    svc_root = os.path.join(ROOT, 'services')
-    for svc in sorted(os.listdir(svc_root)):
-        mig = os.path.join(svc_root, svc, 'migrations')
-        if os.path.isdir(mig):
-            shutil.copytree(mig, os.path.join(prefix, 'services', svc, 'migrations'))
-    entry = os.path.join(top, 'entrypoint.sh')
-    shutil.copy2(os.path.join(ROOT, 'deploy', 'docker', 'entrypoint.sh'), entry)
-    for d, dirs, files in os.walk(top):
-        os.chmod(d, 0o755)
-        for f in files:
-            p = os.path.join(d, f)
-            os.chmod(p, 0o755 if os.access(p, os.X_OK) else 0o644)
-    return prefix, entry, missing
 
 
 # ---- rewriting the pod network onto loopback -------------------------------------------------
@@ -150,74 +121,6 @@ def port_free(port):
             return True
         except OSError:
             return False
-
-
-# ---- backing stores (the dev StatefulSets' role) ---------------------------------------------
-
-def pg_bindir():
-    try:
-        d = subprocess.run(['pg_config', '--bindir'], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        d = ''
-    for cand in (d, '/usr/lib/postgresql/15/bin'):
-        if cand and os.access(os.path.join(cand, 'initdb'), os.X_OK):
-            return cand
-    return None
-
-
-def as_pg(argv):
-    if os.geteuid() == 0:
-        return ['runuser', '-u', 'postgres', '--'] + argv
-    return argv
-
-
-def start_postgres(top, port, user, dbname, password, logf):
-    bindir = pg_bindir()
-    if bindir is None:
-        raise RuntimeError('PostgreSQL server binaries not found (postgresql-15)')
-    data, sock = os.path.join(top, 'pg', 'data'), os.path.join(top, 'pg', 'run')
-    os.makedirs(sock)
-    if os.geteuid() == 0:
-        shutil.chown(os.path.join(top, 'pg'), 'postgres')
-        shutil.chown(sock, 'postgres')
-    subprocess.run(as_pg([os.path.join(bindir, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust',
-                          '-E', 'UTF8', '--no-locale']), check=True, stdout=logf, stderr=logf)
-    opts = f'-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off'
-    subprocess.run(as_pg([os.path.join(bindir, 'pg_ctl'), '-D', data, '-l', os.path.join(sock, 'pg.log'),
-                          '-o', opts, '-w', '-t', '60', 'start']), check=True, stdout=logf, stderr=logf)
-    psql = [os.path.join(bindir, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1',
-            '-p', str(port), '-U', 'postgres', '-d', 'postgres']
-    pw = password.replace("'", "''")
-    subprocess.run(psql + ['-c', f'CREATE ROLE "{user}" LOGIN PASSWORD \'{pw}\''], check=True,
-                   stdout=logf, stderr=logf)
-    subprocess.run(psql + ['-c', f'CREATE DATABASE "{dbname}" OWNER "{user}"'], check=True,
-                   stdout=logf, stderr=logf)
-    return lambda: subprocess.run(as_pg([os.path.join(bindir, 'pg_ctl'), '-D', data, '-m', 'fast',
-                                         '-w', '-t', '30', 'stop']), stdout=logf, stderr=logf)
-
-
-def start_redis(port, logf, password=None):
-    """The dev Redis StatefulSet's role: requirepass from the overlay's Secret, as the pod has it."""
-    exe = shutil.which('redis-server')
-    if exe is None:
-        raise RuntimeError('redis-server not found')
-    conf = []
-    if password:
-        fd, path = tempfile.mkstemp(prefix='oi-redis-', suffix='.conf')
-        with os.fdopen(fd, 'w') as f:
-            f.write('requirepass %s\n' % password)
-        conf = [path]
-    p = subprocess.Popen([exe, *conf, '--bind', '127.0.0.1', '--port', str(port), '--save', '',
-                          '--appendonly', 'no'], stdout=logf, stderr=logf)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(('127.0.0.1', port), 0.5).close()
-            return p
-        except OSError:
-            time.sleep(0.1)
-    p.kill()
-    raise RuntimeError('redis-server did not start')
 
 
 # ---- HTTP -------------------------------------------------------------------------------------
@@ -269,20 +172,13 @@ def probe_url(net, pod, probe):
     return f'http://127.0.0.1:{net.port(port)}{hg.get("path", "/")}'
 
 
-def start_pod(pod, entry, prefix, top):
-    env = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'ONEINBOX_PREFIX': prefix}
-    env.update({k: v for k, v in pod.env.items() if v is not None})
-    argv = ['/bin/sh', entry] + [str(a) for a in (pod.c.get('args') or [])]
-    if pod.c.get('command'):
-        argv = [str(a) for a in pod.c['command']] + [str(a) for a in (pod.c.get('args') or [])]
-    if os.geteuid() == 0:
-        argv = ['setpriv', f'--reuid={APP_UID}', f'--regid={APP_UID}', '--clear-groups', '--'] + argv
+def start_pod(pod, runner, top):
     pod.log = open(os.path.join(top, 'logs', pod.w.name + '.log'), 'wb')
-    pod.proc = subprocess.Popen(argv, env=env, cwd=prefix, stdout=pod.log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    env = {k: v for k, v in pod.env.items() if v is not None}
+    pod.proc = runner.start(pod.w.name, env, pod.c, pod.log)
 
 
-def run_migration_job(res, model, binaries, net, entry, prefix, top, timeout):
+def run_migration_job(res, model, binaries, net, runner, top, timeout):
     """The Job oi-migrate's containers, each to completion (exit 0), before any service: on an
     empty database, as on a first install."""
     job = model.objects('Job').get('oi-migrate')
@@ -293,13 +189,13 @@ def run_migration_job(res, model, binaries, net, entry, prefix, top, timeout):
     p = []
     for _, c, b in checks.our_containers_of(w, binaries):
         env, _ = model.env_of(c)
-        pod = Pod(w, c, b, {n: net.value(n, e.value, prefix) for n, e in env.items()})
+        pod = Pod(w, c, b, {n: net.value(n, e.value, runner.prefix) for n, e in env.items()})
         pod.w = k8s_model.Workload('Job', 'oi-migrate-' + b.name, job)  # one log per container
-        start_pod(pod, entry, prefix, top)
+        start_pod(pod, runner, top)
         try:
             rc = pod.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            pod.proc.kill()
+            runner.kill(pod.w.name, pod.proc)
             rc = 'timeout'
         if rc != 0:
             p.append(f'{b.name} ended with {rc} (log: {pod.log.name})')
@@ -323,19 +219,90 @@ def end_to_end(res, net, pods, model):
     if not key:
         return
     st, body = http('POST', base + '/v1/agents', {'name': 'smoke-agent'}, key)
+    agent = json.loads(body).get('id') if st == 201 else None
     res.check('API: create an agent (gateway -> oi-dispatch -> PostgreSQL)',
-              [] if st == 201 else [f'POST /v1/agents -> {st} {body[:300]!r}'])
+              [] if agent else [f'POST /v1/agents -> {st} {body[:300]!r}'])
+    if not agent:
+        return
     st, body = http('GET', base + '/v1/phone-numbers/search?country=US&area_code=212&limit=2', token=key,
                     timeout=30)
-    try:
-        found = json.loads(body) if st == 200 else None
-    except ValueError:
-        found = None
+    found = as_json(body) if st == 200 else None
     p = [] if isinstance(found, list) and found else [f'GET /v1/phone-numbers/search -> {st} {body[:300]!r}']
     res.check('API: number search (gateway -> oi-provisioning -> oi-carrier -> oi-carrier-sim)', p)
     st, body = http('GET', base + '/v1/routing/resolve?to=%2B12125550100&from=%2B14155550100', token=internal)
     res.check('API: routing resolve with the internal token (oi-dispatch + Redis): 404 for an unknown number',
               [] if st == 404 else [f'GET /v1/routing/resolve -> {st} {body[:300]!r}'])
+    numbers = [n for n in (register_and_route(res, base, key, internal, agent),
+                           purchase(res, base, key, agent)) if n]
+    for n in numbers:
+        st, body = http('DELETE', f'{base}/v1/phone-numbers/{n["id"]}', token=key, timeout=30)
+        p = [] if st == 204 else [f'DELETE -> {st} {body[:300]!r}']
+        if not p:
+            st, body = resolve(base, internal, n['phone_number'])
+            if st != 404:
+                p.append(f'resolve after DELETE -> {st} {body[:200]!r}')
+        res.check(f'API: DELETE {n["phone_number"]} (204); resolve answers 404 at once', p)
+
+
+def as_json(body):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def resolve(base, internal, number):
+    q = urllib.parse.quote(number, safe='')
+    return http('GET', f'{base}/v1/routing/resolve?to={q}&from=%2B14155550100', token=internal)
+
+
+def register_and_route(res, base, key, internal, agent):
+    """A brought number: register (201), resolve to its agent, PATCH its routing to a second
+    agent, resolve to that one; the number, or None."""
+    phone = '+1646%07d' % (os.getpid() % 10000000)
+    body = {'phone_number': phone, 'provider': 'twilio', 'agent_id': agent,
+            'provider_config': {'trunk_address': 'smoke.pstn.twilio.com', 'auth_username': 'smoke',
+                                'auth_password': 'smoke-%d' % os.getpid()},
+            'inbound_routing': {'agent_id': agent, 'voicemail_message': 'Please leave a message.'}}
+    st, raw = http('POST', base + '/v1/phone-numbers', body, key, timeout=30)
+    n = as_json(raw) if st == 201 else None
+    if not res.check('API: register a brought number (gateway -> oi-provisioning -> oi-dispatch)',
+                     [] if n else [f'POST /v1/phone-numbers -> {st} {raw[:300]!r}']):
+        return None
+    st, raw = resolve(base, internal, phone)
+    got = as_json(raw) if st == 200 else None
+    res.check('API: resolve the registered number to its agent',
+              [] if got and got.get('agent_id') == agent else [f'resolve -> {st} {raw[:300]!r}'])
+    st, raw = http('POST', base + '/v1/agents', {'name': 'smoke-second'}, key)
+    second = (as_json(raw) or {}).get('id') if st == 201 else None
+    st, raw = http('PATCH', f'{base}/v1/phone-numbers/{n["id"]}', {'inbound_routing': {'agent_id': second}},
+                   key, timeout=30)
+    p = [] if st == 200 and (as_json(raw) or {}).get('inbound_routing', {}).get('agent_id') == second \
+        else [f'PATCH -> {st} {raw[:300]!r}']
+    if not p:
+        st, raw = resolve(base, internal, phone)
+        if st != 200 or (as_json(raw) or {}).get('agent_id') != second:
+            p.append(f'resolve after PATCH -> {st} {raw[:300]!r}')
+    res.check('API: PATCH the routing; the next resolve answers the new agent', p)
+    return n
+
+
+def purchase(res, base, key, agent):
+    """A number bought through the simulator (201, or 202 and its job followed to the end)."""
+    body = {'country': 'US', 'area_code': '415', 'agent_id': agent, 'inbound_routing': {'agent_id': agent}}
+    st, raw = http('POST', base + '/v1/phone-numbers/purchase', body, key, timeout=60)
+    got = as_json(raw) or {}
+    deadline = time.monotonic() + 60
+    while st == 202 and got.get('job_id') and time.monotonic() < deadline:
+        time.sleep(0.5)
+        jst, jraw = http('GET', f'{base}/v1/jobs/{got["job_id"]}', token=key)
+        job = as_json(jraw) or {}
+        if job.get('status') in ('succeeded', 'failed', 'cancelled'):
+            st, got = (201, job.get('result') or {}) if job.get('status') == 'succeeded' else (jst, job)
+    n = got if st == 201 and got.get('id') else None
+    res.check('API: purchase through the carrier simulator (oi-provisioning -> oi-carrier -> oi-carrier-sim)',
+              [] if n else [f'POST /v1/phone-numbers/purchase -> {st} {str(got)[:300]}'])
+    return n
 
 
 def check_metrics(res, net, pods):
@@ -372,14 +339,35 @@ def stop_pods(res, pods):
             res.check(f'{name}: SIGTERM -> exit 0', [f'still running after {grace_ms} ms + 2 s'])
 
 
-def kill_all(pods):
+def check_hooks(res, runner, pods):
+    """Every preStop exec hook's command exists in the image and runs there (exit 0)."""
+    hooks = {}
+    for name, pod in pods.items():
+        cmd = (((pod.c.get('lifecycle') or {}).get('preStop') or {}).get('exec') or {}).get('command')
+        if cmd:
+            hooks[name] = [str(a) for a in cmd]
+    if not hooks or runner.kind != 'containers':
+        return
+    rcs = {}
+
+    def one(name):
+        try:
+            rcs[name] = runner.exec_in(name, hooks[name])
+        except subprocess.TimeoutExpired:
+            rcs[name] = 'timeout'
+    threads = [threading.Thread(target=one, args=(n,)) for n in hooks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    res.check('preStop hooks run in their containers (' + ', '.join(sorted(hooks)) + ')',
+              [f'{n}: {hooks[n]} -> {rc}' for n, rc in sorted(rcs.items()) if rc != 0])
+
+
+def kill_all(runner, pods):
     for pod in pods.values():
-        if pod.proc is not None and pod.proc.poll() is None:
-            try:
-                os.killpg(pod.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            pod.proc.wait()
+        if pod.proc is not None:
+            runner.kill(pod.w.name, pod.proc)
         if pod.log:
             pod.log.close()
 
@@ -397,36 +385,43 @@ def run(args, res, top):
     if not res.check(f'loopback ports free (offset {args.port_offset})', [f'port {p} in use' for p in busy]):
         return
 
-    prefix, entry, missing = lay_out_image(args.build_dir, top)
-    if not res.check(f'image layout from {args.build_dir}', [f'{m} missing (use --build)' for m in missing]):
+    runner = (runners.ContainerRunner(args.image, args.stores_image, top) if args.image
+              else runners.ProcessRunner(args.build_dir, top))
+    if not res.check(runner.what(), runner.prepare()):
         return
     os.makedirs(os.path.join(top, 'logs'))
     os.chmod(os.path.join(top, 'logs'), 0o777)
+    try:
+        run_pods(args, res, top, model, binaries, net, runner)
+    finally:
+        if hasattr(runner, 'cleanup'):
+            runner.cleanup()
 
+
+def run_pods(args, res, top, model, binaries, net, runner):
     pods = {}
     for w, c, b in checks.our_containers(model, binaries):
         env, _ = model.env_of(c)
-        pods[w.name] = Pod(w, c, b, {n: net.value(n, e.value, prefix) for n, e in env.items()})
+        pods[w.name] = Pod(w, c, b, {n: net.value(n, e.value, runner.prefix) for n, e in env.items()})
 
     storelog = open(os.path.join(top, 'logs', 'stores.log'), 'wb')
     stops = []
     try:
         conninfo = next((p.env['OI_PG_CONNINFO'] for p in pods.values() if p.env.get('OI_PG_CONNINFO')), '')
         kv = dict(re.findall(r'(\w+)=(\S+)', conninfo))
-        stops.append(start_postgres(top, int(kv.get('port', 5432)), kv.get('user', 'oneinbox'),
-                                    kv.get('dbname', 'oneinbox'), kv.get('password', ''), storelog))
+        stops.append(runner.start_postgres(int(kv.get('port', 5432)), kv.get('user', 'oneinbox'),
+                                           kv.get('dbname', 'oneinbox'), kv.get('password', ''), storelog))
         redis_port = next((int(p.env['OI_REDIS_PORT']) for p in pods.values() if p.env.get('OI_REDIS_PORT')), None)
         if redis_port:
             password = next((p.env['OI_REDIS_PASSWORD'] for p in pods.values() if p.env.get('OI_REDIS_PASSWORD')), None)
-            r = start_redis(redis_port, storelog, password)
-            stops.append(lambda: (r.terminate(), r.wait()))
+            stops.append(runner.start_redis(redis_port, storelog, password))
         res.check('PostgreSQL and Redis started on the rewritten Service addresses', [])
-        run_migration_job(res, model, binaries, net, entry, prefix, top, args.timeout)
+        run_migration_job(res, model, binaries, net, runner, top, args.timeout)
 
         order = ['oi-carrier-sim', 'oi-carrier', 'oi-dispatch', 'oi-provisioning', 'oi-gateway']
         pods = {n: pods[n] for n in sorted(pods, key=lambda n: order.index(n) if n in order else len(order))}
         for pod in pods.values():
-            start_pod(pod, entry, prefix, top)
+            start_pod(pod, runner, top)
         for name, pod in pods.items():
             p = []
             for probe in ('startupProbe', 'livenessProbe', 'readinessProbe'):
@@ -450,9 +445,10 @@ def run(args, res, top):
                 print(f'     log: {pod.log.name}')
         end_to_end(res, net, pods, model)
         check_metrics(res, net, pods)
+        check_hooks(res, runner, pods)
         stop_pods(res, dict(reversed(list(pods.items()))))  # clients first
     finally:
-        kill_all(pods)
+        kill_all(runner, pods)
         for stop in reversed(stops):
             stop()
         storelog.close()
@@ -462,6 +458,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--build', action='store_true', help='build the binaries like the Dockerfile first')
     ap.add_argument('--build-dir', default=os.path.join(ROOT, 'build-k8s'))
+    ap.add_argument('--image', help='run this image (make image) with podman or docker instead of a build')
+    ap.add_argument('--stores-image', default='oneinbox-stores:dev',
+                    help='with --image: the PostgreSQL and Redis image (default oneinbox-stores:dev)')
     ap.add_argument('--port-offset', type=int, default=20000)
     ap.add_argument('--timeout', type=float, default=60, help='seconds for each probe to answer')
     ap.add_argument('--kubectl')
@@ -472,7 +471,7 @@ def main():
     res = Results()
     if args.build:
         try:
-            build(args.build_dir)
+            runners.build(args.build_dir)
         except (OSError, subprocess.CalledProcessError) as e:
             res.check('Release build like the Dockerfile', [str(e)])
             print(f'{res.passed} passed, {res.failed} failed')
