@@ -375,7 +375,8 @@ PATHS = {
     "/v1/audit-events": {
         "get": op("audit-events", "List Audit Events", "list_audit_events",
                   {"200": json_resp("A page of events, newest first", arr(ref("AuditEvent")), LINK), **VALIDATION},
-                  params=LIST + [q("resource_type", STR), q("resource_id", STR), q("action", STR),
+                  params=LIST + [q("resource_type", enum("phone_number", "agent", "integration", "api_key",
+                                                         "drift_finding")), q("resource_id", STR), q("action", STR),
                                  q("since", TIME)], security=API_KEY + ADMIN),
     },
     "/v1/jobs": {
@@ -412,7 +413,10 @@ PATHS = {
         "post": op("ops", "Resolve Drift Finding", "resolve_drift_finding",
                    {"200": json_resp("The finding, resolved", ref("DriftFinding")), **VALIDATION}, security=ADMIN,
                    params=[pref("Id")], body=ref("DriftResolve"), extra_codes=("400", "404", "409", "413", "415",
-                                                                              "502")),
+                                                                              "502"),
+                   desc="A fix of a number a workspace holds is in that workspace's audit events "
+                        "(`drift_finding.marked_released`, `drift_finding.dismissed`, actor admin); an orphan's "
+                        "trail is the finding itself (`resolved_by`, `resolved_request_id`)."),
     },
     "/v1/routing/resolve": {
         "get": op("routing", "Resolve Routing", "resolve_routing",

@@ -302,7 +302,7 @@ static void filter(gw_req_t *r, const char *name, char *out, size_t n, const cha
 
 void gw_audit_list(gw_req_t *r)
 {
-    static const char *const types[] = {"phone_number", "agent", "integration", "api_key", NULL};
+    static const char *const types[] = {"phone_number", "agent", "integration", "api_key", "drift_finding", NULL};
     int limit;
     char cursor[256];
     if (!gw_list_params(r, &limit, cursor, sizeof cursor))

@@ -1,8 +1,10 @@
 /* drift.c: /v1/ops/drift — carrier drift findings, a check on demand, and their fixes (admin;
  * provisioning's drift.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "gw.h"
 #include "oi/http_server.h"
 #include "oi/proto_enum.h"
@@ -97,13 +99,22 @@ void gw_drift_check(gw_req_t *r)
     gw_rpc(r, GW_PEER_PROVISIONING, "CheckDrift", &req.base, CHECK_TIMEOUT_MS, on_report);
 }
 
-static void on_finding(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+/* A fix's audit event: the finding as it was (open: the same without its resolution) and as it
+ * is. It belongs to the workspace whose number the finding is about; an orphan, which no
+ * workspace holds, keeps its trail on the finding itself (resolved_by, resolved_request_id). */
+static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
     if (st) {
         gw_respond_error(r, err);
         return;
     }
-    gw_respond_json(r, 200, NULL, render_finding((const Oneinbox__V1__DriftFinding *)reply));
+    json_t *after = render_finding((const Oneinbox__V1__DriftFinding *)reply);
+    json_t *before = json_deep_copy(after);
+    static const char *const resolution[] = {"resolved_at", "resolution", "resolved_by", "resolved_request_id"};
+    for (size_t i = 0; i < sizeof resolution / sizeof resolution[0]; i++)
+        json_object_set_new(before, resolution[i], json_null());
+    gw_audit_before(r, before);
+    gw_respond_json(r, 200, NULL, after);
 }
 
 /* body {"action": "release" | "mark_released" | "dismiss"} */
@@ -125,5 +136,10 @@ void gw_drift_resolve(gw_req_t *r)
     Oneinbox__V1__ResolveDriftRequest req = ONEINBOX__V1__RESOLVE_DRIFT_REQUEST__INIT;
     req.id = id;
     req.action = (char *)action;
-    gw_rpc(r, GW_PEER_PROVISIONING, "ResolveDrift", &req.base, CHECK_TIMEOUT_MS, on_finding);
+    char audit_action[48];
+    snprintf(audit_action, sizeof audit_action, "drift_finding.%s", strcmp(action, "release") == 0 ? "released"
+                                                                    : strcmp(action, "dismiss") == 0 ? "dismissed"
+                                                                                                    : "marked_released");
+    gw_audit_begin(r, "drift_finding", audit_action, id);
+    gw_rpc(r, GW_PEER_PROVISIONING, "ResolveDrift", &req.base, CHECK_TIMEOUT_MS, on_resolved);
 }

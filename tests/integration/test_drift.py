@@ -148,6 +148,14 @@ def test_a_number_gone_from_the_account_is_missing_then_marked_released(admin, c
     assert wrong.status == 409, wrong  # release is for orphans
     r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "mark_released"})
     assert r.status == 200 and r.json["resolution"] == "marked_released", r
+    # the fix is in the workspace's audit trail, by the admin, with the answer's request id
+    ev = client.get("/v1/audit-events?resource_type=drift_finding&resource_id=" + f["id"])
+    assert ev.status == 200 and len(ev.json) == 1, ev
+    e = ev.json[0]
+    assert e["action"] == "drift_finding.marked_released" and e["actor"] == {"type": "admin", "id": "admin"}, e
+    assert e["request_id"] == r.headers["X-Request-Id"], (e, r.headers)
+    assert e["changes"]["resolution"] == {"from": None, "to": "marked_released"}, e
+    assert set(e["changes"]) == {"resolution", "resolved_at", "resolved_by", "resolved_request_id"}, e
     import time
     deadline = time.time() + 30
     while client.get("/v1/phone-numbers/" + n["id"]).status != 404 and time.time() < deadline:
@@ -166,6 +174,8 @@ def test_a_number_off_its_trunk_is_a_trunk_mismatch_and_a_dismissal_sticks(admin
     assert f["detail"]["carrier_trunk_id"] is None and f["detail"]["expected_trunk_id"], f
     r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "dismiss"})
     assert r.status == 200 and r.json["resolution"] == "dismissed", r
+    ev = client.get("/v1/audit-events?action=drift_finding.dismissed&resource_id=" + f["id"])
+    assert ev.status == 200 and [e["actor"]["type"] for e in ev.json] == ["admin"], ev
     check(admin)
     assert not [x for x in findings(admin, kind="trunk_mismatch") if x["number_id"] == n["id"]]
 
