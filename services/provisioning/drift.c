@@ -23,11 +23,23 @@
 
 static const char *const providers[] = {"twilio", "telnyx"};
 #define N_PROVIDERS (sizeof providers / sizeof providers[0])
+static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch"};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+static void gauge_set(size_t provider, size_t kind, long long n)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "provider=\"%s\",kind=\"%s\"", providers[provider], kinds[kind]);
+    oi_metric_set(GAUGE, labels, n);
+}
 
 struct prov_drift {
     prov_t *p;                             /* borrowed */
     oi_periodic_t *rounds;                 /* owned; NULL: checks only when asked */
-    bool running, from_round, closing;
+    bool running, closing;
+    oi_periodic_t *round;                  /* the round in flight, by the handle it was given; or NULL */
+    bool claiming;                         /* that round is asking whether this period is ours */
+    int period_ms;
     size_t at;                             /* the provider being checked */
     json_t *seen;                          /* owned: what its account holds so far */
     char token[1032];                      /* the next page */
@@ -68,15 +80,23 @@ static void release(prov_drift_t *d)
         on_rounds_closed(d);
 }
 
+static void round_end(prov_drift_t *d)
+{
+    oi_periodic_t *round = d->round;
+    d->round = NULL;
+    if (round)
+        oi_periodic_done(round, false);
+}
+
 static void run_ended(prov_drift_t *d)
 {
     d->running = false;
     json_decref(d->seen);
     d->seen = NULL;
     answer_all(d, d->closing ? OI_UNAVAILABLE : OI_OK);
-    if (d->from_round && d->rounds)
-        oi_periodic_done(d->rounds, false);
-    d->from_round = false;
+    if (d->claiming) /* the round's claim is still out: its answer ends the round */
+        return;
+    round_end(d);
     if (d->closing)
         release(d);
 }
@@ -98,13 +118,10 @@ static void on_compared(oi_status_t st, const oi_error_t *err, PGresult *const *
         return;
     }
     Oneinbox__V1__DriftCarrierReport *r = &d->reports[d->at];
-    static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch"};
-    int32_t *counts[] = {&r->orphan, &r->missing, &r->trunk_mismatch};
-    for (size_t k = 0; k < 3; k++) {
+    int32_t *counts[N_KINDS] = {&r->orphan, &r->missing, &r->trunk_mismatch};
+    for (size_t k = 0; k < N_KINDS; k++) {
         *counts[k] = (int32_t)strtol(oi_pg_get(res[0], 0, kinds[k]), NULL, 10);
-        char labels[96];
-        snprintf(labels, sizeof labels, "provider=\"%s\",kind=\"%s\"", providers[d->at], kinds[k]);
-        oi_metric_set(GAUGE, labels, *counts[k]);
+        gauge_set(d->at, k, *counts[k]);
     }
     oi_log_info(&(oi_log_ctx_t){.action = "checking carrier drift"},
                 "%s: %d numbers on the account, %d orphans, %d missing, %d on another trunk", providers[d->at],
@@ -184,6 +201,51 @@ static void run_start(prov_drift_t *d)
     next_provider(d);
 }
 
+/* Another replica checked this period: the gauges say what its check found. */
+static void on_counted(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    (void)err;
+    prov_drift_t *d = ud;
+    d->claiming = false;
+    if (!st && n == 1) {
+        for (size_t pi = 0; pi < N_PROVIDERS; pi++)
+            for (size_t k = 0; k < N_KINDS; k++) {
+                long long count = 0;
+                for (int row = 0; row < PQntuples(res[0]); row++)
+                    if (strcmp(oi_pg_get(res[0], row, "provider"), providers[pi]) == 0 &&
+                        strcmp(oi_pg_get(res[0], row, "kind"), kinds[k]) == 0)
+                        count = strtoll(oi_pg_get(res[0], row, "n"), NULL, 10);
+                gauge_set(pi, k, count);
+            }
+    }
+    round_end(d);
+    if (d->closing && !d->running)
+        release(d);
+}
+
+/* This period's check is ours (claimed) unless another replica took it, or one is running. */
+static void on_claimed(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    prov_drift_t *d = ud;
+    d->claiming = false;
+    bool ours = !st && n == 1 && PQntuples(res[0]) == 1;
+    if (st)
+        oi_log_warn(&(oi_log_ctx_t){.action = "checking carrier drift"}, "this period's check not claimed: %s",
+                    err ? err->message : oi_status_code(st));
+    if (!ours && !st && !d->closing && !d->running) {
+        d->claiming = true;
+        prov_drift_counts(d->p, on_counted, d);
+        return;
+    }
+    if (d->closing || !ours || d->running || d->p->draining) {
+        round_end(d);
+        if (d->closing && !d->running)
+            release(d);
+        return;
+    }
+    run_start(d);
+}
+
 static void round_start(oi_periodic_t *rounds, void *ud)
 {
     prov_drift_t *d = ud;
@@ -191,8 +253,9 @@ static void round_start(oi_periodic_t *rounds, void *ud)
         oi_periodic_done(rounds, false);
         return;
     }
-    d->from_round = true;
-    run_start(d);
+    d->round = rounds;
+    d->claiming = true;
+    prov_drift_claim(d->p, d->period_ms, on_claimed, d);
 }
 
 void prov_drift_check(prov_drift_t *d, oi_rpc_call_t *call)
@@ -211,6 +274,7 @@ prov_drift_t *prov_drift_new(prov_t *p, int interval_ms)
     oi_metric_help(GAUGE, "gauge", "open carrier drift findings after the last check (orphan, missing, trunk_mismatch)");
     prov_drift_t *d = oi_xcalloc(1, sizeof *d);
     d->p = p;
+    d->period_ms = interval_ms;
     if (interval_ms > 0)
         d->rounds = oi_periodic_new(p->loop, (uint64_t)interval_ms, round_start, d);
     return d;
@@ -224,6 +288,6 @@ void prov_drift_close(prov_drift_t **self_p)
     *self_p = NULL;
     d->closing = true;
     answer_all(d, OI_UNAVAILABLE);
-    if (!d->running) /* else the run's pending callback ends it, and frees */
+    if (!d->running && !d->claiming) /* else the pending callback ends it, and frees */
         release(d);
 }

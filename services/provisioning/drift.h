@@ -7,8 +7,10 @@
  * account has on another trunk than the row's (trunk_mismatch). Findings live in
  * provisioning.drift_findings, served by GET /v1/ops/drift and counted in the gauge
  * oi_provisioning_drift_findings{provider,kind}; each is fixed by an explicit admin action
- * (drift_rpc.c). A check runs every OI_DRIFT_CHECK_MS (0: only when asked) and on
- * POST /v1/ops/drift/check; one at a time per replica (a request during a check waits for its
+ * (drift_rpc.c). A check runs every OI_DRIFT_CHECK_MS (0: only when asked) on one replica:
+ * each replica's round first claims the period in provisioning.periodic_claims, and a replica
+ * whose claim fails sets its gauges from the open findings instead. POST /v1/ops/drift/check
+ * always checks; one check at a time per replica (a request during a check waits for its
  * report). A carrier that cannot be listed is reported as such and concludes nothing. Loop
  * thread. */
 #ifndef PROV_DRIFT_H

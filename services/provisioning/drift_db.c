@@ -67,6 +67,29 @@ void prov_drift_compare(prov_t *p, const char *provider, const char *seen_json, 
     oi_pg_pipeline_exec(p->pg, &COMPARE, params, cb, ud);
 }
 
+static const oi_pg_stmt_t CLAIM = {
+    "prov_drift_claim",
+    "UPDATE provisioning.periodic_claims SET claimed_at = clock_timestamp(), claimed_by = $2 "
+    "WHERE name = 'drift_check' AND claimed_at <= clock_timestamp() - $1::bigint * interval '1 millisecond' "
+    "RETURNING name",
+    2};
+
+void prov_drift_claim(prov_t *p, int period_ms, oi_pg_done_cb cb, void *ud)
+{
+    char within[24];
+    snprintf(within, sizeof within, "%lld", (long long)period_ms * 9 / 10);
+    const char *params[] = {within, p->owner};
+    oi_pg_pipeline_exec(p->pg, &CLAIM, params, cb, ud);
+}
+
+static const oi_pg_stmt_t COUNTS = {
+    "prov_drift_counts",
+    "SELECT provider, kind, count(*) AS n FROM provisioning.drift_findings WHERE resolved_at IS NULL "
+    "GROUP BY provider, kind",
+    0};
+
+void prov_drift_counts(prov_t *p, oi_pg_done_cb cb, void *ud) { oi_pg_pipeline_exec(p->pg, &COUNTS, NULL, cb, ud); }
+
 static const oi_pg_stmt_t LIST = {
     "prov_drift_list",
     "SELECT " FINDING_COLS " FROM provisioning.drift_findings f WHERE "

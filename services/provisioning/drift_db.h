@@ -17,6 +17,11 @@
  * One row: on_account, orphan, missing, trunk_mismatch (the open findings of each kind now). */
 void prov_drift_compare(prov_t *p, const char *provider, const char *seen_json, int64_t started_ms,
                         oi_pg_done_cb cb, void *ud);
+/* Claims this period's scheduled check for owner (prov_t.owner): one row when no replica
+ * claimed it within the last period_ms * 9/10 (timers drift), none otherwise. */
+void prov_drift_claim(prov_t *p, int period_ms, oi_pg_done_cb cb, void *ud);
+/* The open findings now, a row per provider and kind that has any: provider, kind, n. */
+void prov_drift_counts(prov_t *p, oi_pg_done_cb cb, void *ud);
 /* A page of findings by id after cursor (NULL: first), limit + 1 rows. state: "open" |
  * "resolved" | "all"; provider, kind: NULL = any. */
 void prov_drift_list(prov_t *p, const char *state, const char *provider, const char *kind, const char *cursor,

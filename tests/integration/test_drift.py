@@ -2,6 +2,7 @@
 suite's back (orphans, more than one page of Twilio's 1,000), a number released behind its back
 (missing), a number moved off its trunk (trunk_mismatch); each fixed by an admin action that
 leaves its trail on the finding, and a finding that heals by itself."""
+import time
 import uuid
 
 import pytest
@@ -156,7 +157,6 @@ def test_a_number_gone_from_the_account_is_missing_then_marked_released(admin, c
     assert e["request_id"] == r.headers["X-Request-Id"], (e, r.headers)
     assert e["changes"]["resolution"] == {"from": None, "to": "marked_released"}, e
     assert set(e["changes"]) == {"resolution", "resolved_at", "resolved_by", "resolved_request_id"}, e
-    import time
     deadline = time.time() + 30
     while client.get("/v1/phone-numbers/" + n["id"]).status != 404 and time.time() < deadline:
         time.sleep(0.1)
@@ -232,3 +232,23 @@ def test_a_telnyx_orphan_is_found_and_released(admin, sim):
             listed = sim.carrier("telnyx", "/phone_numbers?filter%%5Bphone_number%%5D=%s" % phone.lstrip("+"))
             for n in listed["data"]:
                 sim.carrier_send("telnyx", "DELETE", "/phone_numbers/%s" % n["id"])
+
+
+def test_one_replica_checks_per_period_and_every_replica_counts(admin, ctl):
+    """Both provisioning replicas on a 3 s period for 10 s: the claim lets one of them list the
+    accounts each period (about 3 checks, not about 6), and both export the gauges."""
+    names = ["oi-provisioning" + ("" if i == 0 else ".%d" % i) for i in range(2)]
+    if ctl.replicas < 2:
+        pytest.skip("the test stack runs one provisioning replica")
+    done = "numbers on the account"
+    before = {n: ctl.log(n).count(done) for n in names}
+    with ctl.started_with(names, {"OI_DRIFT_CHECK_MS": "3000"}):
+        time.sleep(10)
+        checks = {n: ctl.log(n).count(done) - before[n] for n in names}
+        gauges = [ctl.ops_get("oi-provisioning", "/metrics", replica=i)[1] for i in range(2)]
+    # each check logs one line per carrier account
+    total = sum(checks.values()) // 2
+    assert 2 <= total <= 4, checks
+    assert ctl.psql("SELECT claimed_by IS NOT NULL FROM provisioning.periodic_claims WHERE name = 'drift_check'") == "t"
+    for g in gauges:
+        assert 'oi_provisioning_drift_findings{provider="twilio",kind="orphan"}' in g, g[:2000]
