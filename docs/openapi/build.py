@@ -164,17 +164,19 @@ SCHEMAS = {
     "OutboundRoute": obj({"outbound_trunk_id": STR, "workspace_id": STR, "phone_number": STR, "provider": STR,
                           "trunk_address": STR, "auth_username": STR, "auth_password": STR}, []),
     # --- ops
-    "DriftFinding": obj({"id": STR, "provider": enum("twilio", "telnyx"), "kind": enum("orphan", "missing",
-                                                                                         "trunk_mismatch"),
+    "DriftFinding": obj({"id": STR, "provider": enum("twilio", "telnyx"),
+                         "kind": enum("orphan", "missing", "trunk_mismatch", "origination_mismatch"),
                          "phone_number": STR, "number_id": null(STR), "workspace_id": null(STR),
                          "carrier_number_id": null(STR), "detail": {"type": "object"}, "first_seen_at": TIME,
                          "last_seen_at": TIME, "resolved_at": null(TIME),
-                         "resolution": null(enum("no_longer_seen", "released", "marked_released", "dismissed")),
+                         "resolution": null(enum("no_longer_seen", "released", "marked_released", "dismissed",
+                                                 "repaired")),
                          "resolved_by": null(STR), "resolved_request_id": null(STR)}),
     "DriftReport": obj({"carriers": arr(obj({
-        "provider": STR, "numbers_on_account": INT, "pages": INT,
-        "findings": obj({"orphan": INT, "missing": INT, "trunk_mismatch": INT}), "error": null(STR)}))}),
-    "DriftResolve": obj({"action": enum("release", "mark_released", "dismiss")}),
+        "provider": STR, "numbers_on_account": INT, "pages": INT, "trunks_checked": INT,
+        "findings": obj({"orphan": INT, "missing": INT, "trunk_mismatch": INT, "origination_mismatch": INT}),
+        "error": null(STR)}))}),
+    "DriftResolve": obj({"action": enum("release", "mark_released", "repair", "dismiss")}),
     "Health": obj({"status": enum("ok", "degraded", "unavailable"), "detail": STR}, ["status"]),
 }
 
@@ -402,7 +404,8 @@ PATHS = {
                   {"200": json_resp("A page of findings", arr(ref("DriftFinding")), LINK), **VALIDATION},
                   security=ADMIN, params=LIST + [q("state", enum("open", "resolved", "all")),
                                                  q("provider", enum("twilio", "telnyx")),
-                                                 q("kind", enum("orphan", "missing", "trunk_mismatch"))]),
+                                                 q("kind", enum("orphan", "missing", "trunk_mismatch",
+                                                                "origination_mismatch"))]),
     },
     "/v1/ops/drift/check": {
         "post": op("ops", "Check Carrier Drift", "check_drift",
@@ -414,9 +417,12 @@ PATHS = {
                    {"200": json_resp("The finding, resolved", ref("DriftFinding")), **VALIDATION}, security=ADMIN,
                    params=[pref("Id")], body=ref("DriftResolve"), extra_codes=("400", "404", "409", "413", "415",
                                                                               "502"),
-                   desc="A fix of a number a workspace holds is in that workspace's audit events "
-                        "(`drift_finding.marked_released`, `drift_finding.dismissed`, actor admin); an orphan's "
-                        "trail is the finding itself (`resolved_by`, `resolved_request_id`)."),
+                   desc="`release` an orphan on the carrier; `mark_released` a missing number (its row is "
+                        "released); `repair` a trunk_mismatch or origination_mismatch (the number back on its "
+                        "own trunk, the trunk sending calls to our SIP ingress again); `dismiss` any finding "
+                        "(not raised again). A fix of a number a workspace holds is in that workspace's audit "
+                        "events (`drift_finding.<resolution>`, actor admin); an orphan's trail is the finding "
+                        "itself (`resolved_by`, `resolved_request_id`)."),
     },
     "/v1/routing/resolve": {
         "get": op("routing", "Resolve Routing", "resolve_routing",

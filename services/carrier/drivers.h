@@ -14,6 +14,7 @@ CAR_STEP(tw_release);
 CAR_STEP(tw_ensure_trunk);
 CAR_STEP(tw_delete_trunk);
 CAR_STEP(tw_list_numbers);
+CAR_STEP(tw_list_origination);
 
 CAR_STEP(tx_search);
 CAR_STEP(tx_purchase);
@@ -22,6 +23,7 @@ CAR_STEP(tx_release);
 CAR_STEP(tx_ensure_trunk);
 CAR_STEP(tx_delete_trunk);
 CAR_STEP(tx_list_numbers);
+CAR_STEP(tx_list_origination);
 
 /* Twilio's 2010 API under the platform account (twilio_api.c): the URL of path
  * ("/SIP/CredentialLists.json"), a request to it moving to state next (a POST is not retried

@@ -88,6 +88,21 @@ static void on_list_numbers(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const 
     car_op_start(ctx->ud, call, ctx, req, r->provider, "list_numbers", tw_list_numbers, tx_list_numbers);
 }
 
+#define ORIGINATION_TRUNKS_MAX 50
+
+static void on_list_origination(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
+{
+    const Oneinbox__V1__CarrierOriginationRequest *r = (const Oneinbox__V1__CarrierOriginationRequest *)req;
+    if (r->n_trunk_ids > ORIGINATION_TRUNKS_MAX)
+        return reject(call, "trunk_ids", "at most 50 trunk_ids a call");
+    for (size_t i = 0; i < r->n_trunk_ids; i++) {
+        size_t n = strlen(r->trunk_ids[i]);
+        if (n == 0 || n > 64)
+            return reject(call, "trunk_ids", "a trunk id is 1..64 characters");
+    }
+    car_op_start(ctx->ud, call, ctx, req, r->provider, "list_origination", tw_list_origination, tx_list_origination);
+}
+
 /* one row per method of service Carrier (carrier.proto) */
 static const oi_rpc_method_t methods[] = {
     {"Ping", NULL, on_ping},
@@ -98,6 +113,7 @@ static const oi_rpc_method_t methods[] = {
     {"EnsureTrunk", NULL, on_ensure_trunk},
     {"DeleteTrunk", NULL, on_delete_trunk},
     {"ListNumbers", NULL, on_list_numbers},
+    {"ListOrigination", NULL, on_list_origination},
 };
 
 const oi_rpc_method_t *car_methods(size_t *n)

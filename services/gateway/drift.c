@@ -84,11 +84,12 @@ static void on_report(gw_req_t *r, oi_status_t st, const oi_error_t *err, const 
     for (size_t i = 0; i < rep->n_carriers; i++) {
         const Oneinbox__V1__DriftCarrierReport *c = rep->carriers[i];
         json_array_append_new(
-            carriers, json_pack("{s:s, s:i, s:i, s:{s:i, s:i, s:i}, s:o}", "provider",
+            carriers, json_pack("{s:s, s:i, s:i, s:i, s:{s:i, s:i, s:i, s:i}, s:o}", "provider",
                                 oi_enum_str(&oneinbox__v1__provider__descriptor, (int)c->provider),
-                                "numbers_on_account", (int)c->numbers_on_account, "pages", (int)c->pages, "findings",
-                                "orphan", (int)c->orphan, "missing", (int)c->missing, "trunk_mismatch",
-                                (int)c->trunk_mismatch, "error", str_or_null(c->error)));
+                                "numbers_on_account", (int)c->numbers_on_account, "pages", (int)c->pages,
+                                "trunks_checked", (int)c->trunks_checked, "findings", "orphan", (int)c->orphan,
+                                "missing", (int)c->missing, "trunk_mismatch", (int)c->trunk_mismatch,
+                                "origination_mismatch", (int)c->origination_mismatch, "error", str_or_null(c->error)));
     }
     gw_respond_json(r, 200, NULL, json_pack("{s:o}", "carriers", carriers));
 }
@@ -117,10 +118,11 @@ static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, cons
     gw_respond_json(r, 200, NULL, after);
 }
 
-/* body {"action": "release" | "mark_released" | "dismiss"} */
+/* body {"action": "release" | "mark_released" | "repair" | "dismiss"} */
 void gw_drift_resolve(gw_req_t *r)
 {
-    static const char *const actions[] = {"release", "mark_released", "dismiss", NULL};
+    static const char *const actions[] = {"release", "mark_released", "repair", "dismiss", NULL};
+    static const char *const done[] = {"released", "marked_released", "repaired", "dismissed"};
     char id[37];
     if (!gw_req_path_uuid(r, "finding_id", id))
         return;
@@ -136,10 +138,11 @@ void gw_drift_resolve(gw_req_t *r)
     Oneinbox__V1__ResolveDriftRequest req = ONEINBOX__V1__RESOLVE_DRIFT_REQUEST__INIT;
     req.id = id;
     req.action = (char *)action;
+    size_t a = 0;
+    while (strcmp(actions[a], action) != 0)
+        a++;
     char audit_action[48];
-    snprintf(audit_action, sizeof audit_action, "drift_finding.%s", strcmp(action, "release") == 0 ? "released"
-                                                                    : strcmp(action, "dismiss") == 0 ? "dismissed"
-                                                                                                    : "marked_released");
+    snprintf(audit_action, sizeof audit_action, "drift_finding.%s", done[a]);
     gw_audit_begin(r, "drift_finding", audit_action, id);
     gw_rpc(r, GW_PEER_PROVISIONING, "ResolveDrift", &req.base, CHECK_TIMEOUT_MS, on_resolved);
 }

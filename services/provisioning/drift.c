@@ -23,7 +23,8 @@
 
 static const char *const providers[] = {"twilio", "telnyx"};
 #define N_PROVIDERS (sizeof providers / sizeof providers[0])
-static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch"};
+static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch", "origination_mismatch"};
+#define ORIGINATION_BATCH 50 /* trunks a ListOrigination call */
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 static void gauge_set(size_t provider, size_t kind, long long n)
@@ -42,6 +43,10 @@ struct prov_drift {
     int period_ms;
     size_t at;                             /* the provider being checked */
     json_t *seen;                          /* owned: what its account holds so far */
+    json_t *trunks;                        /* owned: our trunks on it (ids), then... */
+    size_t trunk_at;                       /* ...how many of them are read so far, into */
+    json_t *origination;                   /* owned: trunk id -> {found, reaches, uris} */
+    char ingress[512];                     /* where they should send calls (oi-carrier's) */
     char token[1032];                      /* the next page */
     int64_t started_ms;
     Oneinbox__V1__DriftCarrierReport reports[N_PROVIDERS];
@@ -65,10 +70,20 @@ static void answer_all(prov_drift_t *d, oi_status_t st)
     d->n_waiting = 0;
 }
 
+static void provider_reset(prov_drift_t *d)
+{
+    json_decref(d->seen);
+    json_decref(d->trunks);
+    json_decref(d->origination);
+    d->seen = d->trunks = d->origination = NULL;
+    d->trunk_at = 0;
+    d->ingress[0] = '\0';
+}
+
 static void on_rounds_closed(void *ud)
 {
     prov_drift_t *d = ud;
-    json_decref(d->seen);
+    provider_reset(d);
     free(d);
 }
 
@@ -91,8 +106,7 @@ static void round_end(prov_drift_t *d)
 static void run_ended(prov_drift_t *d)
 {
     d->running = false;
-    json_decref(d->seen);
-    d->seen = NULL;
+    provider_reset(d);
     answer_all(d, d->closing ? OI_UNAVAILABLE : OI_OK);
     if (d->claiming) /* the round's claim is still out: its answer ends the round */
         return;
@@ -118,19 +132,21 @@ static void on_compared(oi_status_t st, const oi_error_t *err, PGresult *const *
         return;
     }
     Oneinbox__V1__DriftCarrierReport *r = &d->reports[d->at];
-    int32_t *counts[N_KINDS] = {&r->orphan, &r->missing, &r->trunk_mismatch};
+    int32_t *counts[N_KINDS] = {&r->orphan, &r->missing, &r->trunk_mismatch, &r->origination_mismatch};
     for (size_t k = 0; k < N_KINDS; k++) {
         *counts[k] = (int32_t)strtol(oi_pg_get(res[0], 0, kinds[k]), NULL, 10);
         gauge_set(d->at, k, *counts[k]);
     }
     oi_log_info(&(oi_log_ctx_t){.action = "checking carrier drift"},
-                "%s: %d numbers on the account, %d orphans, %d missing, %d on another trunk", providers[d->at],
-                r->numbers_on_account, r->orphan, r->missing, r->trunk_mismatch);
+                "%s: %d numbers on the account, %d orphans, %d missing, %d on another trunk, %d of %d trunks not "
+                "sending calls to us", providers[d->at], r->numbers_on_account, r->orphan, r->missing,
+                r->trunk_mismatch, r->origination_mismatch, r->trunks_checked);
     d->at++;
     next_provider(d);
 }
 
 static void list_page(prov_drift_t *d);
+static void on_trunks(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud);
 
 static void on_page(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
 {
@@ -159,9 +175,88 @@ static void on_page(oi_status_t st, const oi_error_t *err, const ProtobufCMessag
         list_page(d);
         return;
     }
+    prov_drift_trunks(d->p, providers[d->at], on_trunks, d);
+}
+
+static void compare(prov_drift_t *d)
+{
     char *seen = json_dumps(d->seen, JSON_COMPACT);
-    prov_drift_compare(d->p, providers[d->at], seen, d->started_ms, on_compared, d);
+    char *origination = json_dumps(d->origination, JSON_COMPACT);
+    prov_drift_compare(d->p, providers[d->at], seen, origination, d->ingress, d->started_ms, on_compared, d);
+    free(origination);
     free(seen);
+}
+
+static void read_origination(prov_drift_t *d);
+
+static void on_origination(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
+{
+    prov_drift_t *d = ud;
+    if (d->closing) {
+        run_ended(d);
+        return;
+    }
+    if (st) {
+        char why[OI_ERROR_MSG_MAX + 48];
+        snprintf(why, sizeof why, "the trunks' origination could not be read: %s",
+                 err ? err->message : oi_status_code(st));
+        provider_failed(d, why);
+        return;
+    }
+    const Oneinbox__V1__CarrierOriginationReply *o = (const Oneinbox__V1__CarrierOriginationReply *)reply;
+    for (size_t i = 0; i < o->n_trunks; i++) {
+        const Oneinbox__V1__CarrierTrunkOrigination *t = o->trunks[i];
+        json_t *uris = json_array();
+        for (size_t u = 0; u < t->n_uris; u++)
+            json_array_append_new(uris, json_string(t->uris[u]));
+        json_object_set_new(d->origination, t->trunk_id,
+                            json_pack("{s:b, s:b, s:o}", "found", t->found, "reaches", t->reaches_ingress, "uris", uris));
+    }
+    snprintf(d->ingress, sizeof d->ingress, "%s", o->ingress_uri);
+    d->reports[d->at].trunks_checked += (int32_t)o->n_trunks;
+    d->trunk_at += o->n_trunks ? o->n_trunks : ORIGINATION_BATCH; /* a reply of none cannot stall the walk */
+    read_origination(d);
+}
+
+/* The next batch of our trunks' origination, or the comparison once all are read. */
+static void read_origination(prov_drift_t *d)
+{
+    size_t n = json_array_size(d->trunks);
+    if (d->trunk_at >= n) {
+        compare(d);
+        return;
+    }
+    const char *ids[ORIGINATION_BATCH];
+    size_t k = 0;
+    for (size_t i = d->trunk_at; i < n && k < ORIGINATION_BATCH; i++)
+        ids[k++] = json_string_value(json_array_get(d->trunks, i));
+    Oneinbox__V1__CarrierOriginationRequest q = ONEINBOX__V1__CARRIER_ORIGINATION_REQUEST__INIT;
+    q.provider = prov_provider_parse(providers[d->at]);
+    q.trunk_ids = (char **)ids;
+    q.n_trunk_ids = k;
+    char request_id[40];
+    snprintf(request_id, sizeof request_id, "drift-%lld", (long long)d->started_ms);
+    if (oi_rpc_client_call(d->p->carrier, &oneinbox__v1__carrier__descriptor, "ListOrigination", request_id, "",
+                           &q.base, d->p->carrier_timeout_ms, on_origination, d) != 0)
+        on_origination(OI_UNAVAILABLE, NULL, NULL, d);
+}
+
+static void on_trunks(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    prov_drift_t *d = ud;
+    if (d->closing) {
+        run_ended(d);
+        return;
+    }
+    if (st || n != 1) {
+        provider_failed(d, st && err ? err->message : "our trunks could not be read");
+        return;
+    }
+    d->trunks = json_array();
+    d->origination = json_object();
+    for (int i = 0; i < PQntuples(res[0]); i++)
+        json_array_append_new(d->trunks, json_string(oi_pg_get(res[0], i, "carrier_trunk_id")));
+    read_origination(d);
 }
 
 static void list_page(prov_drift_t *d)
@@ -183,7 +278,7 @@ static void next_provider(prov_drift_t *d)
         run_ended(d);
         return;
     }
-    json_decref(d->seen);
+    provider_reset(d);
     d->seen = json_array();
     d->token[0] = '\0';
     d->started_ms = oi_clock_now_ms();
@@ -271,7 +366,8 @@ void prov_drift_check(prov_drift_t *d, oi_rpc_call_t *call)
 
 prov_drift_t *prov_drift_new(prov_t *p, int interval_ms)
 {
-    oi_metric_help(GAUGE, "gauge", "open carrier drift findings after the last check (orphan, missing, trunk_mismatch)");
+    oi_metric_help(GAUGE, "gauge", "open carrier drift findings after the last check (orphan, missing, trunk_mismatch, "
+                                    "origination_mismatch)");
     prov_drift_t *d = oi_xcalloc(1, sizeof *d);
     d->p = p;
     d->period_ms = interval_ms;

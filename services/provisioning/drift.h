@@ -3,8 +3,10 @@
  * A check lists each carrier account page by page (oi-carrier ListNumbers: Twilio 1,000 and
  * Telnyx 250 numbers a page) and compares what it holds with provisioning.phone_numbers in one
  * statement (drift_db.h): numbers on the account that no row holds (orphans: paid for, used by
- * nobody), purchased rows whose number is gone from the account (missing), and numbers the
- * account has on another trunk than the row's (trunk_mismatch). Findings live in
+ * nobody), purchased rows whose number is gone from the account (missing), numbers the
+ * account has on another trunk than the row's (trunk_mismatch), and numbers on their own trunk
+ * when that trunk is gone or does not send calls to our SIP ingress (origination_mismatch: each
+ * trunk of our rows is read with oi-carrier ListOrigination, 50 a call). Findings live in
  * provisioning.drift_findings, served by GET /v1/ops/drift and counted in the gauge
  * oi_provisioning_drift_findings{provider,kind}; each is fixed by an explicit admin action
  * (drift_rpc.c). A check runs every OI_DRIFT_CHECK_MS (0: only when asked) on one replica:

@@ -19,11 +19,14 @@
 /* Orphans: on the account, held by no live row (nor by a row changed since the listing began).
  * Missing: a live purchased row of this carrier, settled before the listing, whose number the
  * account does not hold. Trunk mismatch: the account has the number on another trunk than the
- * row's. A finding dismissed once is not raised again. */
+ * row's. Origination mismatch: the number is on the row's trunk, but that trunk is gone or does
+ * not send calls to our ingress ($4: trunk id -> {found, reaches, uris}; $5: the ingress). A
+ * finding dismissed once is not raised again. */
 static const oi_pg_stmt_t COMPARE = {
     "prov_drift_compare",
     "WITH a AS (SELECT DISTINCT ON (phone_number) * FROM jsonb_to_recordset($2::jsonb) AS "
     "a(phone_number text, carrier_number_id text, trunk_id text) WHERE phone_number IS NOT NULL), "
+    "o AS (SELECT key AS trunk_id, value AS v FROM jsonb_each($4::jsonb)), "
     "t0 AS (SELECT to_timestamp($3::bigint / 1000.0) - interval '1 minute' AS at), "
     "live AS MATERIALIZED (SELECT id, workspace_id, phone_number, provider, origin, status, carrier_number_id, "
     "carrier_trunk_id, updated_at FROM provisioning.phone_numbers WHERE deleted_at IS NULL), "
@@ -40,7 +43,13 @@ static const oi_pg_stmt_t COMPARE = {
     "UNION ALL SELECT 'trunk_mismatch', s.phone_number, s.id, s.workspace_id, s.carrier_number_id, "
     "jsonb_build_object('expected_trunk_id', s.carrier_trunk_id, 'carrier_trunk_id', NULLIF(a.trunk_id, '')) "
     "FROM settled s JOIN a ON a.phone_number = s.phone_number WHERE s.carrier_trunk_id IS NOT NULL "
-    "AND s.carrier_trunk_id IS DISTINCT FROM NULLIF(a.trunk_id, '')), "
+    "AND s.carrier_trunk_id IS DISTINCT FROM NULLIF(a.trunk_id, '') "
+    "UNION ALL SELECT 'origination_mismatch', s.phone_number, s.id, s.workspace_id, s.carrier_number_id, "
+    "jsonb_build_object('trunk_id', s.carrier_trunk_id, 'trunk_found', (o.v->>'found')::boolean, "
+    "'origination_uris', coalesce(o.v->'uris', '[]'::jsonb), 'expected_uri', $5::text) "
+    "FROM settled s JOIN a ON a.phone_number = s.phone_number AND a.trunk_id = s.carrier_trunk_id "
+    "JOIN o ON o.trunk_id = s.carrier_trunk_id "
+    "WHERE NOT ((o.v->>'found')::boolean AND (o.v->>'reaches')::boolean)), "
     "kept AS (SELECT * FROM found x WHERE NOT EXISTS (SELECT 1 FROM provisioning.drift_findings d WHERE "
     "d.resolution = 'dismissed' AND d.provider = $1 AND d.kind = x.kind AND d.phone_number = x.phone_number)), "
     "up AS (INSERT INTO provisioning.drift_findings AS f (id, provider, kind, phone_number, number_id, workspace_id, "
@@ -55,16 +64,30 @@ static const oi_pg_stmt_t COMPARE = {
     "(SELECT count(*) FROM kept WHERE kind = 'orphan') AS orphan, "
     "(SELECT count(*) FROM kept WHERE kind = 'missing') AS missing, "
     "(SELECT count(*) FROM kept WHERE kind = 'trunk_mismatch') AS trunk_mismatch, "
+    "(SELECT count(*) FROM kept WHERE kind = 'origination_mismatch') AS origination_mismatch, "
     "(SELECT count(*) FROM up) + (SELECT count(*) FROM healed) AS written",
-    3};
+    5};
 
-void prov_drift_compare(prov_t *p, const char *provider, const char *seen_json, int64_t started_ms,
-                        oi_pg_done_cb cb, void *ud)
+void prov_drift_compare(prov_t *p, const char *provider, const char *seen_json, const char *origination_json,
+                        const char *ingress_uri, int64_t started_ms, oi_pg_done_cb cb, void *ud)
 {
     char started[24];
     snprintf(started, sizeof started, "%lld", (long long)started_ms);
-    const char *params[] = {provider, seen_json, started};
+    const char *params[] = {provider, seen_json, started, origination_json, ingress_uri};
     oi_pg_pipeline_exec(p->pg, &COMPARE, params, cb, ud);
+}
+
+static const oi_pg_stmt_t TRUNKS = {
+    "prov_drift_trunks",
+    "SELECT DISTINCT carrier_trunk_id FROM provisioning.phone_numbers WHERE deleted_at IS NULL "
+    "AND origin = 'purchased' AND provider = $1 AND status IN ('active', 'quarantined') "
+    "AND carrier_trunk_id IS NOT NULL ORDER BY 1",
+    1};
+
+void prov_drift_trunks(prov_t *p, const char *provider, oi_pg_done_cb cb, void *ud)
+{
+    const char *params[] = {provider};
+    oi_pg_pipeline_exec(p->pg, &TRUNKS, params, cb, ud);
 }
 
 static const oi_pg_stmt_t CLAIM = {
@@ -109,7 +132,9 @@ void prov_drift_list(prov_t *p, const char *state, const char *provider, const c
 static const oi_pg_stmt_t GET = {
     "prov_drift_get",
     "SELECT " FINDING_COLS ", EXISTS (SELECT 1 FROM provisioning.phone_numbers n WHERE n.phone_number = "
-    "f.phone_number AND n.deleted_at IS NULL) AS held FROM provisioning.drift_findings f WHERE f.id = $1::uuid",
+    "f.phone_number AND n.deleted_at IS NULL) AS held, (SELECT n.carrier_trunk_id FROM provisioning.phone_numbers n "
+    "WHERE n.id = f.number_id AND n.deleted_at IS NULL AND n.status IN ('active', 'quarantined')) AS row_trunk_id "
+    "FROM provisioning.drift_findings f WHERE f.id = $1::uuid",
     1};
 
 void prov_drift_get(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud)

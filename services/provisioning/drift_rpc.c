@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "job_policy.h"
 #include "jobs_rpc.h"
+#include "trunk_creds.h"
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -79,7 +80,7 @@ PROV_RPC(prov_rpc_list_drift)
 {
     static const char *const states[] = {"open", "resolved", "all", NULL};
     static const char *const provs[] = {"twilio", "telnyx", NULL};
-    static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch", NULL};
+    static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch", "origination_mismatch", NULL};
     const Oneinbox__V1__ListDriftRequest *r = (const Oneinbox__V1__ListDriftRequest *)req;
     if (!admin_only(call, ctx))
         return;
@@ -92,7 +93,7 @@ PROV_RPC(prov_rpc_list_drift)
     else if (r->provider[0] && !one_of(r->provider, provs))
         invalid(call, "query.provider", "provider must be twilio or telnyx");
     else if (r->kind[0] && !one_of(r->kind, kinds))
-        invalid(call, "query.kind", "kind must be orphan, missing or trunk_mismatch");
+        invalid(call, "query.kind", "kind must be orphan, missing, trunk_mismatch or origination_mismatch");
     else if (r->cursor[0] && !oi_uuid_valid(r->cursor))
         invalid(call, "query.cursor", "invalid cursor");
     else
@@ -109,6 +110,7 @@ typedef struct {
     char request_id[64];
     char action[24];
     char provider[16], phone[32], carrier_id[128], number_id[OI_UUID_STR_LEN + 1];
+    char trunk_id[128]; /* repair: the trunk the number's row is on */
 } resolve_t;
 
 static void resolve_fail(resolve_t *x, oi_status_t st, const char *msg)
@@ -181,6 +183,62 @@ static void release_orphan(resolve_t *x)
         on_orphan_released(OI_UNAVAILABLE, NULL, NULL, x);
 }
 
+/* --- repair: the number back on its own trunk, the trunk sending calls to our ingress ----------- */
+
+static void trunk_request(const resolve_t *x, Oneinbox__V1__CarrierTrunkRequest *q, char *name)
+{
+    prov_trunk_name(x->number_id, name);
+    q->provider = prov_provider_parse(x->provider);
+    q->name = name;
+    q->carrier_number_id = (char *)x->carrier_id;
+}
+
+static void on_repaired(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
+{
+    resolve_t *x = ud;
+    const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)reply;
+    if (st)
+        resolve_fail(x, st, err ? err->message : NULL);
+    else if (strcmp(t->trunk_id, x->trunk_id) != 0)
+        resolve_fail(x, OI_CARRIER_ERROR, "the carrier put the number on another trunk than its own");
+    else
+        prov_drift_resolve(x->p, x->id, "repaired", "admin", x->request_id, on_closed, x);
+}
+
+/* The trunk by its name is the row's own: ensure it (origination to our ingress, the number on
+ * it), as a resumed purchase would, leaving its outbound credentials as they are. */
+static void on_trunk_found(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
+{
+    resolve_t *x = ud;
+    const Oneinbox__V1__CarrierTrunk *t = (const Oneinbox__V1__CarrierTrunk *)reply;
+    if (st) {
+        resolve_fail(x, st, err ? err->message : NULL);
+        return;
+    }
+    if (strcmp(t->trunk_id, x->trunk_id) != 0) {
+        resolve_fail(x, OI_CONFLICT, "the number's trunk is gone from the carrier account: mark the number "
+                                     "released by a DELETE, or dismiss");
+        return;
+    }
+    char name[PROV_TRUNK_NAME_MAX];
+    Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
+    trunk_request(x, &q, name);
+    if (oi_rpc_client_call(x->p->carrier, &oneinbox__v1__carrier__descriptor, "EnsureTrunk", x->request_id, "",
+                           &q.base, x->p->carrier_timeout_ms, on_repaired, x) != 0)
+        on_repaired(OI_UNAVAILABLE, NULL, NULL, x);
+}
+
+static void repair(resolve_t *x)
+{
+    char name[PROV_TRUNK_NAME_MAX];
+    Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
+    trunk_request(x, &q, name);
+    q.lookup_only = true;
+    if (oi_rpc_client_call(x->p->carrier, &oneinbox__v1__carrier__descriptor, "EnsureTrunk", x->request_id, "",
+                           &q.base, x->p->carrier_timeout_ms, on_trunk_found, x) != 0)
+        on_trunk_found(OI_UNAVAILABLE, NULL, NULL, x);
+}
+
 /* Which action fits which finding, and the checks before it. */
 static void on_finding(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
@@ -200,6 +258,9 @@ static void on_finding(oi_status_t st, const oi_error_t *err, PGresult *const *r
     const char *cid = oi_pg_get(f, 0, "carrier_number_id"), *nid = oi_pg_get(f, 0, "number_id");
     snprintf(x->carrier_id, sizeof x->carrier_id, "%s", cid ? cid : "");
     snprintf(x->number_id, sizeof x->number_id, "%s", nid ? nid : "");
+    const char *row_trunk = oi_pg_get(f, 0, "row_trunk_id");
+    snprintf(x->trunk_id, sizeof x->trunk_id, "%s", row_trunk ? row_trunk : "");
+    bool on_trunk = strcmp(kind, "trunk_mismatch") == 0 || strcmp(kind, "origination_mismatch") == 0;
     if (oi_pg_get(f, 0, "resolved_at"))
         resolve_fail(x, OI_CONFLICT, "the finding is resolved already");
     else if (strcmp(x->action, "dismiss") == 0)
@@ -210,6 +271,12 @@ static void on_finding(oi_status_t st, const oi_error_t *err, PGresult *const *r
         resolve_fail(x, OI_CONFLICT, "a number of the suite holds it now: not an orphan any more");
     else if (strcmp(x->action, "release") == 0)
         release_orphan(x);
+    else if (strcmp(x->action, "repair") == 0 && !on_trunk)
+        resolve_fail(x, OI_CONFLICT, "repair fixes a trunk_mismatch or origination_mismatch only");
+    else if (strcmp(x->action, "repair") == 0 && !x->trunk_id[0])
+        resolve_fail(x, OI_CONFLICT, "the number is no longer held on a trunk of ours: nothing to repair");
+    else if (strcmp(x->action, "repair") == 0)
+        repair(x);
     else if (strcmp(kind, "missing") != 0)
         resolve_fail(x, OI_CONFLICT, "mark_released fixes a missing number only");
     else {
@@ -222,7 +289,7 @@ static void on_finding(oi_status_t st, const oi_error_t *err, PGresult *const *r
 
 PROV_RPC(prov_rpc_resolve_drift)
 {
-    static const char *const actions[] = {"release", "mark_released", "dismiss", NULL};
+    static const char *const actions[] = {"release", "mark_released", "repair", "dismiss", NULL};
     const Oneinbox__V1__ResolveDriftRequest *r = (const Oneinbox__V1__ResolveDriftRequest *)req;
     if (!admin_only(call, ctx))
         return;
@@ -231,7 +298,7 @@ PROV_RPC(prov_rpc_resolve_drift)
         return;
     }
     if (!one_of(r->action, actions)) {
-        invalid(call, "body.action", "action must be release, mark_released or dismiss");
+        invalid(call, "body.action", "action must be release, mark_released, repair or dismiss");
         return;
     }
     resolve_t *x = oi_xcalloc(1, sizeof *x);

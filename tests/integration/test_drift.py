@@ -252,3 +252,96 @@ def test_one_replica_checks_per_period_and_every_replica_counts(admin, ctl):
     assert ctl.psql("SELECT claimed_by IS NOT NULL FROM provisioning.periodic_claims WHERE name = 'drift_check'") == "t"
     for g in gauges:
         assert 'oi_provisioning_drift_findings{provider="twilio",kind="orphan"}' in g, g[:2000]
+
+
+ELSEWHERE = "sip:pbx.elsewhere.example:5060"
+
+
+def open_finding(admin, kind, number_id):
+    return next((f for f in findings(admin, kind=kind) if f["number_id"] == number_id), None)
+
+
+def test_a_trunk_sending_calls_elsewhere_is_an_origination_mismatch_repaired_by_the_admin(admin, client, ctl, sim,
+                                                                                         agent):
+    n = purchase(client, agent)
+    sid = sim.twilio_trunk("oi-" + n["id"])["sid"]
+    ous = sim.carrier("twilio", "/v1/Trunks/%s/OriginationUrls" % sid)["origination_urls"]
+    ours = [o["sip_url"] for o in ous]
+    assert len(ours) == 1, ous
+    for o in ous:  # behind our back: the trunk now sends calls to somebody else's PBX
+        status, _ = sim.carrier_send("twilio", "DELETE", "/v1/Trunks/%s/OriginationUrls/%s" % (sid, o["sid"]))
+        assert status == 204
+    status, _ = sim.carrier_send("twilio", "POST", "/v1/Trunks/%s/OriginationUrls" % sid,
+                                 {"FriendlyName": "elsewhere", "SipUrl": ELSEWHERE, "Priority": "10",
+                                  "Weight": "10", "Enabled": "true"})
+    assert status == 201
+    settle(ctl, n["id"])
+    tw = check(admin)["twilio"]
+    assert tw["findings"]["origination_mismatch"] >= 1 and tw["trunks_checked"] >= 1, tw
+    f = open_finding(admin, "origination_mismatch", n["id"])
+    assert f["detail"] == {"trunk_id": sid, "trunk_found": True, "origination_uris": [ELSEWHERE],
+                           "expected_uri": ours[0]}, f
+    assert admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "mark_released"}).status == 409
+    r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "repair"})
+    assert r.status == 200 and r.json["resolution"] == "repaired", r
+    now = {o["sip_url"] for o in sim.carrier("twilio", "/v1/Trunks/%s/OriginationUrls" % sid)["origination_urls"]}
+    assert ours[0] in now, now
+    ev = client.get("/v1/audit-events?action=drift_finding.repaired&resource_id=" + f["id"])
+    assert ev.status == 200 and len(ev.json) == 1, ev
+    check(admin)
+    assert open_finding(admin, "origination_mismatch", n["id"]) is None
+
+
+def test_a_number_moved_off_its_trunk_is_repaired_and_a_gone_trunk_is_refused(admin, client, ctl, sim, agent):
+    n = purchase(client, agent)
+    pn = twilio_sid(sim, n["phone_number"])
+    trunk = sim.twilio_trunk("oi-" + n["id"])["sid"]
+    status, _ = sim.carrier_send("twilio", "POST", "/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers/%s.json" % pn,
+                                 {"TrunkSid": ""})
+    assert status == 200
+    settle(ctl, n["id"])
+    check(admin)
+    f = open_finding(admin, "trunk_mismatch", n["id"])
+    r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "repair"})
+    assert r.status == 200 and r.json["resolution"] == "repaired", r
+    assert sim.carrier("twilio", "/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers/%s.json" % pn)["trunk_sid"] == trunk
+    # the trunk itself deleted behind our back: repair would make a new one without the
+    # number's outbound credentials, so it is refused and the finding stays open
+    status, _ = sim.carrier_send("twilio", "DELETE", "/v1/Trunks/%s" % trunk)
+    assert status == 204
+    check(admin)
+    f = open_finding(admin, "trunk_mismatch", n["id"])
+    r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "repair"})
+    assert r.status == 409 and "gone" in r.json["detail"]["message"], r
+    assert open_finding(admin, "trunk_mismatch", n["id"]) is not None
+    orphan_or_missing = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "release"})
+    assert orphan_or_missing.status == 409
+    assert client.delete("/v1/phone-numbers/" + n["id"]).status == 204
+
+
+def test_a_telnyx_connection_without_our_fqdn_is_found_and_repaired(admin, client, ctl, sim, agent):
+    names = ["oi-provisioning" + ("" if i == 0 else ".%d" % i) for i in range(ctl.replicas)]
+    with ctl.started_with(names, {"OI_PURCHASE_CARRIER": "telnyx"}):
+        n = purchase(client, agent, area="312")
+    assert n["provider"] == "telnyx", n
+    conn = sim.carrier("telnyx", "/phone_numbers?filter%%5Bphone_number%%5D=%s" % n["phone_number"].lstrip("+"))
+    cid = conn["data"][0]["connection_id"]
+    fqdns = sim.carrier("telnyx", "/fqdns?filter%%5Bconnection_id%%5D=%s" % cid)["data"]
+    assert len(fqdns) == 1, fqdns
+    status, _ = sim.carrier_send("telnyx", "DELETE", "/fqdns/%s" % fqdns[0]["id"])
+    assert status == 200
+    try:
+        settle(ctl, n["id"])
+        tx = check(admin)["telnyx"]
+        assert tx["error"] is None and tx["findings"]["origination_mismatch"] >= 1, tx
+        f = open_finding(admin, "origination_mismatch", n["id"])
+        assert f["detail"]["trunk_id"] == cid and f["detail"]["origination_uris"] == [], f
+        assert f["detail"]["trunk_found"] is True, f
+        r = admin.post("/v1/ops/drift/%s/resolve" % f["id"], {"action": "repair"})
+        assert r.status == 200 and r.json["resolution"] == "repaired", r
+        again = sim.carrier("telnyx", "/fqdns?filter%%5Bconnection_id%%5D=%s" % cid)["data"]
+        assert [(x["fqdn"], x["port"]) for x in again] == [(fqdns[0]["fqdn"], fqdns[0]["port"])], again
+        check(admin)
+        assert open_finding(admin, "origination_mismatch", n["id"]) is None
+    finally:
+        assert client.delete("/v1/phone-numbers/" + n["id"]).status == 204
