@@ -13,7 +13,7 @@
 #include "oi/mem.h"
 #include "oi/metrics.h"
 
-#define LEASE_SLOTS 2048
+#define LEASE_SLOTS GW_RATE_LEASE_SLOTS
 #define LEASE_MS 1000
 #define NAME_MAX_LEN 80
 #define KEY_PREFIX "oi:rl:"
@@ -67,6 +67,7 @@ typedef struct {
     char names[GW_RATE_WANTS_MAX][NAME_MAX_LEN];
     const gw_rate_rule_t *rules[GW_RATE_WANTS_MAX];
     bool need[GW_RATE_WANTS_MAX]; /* asked of Redis (else spent from a lease held here) */
+    bool leased[GW_RATE_WANTS_MAX]; /* ...and counted as asking in the bucket's lease slot */
     int want[GW_RATE_WANTS_MAX];  /* tokens asked: a lease, or one while another lease is on its way */
 } pending_t;
 
@@ -105,11 +106,17 @@ static bool lease_spend(gw_rate_t *rl, const char *name, int64_t now)
     return true;
 }
 
-/* A request starts asking Redis for name's bucket: the slot is name's from now on. */
-static lease_t *lease_asking(gw_rate_t *rl, const char *name)
+/* A request starts asking Redis for name's bucket: the slot is name's from now on, unless
+ * another bucket's lease there is live (unspent and unexpired, or being asked for). Then NULL:
+ * the request asks for its own token only. Taking the slot over would drop tokens already taken
+ * from Redis, and two buckets sharing a slot would each take a whole lease per request, emptying
+ * a bucket at a small fraction of its rate. */
+static lease_t *lease_asking(gw_rate_t *rl, const char *name, int64_t now)
 {
     lease_t *l = slot_of(rl, name);
     if (strcmp(l->name, name) != 0) {
+        if (l->name[0] && (l->asking > 0 || (l->tokens > 0 && now < l->expires_ms)))
+            return NULL;
         snprintf(l->name, sizeof l->name, "%s", name);
         l->tokens = 0;
         l->asking = 0;
@@ -160,7 +167,7 @@ static void on_reply(oi_status_t st, const redisReply *reply, void *ud)
         asked += p->need[i];
     if (st || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 + 2 * asked) {
         for (size_t i = 0; i < p->n; i++)
-            if (p->need[i])
+            if (p->leased[i])
                 lease_answered(p->rl, p->names[i], 0, oi_clock_mono_ms());
         oi_metric_inc("oi_gateway_rate_limit_unchecked_total", "", 1);
         answer(p, NULL, 0, NULL);
@@ -168,9 +175,13 @@ static void on_reply(oi_status_t st, const redisReply *reply, void *ud)
     }
     int64_t now = oi_clock_mono_ms();
     bool taken = reply_int(reply, 0) == 1;
-    for (size_t i = 0, k = 0; i < p->n; i++)
-        if (p->need[i])
-            lease_answered(p->rl, p->names[i], taken ? (int)reply_int(reply, 2 + 2 * k++) - 1 : 0, now);
+    for (size_t i = 0, k = 0; i < p->n; i++) {
+        if (!p->need[i])
+            continue;
+        int given = (int)reply_int(reply, 2 + 2 * k++);
+        if (p->leased[i])
+            lease_answered(p->rl, p->names[i], taken ? given - 1 : 0, now);
+    }
     if (taken) {
         for (size_t i = 0; i < p->n; i++)
             if (!p->need[i])
@@ -244,8 +255,9 @@ void gw_rate_take(gw_rate_t *rl, const gw_rate_want_t *wants, size_t n, gw_rate_
     for (size_t k = 0; ask && k < p->n; k++) {
         if (!p->need[k])
             continue;
-        lease_t *l = lease_asking(rl, p->names[k]);
-        p->want[k] = l->asking > 1 ? 1 : lease_size(p->rules[k]); /* one lease in flight per bucket */
+        lease_t *l = lease_asking(rl, p->names[k], now);
+        p->leased[k] = l != NULL;
+        p->want[k] = !l || l->asking > 1 ? 1 : lease_size(p->rules[k]); /* one lease in flight per bucket */
     }
     if (!ask) { /* every bucket has a lease here */
         for (size_t i = 0; i < p->n; i++)

@@ -35,6 +35,8 @@ typedef struct {
 } gw_rate_want_t;
 
 #define GW_RATE_WANTS_MAX 3
+/* Leases held here, by bucket name hashed (oi_fnv1a_str) into this many slots. */
+#define GW_RATE_LEASE_SLOTS 2048
 
 /* allowed, or refused with the whole seconds until a token is back (Retry-After) and the rule
  * that refused (for the RateLimit-* headers). */

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "oi/clock.h"
+#include "oi/hash.h"
 #include "oi/redis.h"
 #include "rate_limit.h"
 #include "redis_server.h"
@@ -129,6 +130,39 @@ Test(rate_limit, a_crowd_of_first_requests_never_empties_a_big_bucket)
         take(rl, "key:crowd", &rule, &t);
     run_until(&loop, &t, 400);
     cr_assert_eq(t.allowed, 400, "%d refused", t.refused);
+    finish(&loop, &r, &rl);
+}
+
+/* Two buckets whose names share a lease slot, both taken by every request (an API key and its
+ * workspace can): neither may lose a lease's worth of tokens per request. */
+Test(rate_limit, two_buckets_sharing_a_lease_slot_empty_neither)
+{
+    char a[32] = "key:k0", b[32] = "";
+    size_t slot = oi_fnv1a_str(OI_FNV1A_SEED, a) % GW_RATE_LEASE_SLOTS;
+    for (int i = 0; i < 1000000 && !b[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "ws:w%d", i);
+        if (oi_fnv1a_str(OI_FNV1A_SEED, name) % GW_RATE_LEASE_SLOTS == slot)
+            snprintf(b, sizeof b, "%s", name);
+    }
+    cr_assert(b[0], "no name shares a slot with %s", a);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_redis_t *r = connected(&loop);
+    gw_rate_t *rl = gw_rate_new(r);
+    gw_rate_rule_t rule = {.rps = 1000, .burst = 1000}; /* leases of 100: ten taken whole empty it */
+    gw_rate_want_t w[2] = {{a, &rule}, {b, &rule}};
+    tally_t t = {0};
+    for (int i = 0; i < 40; i++) { /* one after another */
+        gw_rate_take(rl, w, 2, on_verdict, &t);
+        run_until(&loop, &t, i + 1);
+    }
+    for (int round = 0; round < 5; round++) { /* then three at once: a drained bucket refuses */
+        for (int k = 0; k < 3; k++)
+            gw_rate_take(rl, w, 2, on_verdict, &t);
+        run_until(&loop, &t, 40 + 3 * (round + 1));
+    }
+    cr_assert_eq(t.allowed, 55, "%d refused", t.refused);
     finish(&loop, &r, &rl);
 }
 
