@@ -57,5 +57,10 @@ find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec
 echo "base-image: importing as $NAME into $ENGINE" >&2
 tar --numeric-owner -C "$root" -c . |
   "${ENGINE_CMD[@]}" import --change 'CMD ["/bin/bash"]' \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$NAME" >/dev/null
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$NAME" >"$root.log" 2>&1 || {
+  cat "$root.log" >&2
+  rm -f "$root.log"
+  exit 1
+}
+rm -f "$root.log"
 echo "base-image: $NAME ready" >&2

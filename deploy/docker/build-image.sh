@@ -20,13 +20,22 @@ if [[ ! -f $ROOT/tools/docs/node_modules/redoc/bundles/redoc.standalone.js ]]; t
 fi
 "$ROOT/deploy/docker/base-image.sh"
 
+# the engine's own output goes to a log (its last lines are shown when a build fails)
+LOG=${OI_IMAGE_LOG:-$ROOT/.run/image-build.log}
+mkdir -p "$(dirname "$LOG")"
+: >"$LOG"
+
 build() { # build NAME DOCKERFILE
   local args=(build --network host -f "$ROOT/$2" -t "$1")
   if [[ $ENGINE == podman ]]; then
     args+=(--pull=never --layers "${ENGINE_LIMITS[@]}")
   fi
-  echo "build-image: $1 ($ENGINE, $2)" >&2
-  "${ENGINE_CMD[@]}" "${args[@]}" "$ROOT"
+  echo "build-image: $1 ($ENGINE, $2; log $LOG)" >&2
+  if ! "${ENGINE_CMD[@]}" "${args[@]}" "$ROOT" >>"$LOG" 2>&1; then
+    tail -40 "$LOG" >&2
+    echo "build-image: building $1 failed (whole log: $LOG)" >&2
+    return 1
+  fi
 }
 build "oneinbox:$TAG" deploy/docker/Dockerfile
 build "oneinbox-stores:$TAG" deploy/docker/Dockerfile.stores
