@@ -195,8 +195,14 @@ def check_dockerfile(rep, binaries, root=ROOT):
         return
     lines = [ln.strip() for ln in text.splitlines()]
     froms = [ln for ln in lines if ln.upper().startswith('FROM ')]
-    if len(froms) < 2 or not all('debian:12' in ln for ln in froms):
-        p.append('expected a multi-stage build on debian:12')
+    # built on Debian 12; the runtime stage on Debian 12 too, or from scratch with what the
+    # builder laid out (deploy/docker/rootfs.sh: the binaries' libraries, sh, passwd)
+    runtime_from = froms[-1].split()[1] if froms else ''
+    if len(froms) < 2 or 'debian:12' not in froms[0] or not (runtime_from.startswith('debian:12') or
+                                                               runtime_from == 'scratch'):
+        p.append('expected a multi-stage build on debian:12 (runtime: debian:12 or scratch)')
+    if runtime_from == 'scratch' and 'rootfs' not in text[text.rfind('\nFROM '):]:
+        p.append('a runtime stage from scratch copies no root filesystem from the builder')
     for b in binaries:
         if b not in text:
             p.append(f'{b} is not built/copied')
