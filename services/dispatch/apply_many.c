@@ -1,5 +1,9 @@
 /* apply_many.c: the two statements of apply_many.h. The rows are found by arrays of their keys
- * (index conditions); a call's own values join by its position. */
+ * (index conditions); a call's own values join by its position. A row read for each call is a
+ * lateral lookup by its own key, kept from being flattened into a join (LIMIT 1): a subquery
+ * that also named the whole array made a generic plan probe the index once per array element
+ * for every call (a batch of 64: 4,096 probes), and a join let it scan the whole table for
+ * every batch. */
 #include "apply_many.h"
 
 #define ROWS                                                                                            \
@@ -36,7 +40,6 @@ static const oi_pg_stmt_t WRITE_MANY = {
     " coalesce(current_setting('dispatch.apply_fence', true), ''), ',')) ORDER BY number_id, ord), "
     "fence_row AS (SELECT number_id, workspace_id, version FROM dispatch.number_versions"
     " WHERE number_id = ANY ($3::text[])), "
-    "old_rule AS (SELECT id, workspace_id, phone_number FROM dispatch.dispatch_rules WHERE id = ANY ($14::text[])), "
     "ob_put AS ("
     " INSERT INTO dispatch.outbound_trunks AS t (id, workspace_id, phone_number, provider, trunk_address,"
     " auth_username, auth_password_sealed, creds_version)"
@@ -63,7 +66,7 @@ static const oi_pg_stmt_t WRITE_MANY = {
     " policy = EXCLUDED.policy, policy_agents = EXCLUDED.policy_agents,"
     " updated_at = now() WHERE r.workspace_id = EXCLUDED.workspace_id RETURNING r.id) "
     "SELECT v.ord, m.ord IS NOT NULL AS moved, fr.version AS fence_version,"
-    " (SELECT o.phone_number FROM old_rule o WHERE o.id = v.rule AND o.workspace_id = v.ws) AS old_phone,"
+    " o.phone_number AS old_phone,"
     " CASE WHEN m.ord IS NULL THEN (SELECT string_agg(a.id::text, ',') FROM dispatch.agents a"
     " WHERE a.id = ANY (v.agents::uuid[]) AND (a.workspace_id = v.ws) IS TRUE AND a.deleted_at IS NULL) END AS found,"
     " dispatch.id_taken(CASE"
@@ -73,7 +76,9 @@ static const oi_pg_stmt_t WRITE_MANY = {
     " THEN 'outbound_trunks_pkey'"
     " WHEN NOT EXISTS (SELECT 1 FROM it_put WHERE it_put.id = v.it) THEN 'inbound_trunks_pkey'"
     " WHEN NOT EXISTS (SELECT 1 FROM rule_put WHERE rule_put.id = v.rule) THEN 'dispatch_rules_pkey' END) AS refused "
-    "FROM v LEFT JOIN moved m ON m.ord = v.ord LEFT JOIN fence_row fr ON fr.number_id = v.number_id",
+    "FROM v LEFT JOIN moved m ON m.ord = v.ord LEFT JOIN fence_row fr ON fr.number_id = v.number_id "
+    "LEFT JOIN LATERAL (SELECT r.phone_number FROM dispatch.dispatch_rules r WHERE r.id = v.rule "
+    "AND r.workspace_id = v.ws LIMIT 1) o ON true",
     21};
 
 oi_pg_coalesce_t *dsp_apply_many_new(uv_loop_t *loop, oi_pg_pipeline_t *pg)
