@@ -11,7 +11,8 @@
 # 9080, OI_PROVISIONING_RPC_PORT 7201 / OI_PROVISIONING_OPS_PORT 9201, OI_DISPATCH_RPC_PORT
 # 7301 / OI_DISPATCH_OPS_PORT 9301, OI_CARRIER_RPC_PORT 7401 / OI_CARRIER_OPS_PORT 9401,
 # OI_SIM_PORT 8901, OI_SIP_PORT 5080 (the SIP edge, UDP and TCP), OI_SIP_OPS_PORT 9500 (its HTTP). OI_REPLICAS=N runs N replicas of each service (not the simulator) on
-# consecutive ports. OI_BUILD_DIR (default <repo>/build) holds the binaries.
+# consecutive ports. OI_BUILD_DIR (default <repo>/build) holds the binaries. OI_PG_EXTRA_OPTS adds
+# "-c name=value" settings to the PostgreSQL server.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -261,6 +262,9 @@ pg_up() {
     if [[ "${OI_PG_FAST:-0}" == 1 ]]; then
       opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     fi
+    # more server settings for a look inside, e.g. OI_PG_EXTRA_OPTS="-c shared_preload_libraries=auto_explain
+    # -c auto_explain.log_min_duration=20" (plans of slow statements in the cluster's log)
+    opts+=${OI_PG_EXTRA_OPTS:+" $OI_PG_EXTRA_OPTS"}
     log "postgres on 127.0.0.1:$PG_PORT"
     as_pg "$bin/pg_ctl" -D "$data" -l "$PG_LOG" -o "$opts" -w -t 60 start >/dev/null \
       || { show_tail "$PG_LOG"; port_taken "$PG_LOG" "$PG_PORT" PostgreSQL OI_PG_PORT; die "postgres did not start"; }

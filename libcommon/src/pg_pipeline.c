@@ -73,6 +73,7 @@ struct oi_pg_pipeline {
     uv_timer_t done_timer;
     uv_timer_t queue_timer;     /* expires queued batches */
     size_t pending;             /* submitted, not yet called back */
+    uint64_t submitted;         /* every batch ever submitted */
     int64_t last_ok_ms, last_fail_ms;
     int handles_open;
     bool closing;
@@ -697,6 +698,7 @@ int oi_pg_pipeline_batch(oi_pg_pipeline_t *p, const oi_pg_query_t *q, size_t n, 
     OI_ASSERT(n >= 1 && n <= OI_PG_BATCH_MAX && cb);
     batch_t *b = batch_new(q, n, cb, ud);
     p->pending++;
+    p->submitted++;
     if (p->closing) {
         batch_fail_soon(p, b, OI_UNAVAILABLE, "shutting down");
         return 0;
@@ -737,6 +739,8 @@ bool oi_pg_pipeline_healthy(const oi_pg_pipeline_t *p)
 }
 
 size_t oi_pg_pipeline_pending(const oi_pg_pipeline_t *p) { return p ? p->pending : 0; }
+
+uint64_t oi_pg_pipeline_submitted(const oi_pg_pipeline_t *p) { return p ? p->submitted : 0; }
 
 static void on_pool_timer_closed(uv_handle_t *h)
 {

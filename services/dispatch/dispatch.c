@@ -16,11 +16,14 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/pg_analyze.h"
 #include "oi/reseal.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "outbound.h"
 #include "resolve.h"
+
+static const oi_pg_stmt_t ANALYZE_GROWN = {"dsp_analyze_grown", "SELECT dispatch.analyze_grown($1::int)", 1};
 
 
 #define DRAIN_POLL_MS 10
@@ -132,6 +135,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
     };
     d->pipeline = oi_pg_pipeline_new(d->loop, &pipeline);
     d->apply_many = dsp_apply_many_new(d->loop, d->pipeline);
+    d->analyze = oi_pg_analyze_new(d->loop, d->pipeline, &ANALYZE_GROWN, OI_PG_ANALYZE_INTERVAL_MS);
     metrics_help();
     d->redis = oi_redis_new(d->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
     d->flights = dsp_flights_new();
@@ -232,6 +236,7 @@ static void on_drain_poll(uv_timer_t *t)
         return; /* our work still holds calls, connections, pipeline batches or cache references */
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, on_drain_timer_closed);
+    oi_pg_analyze_close(&d->analyze); /* a round still out ends when the pipeline answers or closes */
     dsp_cache_close(d->cache, on_cache_closed, d);
     d->cache = NULL;
 }

@@ -26,6 +26,7 @@ typedef struct dsp {
     oi_pg_pool_t *pg;          /* owned: blocking, for threadpool work (agents, trunk and rule Put/Delete) */
     oi_pg_pipeline_t *pipeline; /* owned: on the loop (ApplyNumber, Resolve, failures) */
     oi_pg_coalesce_t *apply_many; /* owned: ApplyNumber calls sharing statements (apply.h) */
+    struct oi_pg_analyze *analyze; /* owned: statistics of tables that grew fast (oi/pg_analyze.h) */
     oi_redis_t *redis;         /* owned */
     oi_crypto_t *crypto;       /* owned */
     oi_rpc_server_t *rpc;      /* owned */

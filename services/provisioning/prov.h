@@ -42,6 +42,7 @@ typedef struct prov {
     prov_waiters_t *waiters;        /* owned: calls waiting for jobs to end */
     prov_announcer_t *announcer;    /* owned: number changes told to every replica's near caches */
     prov_retention_t *retention;    /* owned: clears what finished jobs keep past OI_JOB_RETENTION_DAYS */
+    struct oi_pg_analyze *analyze;  /* owned: statistics of tables that grew fast (oi/pg_analyze.h) */
     int retention_days, retention_purge_ms;
     prov_quarantine_t *quarantine;  /* owned: releases purchased numbers whose quarantine ended */
     int quarantine_hours;           /* OI_RELEASE_QUARANTINE_HOURS: 0 releases at once */

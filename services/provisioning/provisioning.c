@@ -23,12 +23,15 @@
 #include "oi/mem.h"
 #include "oi/metrics.h"
 #include "oi/pg.h"
+#include "oi/pg_analyze.h"
 #include "oneinbox/v1/carrier.pb-c.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 #include "submit_db.h"
 #include "waiters.h"
+
+static const oi_pg_stmt_t ANALYZE_GROWN = {"prov_analyze_grown", "SELECT provisioning.analyze_grown($1::int)", 1};
 
 #define DRAIN_POLL_MS 20
 #define DRAIN_MARGIN_MS 1000 /* runs still going this close to the grace are left to their leases */
@@ -248,6 +251,7 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
     p->retention = prov_retention_new(p, p->retention_days, p->retention_purge_ms);
     p->quarantine = prov_quarantine_new(p, p->quarantine_sweep_ms);
     p->drift = prov_drift_new(p, p->drift_check_ms);
+    p->analyze = oi_pg_analyze_new(p->loop, p->pg, &ANALYZE_GROWN, OI_PG_ANALYZE_INTERVAL_MS);
     metrics_help(p);
     return true;
 }
@@ -340,6 +344,7 @@ static void on_drain_poll(uv_timer_t *t)
         prov_drift_close(&p->drift);
         prov_engine_close(&p->engine);       /* writes the successes it holds, leaves the rest to leases */
         prov_retention_close(&p->retention);
+        oi_pg_analyze_close(&p->analyze);
         d->engine_closed = true;
     }
     /* the success writes and the answers' reads are done before the pipeline closes */

@@ -28,6 +28,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "oi/status.h"
@@ -75,6 +76,8 @@ int oi_pg_pipeline_batch(oi_pg_pipeline_t *p, const oi_pg_query_t *q, size_t n, 
 bool oi_pg_pipeline_healthy(const oi_pg_pipeline_t *p);
 /* Batches submitted and not yet answered. */
 size_t oi_pg_pipeline_pending(const oi_pg_pipeline_t *p);
+/* Batches submitted since the pipeline was made (a measure of activity). */
+uint64_t oi_pg_pipeline_submitted(const oi_pg_pipeline_t *p);
 /* Fails what is pending with OI_UNAVAILABLE, closes every connection; frees once the handles are
  * closed, then calls on_closed (may be NULL). Nulls *self_p. */
 void oi_pg_pipeline_close(oi_pg_pipeline_t **self_p, void (*on_closed)(void *ud), void *ud);

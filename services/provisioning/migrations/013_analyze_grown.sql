@@ -1,0 +1,21 @@
+-- analyze_grown(min_rows) (oi/pg_analyze.h): analyzes each table of this schema that holds at
+-- least min_rows rows and twice as many as at its last analysis (never analyzed: any count), so
+-- plans prepared while it was nearly empty are made again with its real size. Returns how many
+-- tables it analyzed. A table this role does not own is skipped by ANALYZE with a warning.
+CREATE OR REPLACE FUNCTION analyze_grown(min_rows int) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    t regclass;
+    n int := 0;
+BEGIN
+    FOR t IN
+        SELECT s.relid::regclass FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+        WHERE s.schemaname = 'provisioning' AND s.n_live_tup >= min_rows
+          AND s.n_live_tup >= 2 * greatest(c.reltuples, 0)
+    LOOP
+        EXECUTE format('ANALYZE %s', t);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
