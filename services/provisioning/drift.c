@@ -27,10 +27,10 @@ static const char *const kinds[] = {"orphan", "missing", "trunk_mismatch", "orig
 #define ORIGINATION_BATCH 50 /* trunks a ListOrigination call */
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
-static void gauge_set(size_t provider, size_t kind, long long n)
+static void gauge_set(const char *provider, const char *kind, long long n)
 {
     char labels[96];
-    snprintf(labels, sizeof labels, "provider=\"%s\",kind=\"%s\"", providers[provider], kinds[kind]);
+    snprintf(labels, sizeof labels, "provider=\"%s\",kind=\"%s\"", provider, kind);
     oi_metric_set(GAUGE, labels, n);
 }
 
@@ -135,7 +135,7 @@ static void on_compared(oi_status_t st, const oi_error_t *err, PGresult *const *
     int32_t *counts[N_KINDS] = {&r->orphan, &r->missing, &r->trunk_mismatch, &r->origination_mismatch};
     for (size_t k = 0; k < N_KINDS; k++) {
         *counts[k] = (int32_t)strtol(oi_pg_get(res[0], 0, kinds[k]), NULL, 10);
-        gauge_set(d->at, k, *counts[k]);
+        gauge_set(providers[d->at], kinds[k], *counts[k]);
     }
     oi_log_info(&(oi_log_ctx_t){.action = "checking carrier drift"},
                 "%s: %d numbers on the account, %d orphans, %d missing, %d on another trunk, %d of %d trunks not "
@@ -302,16 +302,13 @@ static void on_counted(oi_status_t st, const oi_error_t *err, PGresult *const *r
     (void)err;
     prov_drift_t *d = ud;
     d->claiming = false;
-    if (!st && n == 1) {
+    if (!st && n == 1) { /* every kind to 0, then the counts of those with open findings */
         for (size_t pi = 0; pi < N_PROVIDERS; pi++)
-            for (size_t k = 0; k < N_KINDS; k++) {
-                long long count = 0;
-                for (int row = 0; row < PQntuples(res[0]); row++)
-                    if (strcmp(oi_pg_get(res[0], row, "provider"), providers[pi]) == 0 &&
-                        strcmp(oi_pg_get(res[0], row, "kind"), kinds[k]) == 0)
-                        count = strtoll(oi_pg_get(res[0], row, "n"), NULL, 10);
-                gauge_set(pi, k, count);
-            }
+            for (size_t k = 0; k < N_KINDS; k++)
+                gauge_set(providers[pi], kinds[k], 0);
+        for (int row = 0; row < PQntuples(res[0]); row++)
+            gauge_set(oi_pg_get(res[0], row, "provider"), oi_pg_get(res[0], row, "kind"),
+                      strtoll(oi_pg_get(res[0], row, "n"), NULL, 10));
     }
     round_end(d);
     if (d->closing && !d->running)
@@ -327,18 +324,16 @@ static void on_claimed(oi_status_t st, const oi_error_t *err, PGresult *const *r
     if (st)
         oi_log_warn(&(oi_log_ctx_t){.action = "checking carrier drift"}, "this period's check not claimed: %s",
                     err ? err->message : oi_status_code(st));
-    if (!ours && !st && !d->closing && !d->running) {
-        d->claiming = true;
-        prov_drift_counts(d->p, on_counted, d);
-        return;
-    }
-    if (d->closing || !ours || d->running || d->p->draining) {
+    if (st || d->closing || d->running || d->p->draining) {
         round_end(d);
         if (d->closing && !d->running)
             release(d);
-        return;
+    } else if (!ours) {
+        d->claiming = true;
+        prov_drift_counts(d->p, on_counted, d);
+    } else {
+        run_start(d);
     }
-    run_start(d);
 }
 
 static void round_start(oi_periodic_t *rounds, void *ud)

@@ -185,12 +185,19 @@ static void release_orphan(resolve_t *x)
 
 /* --- repair: the number back on its own trunk, the trunk sending calls to our ingress ----------- */
 
-static void trunk_request(const resolve_t *x, Oneinbox__V1__CarrierTrunkRequest *q, char *name)
+/* EnsureTrunk for the number's own trunk, by its name; lookup_only: only find it. */
+static void ensure_trunk(resolve_t *x, bool lookup_only, oi_rpc_reply_cb cb)
 {
+    char name[PROV_TRUNK_NAME_MAX];
     prov_trunk_name(x->number_id, name);
-    q->provider = prov_provider_parse(x->provider);
-    q->name = name;
-    q->carrier_number_id = (char *)x->carrier_id;
+    Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
+    q.provider = prov_provider_parse(x->provider);
+    q.name = name;
+    q.carrier_number_id = x->carrier_id;
+    q.lookup_only = lookup_only;
+    if (oi_rpc_client_call(x->p->carrier, &oneinbox__v1__carrier__descriptor, "EnsureTrunk", x->request_id, "",
+                           &q.base, x->p->carrier_timeout_ms, cb, x) != 0)
+        cb(OI_UNAVAILABLE, NULL, NULL, x);
 }
 
 static void on_repaired(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
@@ -220,23 +227,7 @@ static void on_trunk_found(oi_status_t st, const oi_error_t *err, const Protobuf
                                      "released by a DELETE, or dismiss");
         return;
     }
-    char name[PROV_TRUNK_NAME_MAX];
-    Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
-    trunk_request(x, &q, name);
-    if (oi_rpc_client_call(x->p->carrier, &oneinbox__v1__carrier__descriptor, "EnsureTrunk", x->request_id, "",
-                           &q.base, x->p->carrier_timeout_ms, on_repaired, x) != 0)
-        on_repaired(OI_UNAVAILABLE, NULL, NULL, x);
-}
-
-static void repair(resolve_t *x)
-{
-    char name[PROV_TRUNK_NAME_MAX];
-    Oneinbox__V1__CarrierTrunkRequest q = ONEINBOX__V1__CARRIER_TRUNK_REQUEST__INIT;
-    trunk_request(x, &q, name);
-    q.lookup_only = true;
-    if (oi_rpc_client_call(x->p->carrier, &oneinbox__v1__carrier__descriptor, "EnsureTrunk", x->request_id, "",
-                           &q.base, x->p->carrier_timeout_ms, on_trunk_found, x) != 0)
-        on_trunk_found(OI_UNAVAILABLE, NULL, NULL, x);
+    ensure_trunk(x, false, on_repaired);
 }
 
 /* Which action fits which finding, and the checks before it. */
@@ -276,7 +267,7 @@ static void on_finding(oi_status_t st, const oi_error_t *err, PGresult *const *r
     else if (strcmp(x->action, "repair") == 0 && !x->trunk_id[0])
         resolve_fail(x, OI_CONFLICT, "the number is no longer held on a trunk of ours: nothing to repair");
     else if (strcmp(x->action, "repair") == 0)
-        repair(x);
+        ensure_trunk(x, true, on_trunk_found);
     else if (strcmp(kind, "missing") != 0)
         resolve_fail(x, OI_CONFLICT, "mark_released fixes a missing number only");
     else {
