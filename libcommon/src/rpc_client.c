@@ -196,11 +196,10 @@ static void deadlines_fire(uv_timer_t *t)
 /* 0 sent, 1 would block, -1 failed for good. */
 static int call_try_send(oi_rpc_client_t *c, client_call_t *call)
 {
-    uint8_t idbuf[RPC_CALL_ID_LEN];
-    rpc_call_id_put(call->id, idbuf);
-    const void *data[3] = {"", idbuf, call->bytes};
-    size_t lens[3] = {0, RPC_CALL_ID_LEN, call->len};
-    if (rpc_frames_send(c->sock, data, lens, 3) == 0) {
+    rpc_call_id_put(call->id, call->bytes);
+    const void *data[1] = {call->bytes};
+    size_t lens[1] = {call->len};
+    if (rpc_frames_send(c->sock, data, lens, 1) == 0) {
         call->sent = true; /* the bytes stay until the call is done: a draining replica may refuse it */
         if (!c->pumping)
             uv_prepare_start(&c->recheck, client_recheck);
@@ -254,7 +253,9 @@ static void backlog_flush(oi_rpc_client_t *c)
 static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
 {
     uint64_t id;
-    if (f->truncated || f->n != 3 || !rpc_call_id_get(&f->part[1], &id))
+    const uint8_t *body;
+    size_t body_len;
+    if (!rpc_reply_parts(f, &id, &body, &body_len))
         return;
     client_call_t *call = *client_slot(c, id);
     if (!call)
@@ -262,8 +263,7 @@ static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
     oi_error_t err;
     oi_error_init(&err);
     ProtobufCMessage *reply = NULL;
-    zmq_msg_t *body = (zmq_msg_t *)&f->part[2];
-    oi_status_t st = rpc_reply_decode(zmq_msg_data(body), zmq_msg_size(body), call->reply_desc, &reply, &err);
+    oi_status_t st = rpc_reply_decode(body, body_len, call->reply_desc, &reply, &err);
     if (st == OI_DRAINING && call->resends < CLIENT_DRAIN_RESENDS && !c->closing) {
         /* not run there: DEALER's round robin hands it to the next replica */
         call->resends++;

@@ -26,6 +26,17 @@ ProtobufCMessage *oi_rpc_unpack(const ProtobufCMessageDescriptor *desc, const ui
     return m;
 }
 
+/* m packed behind RPC_CALL_ID_LEN bytes left for the call id (zeroed); *len counts them. */
+static uint8_t *pack_framed(const ProtobufCMessage *m, size_t *len)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = oi_xmalloc(RPC_CALL_ID_LEN + n);
+    memset(buf, 0, RPC_CALL_ID_LEN);
+    protobuf_c_message_pack(m, buf + RPC_CALL_ID_LEN);
+    *len = RPC_CALL_ID_LEN + n;
+    return buf;
+}
+
 uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id, bool admin,
                            int64_t deadline_ms, const ProtobufCMessage *req, size_t *len)
 {
@@ -39,7 +50,7 @@ uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const cha
     env.deadline_unix_ms = deadline_ms;
     env.payload.data = payload;
     env.payload.len = plen;
-    uint8_t *out = oi_rpc_pack(&env.base, len);
+    uint8_t *out = pack_framed(&env.base, len);
     free(payload);
     return out;
 }
@@ -51,7 +62,7 @@ uint8_t *rpc_reply_pack_bytes(const char *request_id, const void *payload, size_
     r.status = (Oneinbox__V1__Status)OI_OK;
     r.payload.data = (uint8_t *)payload;
     r.payload.len = plen;
-    return oi_rpc_pack(&r.base, len);
+    return pack_framed(&r.base, len);
 }
 
 uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_error_t *err,
@@ -71,7 +82,7 @@ uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_err
         r.error_message = (char *)(have && err->message[0] ? err->message : oi_status_message(status));
         r.error_loc = (char *)(have ? err->loc : "");
     }
-    uint8_t *out = oi_rpc_pack(&r.base, len);
+    uint8_t *out = pack_framed(&r.base, len);
     free(payload);
     return out;
 }

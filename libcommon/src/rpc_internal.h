@@ -1,7 +1,10 @@
 /* rpc_internal.h: pieces shared by the RPC server, the async client and the sync client.
  *
- * Wire (after ZeroMQ's routing frames): [empty][call id, 8 bytes][Envelope or Reply]. The call
- * id is the client's own correlation number; the server echoes it untouched. */
+ * Wire (after ZeroMQ's routing frames): one frame, [call id, 8 bytes][Envelope or Reply]. The
+ * call id is the client's own correlation number; the server echoes it untouched. One frame, not
+ * three: CURVE seals every frame on its own, so each frame more is a box more on both ends.
+ * Servers still take the older three-frame form, [empty][call id][Envelope], and answer it in
+ * kind, so a server upgraded first keeps serving older clients during a rollout. */
 #ifndef OI_RPC_INTERNAL_H
 #define OI_RPC_INTERNAL_H
 
@@ -48,8 +51,15 @@ int rpc_curve_client(void *sock, const ProtobufCServiceDescriptor *svc, oi_error
 /* Call ids travel as 8 bytes big-endian. */
 void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN]);
 bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id);
+/* The call id at the head of a one-frame message (false when the frame is too short). */
+bool rpc_call_id_read(const uint8_t *data, size_t len, uint64_t *id);
+/* A reply as a client receives it, in either form: its call id and the Reply's bytes (borrowed
+ * from f). false when f is neither form. */
+bool rpc_reply_parts(const rpc_frames_t *f, uint64_t *id, const uint8_t **body, size_t *len);
 
-/* Packs an Envelope for a call; caller frees. NULL + err when the payload cannot be packed. */
+/* The packers below answer a whole frame: RPC_CALL_ID_LEN bytes for the call id (zeroed; the
+ * sender writes it with rpc_call_id_put), then the message; *len counts both. Caller frees. */
+/* Packs an Envelope for a call. */
 uint8_t *rpc_envelope_pack(const char *method, const char *request_id, const char *workspace_id, bool admin,
                            int64_t deadline_ms, const ProtobufCMessage *req, size_t *len);
 /* Packs a Reply; reply may be NULL (empty payload). */

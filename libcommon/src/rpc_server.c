@@ -64,6 +64,7 @@ struct oi_rpc_call {
     uint8_t identity[SERVER_IDENTITY_MAX];
     size_t identity_len;
     uint8_t call_id[RPC_CALL_ID_LEN];
+    bool three_frames;           /* the client sent the older [empty][call id][Envelope] form */
     const struct server_method *m;
     ProtobufCMessage *req;
     oi_rpc_ctx_t ctx;
@@ -137,12 +138,18 @@ static void call_observe(const oi_rpc_call_t *call, oi_status_t status)
     oi_metric_observe("oi_rpc_server_duration_seconds", labels, (double)(oi_clock_mono_ns() - call->start_ns) / 1e9);
 }
 
+/* bytes: a whole frame from the packers (rpc_internal.h), answered in the form the call came in. */
 static void call_send_bytes(oi_rpc_call_t *call, uint8_t *bytes, size_t len)
 {
     oi_rpc_server_t *s = call->srv;
-    const void *data[4] = {call->identity, "", call->call_id, bytes};
-    size_t lens[4] = {call->identity_len, 0, RPC_CALL_ID_LEN, len};
-    if (rpc_frames_send(s->sock, data, lens, 4) != 0)
+    memcpy(bytes, call->call_id, RPC_CALL_ID_LEN);
+    const void *one[2] = {call->identity, bytes};
+    size_t one_lens[2] = {call->identity_len, len};
+    const void *three[4] = {call->identity, "", call->call_id, bytes + RPC_CALL_ID_LEN};
+    size_t three_lens[4] = {call->identity_len, 0, RPC_CALL_ID_LEN, len - RPC_CALL_ID_LEN};
+    int rc = call->three_frames ? rpc_frames_send(s->sock, three, three_lens, 4)
+                                : rpc_frames_send(s->sock, one, one_lens, 2);
+    if (rc != 0)
         oi_log_warn(&(oi_log_ctx_t){.request_id = call->ctx.request_id}, "reply to %s not sent: %s",
                     call->ctx.method, zmq_strerror(zmq_errno()));
     free(bytes);
@@ -231,14 +238,47 @@ static const struct server_method *server_method(const oi_rpc_server_t *s, const
     return m ? &s->table[m - s->svc->methods] : NULL;
 }
 
-static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const rpc_frames_t *f, const Oneinbox__V1__Envelope *env)
+/* A request as it arrives: [identity] then either [call id + Envelope] or, from an older client,
+ * [empty][call id][Envelope]. */
+typedef struct {
+    const uint8_t *identity, *call_id, *body;
+    size_t identity_len, body_len;
+    bool three_frames;
+} request_parts_t;
+
+static const uint8_t *msg_data(const rpc_frames_t *f, int i) { return zmq_msg_data((zmq_msg_t *)&f->part[i]); }
+static size_t msg_size(const rpc_frames_t *f, int i) { return zmq_msg_size((zmq_msg_t *)&f->part[i]); }
+
+static bool request_parts(const rpc_frames_t *f, request_parts_t *r)
+{
+    if (f->truncated || (f->n != 2 && f->n != 4) || msg_size(f, 0) > SERVER_IDENTITY_MAX)
+        return false;
+    *r = (request_parts_t){.identity = msg_data(f, 0), .identity_len = msg_size(f, 0), .three_frames = f->n == 4};
+    if (r->three_frames) {
+        if (msg_size(f, 1) != 0 || msg_size(f, 2) != RPC_CALL_ID_LEN)
+            return false;
+        r->call_id = msg_data(f, 2);
+        r->body = msg_data(f, 3);
+        r->body_len = msg_size(f, 3);
+        return true;
+    }
+    if (msg_size(f, 1) < RPC_CALL_ID_LEN)
+        return false;
+    r->call_id = msg_data(f, 1);
+    r->body = r->call_id + RPC_CALL_ID_LEN;
+    r->body_len = msg_size(f, 1) - RPC_CALL_ID_LEN;
+    return true;
+}
+
+static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const request_parts_t *f, const Oneinbox__V1__Envelope *env)
 {
     oi_rpc_call_t *call = oi_xcalloc(1, sizeof *call);
     call->srv = s;
     call->start_ns = oi_clock_mono_ns();
-    call->identity_len = zmq_msg_size((zmq_msg_t *)&f->part[0]);
-    memcpy(call->identity, zmq_msg_data((zmq_msg_t *)&f->part[0]), call->identity_len);
-    memcpy(call->call_id, zmq_msg_data((zmq_msg_t *)&f->part[2]), RPC_CALL_ID_LEN);
+    call->identity_len = f->identity_len;
+    memcpy(call->identity, f->identity, f->identity_len);
+    memcpy(call->call_id, f->call_id, RPC_CALL_ID_LEN);
+    call->three_frames = f->three_frames;
     call->request_id = oi_xstrdup(env->request_id ? env->request_id : "");
     call->workspace_id = oi_xstrdup(env->workspace_id ? env->workspace_id : "");
     call->ctx = (oi_rpc_ctx_t){.request_id = call->request_id,
@@ -248,13 +288,6 @@ static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const rpc_frames_t *f, const 
                                .ud = s->ud};
     s->inflight++;
     return call;
-}
-
-static bool frames_well_formed(const rpc_frames_t *f)
-{
-    return !f->truncated && f->n == 4 && zmq_msg_size((zmq_msg_t *)&f->part[0]) <= SERVER_IDENTITY_MAX &&
-           zmq_msg_size((zmq_msg_t *)&f->part[1]) == 0 &&
-           zmq_msg_size((zmq_msg_t *)&f->part[2]) == RPC_CALL_ID_LEN;
 }
 
 static void call_start(oi_rpc_call_t *call, const Oneinbox__V1__Envelope *env)
@@ -285,15 +318,15 @@ static void call_start(oi_rpc_call_t *call, const Oneinbox__V1__Envelope *env)
     }
 }
 
-static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *f)
+static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *frames)
 {
-    if (!frames_well_formed(f)) {
-        oi_log_debug(NULL, "dropped a malformed request (%d frames)", f->n);
+    request_parts_t parts, *f = &parts;
+    if (!request_parts(frames, f)) {
+        oi_log_debug(NULL, "dropped a malformed request (%d frames)", frames->n);
         return;
     }
-    zmq_msg_t *body = (zmq_msg_t *)&f->part[3];
-    Oneinbox__V1__Envelope *env = (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor,
-                                                                            zmq_msg_size(body), zmq_msg_data(body));
+    Oneinbox__V1__Envelope *env =
+        (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor, f->body_len, f->body);
     if (!env) {
         oi_log_debug(NULL, "dropped an undecodable envelope");
         return;

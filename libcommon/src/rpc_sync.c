@@ -56,15 +56,14 @@ static bool sync_wait(void *sock, short events, int64_t deadline)
     }
 }
 
-static oi_status_t sync_send(oi_rpc_sync_t *s, uint64_t id, const uint8_t *bytes, size_t len, int64_t deadline,
+static oi_status_t sync_send(oi_rpc_sync_t *s, uint64_t id, uint8_t *bytes, size_t len, int64_t deadline,
                              oi_error_t *err)
 {
-    uint8_t idbuf[RPC_CALL_ID_LEN];
-    rpc_call_id_put(id, idbuf);
-    const void *data[3] = {"", idbuf, bytes};
-    size_t lens[3] = {0, RPC_CALL_ID_LEN, len};
+    rpc_call_id_put(id, bytes);
+    const void *data[1] = {bytes};
+    size_t lens[1] = {len};
     for (;;) {
-        if (rpc_frames_send(s->sock, data, lens, 3) == 0)
+        if (rpc_frames_send(s->sock, data, lens, 1) == 0)
             return OI_OK;
         if (zmq_errno() != EAGAIN)
             return oi_error_set(err, OI_UNAVAILABLE, "send failed: %s", zmq_strerror(zmq_errno()));
@@ -84,10 +83,12 @@ static oi_status_t sync_receive(oi_rpc_sync_t *s, uint64_t id, const ProtobufCMe
         int rc;
         while ((rc = rpc_frames_recv(s->sock, &f)) == 1) {
             uint64_t got = 0;
-            bool mine = !f.truncated && f.n == 3 && rpc_call_id_get(&f.part[1], &got) && got == id;
+            const uint8_t *body = NULL;
+            size_t body_len = 0;
+            bool mine = rpc_reply_parts(&f, &got, &body, &body_len) && got == id;
             oi_status_t st = OI_OK;
             if (mine)
-                st = rpc_reply_decode(zmq_msg_data(&f.part[2]), zmq_msg_size(&f.part[2]), reply_desc, reply, err);
+                st = rpc_reply_decode(body, body_len, reply_desc, reply, err);
             rpc_frames_close(&f);
             if (mine)
                 return st;

@@ -146,14 +146,40 @@ void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN])
     }
 }
 
-bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id)
+bool rpc_call_id_read(const uint8_t *data, size_t len, uint64_t *id)
 {
-    if (zmq_msg_size((zmq_msg_t *)m) != RPC_CALL_ID_LEN)
+    if (len < RPC_CALL_ID_LEN)
         return false;
-    const uint8_t *p = zmq_msg_data((zmq_msg_t *)m);
     uint64_t v = 0;
     for (int i = 0; i < RPC_CALL_ID_LEN; i++)
-        v = (v << 8) | p[i];
+        v = (v << 8) | data[i];
     *id = v;
+    return true;
+}
+
+bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id)
+{
+    return zmq_msg_size((zmq_msg_t *)m) == RPC_CALL_ID_LEN &&
+           rpc_call_id_read(zmq_msg_data((zmq_msg_t *)m), RPC_CALL_ID_LEN, id);
+}
+
+bool rpc_reply_parts(const rpc_frames_t *f, uint64_t *id, const uint8_t **body, size_t *len)
+{
+    if (f->truncated)
+        return false;
+    if (f->n == 1) {
+        zmq_msg_t *m = (zmq_msg_t *)&f->part[0];
+        const uint8_t *data = zmq_msg_data(m);
+        size_t size = zmq_msg_size(m);
+        if (!rpc_call_id_read(data, size, id))
+            return false;
+        *body = data + RPC_CALL_ID_LEN;
+        *len = size - RPC_CALL_ID_LEN;
+        return true;
+    }
+    if (f->n != 3 || zmq_msg_size((zmq_msg_t *)&f->part[0]) != 0 || !rpc_call_id_get(&f->part[1], id))
+        return false;
+    *body = zmq_msg_data((zmq_msg_t *)&f->part[2]);
+    *len = zmq_msg_size((zmq_msg_t *)&f->part[2]);
     return true;
 }

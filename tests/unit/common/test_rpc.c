@@ -382,6 +382,107 @@ Test(rpc, an_oversized_message_drops_its_sender_only)
     oi_rpc_sync_destroy(&s);
 }
 
+/* --- the wire: one frame per message; the older three-frame form still served ---------------- */
+
+/* An Echo Envelope packed by hand, as a client of another build would send it. */
+static size_t raw_envelope(const char *value, uint8_t *out, size_t cap)
+{
+    Oneinbox__V1__OptString in = ONEINBOX__V1__OPT_STRING__INIT;
+    in.value = (char *)value;
+    uint8_t payload[64];
+    size_t plen = protobuf_c_message_pack(&in.base, payload);
+    Oneinbox__V1__Envelope env = ONEINBOX__V1__ENVELOPE__INIT;
+    env.method = "echo.Echo";
+    env.request_id = "raw";
+    env.payload.data = payload;
+    env.payload.len = plen;
+    cr_assert_leq(protobuf_c_message_get_packed_size(&env.base), cap);
+    return protobuf_c_message_pack(&env.base, out);
+}
+
+/* Receives one whole message from a raw DEALER (2 s at most); its frame count, frames in f. */
+static int raw_recv(void *sock, zmq_msg_t f[4])
+{
+    zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
+    if (zmq_poll(&item, 1, 2000) != 1)
+        return 0;
+    int n = 0;
+    for (;;) {
+        zmq_msg_init(&f[n]);
+        cr_assert_geq(zmq_msg_recv(&f[n], sock, 0), 0);
+        n++;
+        if (!zmq_msg_more(&f[n - 1]) || n == 4)
+            return n;
+    }
+}
+
+static void raw_close(zmq_msg_t *f, int n)
+{
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&f[i]);
+}
+
+/* The reply's OptString value, decoded from a Reply's bytes. */
+static char *reply_value(const uint8_t *data, size_t len)
+{
+    Oneinbox__V1__Reply *r = oneinbox__v1__reply__unpack(NULL, len, data);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->status, (Oneinbox__V1__Status)OI_OK, "%s", r->error_message);
+    Oneinbox__V1__OptString *v = oneinbox__v1__opt_string__unpack(NULL, r->payload.len, r->payload.data);
+    cr_assert_not_null(v);
+    char *out = oi_xstrdup(v->value);
+    oneinbox__v1__opt_string__free_unpacked(v, NULL);
+    oneinbox__v1__reply__free_unpacked(r, NULL);
+    return out;
+}
+
+Test(rpc, one_frame_requests_and_the_older_three_frame_form_both_answered_in_kind)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_connect(sock, fx.endpoint), 0);
+    uint8_t frame[256];
+    const uint8_t id[8] = {0, 0, 0, 0, 0, 0, 0, 42};
+
+    /* garbage first: too short for a call id, a three-frame message without its empty delimiter */
+    zmq_send(sock, "abc", 3, 0);
+    zmq_send(sock, "x", 1, ZMQ_SNDMORE);
+    zmq_send(sock, id, 8, ZMQ_SNDMORE);
+    zmq_send(sock, "y", 1, 0);
+
+    /* the older form: [empty][call id][Envelope] is answered as [empty][call id][Reply] */
+    size_t n = raw_envelope("old", frame, sizeof frame);
+    zmq_send(sock, "", 0, ZMQ_SNDMORE);
+    zmq_send(sock, id, 8, ZMQ_SNDMORE);
+    zmq_send(sock, frame, n, 0);
+    zmq_msg_t f[4];
+    int got = raw_recv(sock, f);
+    cr_assert_eq(got, 3, "the malformed messages got an answer, or the old form none (%d frames)", got);
+    cr_assert_eq(zmq_msg_size(&f[0]), 0);
+    cr_assert_eq(memcmp(zmq_msg_data(&f[1]), id, 8), 0);
+    char *v = reply_value(zmq_msg_data(&f[2]), zmq_msg_size(&f[2]));
+    cr_assert_str_eq(v, "old:raw");
+    free(v);
+    raw_close(f, got);
+
+    /* today's form: one frame, call id then Envelope, answered in one frame */
+    memcpy(frame, id, 8);
+    n = raw_envelope("new", frame + 8, sizeof frame - 8);
+    zmq_send(sock, frame, 8 + n, 0);
+    got = raw_recv(sock, f);
+    cr_assert_eq(got, 1, "%d frames", got);
+    cr_assert_geq(zmq_msg_size(&f[0]), 8);
+    cr_assert_eq(memcmp(zmq_msg_data(&f[0]), id, 8), 0);
+    v = reply_value((const uint8_t *)zmq_msg_data(&f[0]) + 8, zmq_msg_size(&f[0]) - 8);
+    cr_assert_str_eq(v, "new:raw");
+    free(v);
+    raw_close(f, got);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+}
+
 /* --- CURVE: only the admitted client keys get a call through -------------------------------- */
 
 static void curve_env(const char *server_pub, const char *server_secret, const char *client_pub,
