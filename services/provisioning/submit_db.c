@@ -280,13 +280,15 @@ void prov_submit_delete(prov_t *p, const prov_submit_t *s, const char *number_id
     "'delete', 'queued', r.provider, 0, $2::int, '', '', " DELETE_PAYLOAD("r") ", NULL, r.id, NULL, NULL, false, " \
     EVENTS_INIT("false") " FROM r RETURNING id, lane, number_id) "
 #define QUARANTINED_COUNT                                                                              \
-    "(SELECT count(*) FROM provisioning.phone_numbers q WHERE q.status = 'quarantined' AND q.deleted_at IS NULL)"
+    "(SELECT count(*) FROM provisioning.phone_numbers q WHERE q.release_after IS NOT NULL AND q.deleted_at IS NULL)"
 
-/* The quarantines due, oldest first, rows another replica holds skipped. */
+/* The quarantines due, oldest first, rows another replica holds skipped. A number has a
+ * release_after exactly while it is quarantined (migration 014), which is what the sweep's index
+ * keys on. */
 static const oi_pg_stmt_t RELEASE_DUE = {
     "prov_submit_release_due",
-    "WITH due AS (SELECT id FROM provisioning.phone_numbers WHERE status = 'quarantined' AND deleted_at IS NULL "
-    "AND release_after <= clock_timestamp() ORDER BY release_after LIMIT " PROV_RELEASE_BATCH_TEXT
+    "WITH due AS (SELECT id FROM provisioning.phone_numbers WHERE release_after IS NOT NULL AND deleted_at IS NULL "
+    "AND release_after <= clock_timestamp() AND status = 'quarantined' ORDER BY release_after LIMIT " PROV_RELEASE_BATCH_TEXT
     " FOR UPDATE SKIP LOCKED), " RELEASE_DUE_ROWS
     "SELECT j.id AS job_id, j.lane, j.number_id, " QUARANTINED_COUNT " - (SELECT count(*) FROM n) AS left_quarantined "
     "FROM j UNION ALL SELECT NULL, NULL, NULL, " QUARANTINED_COUNT " WHERE NOT EXISTS (SELECT 1 FROM n)",
