@@ -63,7 +63,7 @@ oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, oi
     r->scratch = x;
     r->scratch_free = state_free;
     if (!r->number)
-        r->number = prov_number_to_proto(res, row, "");
+        r->number = prov_number_to_proto_with(res, row, "", &x->routing);
     return OI_OK;
 }
 

@@ -685,15 +685,16 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
         rc = prov_merge_apply(oi_pg_get(res, row, "agent_id"), &cur, UPD(s), &s->merge, &e);
     if (!rc && UPD(s)->provider_config)
         rc = rotate_trunk(s, res, row, &e);
-    prov_routing_cleanup(&cur);
     if (rc) {
+        prov_routing_cleanup(&cur);
         fail(s, rc, &e);
         return;
     }
     s->version = prov_number_version(res, row);
     if (s->previous)
         protobuf_c_message_free_unpacked(&s->previous->base, NULL);
-    s->previous = prov_number_to_proto(res, row, "");
+    s->previous = prov_number_to_proto_with(res, row, "", &cur);
+    prov_routing_cleanup(&cur);
     if (UPD(s)->if_match > 0 && s->version != UPD(s)->if_match) {
         precondition_failed(s, s->version);
         return;

@@ -51,6 +51,16 @@ static const char *api_status(const char *st, const char *deleted_at)
 
 Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, const char *prefix)
 {
+    prov_routing_t r;
+    bool parsed = prov_routing_from_json_text(&r, col(res, row, prefix, "inbound_routing"), NULL) == OI_OK;
+    Oneinbox__V1__PhoneNumber *n = prov_number_to_proto_with(res, row, prefix, parsed ? &r : NULL);
+    prov_routing_cleanup(&r);
+    return n;
+}
+
+Oneinbox__V1__PhoneNumber *prov_number_to_proto_with(const PGresult *res, int row, const char *prefix,
+                                                     const prov_routing_t *routing)
+{
     const char *id = col(res, row, prefix, "id");
     if (!id)
         return NULL;
@@ -64,10 +74,8 @@ Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, co
     n->agent_id = str_or_empty(col(res, row, prefix, "agent_id"));
     n->status = oi_xstrdup(api_status(col(res, row, prefix, "status"), col(res, row, prefix, "deleted_at")));
     n->release_at = time_text(col(res, row, prefix, "release_after"));
-    prov_routing_t r;
-    if (prov_routing_from_json_text(&r, col(res, row, prefix, "inbound_routing"), NULL) == OI_OK)
-        n->inbound_routing = prov_routing_to_proto(&r);
-    prov_routing_cleanup(&r);
+    if (routing)
+        n->inbound_routing = prov_routing_to_proto(routing);
     if (n->inbound_routing) { /* the ids of the routing in force; kept, but not shown, without one */
         n->inbound_trunk_id = opt_str(col(res, row, prefix, "inbound_trunk_id"));
         n->dispatch_rule_id = opt_str(col(res, row, prefix, "dispatch_rule_id"));

@@ -44,6 +44,10 @@
 /* New heap PhoneNumber from row `row` of res (columns PROV_NUMBER_COLS, each name prefixed with
  * `prefix`, "" for none). NULL when the row has no number (a LEFT JOIN that found none). */
 Oneinbox__V1__PhoneNumber *prov_number_to_proto(const PGresult *res, int row, const char *prefix);
+/* The same with the row's inbound routing already parsed (prov_number_routing): a caller that
+ * needs both parses the stored JSON once. */
+Oneinbox__V1__PhoneNumber *prov_number_to_proto_with(const PGresult *res, int row, const char *prefix,
+                                                     const prov_routing_t *routing);
 /* The routing stored in a row (absent when none); OI_INTERNAL when it is malformed. */
 oi_status_t prov_number_routing(const PGresult *res, int row, prov_routing_t *out, oi_error_t *err);
 /* A row's version (0 when absent). */
