@@ -2,6 +2,8 @@
 # build-image.sh: `make image`. Builds, with podman or docker (whichever is installed),
 #   oneinbox:dev         deploy/docker/Dockerfile: every service, from scratch plus the libraries
 #                        the binaries load; must stay within OI_IMAGE_MAX_MB (default 120)
+#   oneinbox-sip:dev     deploy/docker/Dockerfile.sip: the SIP edge (Kamailio from Debian and
+#                        deploy/sip), which the dev overlay's oi-sip-edge runs
 #   oneinbox-stores:dev  deploy/docker/Dockerfile.stores: PostgreSQL 15 and Redis from Debian, for
 #                        the container run of the suite (tests/deploy/smoke_dev.py --image)
 # on the base debian:12 that base-image.sh makes from Debian's archive when the store lacks it.
@@ -38,6 +40,7 @@ build() { # build NAME DOCKERFILE
   fi
 }
 build "oneinbox:$TAG" deploy/docker/Dockerfile
+build "oneinbox-sip:$TAG" deploy/docker/Dockerfile.sip
 build "oneinbox-stores:$TAG" deploy/docker/Dockerfile.stores
 
 bytes=$(oi_image_bytes "oneinbox:$TAG")

@@ -6,7 +6,8 @@ container a process as uid 10001; PostgreSQL and Redis from this machine's packa
 ContainerRunner: the built image itself (deploy/docker/build-image.sh) with podman or docker,
 each container as the manifests run it (uid 10001, read-only root filesystem with /tmp as the
 emptyDir, every capability dropped, no privilege escalation, explicit ulimits), PostgreSQL and
-Redis as containers of the stores image. Every container shares the host's network, where the
+Redis as containers of the stores image, the SIP edge from its own image (Dockerfile.sip) with
+its emptyDirs as tmpfs. Every container shares the host's network, where the
 smoke run has already moved the Services' addresses to loopback ports.
 
 Both give the same handles: a Popen whose exit is the container's exit, and stop callables."""
@@ -69,6 +70,7 @@ def as_pg(argv):
 
 class ProcessRunner:
     kind = 'processes'
+    sip = None  # the SIP edge runs from its image only (the container run)
 
     def __init__(self, build_dir, top):
         self.build_dir, self.top = build_dir, top
@@ -201,21 +203,22 @@ def limits():
 class ContainerRunner:
     kind = 'containers'
 
-    def __init__(self, image, stores_image, top):
-        self.image, self.stores, self.top = image, stores_image, top
+    def __init__(self, image, stores_image, top, sip_image=None):
+        self.image, self.stores, self.top, self.sip = image, stores_image, top, sip_image
         self.engine = engine_argv()
         self.prefix = IMAGE_PREFIX
         self.tag = 'oi-smoke-%d' % os.getpid()
         self.names = []
 
     def what(self):
-        return f'images {self.image} and {self.stores} in {self.engine[0] if self.engine else "no engine"}'
+        images = ', '.join(i for i in (self.image, self.sip) if i)
+        return f'images {images} and {self.stores} in {self.engine[0] if self.engine else "no engine"}'
 
     def prepare(self):
         if self.engine is None:
             return ['neither podman nor docker is installed (make image installs podman)']
         p = []
-        for img in (self.image, self.stores):
+        for img in (i for i in (self.image, self.stores, self.sip) if i):
             r = subprocess.run(self.engine + ['image', 'inspect', '--format', '{{.Id}}', img],
                                capture_output=True, text=True)
             if r.returncode != 0:
@@ -240,10 +243,12 @@ class ContainerRunner:
         return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
-    def start(self, name, env, container, log):
-        flags = ['--user', f'{APP_UID}:{APP_UID}', '--read-only', '--tmpfs', '/tmp:rw,mode=1777,size=64m',
-                 '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-                 '--env-file', self._env_file(name, env)]
+    def start(self, name, env, container, log, image=None, writable=('/tmp',)):
+        """image: default the suite's; writable: the container's emptyDir mounts, each a tmpfs."""
+        flags = ['--user', f'{APP_UID}:{APP_UID}', '--read-only', '--cap-drop', 'ALL',
+                 '--security-opt', 'no-new-privileges', '--env-file', self._env_file(name, env)]
+        for path in writable:
+            flags += ['--tmpfs', f'{path}:rw,mode=1777,size=64m']
         if self.engine[0] == 'podman':
             flags.append('--read-only-tmpfs=false')  # only the manifests' emptyDir is writable
         args = [str(a) for a in (container.get('args') or [])]
@@ -251,7 +256,7 @@ class ContainerRunner:
             cmd = [str(a) for a in container['command']]
             flags += ['--entrypoint', cmd[0]]
             args = cmd[1:] + args
-        return self._run(name, flags, self.image, args, log)
+        return self._run(name, flags, image or self.image, args, log)
 
     def _rm(self, cname):
         subprocess.run(self.engine + ['rm', '-f', '-t', '0', cname], stdout=subprocess.DEVNULL,

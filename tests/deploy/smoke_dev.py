@@ -4,6 +4,7 @@ starts the binaries, wires them together and serves the public API end to end.
 
   /usr/bin/python3 tests/deploy/smoke_dev.py [--build] [--build-dir DIR] [--port-offset N] [--keep]
   /usr/bin/python3 tests/deploy/smoke_dev.py --image oneinbox:dev [--stores-image oneinbox-stores:dev]
+                                             [--sip-image oneinbox-sip:dev]
 
 1. `kubectl kustomize deploy/k8s/overlays/dev`; takes every container that runs one of the
    suite's binaries, with its environment exactly as the kubelet would give it (ConfigMaps and
@@ -26,8 +27,10 @@ starts the binaries, wires them together and serves the public API end to end.
    an agent (dispatch); a number search and a purchase (provisioning -> carrier -> simulator
    with the dev carrier credentials); a brought number registered, resolved with the internal
    token (dispatch + Redis), its routing PATCHed and resolved again, then both numbers
-   DELETEd and resolving 404; with --image, every preStop hook's command runs in its
-   container; then SIGTERM makes every service exit 0 within OI_SHUTDOWN_GRACE_MS.
+   DELETEd and resolving 404; with --image, the SIP edge runs from --sip-image too
+   (smoke_edge.py): its probes, OPTIONS 200, an unknown number 404 and a call to the
+   registered number reaching its agent at a UA of the test; every preStop hook's command runs
+   in its container; then SIGTERM makes every service exit 0 within OI_SHUTDOWN_GRACE_MS.
 Everything it started is stopped at the end. Last line "N passed, M failed"; exit 1 on failure.
 """
 
@@ -57,7 +60,9 @@ try:
     import k8s_model  # noqa: E402
     import oi_sources  # noqa: E402
     import runners  # noqa: E402
+    import smoke_edge  # noqa: E402
     from runners import APP_UID, IMAGE_PREFIX  # noqa: E402
+    from smoke_edge import NAME as NAME_EDGE, sipua  # noqa: E402
 except ImportError as e:  # PyYAML
     print(f'smoke_dev: {e} (apt-get install python3-yaml)', file=sys.stderr)
     sys.exit(2)
@@ -203,7 +208,7 @@ def run_migration_job(res, model, binaries, net, runner, top, timeout):
     res.check('Job oi-migrate: every container migrates and exits 0', p)
 
 
-def end_to_end(res, net, pods, model):
+def end_to_end(res, net, pods, model, edge=None):
     gw = pods.get('oi-gateway')
     if gw is None:
         res.check('end to end', ['no oi-gateway in the overlay'])
@@ -232,8 +237,10 @@ def end_to_end(res, net, pods, model):
     st, body = http('GET', base + '/v1/routing/resolve?to=%2B12125550100&from=%2B14155550100', token=internal)
     res.check('API: routing resolve with the internal token (oi-dispatch + Redis): 404 for an unknown number',
               [] if st == 404 else [f'GET /v1/routing/resolve -> {st} {body[:300]!r}'])
-    numbers = [n for n in (register_and_route(res, base, key, internal, agent),
-                           purchase(res, base, key, agent)) if n]
+    registered = register_and_route(res, base, key, internal, agent)
+    if edge and registered:
+        smoke_edge.check_calls(res, edge.addr, edge.agent, registered)
+    numbers = [n for n in (registered, purchase(res, base, key, agent)) if n]
     for n in numbers:
         st, body = http('DELETE', f'{base}/v1/phone-numbers/{n["id"]}', token=key, timeout=30)
         p = [] if st == 204 else [f'DELETE -> {st} {body[:300]!r}']
@@ -385,7 +392,7 @@ def run(args, res, top):
     if not res.check(f'loopback ports free (offset {args.port_offset})', [f'port {p} in use' for p in busy]):
         return
 
-    runner = (runners.ContainerRunner(args.image, args.stores_image, top) if args.image
+    runner = (runners.ContainerRunner(args.image, args.stores_image, top, args.sip_image or None) if args.image
               else runners.ProcessRunner(args.build_dir, top))
     if not res.check(runner.what(), runner.prepare()):
         return
@@ -398,8 +405,70 @@ def run(args, res, top):
             runner.cleanup()
 
 
+def check_probes(res, args, net, name, pod):
+    """Each httpGet probe answers 200 (in order: startup, liveness, readiness), /metrics on ops."""
+    p = []
+    for probe in ('startupProbe', 'livenessProbe', 'readinessProbe'):
+        url = probe_url(net, pod, probe)
+        if url is None:
+            if probe != 'startupProbe':
+                p.append(f'no httpGet {probe}')
+            continue
+        why = wait_for(url, args.timeout, pod.proc)
+        if why:
+            p.append(f'{probe}: {why}')
+    ops = pod.w.named_ports().get('ops')
+    if ops is not None:
+        st, _ = http('GET', f'http://127.0.0.1:{net.port(ops)}/metrics')
+        if st != 200:
+            p.append(f'/metrics on ops -> {st}')
+    who = f'uid {APP_UID}' if os.geteuid() == 0 else 'current user'
+    res.check(f'{name}: starts from the manifests ({who}); probes 200' +
+              (', /metrics served' if ops is not None else ''), p)
+    if p:
+        print(f'     log: {pod.log.name}')
+
+
+class Edge:
+    def __init__(self, pod, addr, agent):
+        self.pod, self.addr, self.agent = pod, addr, agent
+
+
+def start_edge(res, args, runner, model, net, top):
+    """The SIP edge from its image (the container run only), with a UA of the test as its agent
+    endpoint (smoke_edge.py); None when not run."""
+    w, c = smoke_edge.find(model)
+    if w is None or not runner.sip:
+        return None
+    agent = sipua.Endpoint()
+    pod = Pod(w, c, None, smoke_edge.env_for_run(model, net, c, agent.port))
+    pod.log = open(os.path.join(top, 'logs', w.name + '.log'), 'wb')
+    writable = [m['mountPath'] for m in c.get('volumeMounts', []) or []]
+    pod.proc = runner.start(w.name, pod.env, c, pod.log, image=runner.sip, writable=writable)
+    check_probes(res, args, net, w.name, pod)
+    return Edge(pod, smoke_edge.sip_address(net, c), agent)
+
+
+def stop_edge(res, edge):
+    """SIGTERM: Kamailio (edge.sh's exec) ends its transactions and exits 0."""
+    proc = edge.pod.proc
+    if proc.poll() is not None:
+        res.check(f'{NAME_EDGE}: still running before SIGTERM', [f'exited early with {proc.returncode}'])
+        return
+    tgps = edge.pod.w.pod_spec.get('terminationGracePeriodSeconds', 30)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=tgps)
+        took = time.monotonic() - t0
+        res.check(f'{NAME_EDGE}: SIGTERM -> exit 0 in {took:.1f}s', [] if rc == 0 else [f'exit status {rc}'])
+    except subprocess.TimeoutExpired:
+        res.check(f'{NAME_EDGE}: SIGTERM -> exit 0', [f'still running after {tgps} s'])
+
+
 def run_pods(args, res, top, model, binaries, net, runner):
     pods = {}
+    edge = None
     for w, c, b in checks.our_containers(model, binaries):
         env, _ = model.env_of(c)
         pods[w.name] = Pod(w, c, b, {n: net.value(n, e.value, runner.prefix) for n, e in env.items()})
@@ -423,31 +492,18 @@ def run_pods(args, res, top, model, binaries, net, runner):
         for pod in pods.values():
             start_pod(pod, runner, top)
         for name, pod in pods.items():
-            p = []
-            for probe in ('startupProbe', 'livenessProbe', 'readinessProbe'):
-                url = probe_url(net, pod, probe)
-                if url is None:
-                    if probe != 'startupProbe':
-                        p.append(f'no httpGet {probe}')
-                    continue
-                why = wait_for(url, args.timeout, pod.proc)
-                if why:
-                    p.append(f'{probe}: {why}')
-            ops = pod.w.named_ports().get('ops')
-            if ops is not None:
-                st, _ = http('GET', f'http://127.0.0.1:{net.port(ops)}/metrics')
-                if st != 200:
-                    p.append(f'/metrics on ops -> {st}')
-            who = f'uid {APP_UID}' if os.geteuid() == 0 else 'current user'
-            res.check(f'{name}: starts from the manifests ({who}); probes 200' +
-                      (', /metrics served' if ops is not None else ''), p)
-            if p:
-                print(f'     log: {pod.log.name}')
-        end_to_end(res, net, pods, model)
+            check_probes(res, args, net, name, pod)
+        edge = start_edge(res, args, runner, model, net, top)
+        end_to_end(res, net, pods, model, edge)
         check_metrics(res, net, pods)
-        check_hooks(res, runner, pods)
+        check_hooks(res, runner, dict(pods, **({edge.pod.w.name: edge.pod} if edge else {})))
+        if edge:
+            stop_edge(res, edge)
         stop_pods(res, dict(reversed(list(pods.items()))))  # clients first
     finally:
+        if edge:
+            kill_all(runner, {NAME_EDGE: edge.pod})
+            edge.agent.close()
         kill_all(runner, pods)
         for stop in reversed(stops):
             stop()
@@ -461,6 +517,8 @@ def main():
     ap.add_argument('--image', help='run this image (make image) with podman or docker instead of a build')
     ap.add_argument('--stores-image', default='oneinbox-stores:dev',
                     help='with --image: the PostgreSQL and Redis image (default oneinbox-stores:dev)')
+    ap.add_argument('--sip-image', default='oneinbox-sip:dev',
+                    help='with --image: the SIP edge image (default oneinbox-sip:dev; "" leaves the edge out)')
     ap.add_argument('--port-offset', type=int, default=20000)
     ap.add_argument('--timeout', type=float, default=60, help='seconds for each probe to answer')
     ap.add_argument('--kubectl')
