@@ -482,15 +482,35 @@ static void on_invalidate_reply(oi_status_t st, const redisReply *reply, void *u
     multi_done(m);
 }
 
+/* dsp_cache_invalidate of a single number. */
+static void invalidate_one(dsp_cache_t *c, const char *number, multi_t *m)
+{
+    char kv[KEY_MAX], ver[OI_UUID_STR_LEN + 1], ttl[16];
+    snprintf(kv, sizeof kv, "dsp:rv:%s", number);
+    oi_uuid_new(ver);
+    version_ttl(c, ttl);
+    const char *argv[] = {"SET", kv, ver, "EX", ttl};
+    op_begin(c);
+    m->pending = 2; /* the version (Redis snapshots), then the near caches of every replica */
+    send_cmd(c, 5, argv, NULL, on_invalidate_reply, m);
+    send_publish(c, &number, 1, on_invalidate_reply, m);
+}
+
 void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud)
 {
     multi_t *m = oi_xcalloc(1, sizeof *m);
     m->c = c;
     m->cb = cb;
     m->ud = ud;
-    /* one atomic command, as MSET was, but each version with its lifetime (MSET takes none) */
+    /* one atomic command, as MSET was, but each version with its lifetime (MSET takes none);
+     * one number (a PATCH) is a plain SET, which is atomic by itself and costs Redis a tenth
+     * of running the script */
     static const char script[] =
         "local ttl = ARGV[#ARGV] for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'EX', ttl) end return #KEYS";
+    if (n == 1) {
+        invalidate_one(c, numbers[0], m);
+        return;
+    }
     size_t argc = 3 + 2 * n + 1;
     const char **argv = oi_xcalloc(argc, sizeof *argv);
     char **owned = oi_xcalloc(2 * n + 1, sizeof *owned);
