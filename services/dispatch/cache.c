@@ -10,6 +10,8 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/near_bus.h"
+#include "oi/near_publisher.h"
 #include "oi/pg.h"
 #include "route_db.h"
 
@@ -27,6 +29,7 @@ struct dsp_cache {
     bool closing;
     bool timer_closed;
     uv_timer_t retry;
+    oi_near_publisher_t *publisher; /* the invalidations of one loop turn, one PUBLISH */
     void (*on_closed)(void *ud);
     void *on_closed_ud;
 };
@@ -55,10 +58,22 @@ static void send_cmd(dsp_cache_t *c, int argc, const char **argv, const size_t *
     free(heap_lens);
 }
 
-/* Tells every replica's near cache (oi/near_bus.h) that these numbers' routing changed. */
+/* Tells every replica's near cache (oi/near_bus.h) that these numbers' routing changed: with the
+ * other invalidations of this loop turn, in one PUBLISH (after the versions' SETs, sent first on
+ * the same connection). */
 static void send_publish(dsp_cache_t *c, const char *const *numbers, size_t n, oi_redis_cb cb, void *ud)
 {
-    oi_near_publish(c->d->redis, OI_NEAR_CHANNEL_ROUTES, numbers, n, cb, ud);
+    if (n == 0) /* nothing to tell: answered at once, as oi_near_publish does */
+        oi_near_publish(c->d->redis, OI_NEAR_CHANNEL_ROUTES, numbers, 0, cb, ud);
+    else
+        oi_near_publisher_add(c->publisher, numbers, n, cb, ud);
+}
+
+/* "Every number changed" (OI_NEAR_ALL), now and alone. */
+static void send_publish_all(dsp_cache_t *c, oi_redis_cb cb, void *ud)
+{
+    static const char *const all[] = {OI_NEAR_ALL};
+    oi_near_publish(c->d->redis, OI_NEAR_CHANNEL_ROUTES, all, 1, cb, ud);
 }
 
 static void on_fire_and_forget(oi_status_t st, const redisReply *reply, void *ud);
@@ -205,9 +220,8 @@ static void start_sync(dsp_cache_t *c)
     send_cmd(c, 3, argv, NULL, on_gen_bumped, s);
     /* an invalidation may have been lost: every replica's near cache drops everything (a lost
      * publish fails the bump too, on this same connection, and this runs again) */
-    static const char *const all[] = {OI_NEAR_ALL};
     op_begin(c);
-    send_publish(c, all, 1, on_fire_and_forget, c);
+    send_publish_all(c, on_fire_and_forget, c);
 }
 
 static void on_redis_state(bool connected, void *ud)
@@ -231,6 +245,7 @@ dsp_cache_t *dsp_cache_new(dsp_t *d)
     c->d = d;
     uv_timer_init(d->loop, &c->retry);
     c->retry.data = c;
+    c->publisher = oi_near_publisher_new(d->loop, d->redis, OI_NEAR_CHANNEL_ROUTES);
     oi_metric_help("oi_dispatch_route_cache_hits_total", "counter", "Resolve answers served from the Redis cache");
     oi_metric_help("oi_dispatch_route_cache_misses_total", "counter", "Resolve lookups that missed the cache");
     oi_metric_help("oi_dispatch_route_cache_errors_total", "counter", "Redis failures on the routing path");
@@ -255,6 +270,7 @@ void dsp_cache_close(dsp_cache_t *c, void (*on_closed)(void *ud), void *ud)
     c->on_closed = on_closed;
     c->on_closed_ud = ud;
     c->state = CACHE_DOWN;
+    oi_near_publisher_close(&c->publisher); /* what it holds is sent: the replies end the close */
     uv_close((uv_handle_t *)&c->retry, on_timer_closed);
 }
 

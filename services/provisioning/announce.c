@@ -1,5 +1,5 @@
-/* announce.c: PUBLISH on OI_NEAR_CHANNEL_NUMBERS, with a background retry of what Redis could not
- * take. */
+/* announce.c: PUBLISH on OI_NEAR_CHANNEL_NUMBERS (one per loop turn, oi/near_publisher.h), with a
+ * background retry of what Redis could not take. */
 #define OI_LOG_TAG "prov.announce"
 #include "announce.h"
 
@@ -12,6 +12,7 @@
 #include "oi/mem.h"
 #include "oi/metrics.h"
 #include "oi/near_bus.h"
+#include "oi/near_publisher.h"
 #include "oi/redis.h"
 
 #define ANNOUNCE_RETRY_MS 500
@@ -19,6 +20,7 @@
 
 struct prov_announcer {
     oi_redis_t *redis;
+    oi_near_publisher_t *publisher; /* the announcements of one loop turn, one PUBLISH */
     uv_timer_t retry;
     char *backlog[ANNOUNCE_BACKLOG_MAX]; /* ids Redis did not take yet (owned) */
     size_t n_backlog;
@@ -116,6 +118,7 @@ prov_announcer_t *prov_announcer_new(uv_loop_t *loop, const char *redis_host, in
 {
     prov_announcer_t *a = oi_xcalloc(1, sizeof *a);
     a->redis = oi_redis_new(loop, redis_host, redis_port, timeout_ms);
+    a->publisher = oi_near_publisher_new(loop, a->redis, OI_NEAR_CHANNEL_NUMBERS);
     uv_timer_init(loop, &a->retry);
     a->retry.data = a;
     oi_metric_help("oi_provisioning_announcements_total", "counter",
@@ -133,7 +136,7 @@ void prov_announce_number(prov_announcer_t *a, const char *id, void (*done)(void
     m->done = done;
     m->ud = ud;
     const char *keys[] = {m->id};
-    oi_near_publish(a->redis, OI_NEAR_CHANNEL_NUMBERS, keys, 1, on_published, m);
+    oi_near_publisher_add(a->publisher, keys, 1, on_published, m);
 }
 
 size_t prov_announcer_backlog(const prov_announcer_t *a) { return a->everything ? SIZE_MAX : a->n_backlog; }
@@ -152,6 +155,7 @@ void prov_announcer_close(prov_announcer_t **self_p)
     if (!a)
         return;
     a->closing = true;
-    oi_redis_close(&a->redis); /* pending publishes are answered now (OI_UNAVAILABLE) */
+    oi_near_publisher_close(&a->publisher); /* what it holds goes to Redis's queue */
+    oi_redis_close(&a->redis);              /* pending publishes are answered now (OI_UNAVAILABLE) */
     uv_close((uv_handle_t *)&a->retry, on_retry_closed);
 }

@@ -12,6 +12,7 @@
 #include <hiredis/hiredis.h>
 
 #include "oi/near_bus.h"
+#include "oi/near_publisher.h"
 #include "oi/redis.h"
 #include "redis_server.h"
 
@@ -185,6 +186,81 @@ Test(redis, a_subscriber_hears_every_channel_and_says_when_it_may_have_missed_so
     run_until(&loop, &sub.messages, 3, 2000);
     cr_assert_str_eq(sub.last, "k4", "subscribed again after the reconnect");
 
+    oi_redis_close(&r);
+    oi_redis_close(&pub);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+/* --- one PUBLISH per loop turn ----------------------------------------------------------------- */
+
+typedef struct {
+    oi_near_publisher_t *p;
+    seen_t *seen;
+} burst_t;
+
+/* Three changes answered in one loop turn (as a coalesced statement's callbacks are). */
+static void on_burst(uv_timer_t *t)
+{
+    burst_t *b = t->data;
+    oi_near_publisher_add(b->p, (const char *[]){"n1"}, 1, on_reply, &b->seen[0]);
+    oi_near_publisher_add(b->p, (const char *[]){"n2", "n3"}, 2, on_reply, &b->seen[1]);
+    oi_near_publisher_add(b->p, (const char *[]){"n4"}, 1, on_reply, &b->seen[2]);
+    cr_assert_eq(b->seen[0].calls, 0, "a callback never runs from inside add");
+}
+
+Test(redis, the_changes_of_one_loop_turn_go_out_in_one_publish)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    seen_t pub_state = {0}, seen[4] = {0};
+    sub_seen_t sub = {0};
+    oi_redis_t *pub = oi_redis_new(&loop, "127.0.0.1", server_port, 500);
+    oi_redis_on_state(pub, on_state, &pub_state);
+    oi_redis_t *r = oi_redis_new(&loop, "127.0.0.1", server_port, 500);
+    static const char *const channels[] = {"oi:p"};
+    oi_redis_subscribe(r, channels, 1, on_message, on_live, &sub);
+    run_until(&loop, &sub.lives, 1, 3000);
+    run_until(&loop, &pub_state.ups, 1, 3000);
+    oi_near_publisher_t *p = oi_near_publisher_new(&loop, pub, "oi:p");
+
+    burst_t b = {p, seen};
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    t.data = &b;
+    uv_timer_start(&t, on_burst, 0, 0);
+    run_until(&loop, &seen[2].calls, 1, 2000);
+    run_until(&loop, &sub.messages, 1, 2000);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(seen[i].calls, 1, "callback %d", i);
+        cr_assert_eq(seen[i].st, OI_OK);
+    }
+    cr_assert_eq(sub.messages, 1, "one message for the turn");
+    cr_assert_str_eq(sub.last, "n1 n2 n3 n4");
+
+    /* a later turn: its own message; one added and closed at once still goes out */
+    oi_near_publisher_add(p, (const char *[]){"n5"}, 1, on_reply, &seen[3]);
+    oi_near_publisher_close(&p);
+    cr_assert_null(p);
+    run_until(&loop, &sub.messages, 2, 2000);
+    cr_assert_str_eq(sub.last, "n5");
+    cr_assert_eq(seen[3].calls, 1);
+    cr_assert_eq(seen[3].st, OI_OK);
+
+    /* Redis gone: every caller of the turn hears it failed (and may announce again) */
+    seen_t lost[2] = {0};
+    p = oi_near_publisher_new(&loop, pub, "oi:p");
+    server_stop();
+    run_until(&loop, &pub_state.downs, 1, 3000);
+    oi_near_publisher_add(p, (const char *[]){"n6"}, 1, on_reply, &lost[0]);
+    oi_near_publisher_add(p, (const char *[]){"n7"}, 1, on_reply, &lost[1]);
+    run_until(&loop, &lost[1].calls, 1, 3000);
+    cr_assert_eq(lost[0].calls, 1);
+    cr_assert_neq(lost[0].st, OI_OK);
+    cr_assert_neq(lost[1].st, OI_OK);
+
+    oi_near_publisher_close(&p);
+    uv_close((uv_handle_t *)&t, NULL);
     oi_redis_close(&r);
     oi_redis_close(&pub);
     uv_run(&loop, UV_RUN_DEFAULT);
