@@ -80,11 +80,11 @@ oi_near_publisher_t *oi_near_publisher_new(uv_loop_t *loop, oi_redis_t *r, const
 
 void oi_near_publisher_add(oi_near_publisher_t *p, const char *const *keys, size_t n, oi_redis_cb cb, void *ud)
 {
-    OI_ASSERT(n > 0 && !p->closing);
+    OI_ASSERT(!p->closing);
     if (!p->open)
         p->open = oi_xcalloc(1, sizeof *p->open);
     batch_t *b = p->open;
-    if (b->n_keys + n > b->cap_keys) {
+    if (n > 0 && b->n_keys + n > b->cap_keys) {
         b->cap_keys = (b->n_keys + n) * 2;
         b->keys = oi_xrealloc(b->keys, b->cap_keys * sizeof *b->keys);
     }

@@ -252,18 +252,17 @@ static void backlog_flush(oi_rpc_client_t *c)
 
 static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
 {
-    uint64_t id;
-    const uint8_t *body;
-    size_t body_len;
-    if (!rpc_reply_parts(f, &id, &body, &body_len))
+    rpc_parts_t parts;
+    if (!rpc_message_parts(f, 0, &parts))
         return;
+    uint64_t id = rpc_call_id_value(parts.call_id);
     client_call_t *call = *client_slot(c, id);
     if (!call)
         return; /* a late reply to a call that already timed out */
     oi_error_t err;
     oi_error_init(&err);
     ProtobufCMessage *reply = NULL;
-    oi_status_t st = rpc_reply_decode(body, body_len, call->reply_desc, &reply, &err);
+    oi_status_t st = rpc_reply_decode(parts.body, parts.body_len, call->reply_desc, &reply, &err);
     if (st == OI_DRAINING && call->resends < CLIENT_DRAIN_RESENDS && !c->closing) {
         /* not run there: DEALER's round robin hands it to the next replica */
         call->resends++;

@@ -50,12 +50,18 @@ int rpc_curve_client(void *sock, const ProtobufCServiceDescriptor *svc, oi_error
 
 /* Call ids travel as 8 bytes big-endian. */
 void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN]);
-bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id);
-/* The call id at the head of a one-frame message (false when the frame is too short). */
-bool rpc_call_id_read(const uint8_t *data, size_t len, uint64_t *id);
-/* A reply as a client receives it, in either form: its call id and the Reply's bytes (borrowed
- * from f). false when f is neither form. */
-bool rpc_reply_parts(const rpc_frames_t *f, uint64_t *id, const uint8_t **body, size_t *len);
+uint64_t rpc_call_id_value(const uint8_t id[RPC_CALL_ID_LEN]);
+
+/* A message's call id and body, from frame `first` on (0 for a reply a client receives, 1 behind
+ * the identity frame a server's ROUTER adds), in either form: one frame [call id][body], or the
+ * older three, [empty][call id][body]. Borrowed from the frames. */
+typedef struct {
+    const uint8_t *call_id, *body;
+    size_t body_len;
+    bool three_frames;
+} rpc_parts_t;
+/* false when the frames are neither form. */
+bool rpc_message_parts(const rpc_frames_t *f, int first, rpc_parts_t *out);
 
 /* The packers below answer a whole frame: RPC_CALL_ID_LEN bytes for the call id (zeroed; the
  * sender writes it with rpc_call_id_put), then the message; *len counts both. Caller frees. */

@@ -238,36 +238,20 @@ static const struct server_method *server_method(const oi_rpc_server_t *s, const
     return m ? &s->table[m - s->svc->methods] : NULL;
 }
 
-/* A request as it arrives: [identity] then either [call id + Envelope] or, from an older client,
- * [empty][call id][Envelope]. */
+/* A request as it arrives: [identity] behind which rpc_message_parts finds the call. */
 typedef struct {
-    const uint8_t *identity, *call_id, *body;
-    size_t identity_len, body_len;
-    bool three_frames;
+    const uint8_t *identity;
+    size_t identity_len;
+    rpc_parts_t call;
 } request_parts_t;
-
-static const uint8_t *msg_data(const rpc_frames_t *f, int i) { return zmq_msg_data((zmq_msg_t *)&f->part[i]); }
-static size_t msg_size(const rpc_frames_t *f, int i) { return zmq_msg_size((zmq_msg_t *)&f->part[i]); }
 
 static bool request_parts(const rpc_frames_t *f, request_parts_t *r)
 {
-    if (f->truncated || (f->n != 2 && f->n != 4) || msg_size(f, 0) > SERVER_IDENTITY_MAX)
+    if (f->n < 1 || zmq_msg_size((zmq_msg_t *)&f->part[0]) > SERVER_IDENTITY_MAX)
         return false;
-    *r = (request_parts_t){.identity = msg_data(f, 0), .identity_len = msg_size(f, 0), .three_frames = f->n == 4};
-    if (r->three_frames) {
-        if (msg_size(f, 1) != 0 || msg_size(f, 2) != RPC_CALL_ID_LEN)
-            return false;
-        r->call_id = msg_data(f, 2);
-        r->body = msg_data(f, 3);
-        r->body_len = msg_size(f, 3);
-        return true;
-    }
-    if (msg_size(f, 1) < RPC_CALL_ID_LEN)
-        return false;
-    r->call_id = msg_data(f, 1);
-    r->body = r->call_id + RPC_CALL_ID_LEN;
-    r->body_len = msg_size(f, 1) - RPC_CALL_ID_LEN;
-    return true;
+    r->identity = zmq_msg_data((zmq_msg_t *)&f->part[0]);
+    r->identity_len = zmq_msg_size((zmq_msg_t *)&f->part[0]);
+    return rpc_message_parts(f, 1, &r->call);
 }
 
 static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const request_parts_t *f, const Oneinbox__V1__Envelope *env)
@@ -277,8 +261,8 @@ static oi_rpc_call_t *call_new(oi_rpc_server_t *s, const request_parts_t *f, con
     call->start_ns = oi_clock_mono_ns();
     call->identity_len = f->identity_len;
     memcpy(call->identity, f->identity, f->identity_len);
-    memcpy(call->call_id, f->call_id, RPC_CALL_ID_LEN);
-    call->three_frames = f->three_frames;
+    memcpy(call->call_id, f->call.call_id, RPC_CALL_ID_LEN);
+    call->three_frames = f->call.three_frames;
     call->request_id = oi_xstrdup(env->request_id ? env->request_id : "");
     call->workspace_id = oi_xstrdup(env->workspace_id ? env->workspace_id : "");
     call->ctx = (oi_rpc_ctx_t){.request_id = call->request_id,
@@ -326,7 +310,7 @@ static void server_handle(oi_rpc_server_t *s, const rpc_frames_t *frames)
         return;
     }
     Oneinbox__V1__Envelope *env =
-        (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor, f->body_len, f->body);
+        (Oneinbox__V1__Envelope *)oi_proto_unpack(&oneinbox__v1__envelope__descriptor, f->call.body_len, f->call.body);
     if (!env) {
         oi_log_debug(NULL, "dropped an undecodable envelope");
         return;

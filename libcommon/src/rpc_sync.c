@@ -82,13 +82,11 @@ static oi_status_t sync_receive(oi_rpc_sync_t *s, uint64_t id, const ProtobufCMe
         rpc_frames_t f;
         int rc;
         while ((rc = rpc_frames_recv(s->sock, &f)) == 1) {
-            uint64_t got = 0;
-            const uint8_t *body = NULL;
-            size_t body_len = 0;
-            bool mine = rpc_reply_parts(&f, &got, &body, &body_len) && got == id;
+            rpc_parts_t parts;
+            bool mine = rpc_message_parts(&f, 0, &parts) && rpc_call_id_value(parts.call_id) == id;
             oi_status_t st = OI_OK;
             if (mine)
-                st = rpc_reply_decode(body, body_len, reply_desc, reply, err);
+                st = rpc_reply_decode(parts.body, parts.body_len, reply_desc, reply, err);
             rpc_frames_close(&f);
             if (mine)
                 return st;

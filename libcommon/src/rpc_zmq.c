@@ -146,40 +146,35 @@ void rpc_call_id_put(uint64_t id, uint8_t out[RPC_CALL_ID_LEN])
     }
 }
 
-bool rpc_call_id_read(const uint8_t *data, size_t len, uint64_t *id)
+uint64_t rpc_call_id_value(const uint8_t id[RPC_CALL_ID_LEN])
 {
-    if (len < RPC_CALL_ID_LEN)
-        return false;
     uint64_t v = 0;
     for (int i = 0; i < RPC_CALL_ID_LEN; i++)
-        v = (v << 8) | data[i];
-    *id = v;
-    return true;
+        v = (v << 8) | id[i];
+    return v;
 }
 
-bool rpc_call_id_get(const zmq_msg_t *m, uint64_t *id)
-{
-    return zmq_msg_size((zmq_msg_t *)m) == RPC_CALL_ID_LEN &&
-           rpc_call_id_read(zmq_msg_data((zmq_msg_t *)m), RPC_CALL_ID_LEN, id);
-}
+static const uint8_t *part_data(const rpc_frames_t *f, int i) { return zmq_msg_data((zmq_msg_t *)&f->part[i]); }
+static size_t part_size(const rpc_frames_t *f, int i) { return zmq_msg_size((zmq_msg_t *)&f->part[i]); }
 
-bool rpc_reply_parts(const rpc_frames_t *f, uint64_t *id, const uint8_t **body, size_t *len)
+bool rpc_message_parts(const rpc_frames_t *f, int first, rpc_parts_t *out)
 {
-    if (f->truncated)
+    int n = f->n - first;
+    if (f->truncated || (n != 1 && n != 3))
         return false;
-    if (f->n == 1) {
-        zmq_msg_t *m = (zmq_msg_t *)&f->part[0];
-        const uint8_t *data = zmq_msg_data(m);
-        size_t size = zmq_msg_size(m);
-        if (!rpc_call_id_read(data, size, id))
+    out->three_frames = n == 3;
+    if (out->three_frames) {
+        if (part_size(f, first) != 0 || part_size(f, first + 1) != RPC_CALL_ID_LEN)
             return false;
-        *body = data + RPC_CALL_ID_LEN;
-        *len = size - RPC_CALL_ID_LEN;
+        out->call_id = part_data(f, first + 1);
+        out->body = part_data(f, first + 2);
+        out->body_len = part_size(f, first + 2);
         return true;
     }
-    if (f->n != 3 || zmq_msg_size((zmq_msg_t *)&f->part[0]) != 0 || !rpc_call_id_get(&f->part[1], id))
+    if (part_size(f, first) < RPC_CALL_ID_LEN)
         return false;
-    *body = zmq_msg_data((zmq_msg_t *)&f->part[2]);
-    *len = zmq_msg_size((zmq_msg_t *)&f->part[2]);
+    out->call_id = part_data(f, first);
+    out->body = out->call_id + RPC_CALL_ID_LEN;
+    out->body_len = part_size(f, first) - RPC_CALL_ID_LEN;
     return true;
 }

@@ -63,10 +63,7 @@ static void send_cmd(dsp_cache_t *c, int argc, const char **argv, const size_t *
  * the same connection). */
 static void send_publish(dsp_cache_t *c, const char *const *numbers, size_t n, oi_redis_cb cb, void *ud)
 {
-    if (n == 0) /* nothing to tell: answered at once, as oi_near_publish does */
-        oi_near_publish(c->d->redis, OI_NEAR_CHANNEL_ROUTES, numbers, 0, cb, ud);
-    else
-        oi_near_publisher_add(c->publisher, numbers, n, cb, ud);
+    oi_near_publisher_add(c->publisher, numbers, n, cb, ud);
 }
 
 /* "Every number changed" (OI_NEAR_ALL), now and alone. */
