@@ -268,6 +268,12 @@ def document(opid, summary, ctype, desc):
                                   **errors("404", "405")}}}
 
 
+FORM_DECISION = json_resp("The decision", ref("RoutingDecision"))
+FORM_DECISION["content"]["application/x-www-form-urlencoded"] = {
+    "schema": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "format=form: the decision's scalar members, null ones left out"}}
+
+
 PATHS = {
     "/openapi.json": {"get": {"tags": ["meta"], "summary": "This Document", "operationId": "openapi_document",
                               "security": [], "description": "The OpenAPI 3.1 description of the whole API.",
@@ -426,9 +432,19 @@ PATHS = {
     },
     "/v1/routing/resolve": {
         "get": op("routing", "Resolve Routing", "resolve_routing",
-                  {"200": json_resp("The decision", ref("RoutingDecision")), **VALIDATION}, security=INTERNAL,
-                  params=[q("to", STR), q("from", STR), q("call_id", STR), q("at", TIME)], extra_codes=("404",),
-                  desc="For the SIP edge: where a call to `to` goes now."),
+                  {"200": FORM_DECISION, **VALIDATION}, security=INTERNAL,
+                  params=[q("to", STR), q("from", STR), q("call_id", STR), q("at", TIME),
+                          q("format", enum("json", "form"),
+                            "`json` (the default) or `form`: the decision's scalar members as "
+                            "`application/x-www-form-urlencoded` text, for a SIP edge that reads a member with "
+                            "a string transformation instead of a JSON parser.")],
+                  extra_codes=("404",),
+                  desc="For the SIP edge: where a call to `to` goes now. With `format=form` the answer is "
+                       "`number_id=…&agent_id=…&fallback_agent_id=…&voicemail_message=…&dispatch_rule_id=…"
+                       "&inbound_trunk_id=…&reason=…&provider=…&version=…` in that order: a member that is null "
+                       "in the JSON is left out, every value is percent-encoded except RFC 3986's unreserved "
+                       "characters (a space is `%20`, a `+` is `%2B`), and `steps` is not carried (the edge "
+                       "resolves again with its `call_id` after a failed step)."),
     },
     "/v1/routing/failures": {
         "post": op("routing", "Report Routing Failure", "report_routing_failure",

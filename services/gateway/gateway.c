@@ -121,9 +121,12 @@ static void open_near_caches(gw_t *gw, const gw_config_t *cfg)
     gw->near_numbers = oi_near_cache_new("numbers", cfg->near.max_bytes, cfg->near.max_age_ms);
     gw->near_routes = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
     gw->route_memo = oi_route_memo_new(GW_ROUTE_MEMO_MAX, gw_render_resolve_body);
+    gw->near_routes_form = oi_near_cache_new("routes_form", cfg->near.max_bytes, cfg->near.max_age_ms);
+    gw->route_memo_form = oi_route_memo_new(GW_ROUTE_MEMO_MAX, gw_render_resolve_form);
     gw->near_bus = oi_near_bus_new(gw->loop, cfg->redis_host, cfg->redis_port);
     oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_NUMBERS, gw->near_numbers);
     oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_ROUTES, gw->near_routes);
+    oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_ROUTES, gw->near_routes_form);
     oi_near_bus_start(gw->near_bus);
 }
 
@@ -226,6 +229,8 @@ static void on_http_closed(void *ud)
     oi_near_cache_destroy(&gw->near_numbers); /* requests still filling them end later: freed then */
     oi_near_cache_destroy(&gw->near_routes);
     oi_route_memo_destroy(&gw->route_memo);
+    oi_near_cache_destroy(&gw->near_routes_form);
+    oi_route_memo_destroy(&gw->route_memo_form);
     oi_service_drained(d->svc);
     free(gw);
     free(d);

@@ -42,6 +42,8 @@ typedef struct {
     oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id), or
                                       * the number's snapshot when its decision depends on the call */
     oi_route_memo_t *route_memo;     /* owned with near_routes: those snapshots parsed, bodies per branch */
+    oi_near_cache_t *near_routes_form; /* owned: the same as form text (resolve?format=form, the SIP edge's) */
+    oi_route_memo_t *route_memo_form;  /* owned with near_routes_form */
     oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
     gw_purge_t *idem_purge;          /* owned: drops idempotency records past their retention */
     gw_purge_t *audit_purge;         /* owned: drops audit events past theirs */
@@ -109,6 +111,7 @@ struct gw_req {
     int list_limit;                /* page size of a list request (for the Link header) */
     char list_query[192];          /* a list's filters, "&name=value"..., carried into its Link */
     gw_rpc_done_fn rpc_done;       /* the call in flight's continuation */
+    bool answer_form;              /* GET /v1/routing/resolve?format=form: the decision as form text */
     gw_audit_t *audit;             /* owned: the change this request makes, recorded with its answer */
     oi_near_cache_t *near;         /* the near cache this request fills (borrowed), with its ticket */
     oi_near_ticket_t near_ticket;

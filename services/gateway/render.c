@@ -1,12 +1,14 @@
 /* render.c: one function per API shape. */
 #include "render.h"
 
+#include "oi/buf.h"
 #include "oi/proto_enum.h"
 #include "oi/routing_policy.h"
 #include "oi/secret_names.h"
 #include "oi/status.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -143,6 +145,50 @@ uint8_t *gw_render_resolve_body(const Oneinbox__V1__ResolveReply *r, size_t *len
     json_decref(j);
     *len = strlen(body);
     return (uint8_t *)body;
+}
+
+/* name=value, the value percent-encoded (all but RFC 3986's unreserved characters, so a space is
+ * %20 and a '+' is %2B, never ambiguous); after the first pair, '&' first. */
+static void form_pair(oi_buf_t *b, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (b->len)
+        oi_buf_append(b, "&", 1);
+    oi_buf_appends(b, name);
+    oi_buf_append(b, "=", 1);
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr("-._~", *c)) {
+            oi_buf_append(b, c, 1);
+        } else {
+            char esc[3] = {'%', hex[*c >> 4], hex[*c & 15]};
+            oi_buf_append(b, esc, 3);
+        }
+    }
+}
+
+uint8_t *gw_render_resolve_form(const Oneinbox__V1__ResolveReply *r, size_t *len)
+{
+    oi_buf_t b;
+    oi_buf_init(&b, 1 << 24); /* far above any decision: its message came in a body of ≤ 1 MiB */
+    char version[24];
+    snprintf(version, sizeof version, "%lld", (long long)r->version);
+    const struct {
+        const char *name, *value;
+    } pairs[] = {
+        {"number_id", r->number_id},
+        {"agent_id", r->agent_id ? r->agent_id->value : NULL},
+        {"fallback_agent_id", r->fallback_agent_id ? r->fallback_agent_id->value : NULL},
+        {"voicemail_message", r->voicemail_message ? r->voicemail_message->value : NULL},
+        {"dispatch_rule_id", r->dispatch_rule_id},
+        {"inbound_trunk_id", r->inbound_trunk_id},
+        {"reason", r->reason},
+        {"provider", r->provider && *r->provider ? r->provider : NULL},
+        {"version", version},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (pairs[i].value)
+            form_pair(&b, pairs[i].name, pairs[i].value);
+    return (uint8_t *)oi_buf_steal(&b, len);
 }
 
 json_t *gw_render_trace(const Oneinbox__V1__ResolveReply *r)

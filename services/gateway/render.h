@@ -18,6 +18,11 @@ json_t *gw_render_available(const Oneinbox__V1__AvailableNumber *a);
 json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r);
 /* The resolve answer's JSON text (heap, *len): an oi_route_render_fn. */
 uint8_t *gw_render_resolve_body(const Oneinbox__V1__ResolveReply *r, size_t *len);
+/* The same decision as application/x-www-form-urlencoded text (heap, *len), for a SIP edge that
+ * reads a member with a string transformation instead of a JSON parser: its scalar members in
+ * the JSON's order, a null one left out, no steps (an edge re-resolves with its call id after a
+ * failed step). An oi_route_render_fn. */
+uint8_t *gw_render_resolve_form(const Oneinbox__V1__ResolveReply *r, size_t *len);
 /* The explain trace of a decision: [{"check", "matched", "detail"}]. */
 json_t *gw_render_trace(const Oneinbox__V1__ResolveReply *r);
 /* The one answer that carries a secret in clear (the trunk's SIP password): internal only. */

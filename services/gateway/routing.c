@@ -13,6 +13,29 @@
 #include "oneinbox/v1/envelope.pb-c.h"
 #include "render.h"
 
+/* Where a resolve answer in r's format is kept, and how it is written. */
+typedef struct {
+    oi_near_cache_t *near;
+    oi_route_memo_t *memo;
+    oi_route_render_fn render;
+} resolve_format_t;
+
+static resolve_format_t format_of(const gw_req_t *r)
+{
+    const gw_t *gw = r->gw;
+    if (r->answer_form)
+        return (resolve_format_t){gw->near_routes_form, gw->route_memo_form, gw_render_resolve_form};
+    return (resolve_format_t){gw->near_routes, gw->route_memo, gw_render_resolve_body};
+}
+
+static void respond_decision(gw_req_t *r, const char *body, size_t len)
+{
+    if (r->answer_form)
+        gw_respond_document(r, "application/x-www-form-urlencoded", NULL, body, len);
+    else
+        gw_respond_text(r, 200, body, len);
+}
+
 static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
     if (st) {
@@ -21,14 +44,14 @@ static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, cons
     }
     const Oneinbox__V1__ResolveReply *rep = (const Oneinbox__V1__ResolveReply *)reply;
     size_t len = 0;
-    char *body = (char *)gw_render_resolve_body(rep, &len);
+    char *body = (char *)format_of(r).render(rep, &len);
     /* a decision that depends on the caller or the moment is never kept by number: its
      * snapshot is, to decide from (oi/route_memo.h) */
     if (rep->per_call)
         gw_near_keep(r, NULL, (const char *)rep->snapshot.data, rep->snapshot.len);
     else
         gw_near_keep(r, NULL, body, len);
-    gw_respond_text(r, 200, body, len);
+    respond_decision(r, body, len);
     free(body);
 }
 
@@ -36,18 +59,19 @@ static void on_resolved(gw_req_t *r, oi_status_t st, const oi_error_t *err, cons
  * snapshot for this caller, now. false on a miss (r then fills the cache). */
 static bool near_resolve(gw_req_t *r, const char *to, const char *from)
 {
+    resolve_format_t f = format_of(r);
     oi_near_value_t v;
-    if (!gw_near_lookup(r, r->gw->near_routes, to, &v))
+    if (!gw_near_lookup(r, f.near, to, &v))
         return false;
     if (!oi_route_is_snapshot(v.data, v.len)) {
-        gw_respond_text(r, 200, v.data, v.len);
+        respond_decision(r, v.data, v.len);
         return true;
     }
     size_t len = 0;
-    const uint8_t *body = oi_route_memo_answer(r->gw->route_memo, to, &v, from, oi_clock_now_ms(), &len);
+    const uint8_t *body = oi_route_memo_answer(f.memo, to, &v, from, oi_clock_now_ms(), &len);
     if (!body)
         return false; /* a snapshot that does not parse: the source answers (no fill begun) */
-    gw_respond_text(r, 200, (const char *)body, len);
+    respond_decision(r, (const char *)body, len);
     return true;
 }
 
@@ -68,16 +92,19 @@ static bool at_param(oi_validation_t *v, const char *query, bool *has_at, int64_
     return false;
 }
 
-/* to (required) and from (optional) must be E.164; call_id optional, ≤128 chars; at optional. */
+/* to (required) and from (optional) must be E.164; call_id optional, ≤128 chars; at optional;
+ * format optional: json (the default) or form (gw_render_resolve_form). */
 void gw_routing_resolve(gw_req_t *r)
 {
+    static const char *const formats[] = {"json", "form", NULL};
     const char *query = oi_http_req_query(r->http);
-    char to[32] = "", from[32] = "", call_id[130] = "";
+    char to[32] = "", from[32] = "", call_id[130] = "", format[16] = "";
     json_t *holder = json_object();
     oi_validation_t *v = gw_req_validation(r);
     bool has_to = gw_query_param(v, query, "to", to, sizeof to);
     bool has_from = gw_query_param(v, query, "from", from, sizeof from);
     bool has_call = gw_query_param(v, query, "call_id", call_id, sizeof call_id);
+    bool has_format = gw_query_param(v, query, "format", format, sizeof format);
     bool has_at = false;
     int64_t at_ms = 0;
     if (has_to)
@@ -86,6 +113,8 @@ void gw_routing_resolve(gw_req_t *r)
         json_object_set_new(holder, "from", json_string(from));
     if (has_call)
         json_object_set_new(holder, "call_id", json_string(call_id));
+    if (has_format)
+        json_object_set_new(holder, "format", json_string(format));
     oi_loc_t loc = oi_loc_root("query");
     if (!has_to && oi_validation_count(v)) { /* to given but unusable: its own error, not "missing" */
         json_decref(holder);
@@ -95,6 +124,8 @@ void gw_routing_resolve(gw_req_t *r)
     oi_v_e164(v, &loc, holder, "to", OI_V_REQUIRED, NULL);
     oi_v_e164(v, &loc, holder, "from", 0, NULL);
     oi_v_string(v, &loc, holder, "call_id", 0, 1, 128, NULL);
+    const char *as = oi_v_enum(v, &loc, holder, "format", 0, formats, NULL);
+    r->answer_form = as && strcmp(as, "form") == 0;
     at_param(v, query, &has_at, &at_ms);
     json_decref(holder);
     if (oi_validation_count(v)) {

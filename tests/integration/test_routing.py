@@ -146,3 +146,66 @@ def test_resolve_is_not_workspace_scoped(new_workspace, internal):
     for n, a in out:
         r = resolve(internal, n["phone_number"])
         assert r.status == 200 and r.json["agent_id"] == a, r
+
+
+# --- format=form: the decision as application/x-www-form-urlencoded (the SIP edge's) -----------------
+
+def resolve_form(internal, number, frm=FROM):
+    from urllib.parse import parse_qs
+
+    r = internal.get("/v1/routing/resolve?format=form&to=" + quote(number) + ("&from=" + quote(frm) if frm else ""))
+    pairs = [p.split("=", 1)[0] for p in r.text.split("&")] if r.status == 200 else []
+    return r, {k: v[0] for k, v in parse_qs(r.text, keep_blank_values=True).items()}, pairs
+
+
+def test_form_answers_the_json_decisions_scalar_members(internal, agents, routed):
+    j = resolve(internal, routed["phone_number"]).json
+    r, f, names = resolve_form(internal, routed["phone_number"])
+    assert r.status == 200, r
+    assert r.headers.get("Content-Type") == "application/x-www-form-urlencoded", r.headers
+    assert names == ["number_id", "agent_id", "fallback_agent_id", "voicemail_message", "dispatch_rule_id",
+                     "inbound_trunk_id", "reason", "provider", "version"], r.text
+    for k in names:
+        assert f[k] == str(j[k]), (k, f, j)
+    assert "steps" not in f
+    # a second answer comes from the form's own cache, the same
+    assert resolve_form(internal, routed["phone_number"])[1] == f
+
+
+def test_form_leaves_null_members_out_and_encodes_every_reserved_character(client, internal, agents):
+    vm = "Tschüss & bye = 100% + more; see https://x.example/?a=b#c"
+    only = client.agent("form-only")["id"]
+    n = client.register(outbound_body(agents["primary"], inbound_routing={"agent_id": only, "voicemail_message": vm})).json
+    assert client.patch("/v1/agents/" + only, {"status": "paused"}).status == 200
+    r, f, names = resolve_form(internal, n["phone_number"])
+    assert r.status == 200, r
+    assert "agent_id" not in names and "fallback_agent_id" not in names, r.text
+    assert f["voicemail_message"] == vm, r.text
+    raw = dict(p.split("=", 1) for p in r.text.split("&"))["voicemail_message"]
+    assert " " not in raw and "+" not in raw and "&" not in raw and "=" not in raw, raw
+    assert raw.startswith("Tsch%C3%BCss%20%26%20bye%20%3D%20100%25%20%2B%20more"), raw
+
+
+def test_form_follows_a_patch_at_once(client, internal, agents, routed):
+    assert resolve_form(internal, routed["phone_number"])[1]["agent_id"] == agents["routing"]
+    new = client.agent("form-router")["id"]
+    assert client.patch("/v1/phone-numbers/" + routed["id"], {"inbound_routing": {"agent_id": new}}).status == 200
+    assert resolve_form(internal, routed["phone_number"])[1]["agent_id"] == new
+
+
+def test_form_of_a_number_with_a_caller_rule_is_decided_per_caller(client, internal, agents, routed):
+    rule = {"match": {"prefix": "+44"}, "action": "route", "agent_id": agents["fallback"]}
+    r = client.patch("/v1/phone-numbers/" + routed["id"], {"inbound_routing": {"caller_rules": [rule]}})
+    assert r.status == 200, r
+    for frm, agent, reason in (("+447700900123", agents["fallback"], "caller_rule"), (FROM, agents["routing"], None)):
+        for _ in range(2):  # decided from the snapshot, then from the memo
+            _, f, _ = resolve_form(internal, routed["phone_number"], frm)
+            j = resolve(internal, routed["phone_number"], frm).json
+            assert f["agent_id"] == agent == j["agent_id"], (frm, f, j)
+            assert f["reason"] == j["reason"] and (reason is None or f["reason"] == reason), (f, j)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "", "FORM"])
+def test_unknown_format_is_422(internal, routed, fmt):
+    r = internal.get("/v1/routing/resolve?format=%s&to=%s" % (fmt, quote(routed["phone_number"])))
+    assert r.status == 422 and ("query", "format") in r.locs(), r

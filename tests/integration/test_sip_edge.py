@@ -211,6 +211,19 @@ def test_voicemail_without_a_message_carries_none(client, caller, endpoint, agen
     assert h["X-OI-Number-Id"] == n["id"]
 
 
+def test_voicemail_message_with_reserved_characters_arrives_intact(client, caller, endpoint, agents):
+    """The edge reads the decision as form text: every reserved character comes back decoded."""
+    vm = "Tschüss & bye = 100% + more; see https://x.example/?a=b#c"
+    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
+    body["inbound_routing"] = {"agent_id": agents["routing"], "voicemail_message": vm}
+    n = client.register(body).json
+    endpoint.plan[agents["routing"]] = ("reject", 503)
+    final, _ = caller.invite(n["phone_number"])
+    assert final.status == 200, final
+    assert endpoint.users() == [agents["routing"], "voicemail"]
+    assert headers(endpoint.invites[1])["X-OI-Voicemail-Message"] == vm
+
+
 def _ops_get(port, path):
     import urllib.error
     import urllib.request

@@ -70,3 +70,43 @@ Test(render, integration_never_shows_secret_looking_metadata)
     free(s);
     json_decref(j);
 }
+
+Test(render, resolve_form_encodes_every_value_and_leaves_nulls_out)
+{
+    Oneinbox__V1__ResolveReply r = ONEINBOX__V1__RESOLVE_REPLY__INIT;
+    Oneinbox__V1__OptString vm = ONEINBOX__V1__OPT_STRING__INIT;
+    vm.value = "Tsch\xc3\xbcss & bye = 100% + more~_.-";
+    r.number_id = "n1";
+    r.voicemail_message = &vm;
+    r.dispatch_rule_id = "r1";
+    r.inbound_trunk_id = "t1";
+    r.reason = "voicemail_no_agent";
+    r.provider = "";
+    r.version = 42;
+    size_t len = 0;
+    char *body = (char *)gw_render_resolve_form(&r, &len);
+    cr_assert_str_eq(body, "number_id=n1&voicemail_message=Tsch%C3%BCss%20%26%20bye%20%3D%20100%25%20%2B%20more~_.-"
+                           "&dispatch_rule_id=r1&inbound_trunk_id=t1&reason=voicemail_no_agent&version=42");
+    cr_assert_eq(len, strlen(body));
+    free(body);
+}
+
+Test(render, resolve_form_carries_the_agents_in_the_jsons_order)
+{
+    Oneinbox__V1__ResolveReply r = ONEINBOX__V1__RESOLVE_REPLY__INIT;
+    Oneinbox__V1__OptString agent = ONEINBOX__V1__OPT_STRING__INIT, fallback = ONEINBOX__V1__OPT_STRING__INIT;
+    agent.value = "a1";
+    fallback.value = "f1";
+    r.number_id = "n1";
+    r.agent_id = &agent;
+    r.fallback_agent_id = &fallback;
+    r.dispatch_rule_id = "r1";
+    r.inbound_trunk_id = "t1";
+    r.reason = "primary";
+    r.provider = "telnyx";
+    size_t len = 0;
+    char *body = (char *)gw_render_resolve_form(&r, &len);
+    cr_assert_str_eq(body, "number_id=n1&agent_id=a1&fallback_agent_id=f1&dispatch_rule_id=r1&inbound_trunk_id=t1"
+                           "&reason=primary&provider=telnyx&version=0");
+    free(body);
+}
