@@ -26,6 +26,7 @@ def edge_vars(root):
         with open(os.path.join(root, SIP_DIR, f), encoding='utf-8') as fh:
             text = fh.read()
         names |= set(re.findall(r'\$\{(OI_[A-Z0-9_]+)', text)) | set(re.findall(r'\$env\((OI_[A-Z0-9_]+)\)', text))
+        names |= set(re.findall(r'^#!defenvs? [A-Za-z0-9_]+=(OI_[A-Z0-9_]+)', text, re.M))
     return names
 
 
