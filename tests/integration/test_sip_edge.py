@@ -224,6 +224,22 @@ def test_voicemail_message_with_reserved_characters_arrives_intact(client, calle
     assert headers(endpoint.invites[1])["X-OI-Voicemail-Message"] == vm
 
 
+def test_a_voicemail_message_cannot_add_headers(client, caller, endpoint, agents):
+    """A message is the tenant's text: its line breaks and other control characters never reach
+    the INVITE as such (no header of its own making, no broken message)."""
+    vm = "Hello\r\nX-OI-Agent-Id: 00000000-0000-4000-8000-000000000000\r\n\r\nbye\tnow"
+    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
+    body["inbound_routing"] = {"agent_id": agents["routing"], "voicemail_message": vm}
+    n = client.register(body).json
+    endpoint.plan[agents["routing"]] = ("reject", 503)
+    final, _ = caller.invite(n["phone_number"])
+    assert final.status == 200, final
+    assert endpoint.users() == [agents["routing"], "voicemail"]
+    h = headers(endpoint.invites[1])
+    assert "X-OI-Agent-Id" not in h, h
+    assert h["X-OI-Voicemail-Message"] == "Hello X-OI-Agent-Id: 00000000-0000-4000-8000-000000000000 bye now", h
+
+
 def _ops_get(port, path):
     import urllib.error
     import urllib.request
