@@ -11,8 +11,8 @@
 # names its stack.env, default .run/stack.env) and sipp (Debian's sip-tester). The agent
 # endpoint's port (OI_AGENT_SIP_URI) must be free: sipp plays it. tcpdump (as root) captures the
 # latency runs on loopback. Release build for figures.
-# Settings: CALLS (20000 per capacity run), ROUNDS (3 alternating static/edge capacity pairs; the
-# ratio is the median of theirs), CONC (64 calls at once), RATE (200 calls/s) and LAT_CALLS (4000)
+# Settings: CALLS (20000 per capacity run), ROUNDS (3 alternating static/edge pairs of capacity
+# runs and of latency runs; the ratio and the added p99 are the medians of the pairs'), CONC (64 calls at once), RATE (200 calls/s) and LAT_CALLS (4000)
 # for the latency runs, NUMBERS (200 registered for the run).
 set -euo pipefail
 
@@ -120,16 +120,19 @@ print("%.0f %.1f %.1f %d %d" % (len(rtts) / (t1 - t0), pick(0.5), pick(0.99), fa
 EOF
 }
 
-echo "sip.sh: capacity ($ROUNDS x $CALLS calls, $CONC at once) and latency ($LAT_CALLS calls at $RATE/s), static rule (:$static_port) then edge (:$OI_SIP_PORT)" >&2
+echo "sip.sh: capacity ($ROUNDS x $CALLS calls, $CONC at once) and latency ($ROUNDS x $LAT_CALLS calls at $RATE/s), static rule (:$static_port) then edge (:$OI_SIP_PORT)" >&2
 # capacity in ROUNDS alternating pairs (static, edge): the host's noise comes in bursts of a few
 # seconds, so each pair is measured under the same conditions and the ratio is the median of the
-# pairs'; the table shows the round whose ratio is that median
+# pairs'; the table's capacity columns show the round whose ratio is that median
 for ((k = 1; k <= ROUNDS; k++)); do
   run "static_capacity_$k" "$static_port" "$CALLS" 0
   run "edge_capacity_$k" "$OI_SIP_PORT" "$CALLS" 0
 done
-run static_latency "$static_port" "$LAT_CALLS" "$RATE"
-run edge_latency "$OI_SIP_PORT" "$LAT_CALLS" "$RATE"
+# latency the same way: ROUNDS alternating pairs, the added p99 of each pair, the median pair
+for ((k = 1; k <= ROUNDS; k++)); do
+  run "static_latency_$k" "$static_port" "$LAT_CALLS" "$RATE"
+  run "edge_latency_$k" "$OI_SIP_PORT" "$LAT_CALLS" "$RATE"
+done
 median=$(python3 - "$tmp" "$ROUNDS" <<'EOF2'
 import sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
@@ -138,19 +141,28 @@ def rate(name):
 ratios = sorted((rate("edge_capacity_%d" % k) / max(rate("static_capacity_%d" % k), 1), k) for k in range(1, rounds + 1))
 ratio, k = ratios[len(ratios) // 2]
 print(k, "%.2f" % ratio, " ".join("%.2f" % r for r, _ in sorted(ratios, key=lambda x: x[1])))
+def hop99(name):
+    return float(open("%s/%s.hop" % (tmp, name)).read().split()[2])
+added = sorted((hop99("edge_latency_%d" % k) - hop99("static_latency_%d" % k), k) for k in range(1, rounds + 1))
+a, k = added[len(added) // 2]
+print(k, " ".join("%.3f" % x for x, _ in sorted(added, key=lambda x: x[1])))
 EOF2
 )
-read -r k_med ratio ratios <<<"$median"
+{ read -r k_med ratio ratios; read -r k_lat added99s; } <<<"$median"
 read -r s_rate s_p50c s_p99c s_failed s_n <"$tmp/static_capacity_$k_med.result"
 read -r e_rate e_p50c e_p99c e_failed e_n <"$tmp/edge_capacity_$k_med.result"
 for ((k = 1; k <= ROUNDS; k++)); do # a failed call in any round counts
   read -r _ _ _ f _ <"$tmp/static_capacity_$k.result"; ((s_failed += k == k_med ? 0 : f)) || true
   read -r _ _ _ f _ <"$tmp/edge_capacity_$k.result"; ((e_failed += k == k_med ? 0 : f)) || true
 done
-read -r _ s_p50 s_p99 s_lfailed _ <"$tmp/static_latency.result"
-read -r _ e_p50 e_p99 e_lfailed _ <"$tmp/edge_latency.result"
-read -r s_hops s_hop50 s_hop99 <"$tmp/static_latency.hop"
-read -r e_hops e_hop50 e_hop99 <"$tmp/edge_latency.hop"
+read -r _ s_p50 s_p99 s_lfailed _ <"$tmp/static_latency_$k_lat.result"
+read -r _ e_p50 e_p99 e_lfailed _ <"$tmp/edge_latency_$k_lat.result"
+read -r s_hops s_hop50 s_hop99 <"$tmp/static_latency_$k_lat.hop"
+read -r e_hops e_hop50 e_hop99 <"$tmp/edge_latency_$k_lat.hop"
+for ((k = 1; k <= ROUNDS; k++)); do
+  read -r _ _ _ f _ <"$tmp/static_latency_$k.result"; ((s_lfailed += k == k_lat ? 0 : f)) || true
+  read -r _ _ _ f _ <"$tmp/edge_latency_$k.result"; ((e_lfailed += k == k_lat ? 0 : f)) || true
+done
 row() { printf '%-28s %9s %7s %8s %13s %13s %17s %7s\n' "$@"; }
 row "" "INVITE/s" "failed" "answers" "p50/p99 @max" "p50/p99 @rate" "in->out p50/p99" "failed"
 row "static rule (same Kamailio)" "$s_rate" "$s_failed" "$s_n" "$s_p50c/$s_p99c" "$s_p50/$s_p99" "$s_hop50/$s_hop99" "$s_lfailed"
@@ -158,7 +170,8 @@ row "edge (suite's decision)" "$e_rate" "$e_failed" "$e_n" "$e_p50c/$e_p99c" "$e
 echo "response times in ms as sipp sees them (1 ms resolution); in->out: the edge's hold time of each INVITE from a loopback capture at $RATE calls/s ($e_hops and $s_hops INVITEs)"
 added50=$(python3 -c "print('%.3f' % ($e_hop50 - $s_hop50))")
 added99=$(python3 -c "print('%.3f' % ($e_hop99 - $s_hop99))")
-echo "edge / static: $ratio (median of $ROUNDS alternating rounds: $ratios; the rows above are that round's); latency the edge adds (in->out, minus the static rule's) at $RATE calls/s: p50 $added50 ms, p99 $added99 ms"
+echo "edge / static: $ratio (median of $ROUNDS alternating rounds: $ratios; the capacity columns are that round's)"
+echo "latency the edge adds (in->out, minus the static rule's) at $RATE calls/s: p50 $added50 ms, p99 $added99 ms (the median of $ROUNDS alternating rounds' p99: $added99s; the latency columns are that round's)"
 printf 'FIGURE\tsip_edge_invites_per_s\t%s\tcalls/s\n' "$e_rate"
 printf 'FIGURE\tsip_static_invites_per_s\t%s\tcalls/s\n' "$s_rate"
 printf 'FIGURE\tsip_edge_vs_static\t%s\tratio\n' "$ratio"
