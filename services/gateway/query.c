@@ -22,13 +22,20 @@ bool gw_query_param(oi_validation_t *v, const char *query, const char *name, cha
     return false;
 }
 
+static const char hex[] = "0123456789ABCDEF";
+
+/* RFC 3986's unreserved characters: the only ones a query value keeps as they are. */
+static bool unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+}
+
 void gw_query_encode(const char *s, char *out, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        bool plain = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
-                     *c == '.' || *c == '_' || *c == '~';
+        bool plain = unreserved(*c);
         if (o + (plain ? 1 : 3) >= n)
             break;
         if (plain) {
@@ -40,4 +47,15 @@ void gw_query_encode(const char *s, char *out, size_t n)
         }
     }
     out[o] = '\0';
+}
+
+void gw_query_encode_append(oi_buf_t *b, const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        char esc[3] = {'%', hex[*c >> 4], hex[*c & 15]};
+        if (unreserved(*c))
+            oi_buf_append(b, c, 1);
+        else
+            oi_buf_append(b, esc, 3);
+    }
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "oi/buf.h"
 #include "oi/validate.h"
 
 /* name (percent-decoded) into out (n bytes); true when given and usable. A value too long for out
@@ -15,5 +16,7 @@ bool gw_query_param(oi_validation_t *v, const char *query, const char *name, cha
 /* s percent-encoded for a query value (unreserved characters kept) into out (n bytes, cut short
  * at a whole escape when it does not fit). */
 void gw_query_encode(const char *s, char *out, size_t n);
+/* s percent-encoded the same way, appended to b whole. */
+void gw_query_encode_append(oi_buf_t *b, const char *s);
 
 #endif

@@ -1,6 +1,8 @@
 /* render.c: one function per API shape. */
 #include "render.h"
 
+#include "query.h"
+
 #include "oi/buf.h"
 #include "oi/proto_enum.h"
 #include "oi/routing_policy.h"
@@ -147,23 +149,15 @@ uint8_t *gw_render_resolve_body(const Oneinbox__V1__ResolveReply *r, size_t *len
     return (uint8_t *)body;
 }
 
-/* name=value, the value percent-encoded (all but RFC 3986's unreserved characters, so a space is
- * %20 and a '+' is %2B, never ambiguous); after the first pair, '&' first. */
+/* name=value, the value percent-encoded (gw_query_encode_append: a space is %20 and a '+' is %2B,
+ * never ambiguous); after the first pair, '&' first. */
 static void form_pair(oi_buf_t *b, const char *name, const char *value)
 {
-    static const char hex[] = "0123456789ABCDEF";
     if (b->len)
         oi_buf_append(b, "&", 1);
     oi_buf_appends(b, name);
     oi_buf_append(b, "=", 1);
-    for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
-        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr("-._~", *c)) {
-            oi_buf_append(b, c, 1);
-        } else {
-            char esc[3] = {'%', hex[*c >> 4], hex[*c & 15]};
-            oi_buf_append(b, esc, 3);
-        }
-    }
+    gw_query_encode_append(b, value);
 }
 
 uint8_t *gw_render_resolve_form(const Oneinbox__V1__ResolveReply *r, size_t *len)

@@ -198,15 +198,21 @@ def test_outbound_only_number_is_404(client, caller, endpoint, agents):
     assert endpoint.invites == []
 
 
-def test_voicemail_without_a_message_carries_none(client, caller, endpoint, agents):
+def voicemail_step(client, caller, endpoint, agents, inbound_routing):
+    """A number with this routing whose agent answers 503: the call ends at voicemail. The
+    number and the X-OI-* headers of the INVITE voicemail received."""
     body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
-    body["inbound_routing"] = {"agent_id": agents["routing"]}
+    body["inbound_routing"] = inbound_routing
     n = client.register(body).json
     endpoint.plan[agents["routing"]] = ("reject", 503)
     final, _ = caller.invite(n["phone_number"])
     assert final.status == 200, final
     assert endpoint.users() == [agents["routing"], "voicemail"]
-    h = headers(endpoint.invites[1])
+    return n, headers(endpoint.invites[1])
+
+
+def test_voicemail_without_a_message_carries_none(client, caller, endpoint, agents):
+    n, h = voicemail_step(client, caller, endpoint, agents, {"agent_id": agents["routing"]})
     assert "X-OI-Voicemail-Message" not in h and "X-OI-Agent-Id" not in h
     assert h["X-OI-Number-Id"] == n["id"]
 
@@ -214,28 +220,15 @@ def test_voicemail_without_a_message_carries_none(client, caller, endpoint, agen
 def test_voicemail_message_with_reserved_characters_arrives_intact(client, caller, endpoint, agents):
     """The edge reads the decision as form text: every reserved character comes back decoded."""
     vm = "Tschüss & bye = 100% + more; see https://x.example/?a=b#c"
-    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
-    body["inbound_routing"] = {"agent_id": agents["routing"], "voicemail_message": vm}
-    n = client.register(body).json
-    endpoint.plan[agents["routing"]] = ("reject", 503)
-    final, _ = caller.invite(n["phone_number"])
-    assert final.status == 200, final
-    assert endpoint.users() == [agents["routing"], "voicemail"]
-    assert headers(endpoint.invites[1])["X-OI-Voicemail-Message"] == vm
+    _, h = voicemail_step(client, caller, endpoint, agents, {"agent_id": agents["routing"], "voicemail_message": vm})
+    assert h["X-OI-Voicemail-Message"] == vm
 
 
 def test_a_voicemail_message_cannot_add_headers(client, caller, endpoint, agents):
     """A message is the tenant's text: its line breaks and other control characters never reach
     the INVITE as such (no header of its own making, no broken message)."""
     vm = "Hello\r\nX-OI-Agent-Id: 00000000-0000-4000-8000-000000000000\r\n\r\nbye\tnow"
-    body = path_c_body(agents["primary"], agents["routing"], agents["fallback"])
-    body["inbound_routing"] = {"agent_id": agents["routing"], "voicemail_message": vm}
-    n = client.register(body).json
-    endpoint.plan[agents["routing"]] = ("reject", 503)
-    final, _ = caller.invite(n["phone_number"])
-    assert final.status == 200, final
-    assert endpoint.users() == [agents["routing"], "voicemail"]
-    h = headers(endpoint.invites[1])
+    _, h = voicemail_step(client, caller, endpoint, agents, {"agent_id": agents["routing"], "voicemail_message": vm})
     assert "X-OI-Agent-Id" not in h, h
     assert h["X-OI-Voicemail-Message"] == "Hello X-OI-Agent-Id: 00000000-0000-4000-8000-000000000000 bye now", h
 
