@@ -4,7 +4,9 @@
  * order: every query gives its result(s) then NULL, every Sync gives PGRES_PIPELINE_SYNC. A
  * statement a connection has not prepared yet is prepared in a segment of its own (its own
  * Sync) just before the batch that needs it, so a failing batch can never abort a Parse and
- * the prepared set stays exact. */
+ * the prepared set stays exact: a Parse the server refuses (a lock held past the statement
+ * timeout, a table not there yet) leaves the set, and the batch that needed it fails for the
+ * Parse's reason, so the next one prepares it again. */
 #define OI_LOG_TAG "common.pg"
 #include "oi/pg_pipeline.h"
 
@@ -55,6 +57,8 @@ typedef struct {
     size_t inflight;            /* user batches among them */
     const oi_pg_stmt_t *prepared[PREPARED_SLOTS];
     size_t n_prepared;
+    oi_status_t prepare_st;     /* why the last Parse the server refused failed (OI_OK: none since) */
+    oi_error_t prepare_err;
     int backoff_ms;
     bool want_write;
 } conn_t;
@@ -229,6 +233,22 @@ static void prepared_add(conn_t *c, const oi_pg_stmt_t *s)
     }
 }
 
+/* s is not prepared after all (its Parse failed): the set without it, rebuilt (linear probing
+ * has no plain removal; this is rare). */
+static void prepared_remove(conn_t *c, const oi_pg_stmt_t *s)
+{
+    const oi_pg_stmt_t *kept[PREPARED_SLOTS];
+    size_t n = 0;
+    for (size_t i = 0; i < PREPARED_SLOTS; i++) {
+        if (c->prepared[i] && c->prepared[i] != s)
+            kept[n++] = c->prepared[i];
+    }
+    memset(c->prepared, 0, sizeof c->prepared);
+    c->n_prepared = 0;
+    for (size_t i = 0; i < n; i++)
+        prepared_add(c, kept[i]);
+}
+
 /* --- polling ------------------------------------------------------------------------------------ */
 
 static void on_poll_closed(uv_handle_t *h)
@@ -265,6 +285,7 @@ static void conn_drop(conn_t *c)
     c->fd = -1;
     c->n_prepared = 0;
     memset(c->prepared, 0, sizeof c->prepared);
+    c->prepare_st = OI_OK;
     c->want_write = false;
 }
 
@@ -295,21 +316,42 @@ static void batch_error(batch_t *b, conn_t *c, const PGresult *r)
 {
     if (b->st != OI_OK)
         return;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (c->prepare_st != OI_OK && state && strcmp(state, "26000") == 0) { /* its Parse just failed: why */
+        b->st = c->prepare_st;
+        b->err = c->prepare_err;
+        return;
+    }
     b->st = oi_pg__translate(c->pg, r, &b->err);
+}
+
+/* One result of a prepare segment: a refused Parse leaves the prepared set (see the top). */
+static void on_prepare_result(conn_t *c, batch_t *b, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    const oi_pg_stmt_t *s = b->stmt[b->cursor];
+    if (st == PGRES_COMMAND_OK) {
+        c->prepare_st = OI_OK;
+    } else if (st == PGRES_PIPELINE_ABORTED) { /* an earlier Parse of the segment failed: its reason stands */
+        prepared_remove(c, s);
+    } else {
+        const char *why = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        oi_log_error(&(oi_log_ctx_t){.action = "preparing a statement"}, "%s: %s", s->name, why ? why : PQresStatus(st));
+        prepared_remove(c, s);
+        oi_error_init(&c->prepare_err);
+        c->prepare_st = oi_pg__translate(c->pg, r, &c->prepare_err);
+    }
+    PQclear(r);
 }
 
 /* One result of the head batch's current item. */
 static void on_item_result(conn_t *c, batch_t *b, PGresult *r)
 {
-    ExecStatusType st = PQresultStatus(r);
-    if (!b->cb) { /* a prepare segment */
-        if (st != PGRES_COMMAND_OK)
-            oi_log_error(&(oi_log_ctx_t){.action = "preparing a statement"}, "%s: %s", b->stmt[b->cursor]->name,
-                         PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                                                         : PQresStatus(st));
-        PQclear(r);
+    if (!b->cb) {
+        on_prepare_result(c, b, r);
         return;
     }
+    ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
         if (b->res[b->cursor])
             PQclear(b->res[b->cursor]);

@@ -166,6 +166,37 @@ Test(pg_pipeline, a_statement_that_does_not_prepare_fails_its_batch_only)
     cr_assert_eq(good.st, OI_OK);
 }
 
+static char sql_locked[128];
+static const oi_pg_stmt_t LOCKED = {"t_locked", sql_locked, 0};
+
+/* A Parse the server refuses (here: a lock held past the statement timeout) fails its batch for
+ * that reason, not as an unknown statement, and leaves the statement unprepared: the next use,
+ * on the same connection, prepares it again and runs. */
+Test(pg_pipeline, a_statement_whose_prepare_failed_is_prepared_again)
+{
+    snprintf(sql_locked, sizeof sql_locked, "SELECT count(*) AS n FROM %s.t", schema);
+    oi_pg_pipeline_config_t cfg = {.conninfo = conninfo, .connections = 1, .statement_timeout_ms = 300,
+                                   .queue_timeout_ms = 3000};
+    oi_pg_pipeline_t *one = oi_pg_pipeline_new(&loop, &cfg);
+    PGconn *holder = pgtest_connect(conninfo);
+    char lock[160];
+    snprintf(lock, sizeof lock, "BEGIN; LOCK TABLE %s.t IN ACCESS EXCLUSIVE MODE", schema);
+    PQclear(PQexec(holder, lock));
+    answer_t held = {0}, after = {0};
+    oi_pg_pipeline_exec(one, &LOCKED, NULL, on_answer, &held);
+    run_until(&held.done, 5000);
+    PQclear(PQexec(holder, "COMMIT"));
+    PQfinish(holder);
+    cr_assert_eq(held.st, OI_TIMEOUT, "the Parse timed out, got %s", oi_status_name(held.st));
+    oi_pg_pipeline_exec(one, &LOCKED, NULL, on_answer, &after);
+    run_until(&after.done, 5000);
+    cr_assert_eq(after.st, OI_OK, "prepared again, got %s", oi_status_name(after.st));
+    cr_assert_str_eq(after.value, "0");
+    bool closed = false;
+    oi_pg_pipeline_close(&one, pgtest_set_flag, &closed);
+    run_until(&closed, 5000);
+}
+
 static void on_terminated(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
     (void)err;
