@@ -228,6 +228,11 @@ void gw_audit_pending_watch(gw_audit_pending_t *p, const char *job_id, json_t *d
     enqueue(w);
 }
 
+void gw_audit_pending_watch_retried(const char *job_id, json_t *draft, void *ud)
+{
+    gw_audit_pending_watch(ud, job_id, draft);
+}
+
 /* --- resuming what a start finds ------------------------------------------------------------------ */
 
 static void read_page(gw_audit_pending_t *p);

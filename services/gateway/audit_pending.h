@@ -29,6 +29,9 @@ typedef struct gw_audit_pending gw_audit_pending_t;
 gw_audit_pending_t *gw_audit_pending_new(gw_t *gw, const char *conninfo);
 /* Watches job_id, whose draft (stolen) is already written. */
 void gw_audit_pending_watch(gw_audit_pending_t *p, const char *job_id, json_t *draft);
+/* The same for a draft the audit writer got in on a retry (gw_audit_draft_fn; ud: the
+ * gw_audit_pending_t). */
+void gw_audit_pending_watch_retried(const char *job_id, json_t *draft, void *ud);
 /* Drafts being watched or queued (for metrics and tests). */
 size_t gw_audit_pending_count(const gw_audit_pending_t *p);
 /* Stops watching (the drafts stay in the database for the next start); frees once every call

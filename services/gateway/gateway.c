@@ -183,6 +183,7 @@ gw_t *gw_start(oi_service_t *svc)
     gw->audit_purge = gw_purge_new(gw, cfg.conninfo, "audit events", AUDIT_PURGE_SQL, age, cfg.idem_purge_ms);
     gw->audit_writer = gw_audit_writer_new(gw->loop, cfg.conninfo);
     gw->audit_pending = gw_audit_pending_new(gw, cfg.conninfo);
+    gw_audit_writer_on_draft(gw->audit_writer, gw_audit_pending_watch_retried, gw->audit_pending);
     open_near_caches(gw, &cfg);
     gw->redis = oi_redis_new(gw->loop, cfg.redis_host, cfg.redis_port, GW_REDIS_TIMEOUT_MS);
     gw->rate = gw_rate_new(gw->redis);
