@@ -336,7 +336,8 @@ static void on_prepare_result(conn_t *c, batch_t *b, PGresult *r)
         prepared_remove(c, s);
     } else {
         const char *why = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-        oi_log_error(&(oi_log_ctx_t){.action = "preparing a statement"}, "%s: %s", s->name, why ? why : PQresStatus(st));
+        oi_log_error(&(oi_log_ctx_t){.action = "preparing a statement"}, "%s: %s", s->name,
+                     why ? why : PQresStatus(st));
         prepared_remove(c, s);
         oi_error_init(&c->prepare_err);
         c->prepare_st = oi_pg__translate(c->pg, r, &c->prepare_err);

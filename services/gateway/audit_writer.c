@@ -48,7 +48,8 @@ struct gw_audit_writer {
     "jsonb_to_recordset($1::jsonb) AS e(id uuid, workspace_id uuid, action text, resource_type text, "     \
     "resource_id text, actor_type text, actor_id text, request_id text, changes jsonb, job_id uuid, "        \
     "draft jsonb)"
-#define EVENT_COLUMNS "id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, request_id, changes, job_id"
+#define EVENT_COLUMNS                                                                                   \
+    "id, workspace_id, action, resource_type, resource_id, actor_type, actor_id, request_id, changes, job_id"
 
 /* A batch where some event names a job or is a draft. Events go to audit_events (one per job at
  * most: a retry re-joining a job recorded already adds nothing, and takes the job's draft away if
@@ -306,7 +307,8 @@ void gw_audit_writer_add(gw_audit_writer_t *w, json_t *event, gw_audit_written_c
     if (!w->queued)
         w->queued = batch_new(w);
     batch_t *b = w->queued;
-    b->names_jobs = b->names_jobs || json_object_get(event, "draft") || json_string_value(json_object_get(event, "job_id"));
+    b->names_jobs =
+        b->names_jobs || json_object_get(event, "draft") || json_string_value(json_object_get(event, "job_id"));
     json_array_append_new(b->events, event);
     waiter_t *x = oi_xcalloc(1, sizeof *x);
     x->cb = cb;

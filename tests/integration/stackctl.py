@@ -55,6 +55,25 @@ class Stack:
         assert r.returncode == 0, r.stderr
         return r.stdout.strip()
 
+    @contextlib.contextmanager
+    def table_locked(self, table, seconds):
+        """TABLE held in ACCESS EXCLUSIVE mode by another session for SECONDS from when it is
+        granted (the block runs while it is held); on leaving, waits for that session to end."""
+        locker = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", str(self.env["OI_PG_PORT"]), "-U", "postgres",
+                                   "-d", "oneinbox", "-Atc", "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE; "
+                                   "SELECT pg_sleep(%d); COMMIT;" % (table, seconds)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.time() + 10
+            while self.psql("SELECT count(*) FROM pg_locks WHERE relation = '%s'::regclass "
+                            "AND mode = 'AccessExclusiveLock' AND granted" % table) != "1":
+                assert time.time() < deadline, "the lock on %s was not granted" % table
+                time.sleep(0.1)
+            yield
+        finally:
+            locker.wait(timeout=seconds + 30)
+        assert locker.returncode == 0, locker.stderr.read()
+
     def pid(self, name):
         with open(os.path.join(self.run_dir, "pids", name + ".pid")) as f:
             return int(f.read().strip())

@@ -144,24 +144,12 @@ def test_a_draft_outlives_a_gateway_restart(client, sim, stack):
 def test_a_draft_the_database_held_up_is_kept_and_its_event_recorded(client, sim, stack):
     """The audit tables locked past the writer's statement timeout (5 s) while a purchase is
     answered 202: its draft is kept, written once the lock goes, and finished by its job."""
-    import subprocess
-
     agent = client.agent("held-" + uuid.uuid4().hex[:6])["id"]
     sim.fault("twilio.search", status=503, count=-1)
-    locker = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", str(stack["OI_PG_PORT"]), "-U", "postgres", "-d",
-                               "oneinbox", "-Atc", "BEGIN; LOCK TABLE gateway.audit_events IN ACCESS EXCLUSIVE MODE; "
-                               "SELECT pg_sleep(9); COMMIT;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        held = eventually(lambda: psql(stack, "SELECT count(*) FROM pg_locks WHERE relation = "
-                                       "'gateway.audit_events'::regclass AND mode = 'AccessExclusiveLock' "
-                                       "AND granted") == "1", timeout=10)
-        assert held
+    with Stack(stack).table_locked("gateway.audit_events", 9):
         r = client.post("/v1/phone-numbers/purchase", {"country": "US", "area_code": "702", "agent_id": agent},
                         headers={"Idempotency-Key": uuid.uuid4().hex})
         assert r.status == 202, r
-    finally:
-        locker.wait(timeout=30)
-    assert locker.returncode == 0, locker.stderr.read()
     rid = r.headers.get("X-Request-Id")
     assert eventually(lambda: psql(stack, "SELECT count(*) FROM gateway.audit_pending WHERE job_id = '%s'"
                                    % r.json["job_id"]) == "1"), "the draft was not kept"
