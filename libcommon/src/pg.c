@@ -94,6 +94,7 @@ static PGconn *connect_one(oi_pg_pool_t *p, oi_error_t *err)
     snprintf(sql, sizeof sql, "SET statement_timeout = %d", p->statement_timeout_ms);
     PQclear(PQexec(c, sql));
     PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
+    PQclear(PQexec(c, "SET jit = off")); /* never worth its compile time here (oi/pg.h) */
     atomic_store(&p->last_ok_ms, oi_clock_now_ms());
     return c;
 }

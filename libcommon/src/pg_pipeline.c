@@ -693,9 +693,10 @@ oi_pg_pipeline_t *oi_pg_pipeline_new(uv_loop_t *loop, const oi_pg_pipeline_confi
     /* generic plans: the statements here are written for them (keys as index conditions, filters
      * that only drop rows), and a statement over arrays (oi/pg_coalesce.h) otherwise gets a custom
      * plan for every array size it meets, planned again on every execution (measured on a fresh
-     * database: 1.63 ms of PostgreSQL CPU per PATCH with custom plans, 0.68 with generic ones) */
-    p->options = oi_xasprintf("-c statement_timeout=%d -c TimeZone=UTC -c plan_cache_mode=force_generic_plan",
-                              cfg->statement_timeout_ms);
+     * database: 1.63 ms of PostgreSQL CPU per PATCH with custom plans, 0.68 with generic ones);
+     * no JIT (oi/pg.h) */
+    p->options = oi_xasprintf("-c statement_timeout=%d -c TimeZone=UTC -c plan_cache_mode=force_generic_plan "
+                              "-c jit=off", cfg->statement_timeout_ms);
     p->n_conns = cfg->connections > 0 ? cfg->connections : 1;
     p->queue_timeout_ms = cfg->queue_timeout_ms > 0 ? cfg->queue_timeout_ms : 2000;
     p->max_queued = cfg->max_queued > 0 ? (size_t)cfg->max_queued : 4096;

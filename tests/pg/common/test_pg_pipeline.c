@@ -155,6 +155,37 @@ Test(pg_pipeline, answers_a_thousand_batches_in_submission_order)
     free(a);
 }
 
+/* What every session runs with (oi/pg.h): UTC, the statement timeout, and no JIT. */
+static const oi_pg_stmt_t SETTINGS = {
+    "t_settings",
+    "SELECT current_setting('jit') || ' ' || current_setting('TimeZone') || ' ' || "
+    "current_setting('statement_timeout') AS s",
+    0};
+
+Test(pg_pipeline, sessions_run_in_utc_with_the_timeout_and_without_jit)
+{
+    answer_t a = {0};
+    oi_pg_pipeline_exec(pg, &SETTINGS, NULL, on_answer, &a);
+    run_until(&a.done, 5000);
+    cr_assert_eq(a.st, OI_OK);
+    cr_assert_str_eq(a.value, "off UTC 5s");
+}
+
+Test(pg_pipeline, pool_sessions_run_in_utc_with_the_timeout_and_without_jit)
+{
+    oi_pg_pool_t *pool = oi_pg_pool_new(conninfo, 1, 7000);
+    oi_error_t err;
+    oi_error_init(&err);
+    PGconn *c = NULL;
+    cr_assert_eq(oi_pg_pool_acquire(pool, 5000, &c, &err), OI_OK, "%s", err.message);
+    PGresult *r = PQexec(c, SETTINGS.sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), "off UTC 7s");
+    PQclear(r);
+    oi_pg_pool_release(pool, &c);
+    oi_pg_pool_destroy(&pool);
+}
+
 Test(pg_pipeline, a_statement_that_does_not_prepare_fails_its_batch_only)
 {
     prepare_sql();
