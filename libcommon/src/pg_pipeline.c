@@ -777,6 +777,32 @@ int oi_pg_pipeline_exec(oi_pg_pipeline_t *p, const oi_pg_stmt_t *stmt, const cha
     return oi_pg_pipeline_batch(p, &q, 1, cb, ud);
 }
 
+/* The transaction's own plan_cache_mode: the next statement of the batch gets a custom plan. */
+static const oi_pg_stmt_t CUSTOM_PLAN = {
+    "oi_pg_custom_plan", "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", 0};
+
+typedef struct {
+    oi_pg_done_cb cb;
+    void *ud;
+} planned_t;
+
+static void on_planned(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    planned_t *pl = ud;
+    bool whole = st == OI_OK && n == 2;
+    pl->cb(st, err, whole ? res + 1 : NULL, whole ? 1 : 0, pl->ud);
+    free(pl);
+}
+
+int oi_pg_pipeline_exec_planned(oi_pg_pipeline_t *p, const oi_pg_stmt_t *stmt, const char *const *params,
+                                oi_pg_done_cb cb, void *ud)
+{
+    planned_t *pl = oi_xmalloc(sizeof *pl);
+    *pl = (planned_t){cb, ud};
+    oi_pg_query_t q[] = {{&CUSTOM_PLAN, NULL}, {stmt, params}};
+    return oi_pg_pipeline_batch(p, q, 2, on_planned, pl);
+}
+
 bool oi_pg_pipeline_healthy(const oi_pg_pipeline_t *p)
 {
     return pool_any_ready(p) || p->last_fail_ms <= p->last_ok_ms;

@@ -126,7 +126,7 @@ void prov_drift_list(prov_t *p, const char *state, const char *provider, const c
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *params[] = {state, provider, kind, cursor, lim};
-    oi_pg_pipeline_exec(p->pg, &LIST, params, cb, ud);
+    oi_pg_pipeline_exec_planned(p->pg, &LIST, params, cb, ud);
 }
 
 static const oi_pg_stmt_t GET = {

@@ -191,7 +191,7 @@ void prov_integration_list(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const P
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *params[] = {ctx->workspace_id, r->cursor[0] ? r->cursor : NULL, lim};
-    oi_pg_pipeline_exec(p->pg, &LIST, params, prov_call_done, prov_call_new(call, list_reply, limit));
+    oi_pg_pipeline_exec_planned(p->pg, &LIST, params, prov_call_done, prov_call_new(call, list_reply, limit));
 }
 
 static const oi_pg_stmt_t DELETE = {

@@ -51,7 +51,7 @@ void prov_jobs_list(prov_t *p, const char *ws, const char *state, const char *ki
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *params[] = {ws && ws[0] ? ws : NULL, state, kind, cursor, lim};
-    oi_pg_pipeline_exec(p->pg, &LIST, params, cb, ud);
+    oi_pg_pipeline_exec_planned(p->pg, &LIST, params, cb, ud);
 }
 
 static void add_events(Oneinbox__V1__Job *j, const char *text)

@@ -154,8 +154,11 @@ void prov_number_load(prov_t *p, const char *id, oi_pg_done_cb cb, void *ud)
     oi_pg_pipeline_exec(p->pg, &LOAD, params, cb, ud);
 }
 
-/* The filters are NULL or a value; the keyset index on (workspace, created_at, id) drives the
- * scan either way, the filters only drop rows from it. */
+/* The filters are NULL or a value, planned for the values given (oi_pg_pipeline_exec_planned):
+ * the live numbers' keyset index on (workspace, created_at, id) drives the scan, the agent's
+ * (phone_numbers_workspace_agent) when an agent is asked for, the live number's unique index for
+ * a phone number, the released numbers' own index for "released"; other filters only drop rows
+ * from the scan. */
 static const oi_pg_stmt_t LIST = {
     "prov_number_list",
     "SELECT " PROV_NUMBER_COLS " FROM provisioning.phone_numbers WHERE workspace_id = $1::uuid "
@@ -173,7 +176,7 @@ void prov_number_list(prov_t *p, const char *ws, const char *cursor, int limit, 
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *params[] = {ws, cursor, lim, f->agent_id, f->phone_number, f->provider, f->status};
-    oi_pg_pipeline_exec(p->pg, &LIST, params, cb, ud);
+    oi_pg_pipeline_exec_planned(p->pg, &LIST, params, cb, ud);
 }
 
 static const oi_pg_stmt_t RESERVE = {

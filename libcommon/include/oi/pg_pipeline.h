@@ -67,6 +67,14 @@ oi_pg_pipeline_t *oi_pg_pipeline_new(uv_loop_t *loop, const oi_pg_pipeline_confi
 /* Submits one statement. Returns 0; cb runs later exactly once. */
 int oi_pg_pipeline_exec(oi_pg_pipeline_t *p, const oi_pg_stmt_t *stmt, const char *const *params, oi_pg_done_cb cb,
                         void *ud);
+/* Submits one statement planned for its own parameter values (a custom plan; sessions plan
+ * generically otherwise). For a list whose filters are optional ("$2 IS NULL OR col = $2"): a
+ * generic plan cannot know which of them are set, so it can use no index that one of them, or a
+ * partial index's predicate, would allow, and scans the whole table for every page. Planning costs
+ * a fraction of a millisecond: for reads a person asks for, never for the hot paths. cb sees the
+ * statement's result alone. Returns 0; cb runs later exactly once. */
+int oi_pg_pipeline_exec_planned(oi_pg_pipeline_t *p, const oi_pg_stmt_t *stmt, const char *const *params,
+                                oi_pg_done_cb cb, void *ud);
 /* Submits n statements as one transaction (n ≤ OI_PG_BATCH_MAX). Returns 0; cb runs later exactly
  * once. */
 #define OI_PG_BATCH_MAX 8

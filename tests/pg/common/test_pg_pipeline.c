@@ -171,6 +171,35 @@ Test(pg_pipeline, sessions_run_in_utc_with_the_timeout_and_without_jit)
     cr_assert_str_eq(a.value, "off UTC 5s");
 }
 
+static const oi_pg_stmt_t PLAN_MODE = {"t_plan_mode", "SELECT current_setting('plan_cache_mode') AS m", 0};
+
+static void on_one_result(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
+{
+    cr_assert(st != OI_OK || n == 1, "the caller sees its own statement's result only, got %zu", n);
+    on_answer(st, err, res, n, ud);
+}
+
+Test(pg_pipeline, a_planned_statement_gets_a_custom_plan_and_the_session_keeps_generic_ones)
+{
+    answer_t before = {0}, planned = {0}, after = {0};
+    oi_pg_pipeline_exec(pg, &PLAN_MODE, NULL, on_one_result, &before);
+    oi_pg_pipeline_exec_planned(pg, &PLAN_MODE, NULL, on_one_result, &planned);
+    oi_pg_pipeline_exec(pg, &PLAN_MODE, NULL, on_one_result, &after);
+    run_until(&after.done, 5000);
+    cr_assert_eq(planned.st, OI_OK);
+    cr_assert_str_eq(before.value, "force_generic_plan");
+    cr_assert_str_eq(planned.value, "force_custom_plan");
+    cr_assert_str_eq(after.value, "force_generic_plan", "the setting is the planned statement's transaction's own");
+}
+
+Test(pg_pipeline, a_planned_statement_that_fails_answers_its_error)
+{
+    answer_t bad = {0};
+    oi_pg_pipeline_exec_planned(pg, &BAD, NULL, on_one_result, &bad);
+    run_until(&bad.done, 5000);
+    cr_assert(bad.st != OI_OK);
+}
+
 Test(pg_pipeline, pool_sessions_run_in_utc_with_the_timeout_and_without_jit)
 {
     oi_pg_pool_t *pool = oi_pg_pool_new(conninfo, 1, 7000);
