@@ -232,6 +232,9 @@ static void list_free(void *p)
     free(l);
 }
 
+/* Planned for the filters given (an unnamed statement): a type or an action walks
+ * audit_events_type_action in id order (an action's type is its prefix: migration 007), since
+ * audit_events_since, a resource audit_events_resource, none the workspace's keyset. */
 static oi_status_t list_events(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
 {
     audit_list_t *l = arg;
@@ -248,7 +251,8 @@ static oi_status_t list_events(gw_req_t *r, PGconn *c, void *arg, oi_error_t *er
         "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at "
         "FROM gateway.audit_events e WHERE e.workspace_id = $1::uuid "
         "AND ($2::text IS NULL OR e.resource_type = $2) AND ($3::text IS NULL OR e.resource_id = $3) "
-        "AND ($4::text IS NULL OR e.action = $4) AND ($5::timestamptz IS NULL OR e.created_at >= $5::timestamptz) "
+        "AND ($4::text IS NULL OR (e.resource_type = split_part($4, '.', 1) AND e.action = $4)) "
+        "AND ($5::timestamptz IS NULL OR e.created_at >= $5::timestamptz) "
         "AND ($6::uuid IS NULL OR e.id < $6::uuid) "
         "ORDER BY e.id DESC LIMIT $7::int",
         7, params, &l->res, err);

@@ -85,6 +85,11 @@ def test_filters_since_and_pagination(client):
         client.agent("page-%d" % i)
     ev = events(client, action="agent.created", since=t0)
     assert len(ev) >= 3
+    assert {e["resource_type"] for e in events(client, resource_type="agent")} == {"agent"}
+    assert events(client, resource_type="phone_number", action="agent.created") == []  # an action is of its type
+    assert events(client, action="agent.nothing") == []
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    assert events(client, since=later) == []
     r = client.get("/v1/audit-events?action=agent.created&limit=2")
     assert r.status == 200, r
     first = r.json["data"] if "data" in r.json else r.json
