@@ -26,29 +26,6 @@ typedef struct {
     oi_error_t err;
 } mutation_t;
 
-void dsp_numbers_add(dsp_numbers_t *l, const char *number)
-{
-    if (!number || !*number)
-        return;
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->items[i], number) == 0)
-            return;
-    }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4;
-        l->items = oi_xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    l->items[l->n++] = oi_xstrdup(number);
-}
-
-void dsp_numbers_cleanup(dsp_numbers_t *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
 oi_status_t dsp_workspace(const oi_rpc_ctx_t *ctx, char *out, oi_error_t *err)
 {
     if (!ctx->workspace_id || !oi_uuid_normalize(ctx->workspace_id, out)) {

@@ -7,17 +7,9 @@
 #include <stddef.h>
 
 #include "dsp.h"
+#include "numbers.h"
 #include "oi/rpc.h"
 
-/* A growable list of phone numbers (owned strings). */
-typedef struct {
-    char **items;
-    size_t n;
-    size_t cap;
-} dsp_numbers_t;
-
-void dsp_numbers_add(dsp_numbers_t *l, const char *number);
-void dsp_numbers_cleanup(dsp_numbers_t *l);
 
 /* Work on the threadpool (may block on libpq). ctx strings and req are owned by the runner
  * for the whole mutation. Adds every phone number whose routing may have changed to touched. */
