@@ -440,6 +440,9 @@ void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const oi_r
     free(blob);
 }
 
+/* Numbers invalidated by one script run (and one publish). */
+#define INVALIDATE_CHUNK 1000
+
 typedef struct {
     dsp_cache_t *c;
     dsp_cache_done_cb cb;
@@ -509,7 +512,8 @@ static void invalidate_one(dsp_cache_t *c, const char *number, multi_t *m)
     send_publish(c, &number, 1, on_invalidate_reply, m);
 }
 
-void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud)
+/* dsp_cache_invalidate of at most INVALIDATE_CHUNK numbers. */
+static void invalidate_some(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud)
 {
     multi_t *m = oi_xcalloc(1, sizeof *m);
     m->c = c;
@@ -550,6 +554,52 @@ void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, 
         free(owned[i]);
     free(owned);
     free(argv);
+}
+
+/* Many numbers (an agent's change touches every number routed to it, 100,000 and more): a chunk
+ * at a time, the next once the last is answered, so neither this process nor Redis ever holds
+ * the whole list as one command, and Redis serves resolves between chunks. The caller's numbers
+ * stay valid until cb (the mutation owns them until it replies). */
+typedef struct {
+    dsp_cache_t *c;
+    const char *const *numbers;
+    size_t n, next;
+    dsp_cache_done_cb cb;
+    void *ud;
+} chunked_t;
+
+/* The whole run counts as one operation of the cache (op_begin in dsp_cache_invalidate), so the
+ * cache outlives it even when closing. */
+static void on_chunk_done(oi_status_t st, void *ud)
+{
+    chunked_t *k = ud;
+    if (!st && k->next < k->n && k->c->closing)
+        st = OI_UNAVAILABLE;
+    if (st || k->next >= k->n) {
+        dsp_cache_t *c = k->c;
+        dsp_cache_done_cb cb = k->cb;
+        void *cb_ud = k->ud;
+        free(k);
+        op_end(c);
+        if (cb)
+            cb(st, cb_ud);
+        return;
+    }
+    size_t from = k->next, take = k->n - from < INVALIDATE_CHUNK ? k->n - from : INVALIDATE_CHUNK;
+    k->next += take;
+    invalidate_some(k->c, k->numbers + from, take, on_chunk_done, k);
+}
+
+void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud)
+{
+    if (n <= INVALIDATE_CHUNK) {
+        invalidate_some(c, numbers, n, cb, ud);
+        return;
+    }
+    chunked_t *k = oi_xcalloc(1, sizeof *k);
+    *k = (chunked_t){c, numbers, n, 0, cb, ud};
+    op_begin(c);
+    on_chunk_done(OI_OK, k);
 }
 
 void dsp_cache_record_failure(dsp_cache_t *c, const char *call_id, const char *agent_id, dsp_cache_done_cb cb,

@@ -54,8 +54,9 @@ const char *dsp_cache_state(const dsp_cache_t *c);
 void dsp_cache_lookup(dsp_cache_t *c, const char *to, const char *call_id, dsp_cache_lookup_cb cb, void *ud);
 /* Fire and forget: SET dsp:r:<to> with TTL (nothing when tag is NULL). */
 void dsp_cache_store(dsp_cache_t *c, const char *to, const char *tag, const oi_route_t *r);
-/* Replaces the version of every number (one MSET). cb gets OI_OK, or the failure after the
- * replica switched to bypass-and-bump mode. */
+/* Replaces the version of every number (one script run per 1,000 numbers, one after the other)
+ * and tells every replica's near cache. cb gets OI_OK, or the failure after the replica switched
+ * to bypass-and-bump mode. numbers stay the caller's and valid until cb. */
 void dsp_cache_invalidate(dsp_cache_t *c, const char *const *numbers, size_t n, dsp_cache_done_cb cb, void *ud);
 /* APPEND "<agent_id>," to dsp:f:<call_id> and EXPIRE it; cb gets the Redis outcome. */
 void dsp_cache_record_failure(dsp_cache_t *c, const char *call_id, const char *agent_id, dsp_cache_done_cb cb,

@@ -1,10 +1,11 @@
 """GET /v1/routing/resolve?to=&from= with the internal token (OI_INTERNAL_TOKEN)."""
 import base64
+import concurrent.futures as cf
 import time
 
 import pytest
 
-from oiclient import is_uuid, new_number, outbound_body, path_c_body, quote
+from oiclient import is_uuid, new_number, outbound_body, path_c_body, provider_config, quote, secret
 
 VM = "Sorry, we missed you. Please leave a message."
 FROM = "+14155550100"
@@ -88,6 +89,27 @@ def test_paused_primary_yields_fallback(client, internal, agents, routed):
     assert client.patch("/v1/agents/" + agents["routing"], {"status": "active"}).status == 200
     r = resolve_until(internal, routed["phone_number"], lambda r: r.json and r.json.get("agent_id") == agents["routing"])
     assert r.json["agent_id"] == agents["routing"], r
+
+
+def test_an_agent_change_reaches_every_number_routed_to_it(client, internal):
+    """dispatch invalidates the numbers an agent's change touches a thousand at a time: the
+    numbers past the first thousand see the change too."""
+    primary, fallback, pw = client.agent("many"), client.agent("many-fallback"), secret()
+    numbers = [new_number() for _ in range(2100)]
+
+    def register(n):
+        body = path_c_body(primary["id"], primary["id"], fallback["id"], n, provider_config=provider_config(pw))
+        return client.register(body, expect=None).status
+
+    with cf.ThreadPoolExecutor(max_workers=8) as ex:
+        assert set(ex.map(register, numbers)) == {201}
+    probes = numbers[:2] + numbers[1000:1002] + numbers[-2:]
+    for n in probes:
+        assert resolve(internal, n).json["agent_id"] == primary["id"]  # cached now
+    assert client.patch("/v1/agents/" + primary["id"], {"status": "paused"}).status == 200
+    for n in probes:
+        r = resolve_until(internal, n, lambda r: r.json and r.json.get("agent_id") == fallback["id"])
+        assert r.json["agent_id"] == fallback["id"] and r.json["reason"] == "fallback_primary_paused", (n, r)
 
 
 def test_deleted_primary_yields_fallback(client, internal, agents, routed):
