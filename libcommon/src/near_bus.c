@@ -32,7 +32,7 @@ struct oi_near_bus {
 
 void oi_near_config_read(oi_config_t *c, oi_near_config_t *out)
 {
-    out->max_bytes = (size_t)oi_config_int(c, "OI_NEAR_CACHE_BYTES", 16 << 20, 0, (int64_t)1 << 32);
+    out->max_bytes = (size_t)oi_config_int(c, "OI_NEAR_CACHE_BYTES", 12 << 20, 0, (int64_t)1 << 32);
     out->max_age_ms = (uint32_t)oi_config_int(c, "OI_NEAR_CACHE_MAX_AGE_MS", 10000, 0, 3600000);
 }
 

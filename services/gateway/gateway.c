@@ -113,15 +113,19 @@ static bool connect_clients(gw_t *gw, const gw_config_t *cfg)
 }
 
 /* Reads answered from memory: a number's GET and a number's routing, each dropped when its owner
- * (oi-provisioning, oi-dispatch) announces a change (oi/near_bus.h). */
+ * (oi-provisioning, oi-dispatch) announces a change (oi/near_bus.h). The numbers get the budget
+ * (OI_NEAR_CACHE_BYTES), the two forms of a routing answer (JSON, the SIP edge's form) half of it
+ * each: twice the budget in all, so a gateway whose caches are full stays in its memory bound
+ * (three full 16 MB caches took it past 64 MB of RSS; 12 + 6 + 6 MB keep it near 52). */
 static void open_near_caches(gw_t *gw, const gw_config_t *cfg)
 {
     if (cfg->near.max_bytes == 0)
         return;
+    size_t half = cfg->near.max_bytes / 2;
     gw->near_numbers = oi_near_cache_new("numbers", cfg->near.max_bytes, cfg->near.max_age_ms);
-    gw->near_routes = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
+    gw->near_routes = oi_near_cache_new("routes", half, cfg->near.max_age_ms);
     gw->route_memo = oi_route_memo_new(GW_ROUTE_MEMO_MAX, gw_render_resolve_body);
-    gw->near_routes_form = oi_near_cache_new("routes_form", cfg->near.max_bytes, cfg->near.max_age_ms);
+    gw->near_routes_form = oi_near_cache_new("routes_form", half, cfg->near.max_age_ms);
     gw->route_memo_form = oi_route_memo_new(GW_ROUTE_MEMO_MAX, gw_render_resolve_form);
     gw->near_bus = oi_near_bus_new(gw->loop, cfg->redis_host, cfg->redis_port);
     oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_NUMBERS, gw->near_numbers);

@@ -26,8 +26,9 @@
 
 typedef struct oi_near_bus oi_near_bus_t;
 
-/* Sizing of a process's near caches, from the environment: OI_NEAR_CACHE_BYTES (per cache,
- * default 16 MiB; 0 turns near caches off) and OI_NEAR_CACHE_MAX_AGE_MS (default 10000). */
+/* Sizing of a process's near caches, from the environment: OI_NEAR_CACHE_BYTES (a cache's
+ * budget, default 12 MiB, which the process may share out: docs/WIRING.md; 0 turns near caches
+ * off) and OI_NEAR_CACHE_MAX_AGE_MS (default 10000). */
 typedef struct {
     size_t max_bytes;
     uint32_t max_age_ms;
