@@ -23,7 +23,7 @@ struct prov_retention {
 static const oi_pg_stmt_t CLEAR = {
     "prov_jobs_retention_clear",
     "WITH old AS (SELECT id FROM provisioning.jobs WHERE state IN ('succeeded', 'failed', 'cancelled') "
-    "AND updated_at < clock_timestamp() - ($1::text || ' days')::interval "
+    "AND updated_at < now() - ($1::text || ' days')::interval " /* now(): an index condition (jobs_sealed) */
     "AND (request_sealed <> '' OR payload ? 'sip_password_sealed') LIMIT 1000) " /* BATCH */
     "UPDATE provisioning.jobs j SET request_sealed = '', payload = j.payload - 'sip_password_sealed' "
     "FROM old WHERE j.id = old.id RETURNING j.id",
