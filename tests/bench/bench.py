@@ -27,6 +27,12 @@ PostgreSQL without fsync, warn-level logs), runs the scenarios below, prints one
             beside the same edge routing by a static rule, and the INVITE in -> out latency the
             edge adds (tests/bench/sip.sh: sipp, tcpdump)
   rss       VmRSS and VmHWM of every oi-* process of the stack
+  scale     only when named (--only scale): one workspace grown to --scale-numbers (default
+            100,000) by POST /v1/phone-numbers (wrk, all routed to one agent), the rate of each
+            step of the growth; then at that size: list pages (first, deep, ?agent_id=,
+            ?status=released), GET /v1/jobs?state=failed, audit events (?since=now, ?action=),
+            that agent paused and back (every number's routing invalidated), and the gateway's
+            and oi-dispatch's RSS after GETs and both kinds of resolve over every number
 
 Every wrk row also says how much CPU the host took from this machine meanwhile (steal, from
 /proc/stat): on a shared virtual machine, figures are only comparable at similar steal.
@@ -57,6 +63,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 WRK_LUA = os.path.join(HERE, "wrk.lua")
 SCENARIOS = ("seed", "patch", "get", "resolve", "zmq", "policy", "register", "slow", "sip", "rss")
+OPT_IN = ("scale",)  # run only when --only names them
 FINAL_JOB_STATES = ("succeeded", "failed", "cancelled")
 # the simulator's US area codes, when services/carrier-sim/inventory.c cannot be read
 US_AREA_CODES = ["415", "212", "312", "646", "206", "512", "617", "303", "305", "404", "213", "310",
@@ -986,6 +993,92 @@ class Bench:
             self.rep.figure("rss.%s.peak" % name, hwm, "MiB")
 
 
+    # ---- 11. one large workspace (opt-in)
+    def scale(self):
+        self.need_wrk()
+        api, target = Http(self.base), self.args.scale_numbers
+        ws = "bench-scale-%s" % self.nonce
+        doc = must(*api.call("POST", "/v1/api-keys", self.admin, {"name": "scale", "workspace": ws})[:2], 201,
+                   "POST /v1/api-keys")
+        key = doc.get("key") or doc.get("api_key") or doc.get("secret")
+        agent = must(*api.call("POST", "/v1/agents", key, {"name": "everyone's"})[:2], 201, "POST /v1/agents")["id"]
+        rows = self.rep.section("one workspace of %d numbers, all routed to one agent (workspace %s)" % (target, ws))
+        self.scale_grow(key, agent, target, rows)
+        ids = self.scale_walk(api, key)
+        rows.append(("numbers listed back, 100 a page", "%d in %d pages" % (len(ids), (len(ids) + 99) // 100)))
+        mid = ids[len(ids) // 2][0] if ids else ""
+        for label, path, tok in (("list, first page", "/v1/phone-numbers?limit=100", key),
+                                 ("list, a page half way (cursor)", "/v1/phone-numbers?limit=100&cursor=" + mid, key),
+                                 ("list, ?agent_id= of every number", "/v1/phone-numbers?limit=100&agent_id=" + agent, key),
+                                 ("list, ?status=released (none)", "/v1/phone-numbers?limit=100&status=released", key),
+                                 ("GET /v1/jobs?state=failed (admin)", "/v1/jobs?limit=100&state=failed", self.admin),
+                                 ("audit events, ?since= now (none)", "/v1/audit-events?limit=100&since=%s" %
+                                  time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1)), key),
+                                 ("audit events, ?action=agent.created", "/v1/audit-events?limit=100&action=agent.created",
+                                  key)):
+            self.scale_read(api, rows, label, path, tok)
+        for status in ("paused", "active"):
+            t = time.monotonic()
+            st, body, _ = api.call("PATCH", "/v1/agents/" + agent, key, {"status": status})
+            ms = (time.monotonic() - t) * 1000
+            rows.append(("PATCH /v1/agents/{id} %s" % status, "%d in %.0f ms (every number's routing)" % (st, ms)))
+            self.rep.figure("scale.agent_%s_ms" % status, ms, "ms")
+        self.scale_rss(ids, key, rows)
+
+    def scale_grow(self, key, agent, target, rows):
+        done, step = 0, 0
+        while done < target and step < 60:
+            r = self.wrk("register", key, 5, prefix="+1%03d" % (720 + step), agent=agent,
+                         nonce="scale-%s-%d" % (self.nonce, step))
+            if r["ok"] == 0:
+                raise RuntimeError("no number registered (%d other answers)" % r["bad"])
+            rate = r["ok"] / r["seconds"]
+            rows.append(("POST /v1/phone-numbers at %6d numbers" % done,
+                         "%7.0f numbers/s  p50 %6.2f ms  p99 %7.2f ms  (%d other)" % (rate, r["p50"], r["p99"], r["bad"])))
+            self.rep.figure("scale.register_at_%d" % done, rate, "numbers/s")
+            done += r["ok"]
+            step += 1
+
+    def scale_walk(self, api, key):
+        ids, cursor = [], ""
+        while True:
+            st, doc, h = api.call("GET", "/v1/phone-numbers?limit=100" + ("&cursor=" + cursor if cursor else ""), key)
+            must(st, doc, 200, "GET /v1/phone-numbers")
+            ids += [(n["id"], n["phone_number"]) for n in doc]
+            m = re.search(r"[?&]cursor=([^&>]+)", h.get("Link") or "")  # the next page's, in the Link header
+            if not m or not doc:
+                return ids
+            cursor = m.group(1)
+
+    def scale_read(self, api, rows, label, path, token, n=30):
+        lat = []
+        for _ in range(n):
+            t = time.monotonic()
+            st, doc, _ = api.call("GET", path, token)
+            lat.append((time.monotonic() - t) * 1000)
+            must(st, doc, 200, label)
+        lat.sort()
+        rows.append((label, "p50 %7.2f ms  p99 %7.2f ms" % (lat[n // 2], lat[min(n - 1, int(n * 0.99))])))
+        self.rep.figure("scale.%s_p50" % re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_"), lat[n // 2], "ms")
+
+    def scale_rss(self, ids, key, rows):
+        path = os.path.join(self.tmp, "ids-scale")
+        with open(path, "w") as f:
+            f.write("".join("%s\t%s\n" % r for r in ids))
+        secs = max(5, len(ids) // 5000)
+        self.wrk("get", key, secs, ids=path)
+        self.wrk("warm", self.internal, secs, ids=path)
+        self.wrk("warm-form", self.internal, secs, ids=path)
+        for name, pid in self.stack.pids().items():
+            if not (name.startswith("oi-gateway") or name.startswith("oi-dispatch")):
+                continue
+            with open("/proc/%d/status" % pid) as f:
+                st = dict(l.split(":", 1) for l in f if ":" in l)
+            rss, hwm = int(st["VmRSS"].split()[0]) / 1024, int(st["VmHWM"].split()[0]) / 1024
+            rows.append(("%s, all numbers read" % name, "VmRSS %.1f MiB, VmHWM %.1f MiB" % (rss, hwm)))
+            self.rep.figure("scale.rss.%s.peak" % name, hwm, "MiB")
+
+
 # --------------------------------------------------------------------------------- main
 
 def parse_args():
@@ -1005,6 +1098,7 @@ def parse_args():
     ap.add_argument("--seconds", type=float, help="length of each measured run (default 10, quick 3)")
     ap.add_argument("--warmup", type=float, help="uncounted run before each measured one (default 5, quick 2)")
     ap.add_argument("--settle", type=float, default=None, help="pause after seeding (default 3, quick 1)")
+    ap.add_argument("--scale-numbers", type=int, default=100000, help="size the scale scenario grows a workspace to")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (at most 10)")
     ap.add_argument("--redis-requests", type=int, help="redis-benchmark -n (default 500000, quick 100000)")
@@ -1035,7 +1129,7 @@ def parse_args():
     a.job_wait = pick(a.job_wait, 120.0, 60.0)
     a.latencies = [int(x) for x in (a.latencies or "2000,8000").split(",") if x.strip()]
     a.only = set(SCENARIOS) if not a.only else {s.strip() for s in a.only.split(",")} | {"seed"}
-    unknown = a.only - set(SCENARIOS)
+    unknown = a.only - set(SCENARIOS) - set(OPT_IN)
     if unknown:
         ap.error("unknown scenario(s): " + ", ".join(sorted(unknown)))
     return a
@@ -1083,7 +1177,8 @@ def main():
                  ("get", "GET /v1/phone-numbers/{id}", b.get), ("resolve", "GET /v1/routing/resolve", b.resolve),
                  ("zmq", "dispatch.Resolve over ZeroMQ", b.zmq), ("policy", "resolve with a routing policy", b.policy),
                  ("register", "POST /v1/phone-numbers", b.register),
-                 ("slow", "slow carrier", b.slow), ("sip", "SIP edge", b.sip), ("rss", "RSS", b.rss)]
+                 ("slow", "slow carrier", b.slow), ("sip", "SIP edge", b.sip), ("rss", "RSS", b.rss),
+                 ("scale", "one large workspace", b.scale)]
         for name, label, fn in steps:
             if name not in args.only:
                 continue

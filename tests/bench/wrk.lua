@@ -7,6 +7,7 @@
 --   patch        PATCH /v1/phone-numbers/{id} changing inbound_routing.voicemail_message
 --   resolve      GET   /v1/routing/resolve?to=&from=, numbers at random     (token: internal)
 --   warm         resolve, each number in turn (fills the routing cache)
+--   warm-form    the same in the SIP edge's form (format=form: its own cache)
 --   register     POST  /v1/phone-numbers, a new number each request: prefix .. thread digit ..
 --                six-digit counter (so at most 10 threads), provider twilio with its own
 --                provider_config, inbound routing to `agent`
@@ -77,7 +78,7 @@ function init(args)
 end
 
 local function pick()
-   if opts.mode == "warm" then
+   if opts.mode == "warm" or opts.mode == "warm-form" then
       seq = seq + step
       return seq % n + 1
    end
@@ -91,6 +92,9 @@ function request()
    elseif mode == "resolve" or mode == "warm" then
       return wrk.format("GET", "/v1/routing/resolve?to=" .. urlencode(numbers[pick()]) .. "&from=%2B14155550100",
                         headers)
+   elseif mode == "warm-form" then
+      return wrk.format("GET", "/v1/routing/resolve?format=form&to=" .. urlencode(numbers[pick()]) ..
+                        "&from=%2B14155550100", headers)
    elseif mode == "patch" then
       counter = counter + 1
       local body = '{"inbound_routing":{"voicemail_message":"bench voicemail ' .. tid .. "-" .. counter .. '"}}'
