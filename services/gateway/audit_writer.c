@@ -7,6 +7,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/pg_analyze.h"
 #include "oi/pg_pipeline.h"
 
 #define STATEMENT_TIMEOUT_MS 5000
@@ -32,6 +33,7 @@ typedef struct batch {
 
 struct gw_audit_writer {
     oi_pg_pipeline_t *pg;       /* owned */
+    oi_pg_analyze_t *analyze;   /* owned: the schema's tables analyzed while they grow fast */
     batch_t *queued;            /* owned: waiting for the batch in flight (NULL: none) */
     bool writing;               /* a batch is in flight */
     bool closing;
@@ -73,6 +75,10 @@ static const oi_pg_stmt_t INSERT_PLAIN = {
     "INSERT INTO gateway.audit_events (" EVENT_COLUMNS ") SELECT " EVENT_COLUMNS " FROM " EVENT_ROWS,
     1};
 
+/* oi/pg_analyze.h, on this pipeline: audit_events is the table of the schema that grows with
+ * every write, and the one whose stale statistics cost (the listing's filters). */
+static const oi_pg_stmt_t ANALYZE_GROWN = {"gw_analyze_grown", "SELECT gateway.analyze_grown($1::int)", 1};
+
 gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
 {
     gw_audit_writer_t *w = oi_xcalloc(1, sizeof *w);
@@ -82,6 +88,7 @@ gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
                                    .queue_timeout_ms = STATEMENT_TIMEOUT_MS,
                                    .name = "audit"};
     w->pg = oi_pg_pipeline_new(loop, &cfg);
+    w->analyze = oi_pg_analyze_new(loop, w->pg, &ANALYZE_GROWN, OI_PG_ANALYZE_INTERVAL_MS);
     uv_timer_init(loop, &w->timer);
     w->timer.data = w;
     oi_metric_help("oi_gateway_audit_events_total", "counter", "audit events written");
@@ -346,5 +353,6 @@ void gw_audit_writer_close(gw_audit_writer_t **self_p)
     retry_gauge(w);
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+    oi_pg_analyze_close(&w->analyze);
     oi_pg_pipeline_close(&w->pg, NULL, NULL); /* fails the batch in flight: on_written drops it */
 }
