@@ -11,9 +11,10 @@
 
 struct oi_pg_analyze {
     oi_periodic_t *rounds;     /* owned; NULL once closing */
-    oi_pg_pipeline_t *pg;      /* borrowed */
+    oi_pg_pipeline_t *pg;      /* borrowed: runs the rounds */
+    const oi_pg_pipeline_t *busy; /* borrowed: the pipeline whose work a round waits for (pg by default) */
     const oi_pg_stmt_t *stmt;  /* borrowed (static) */
-    uint64_t seen;             /* the pipeline's batch count after the last round's own */
+    uint64_t seen;             /* busy's batch count after the last round's own */
 };
 
 static void on_analyzed(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
@@ -31,13 +32,13 @@ static void on_analyzed(oi_status_t st, const oi_error_t *err, PGresult *const *
 static void round_start(oi_periodic_t *round, void *ud)
 {
     oi_pg_analyze_t *a = ud;
-    if (oi_pg_pipeline_submitted(a->pg) == a->seen) {
+    if (oi_pg_pipeline_submitted(a->busy) == a->seen) {
         oi_periodic_done(round, false);
         return;
     }
     const char *params[] = {OI_PG_ANALYZE_MIN_ROWS};
     oi_pg_pipeline_exec(a->pg, a->stmt, params, on_analyzed, round);
-    a->seen = oi_pg_pipeline_submitted(a->pg);
+    a->seen = oi_pg_pipeline_submitted(a->busy);
 }
 
 oi_pg_analyze_t *oi_pg_analyze_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, const oi_pg_stmt_t *stmt,
@@ -45,9 +46,16 @@ oi_pg_analyze_t *oi_pg_analyze_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, const 
 {
     oi_pg_analyze_t *a = oi_xcalloc(1, sizeof *a);
     a->pg = pg;
+    a->busy = pg;
     a->stmt = stmt;
     a->rounds = oi_periodic_new(loop, interval_ms, round_start, a);
     return a;
+}
+
+void oi_pg_analyze_watch(oi_pg_analyze_t *a, const oi_pg_pipeline_t *busy)
+{
+    a->busy = busy;
+    a->seen = oi_pg_pipeline_submitted(busy);
 }
 
 static void on_rounds_closed(void *ud) { free(ud); }

@@ -33,6 +33,7 @@ typedef struct batch {
 
 struct gw_audit_writer {
     oi_pg_pipeline_t *pg;       /* owned */
+    oi_pg_pipeline_t *pg_analyze; /* owned: a connection of its own, so no write waits on an ANALYZE */
     oi_pg_analyze_t *analyze;   /* owned: the schema's tables analyzed while they grow fast */
     batch_t *queued;            /* owned: waiting for the batch in flight (NULL: none) */
     bool writing;               /* a batch is in flight */
@@ -75,8 +76,10 @@ static const oi_pg_stmt_t INSERT_PLAIN = {
     "INSERT INTO gateway.audit_events (" EVENT_COLUMNS ") SELECT " EVENT_COLUMNS " FROM " EVENT_ROWS,
     1};
 
-/* oi/pg_analyze.h, on this pipeline: audit_events is the table of the schema that grows with
- * every write, and the one whose stale statistics cost (the listing's filters). */
+/* oi/pg_analyze.h: audit_events is the table of the schema that grows with every write, and the
+ * one whose stale statistics cost (the listing's filters). Its own connection: an ANALYZE of a
+ * doubled table takes a while (~200 ms at 750,000 events), and on the writer's one connection
+ * every audit write, so every change's answer, waited behind it. */
 static const oi_pg_stmt_t ANALYZE_GROWN = {"gw_analyze_grown", "SELECT gateway.analyze_grown($1::int)", 1};
 
 gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
@@ -88,7 +91,10 @@ gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
                                    .queue_timeout_ms = STATEMENT_TIMEOUT_MS,
                                    .name = "audit"};
     w->pg = oi_pg_pipeline_new(loop, &cfg);
-    w->analyze = oi_pg_analyze_new(loop, w->pg, &ANALYZE_GROWN, OI_PG_ANALYZE_INTERVAL_MS);
+    cfg.name = "maintenance";
+    w->pg_analyze = oi_pg_pipeline_new(loop, &cfg);
+    w->analyze = oi_pg_analyze_new(loop, w->pg_analyze, &ANALYZE_GROWN, OI_PG_ANALYZE_INTERVAL_MS);
+    oi_pg_analyze_watch(w->analyze, w->pg);
     uv_timer_init(loop, &w->timer);
     w->timer.data = w;
     oi_metric_help("oi_gateway_audit_events_total", "counter", "audit events written");
@@ -354,5 +360,6 @@ void gw_audit_writer_close(gw_audit_writer_t **self_p)
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, on_timer_closed);
     oi_pg_analyze_close(&w->analyze);
+    oi_pg_pipeline_close(&w->pg_analyze, NULL, NULL);
     oi_pg_pipeline_close(&w->pg, NULL, NULL); /* fails the batch in flight: on_written drops it */
 }

@@ -29,6 +29,9 @@ typedef struct oi_pg_analyze oi_pg_analyze_t;
 oi_pg_analyze_t *oi_pg_analyze_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, const oi_pg_stmt_t *stmt,
                                    uint64_t interval_ms);
 /* Stops; a round in flight ends by itself. Nulls *self_p. */
+/* Rounds wait for work on busy (borrowed; outlives this) instead of on the pipeline they run on:
+ * for rounds on a connection of their own, beside the one that does the writes. */
+void oi_pg_analyze_watch(oi_pg_analyze_t *a, const oi_pg_pipeline_t *busy);
 void oi_pg_analyze_close(oi_pg_analyze_t **self_p);
 
 #endif
