@@ -3,7 +3,6 @@
 #include "mutate.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "cache.h"
 #include "oi/ids.h"

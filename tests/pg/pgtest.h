@@ -31,6 +31,23 @@ static inline PGconn *pgtest_connect(const char *conninfo)
     return c;
 }
 
+/* Runs sql on c; fails the test unless it succeeded. */
+static inline void pgtest_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+              PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+/* Runs sql on a connection of its own (schemas made and dropped around a test). */
+static inline void pgtest_admin_sql(const char *sql)
+{
+    PGconn *c = pgtest_connect(pgtest_conninfo());
+    pgtest_exec(c, sql);
+    PQfinish(c);
+}
+
 /* For close callbacks and the like: sets the bool ud points to. */
 static inline void pgtest_set_flag(void *ud) { *(bool *)ud = true; }
 

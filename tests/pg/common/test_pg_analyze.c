@@ -17,16 +17,6 @@ static char schema[64], sql_round[256], sql_count[128];
 static const oi_pg_stmt_t ROUND = {"t_analyze_round", sql_round, 1};
 static const oi_pg_stmt_t WORK = {"t_analyze_work", "SELECT 1", 0};
 
-static void admin_sql(const char *sql)
-{
-    PGconn *c = pgtest_connect(pgtest_conninfo());
-    PGresult *r = PQexec(c, sql);
-    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
-              PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-}
-
 static oi_pg_pipeline_t *pipeline(void)
 {
     oi_pg_pipeline_config_t cfg = {.conninfo = pgtest_conninfo(), .connections = 1, .statement_timeout_ms = 5000};
@@ -40,7 +30,7 @@ static void setup(void)
     char sql[256];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s; CREATE TABLE %s.rounds (n int)",
              schema, schema, schema);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
     snprintf(sql_round, sizeof sql_round,
              "WITH r AS (INSERT INTO %s.rounds (n) VALUES ($1::int) RETURNING 0) SELECT count(*) FROM r", schema);
     snprintf(sql_count, sizeof sql_count, "SELECT count(*) FROM %s.rounds", schema);
@@ -59,7 +49,7 @@ static void teardown(void)
     cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");
     char sql[128];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
 }
 
 TestSuite(pg_analyze, .init = setup, .fini = teardown, .timeout = 60);

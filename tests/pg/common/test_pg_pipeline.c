@@ -20,16 +20,6 @@ static oi_pg_pipeline_t *pg;
 static char schema[64];
 static const char *conninfo;
 
-static void admin_sql(const char *sql)
-{
-    PGconn *c = pgtest_connect(conninfo);
-    PGresult *r = PQexec(c, sql);
-    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
-              PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-}
-
 static void setup(void)
 {
     conninfo = pgtest_conninfo();
@@ -38,7 +28,7 @@ static void setup(void)
     char sql[256];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s; CREATE TABLE %s.t (k int PRIMARY "
              "KEY, v text)", schema, schema, schema);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
     oi_pg_pipeline_config_t cfg = {.conninfo = conninfo, .connections = 2, .statement_timeout_ms = 5000,
                                    .queue_timeout_ms = 3000, .max_queued = 100000};
     pg = oi_pg_pipeline_new(&loop, &cfg);
@@ -56,7 +46,7 @@ static void teardown(void)
     cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");
     char sql[128];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
 }
 
 TestSuite(pg_pipeline, .init = setup, .fini = teardown, .timeout = 60);
@@ -282,7 +272,7 @@ Test(pg_pipeline, a_killed_connection_fails_its_batches_then_reconnects)
     char kill[256];
     snprintf(kill, sizeof kill, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
              "'oneinbox' AND query = '%s' AND pid <> pg_backend_pid()", sql_sleep);
-    admin_sql(kill);
+    pgtest_admin_sql(kill);
     run_until(&slow[1].done, 5000);
     run_until(&slow[0].done, 5000); /* on two connections they break one after the other */
     cr_assert_eq(slow[0].st, OI_DB_UNAVAILABLE, "got %s", oi_status_name(slow[0].st));
@@ -374,15 +364,15 @@ Test(pg_pipeline, listener_delivers_notifications_and_resyncs_after_a_lost_conne
     cr_assert(oi_pg_listener_listening(l));
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT pg_notify('%s', 'hello')", channel);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
     run_until_int(&seen.notes, 1, 5000);
     cr_assert_str_eq(seen.last, "hello");
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN %s'",
              channel);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
     run_until_int(&seen.resyncs, 2, 8000);
     snprintf(sql, sizeof sql, "SELECT pg_notify('%s', 'again')", channel);
-    admin_sql(sql);
+    pgtest_admin_sql(sql);
     run_until_int(&seen.notes, 2, 5000);
     cr_assert_str_eq(seen.last, "again");
     oi_pg_listener_close(&l);

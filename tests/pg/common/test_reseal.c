@@ -19,14 +19,6 @@ TestSuite(reseal, .timeout = 60);
 static const oi_reseal_column_t COLUMN = {"t.secret", "pg_temp.sealed_rows", "secret", "'row/' || id::text",
                                           "secret = $3", OI_SEAL_INTEGRATION};
 
-static void exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
-              PQerrorMessage(c));
-    PQclear(r);
-}
-
 static void insert(PGconn *c, int id, const char *value)
 {
     char ids[16];
@@ -58,7 +50,7 @@ Test(reseal, every_old_value_moves_onto_the_current_key_and_the_unreadable_stay)
 {
     cr_assert(oi_crypto_global_init());
     PGconn *c = pgtest_connect(pgtest_conninfo());
-    exec_ok(c, "CREATE TEMP TABLE sealed_rows (id int PRIMARY KEY, secret text)");
+    pgtest_exec(c, "CREATE TEMP TABLE sealed_rows (id int PRIMARY KEY, secret text)");
     oi_crypto_t *old = oi_crypto_new(OLD, NULL, NULL), *now = oi_crypto_new(NEW, OLD, NULL);
     for (int id = 1; id <= ROWS; id++) {
         char *b = binding(id), text[32];
@@ -71,7 +63,7 @@ Test(reseal, every_old_value_moves_onto_the_current_key_and_the_unreadable_stay)
     char *stray = oi_crypto_seal(old, OI_SEAL_INTEGRATION, "row/1", "copied"); /* bound to another row */
     insert(c, ROWS + 1, stray);
     insert(c, ROWS + 2, "");
-    exec_ok(c, "INSERT INTO pg_temp.sealed_rows VALUES (0, NULL)");
+    pgtest_exec(c, "INSERT INTO pg_temp.sealed_rows VALUES (0, NULL)");
     oi_reseal_counts_t n;
     oi_error_t err;
     oi_error_init(&err);
