@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "oi/buf.h"
+#include "oi/assert.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 
@@ -118,15 +119,24 @@ static char **exec_params(const exec_t *e, size_t columns)
 static void on_exec_done(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud);
 static void arm(oi_pg_coalesce_t *c);
 
+/* The statements of an execution, in order: lock, first, stmt (those configured). */
+static size_t exec_queries(const oi_pg_coalesce_t *c, char **params, oi_pg_query_t q[3])
+{
+    size_t n = 0;
+    if (c->cfg.lock)
+        q[n++] = (oi_pg_query_t){c->cfg.lock, (const char *const *)params + 1 + c->cfg.lock_column};
+    if (c->cfg.first)
+        q[n++] = (oi_pg_query_t){c->cfg.first, (const char *const *)params};
+    q[n++] = (oi_pg_query_t){c->cfg.stmt, (const char *const *)params};
+    return n;
+}
+
 static void exec_send(oi_pg_coalesce_t *c, exec_t *e)
 {
     char **params = exec_params(e, c->cfg.columns);
     c->in_flight++;
-    oi_pg_query_t q[] = {{c->cfg.first, (const char *const *)params}, {c->cfg.stmt, (const char *const *)params}};
-    if (c->cfg.first)
-        oi_pg_pipeline_batch(c->pg, q, 2, on_exec_done, e);
-    else
-        oi_pg_pipeline_batch(c->pg, q + 1, 1, on_exec_done, e);
+    oi_pg_query_t q[3];
+    oi_pg_pipeline_batch(c->pg, q, exec_queries(c, params, q), on_exec_done, e);
     for (size_t k = 0; k <= c->cfg.columns; k++)
         free(params[k]);
     free(params);
@@ -180,7 +190,7 @@ static void on_exec_done(oi_status_t st, const oi_error_t *err, PGresult *const 
     exec_t *e = ud;
     oi_pg_coalesce_t *c = e->c;
     c->in_flight--;
-    if (st == OI_OK && n == (c->cfg.first ? 2u : 1u)) {
+    if (st == OI_OK && n == 1u + (c->cfg.first != NULL) + (c->cfg.lock != NULL)) {
         exec_answer(e, res[n - 1]);
     } else if (st != OI_OK && rolled_back(st) && e->n > 1 && !c->closing) {
         exec_rerun_alone(c, e);
@@ -273,6 +283,7 @@ oi_pg_coalesce_t *oi_pg_coalesce_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, cons
 {
     oi_pg_coalesce_t *c = oi_xcalloc(1, sizeof *c);
     c->pg = pg;
+    OI_ASSERT(!cfg->lock || cfg->lock_column < cfg->columns);
     c->cfg = *cfg;
     if (c->cfg.max_rows == 0)
         c->cfg.max_rows = DEFAULT_MAX_ROWS;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_lock.h"
 #include "check.h"
 #include "cursor.h"
 #include "db.h"
@@ -263,8 +264,8 @@ out:
 /* --- mutations ------------------------------------------------------------------------- */
 
 /* Every number whose rule names the agent (primary, fallback or in its policy) in the workspace. Runs in
- * the transaction that changed the agent (whose row lock orders it with rule upserts, which
- * read the agent FOR SHARE), so no rule can slip between the change and this list. */
+ * the transaction that changed the agent, which holds the agent's lock (agent_lock.h) before the
+ * change: so no rule can slip between the change and this list. */
 static oi_status_t numbers_of_agent(PGconn *conn, const char *ws, const char *id, dsp_numbers_t *touched,
                                     oi_error_t *err)
 {
@@ -301,6 +302,9 @@ static oi_status_t agent_update(dsp_t *d, const oi_rpc_ctx_t *ctx, const Protobu
     if (rc)
         goto out;
     rc = oi_pg_begin(conn, err);
+    if (rc)
+        goto out;
+    rc = dsp_agent_lock(conn, id, err);
     if (rc)
         goto out;
     const char *status = req->status ? oi_enum_str(&oneinbox__v1__agent_status__descriptor, (int)req->status) : NULL;
@@ -348,6 +352,9 @@ static oi_status_t agent_delete(dsp_t *d, const oi_rpc_ctx_t *ctx, const Protobu
     if (rc)
         goto out;
     rc = oi_pg_begin(conn, err);
+    if (rc)
+        goto out;
+    rc = dsp_agent_lock(conn, id, err);
     if (rc)
         goto out;
     const char *params[] = {id, ws};

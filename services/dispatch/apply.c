@@ -3,6 +3,7 @@
 #define OI_LOG_TAG "dsp.apply"
 #include "apply.h"
 #include "apply_many.h"
+#include "agent_lock.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +29,8 @@
 /* (The workspace is compared with IS TRUE, never an index condition: a generic plan would
  * otherwise scan the workspace's agents keyset index instead of taking each agent by id; with no
  * agent to check, the cardinality test makes the scan a one-time filter that never runs.)
- * Statement 1. $1 workspace, $2 number_id, $3 version, $4 agent ids ("{…}"). Locks the agents
- * that exist; moves the fence only when all of them do and the version is newer (ON CONFLICT
+ * Statement 1, after DSP_AGENTS_LOCK held the agents (agent_lock.h). $1 workspace, $2 number_id,
+ * $3 version, $4 agent ids ("{…}"). Finds the agents that exist; moves the fence only when all of them do and the version is newer (ON CONFLICT
  * waits for a concurrent apply of the number, then compares with what it committed); notes the
  * move in a transaction-local setting that statement 2 reads. */
 static const oi_pg_stmt_t FENCE = {
@@ -37,8 +38,7 @@ static const oi_pg_stmt_t FENCE = {
     "WITH named AS ("
     " SELECT id FROM dispatch.agents"
     " WHERE cardinality($4::uuid[]) > 0 AND (workspace_id = $1::uuid) IS TRUE AND id = ANY ($4::uuid[])"
-    " AND deleted_at IS NULL"
-    " FOR SHARE), "
+    " AND deleted_at IS NULL), "
     "fence AS ("
     " INSERT INTO dispatch.number_versions AS v (number_id, workspace_id, version)"
     " SELECT $2::text, $1::uuid, $3::bigint"
@@ -294,6 +294,10 @@ static void answer(apply_t *a, oi_status_t st, const oi_error_t *err, const char
 
 static void on_done(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud)
 {
+    if (st == OI_OK && ((apply_t *)ud)->n_agents && n > 0) { /* the agents' lock answers first */
+        res++;
+        n--;
+    }
     bool one_each = st == OI_OK && n >= 2 && PQntuples(res[0]) == 1 && PQntuples(res[1]) == 1;
     answer(ud, st, err, one_each ? oi_pg_get(res[0], 0, "found") : NULL, one_each ? res[1] : NULL, 0);
 }
@@ -372,10 +376,14 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
     } else {
         const char *rotate_params[] = {nonempty(req->outbound_trunk_id), ws, t ? t->trunk_address : NULL,
                                        t ? t->auth_username : NULL, sealed, version};
-        oi_pg_query_t q[] = {{a->n_agents ? &FENCE : &FENCE_ONLY, fence_params},
+        const char *lock_params[] = {agents};
+        oi_pg_query_t q[] = {{&DSP_AGENTS_LOCK, lock_params},
+                             {a->n_agents ? &FENCE : &FENCE_ONLY, fence_params},
                              {write_variant(mode, rt != NULL), write_params},
                              {&ROTATE, rotate_params}};
-        oi_pg_pipeline_batch(pg, q, req->rotate_outbound_trunk ? 3 : 2, on_done, a); /* copies the parameters */
+        size_t skip = a->n_agents ? 0 : 1; /* no agent named: nothing to hold */
+        oi_pg_pipeline_batch(pg, q + skip, (req->rotate_outbound_trunk ? 4 : 3) - skip, on_done,
+                             a); /* copies the parameters */
     }
     free(sealed);
 }

@@ -3,8 +3,9 @@
  * transaction behind a per-number version fence; then the routing cache is invalidated; then
  * the reply. The contract is the comment above ApplyNumberRequest in dispatch.proto.
  *
- * The transaction is one pipelined batch of two statements (oi/pg_pipeline.h):
- *   1. locks the named agents FOR SHARE and, only when every one of them exists, moves the
+ * The transaction is one pipelined batch of statements (oi/pg_pipeline.h):
+ *   0. holds the named agents shared (agent_lock.h), when it names any;
+ *   1. only when every named agent exists, moves the
  *      fence (dispatch.number_versions) if the version is newer, and notes in the transaction
  *      whether it did;
  *   2. only when it did: puts or deletes the outbound trunk, and puts (routing present) or

@@ -1,10 +1,14 @@
-/* apply_many.c: the two statements of apply_many.h. The rows are found by arrays of their keys
+/* apply_many.c: the statements of apply_many.h. The rows are found by arrays of their keys
  * (index conditions); a call's own values join by its position. A row read for each call is a
  * lateral lookup by its own key, kept from being flattened into a join (LIMIT 1): a subquery
  * that also named the whole array made a generic plan probe the index once per array element
  * for every call (a batch of 64: 4,096 probes), and a join let it scan the whole table for
- * every batch. */
+ * every batch. Each call's agents are unnested once and its shortfall found by its position: an
+ * anti-join that cast every call's agents again for every agent of the batch took 0.7 ms of a
+ * registration batch's 0.8. */
 #include "apply_many.h"
+
+#include "agent_lock.h"
 
 #define ROWS                                                                                            \
     "v AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[], " \
@@ -16,12 +20,12 @@
 static const oi_pg_stmt_t FENCE_MANY = {
     "dsp_apply_fence_many",
     "WITH " ROWS ", "
-    "need AS (SELECT v.ws, w.id FROM v CROSS JOIN LATERAL unnest(v.agents::uuid[]) AS w(id)), "
+    "need AS (SELECT v.ord, v.ws, w.id FROM v CROSS JOIN LATERAL unnest(v.agents::uuid[]) AS w(id)), "
     "named AS (SELECT id, workspace_id FROM dispatch.agents"
-    " WHERE id = ANY (ARRAY(SELECT id FROM need)) AND deleted_at IS NULL ORDER BY id FOR SHARE), "
-    "ready AS (SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM need WHERE need.ws = v.ws"
-    " AND need.id = ANY (v.agents::uuid[]) AND NOT EXISTS (SELECT 1 FROM named"
-    " WHERE named.id = need.id AND named.workspace_id = v.ws))), "
+    " WHERE id = ANY (ARRAY(SELECT id FROM need)) AND deleted_at IS NULL), "
+    "short AS (SELECT need.ord FROM need WHERE NOT EXISTS (SELECT 1 FROM named"
+    " WHERE named.id = need.id AND named.workspace_id = need.ws)), "
+    "ready AS (SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM short WHERE short.ord = v.ord)), "
     "want AS (SELECT DISTINCT ON (number_id) number_id, ws, version FROM ready ORDER BY number_id, version DESC), "
     "fence AS ("
     " INSERT INTO dispatch.number_versions AS f (number_id, workspace_id, version)"
@@ -85,6 +89,8 @@ oi_pg_coalesce_t *dsp_apply_many_new(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
     oi_pg_coalesce_config_t cfg = {.stmt = &WRITE_MANY,
                                    .first = &FENCE_MANY,
+                                   .lock = &DSP_AGENTS_LOCK_MANY,
+                                   .lock_column = DSP_APPLY_MANY_AGENTS,
                                    .columns = DSP_APPLY_MANY_COLUMNS,
                                    .max_in_flight = DSP_APPLY_IN_FLIGHT};
     return oi_pg_coalesce_new(loop, pg, &cfg);

@@ -4,8 +4,8 @@
  * whether it puts the outbound trunk or keeps it, and whatever agents it checks, runs with the
  * other such calls of the moment in one transaction of two statements over arrays, with the
  * meaning apply.h gives the single ones, row by row:
- *   1. locks the named agents FOR SHARE (in id order, once for all the calls) and moves the
- *      fence of each number whose agents all exist in its workspace and whose version is newer
+ *   0. holds the named agents shared (agent_lock.h), once for all the calls;
+ *   1. moves the fence of each number whose agents all exist in its workspace and whose version is newer
  *      (one row per number: of two calls for a number, the newer version competes and the older
  *      finds it applied), noting the moves in the transaction as "number@version,…";
  *   2. for each call whose fence moved (once per number), puts the outbound trunk (when asked),
@@ -28,6 +28,8 @@
  * sealed password, inbound trunk id, rule id, phone, provider, agent, fallback agent, voicemail,
  * policy (canonical JSON), the policy's agents ("{…}"). NULL = SQL NULL. */
 #define DSP_APPLY_MANY_COLUMNS 20
+/* The column of the agents to check (0-based). */
+#define DSP_APPLY_MANY_AGENTS 3
 
 /* pg is borrowed: close the coalescer first. */
 oi_pg_coalesce_t *dsp_apply_many_new(uv_loop_t *loop, oi_pg_pipeline_t *pg);

@@ -6,7 +6,9 @@
  * in the execution (1, 2, …), $2… one array per column in the order the values are given. The
  * statement answers at most one result row per position and names the position in a column
  * "ord"; each callback gets its own result row, or -1 when the statement answered none for it.
- * A statement may be preceded by another over the same parameters, in the same transaction.
+ * A statement may be preceded by another over the same parameters, in the same transaction, and
+ * before both by a lock statement over one column's values (taking locks that the statements after
+ * it, each with a fresh snapshot, then see the holders' commits behind).
  *
  *   static const oi_pg_stmt_t GET_MANY = {"x_get_many",
  *       "SELECT v.ord, n.* FROM unnest($1::int[], $2::uuid[]) AS v(ord, id) "
@@ -40,6 +42,9 @@ typedef struct {
     const oi_pg_stmt_t *stmt; /* nparams = 1 + the number of columns */
     const oi_pg_stmt_t *first;/* NULL, or run before stmt in the same transaction with the same
                                  parameters (a fresh snapshot for stmt); its result is not read */
+    const oi_pg_stmt_t *lock; /* NULL, or run before them both with one parameter, the array of
+                                 column lock_column's values (text[]); its result is not read */
+    size_t lock_column;       /* 0-based, as the values are given */
     size_t columns;           /* values per row */
     size_t max_rows;          /* rows per execution (0: 128) */
     int max_in_flight;        /* executions out at once (0: 1) */

@@ -4,11 +4,14 @@
  * still use what this creates). Every test works in workspaces and numbers of its own. */
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include "agent_lock.h"
 #include "apply.h"
 #include "apply_many.h"
 #include "check.h"
@@ -374,6 +377,96 @@ Test(apply_pg, a_repeat_succeeds_even_when_its_agent_is_gone_since)
     answer_t a = apply(&n);
     cr_expect_eq(a.st, OI_OK, "got %d: %s", a.st, a.err.message);
     cr_expect_not(a.applied);
+}
+
+/* --- the agents' lock (agent_lock.h) ------------------------------------------------------------ */
+
+/* The loop turned for ms, whatever happens: a flag that must stay unset is looked at after. */
+static void run_for(int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(10 * 1000);
+    }
+}
+
+/* An agent deleted by a change still in progress: the apply naming it waits for that change's
+ * end, then sees the agent gone (the shared statement and the single one alike). */
+Test(apply_pg, an_apply_waits_for_a_change_of_its_agent_and_sees_it)
+{
+    for (int rotate = 0; rotate <= 1; rotate++) {
+        char agent[OI_UUID_STR_LEN + 1];
+        agent_new(ws, agent);
+        PGconn *change = pgtest_connect(conninfo);
+        pgtest_exec(change, "BEGIN");
+        oi_error_t err;
+        oi_error_init(&err);
+        cr_assert_eq(dsp_agent_lock(change, agent, &err), OI_OK, "%s", err.message);
+        PGresult *r = PQexecParams(change, "UPDATE dispatch.agents SET deleted_at = now() WHERE id = $1", 1, NULL,
+                                   (const char *[]){agent}, NULL, NULL, 0);
+        cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        number_t n;
+        number_init(&n, agent);
+        n.req.rotate_outbound_trunk = rotate; /* a rotation runs alone, not in the shared statement */
+        answer_t a = {0};
+        dsp_apply_run(pg, many, crypto, ws, &n.req, on_answer, &a);
+        run_for(300);
+        cr_expect_not(a.done, "round %d: the apply did not wait for the agent's change", rotate);
+        pgtest_exec(change, "COMMIT");
+        PQfinish(change);
+        run_until(&a.done, 10000);
+        cr_expect_eq(a.st, OI_AGENT_NOT_FOUND, "round %d: got %d: %s", rotate, a.st, a.err.message);
+        cr_expect_eq(rules_of(&n), 0, "round %d: a rule names a deleted agent", rotate);
+    }
+}
+
+typedef struct {
+    const char *agent;
+    bool locked;
+} change_t;
+
+static void *change_agent(void *ud)
+{
+    change_t *c = ud;
+    PGconn *conn = pgtest_connect(conninfo);
+    pgtest_exec(conn, "BEGIN");
+    oi_error_t err;
+    oi_error_init(&err);
+    oi_status_t st = dsp_agent_lock(conn, c->agent, &err);
+    __atomic_store_n(&c->locked, st == OI_OK, __ATOMIC_SEQ_CST);
+    pgtest_exec(conn, "COMMIT");
+    PQfinish(conn);
+    return NULL;
+}
+
+/* A change of an agent waits for the end of an apply holding it (so the change then lists the
+ * apply's rule); an apply holding other agents, or the uppercase spelling of an id, changes
+ * nothing to which key is held. */
+Test(apply_pg, a_change_of_an_agent_waits_for_the_apply_holding_it)
+{
+    char agent[OI_UUID_STR_LEN + 1], other[OI_UUID_STR_LEN + 1], upper[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    agent_new(ws, other);
+    for (size_t i = 0; i <= OI_UUID_STR_LEN; i++)
+        upper[i] = (char)(agent[i] >= 'a' && agent[i] <= 'f' ? agent[i] - 'a' + 'A' : agent[i]);
+    char held[128];
+    snprintf(held, sizeof held, "{\"{%s,%s}\",NULL,\"{}\"}", other, upper);
+    PGconn *apply_conn = pgtest_connect(conninfo);
+    pgtest_exec(apply_conn, "BEGIN");
+    PGresult *r = PQexecParams(apply_conn, DSP_AGENTS_LOCK_MANY.sql, 1, NULL, (const char *[]){held}, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
+    cr_expect_str_eq(PQgetvalue(r, 0, 0), "2");
+    PQclear(r);
+    change_t c = {agent, false};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, change_agent, &c), 0);
+    usleep(300 * 1000);
+    cr_expect_not(__atomic_load_n(&c.locked, __ATOMIC_SEQ_CST), "the change did not wait for the apply");
+    pgtest_exec(apply_conn, "COMMIT");
+    pthread_join(t, NULL);
+    cr_expect(c.locked, "the change never got the lock");
+    PQfinish(apply_conn);
 }
 
 Test(apply_pg, an_id_of_another_workspace_is_a_conflict_and_nothing_is_written)
