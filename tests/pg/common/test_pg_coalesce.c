@@ -87,6 +87,16 @@ static oi_pg_coalesce_t *coalescer(uv_loop_t *loop, oi_pg_pipeline_t *pg, const 
     return oi_pg_coalesce_new(loop, pg, &cfg);
 }
 
+/* The lock statement sees one column (the second here); the statement after it, its setting. */
+static const oi_pg_stmt_t LOCK_SEEN = {
+    "test_coalesce_lock_seen",
+    "SELECT set_config('oi_test.locked', array_to_string($1::text[], '/'), true)", 1};
+static const oi_pg_stmt_t GET_LOCKED = {
+    "test_coalesce_get_locked",
+    "SELECT v.ord, current_setting('oi_test.locked') || ':' || v.x AS x, cardinality($1::int[]) AS batch "
+    "FROM unnest($1::int[], $2::text[], $3::text[]) AS v(ord, x, k)",
+    3};
+
 static void add(oi_pg_coalesce_t *c, const char *value, answer_t *a)
 {
     const char *values[] = {value};
@@ -168,6 +178,21 @@ static void a_first_statement_shares_the_transaction(uv_loop_t *loop, oi_pg_pipe
     oi_pg_coalesce_close(&c);
 }
 
+static void a_lock_statement_sees_its_column_first(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = oi_pg_coalesce_new(
+        loop, pg, &(oi_pg_coalesce_config_t){.stmt = &GET_LOCKED, .lock = &LOCK_SEEN, .lock_column = 1, .columns = 2});
+    answer_t a[2] = {0};
+    oi_pg_coalesce_add(c, (const char *[]){"a", "k1"}, on_row, &a[0]);
+    oi_pg_coalesce_add(c, (const char *[]){"b", "k2"}, on_row, &a[1]);
+    run_until_answered(loop, a, 2);
+    cr_assert_eq(a[0].st, OI_OK);
+    cr_assert_str_eq(a[0].value, "k1/k2:a");
+    cr_assert_eq(a[1].st, OI_OK);
+    cr_assert_str_eq(a[1].value, "k1/k2:b");
+    oi_pg_coalesce_close(&c);
+}
+
 static void on_watchdog(uv_timer_t *t) { *(bool *)t->data = true; }
 
 /* Rows added outside any loop callback, while every connection is idle: the next turn sends them
@@ -228,6 +253,7 @@ Test(pg_coalesce, rows_against_a_real_server)
     max_rows_splits(&loop, pg);
     a_bad_row_fails_alone(&loop, pg);
     a_first_statement_shares_the_transaction(&loop, pg);
+    a_lock_statement_sees_its_column_first(&loop, pg);
     rows_added_between_turns_go_at_once(&loop, pg);
     close_fails_what_waits(&loop, pg);
     close_all(&loop, &pg);
