@@ -28,6 +28,7 @@ typedef struct {
     oi_pg_coalesce_t *c;
     size_t n;
     row_t *rows; /* owned */
+    bool locked; /* the lock statement went first */
 } exec_t;
 
 struct oi_pg_coalesce {
@@ -119,11 +120,21 @@ static char **exec_params(const exec_t *e, size_t columns)
 static void on_exec_done(oi_status_t st, const oi_error_t *err, PGresult *const *res, size_t n, void *ud);
 static void arm(oi_pg_coalesce_t *c);
 
-/* The statements of an execution, in order: lock, first, stmt (those configured). */
-static size_t exec_queries(const oi_pg_coalesce_t *c, char **params, oi_pg_query_t q[3])
+/* Whether a row of e has a value to lock (the lock statement runs only then). */
+static bool exec_locks(const oi_pg_coalesce_t *c, const exec_t *e)
+{
+    for (size_t i = 0; c->cfg.lock && i < e->n; i++)
+        if (e->rows[i].values[c->cfg.lock_column])
+            return true;
+    return false;
+}
+
+/* The statements of an execution, in order: lock, first, stmt (those configured and needed). */
+static size_t exec_queries(const oi_pg_coalesce_t *c, exec_t *e, char **params, oi_pg_query_t q[3])
 {
     size_t n = 0;
-    if (c->cfg.lock)
+    e->locked = exec_locks(c, e);
+    if (e->locked)
         q[n++] = (oi_pg_query_t){c->cfg.lock, (const char *const *)params + 1 + c->cfg.lock_column};
     if (c->cfg.first)
         q[n++] = (oi_pg_query_t){c->cfg.first, (const char *const *)params};
@@ -136,7 +147,7 @@ static void exec_send(oi_pg_coalesce_t *c, exec_t *e)
     char **params = exec_params(e, c->cfg.columns);
     c->in_flight++;
     oi_pg_query_t q[3];
-    oi_pg_pipeline_batch(c->pg, q, exec_queries(c, params, q), on_exec_done, e);
+    oi_pg_pipeline_batch(c->pg, q, exec_queries(c, e, params, q), on_exec_done, e);
     for (size_t k = 0; k <= c->cfg.columns; k++)
         free(params[k]);
     free(params);
@@ -190,7 +201,7 @@ static void on_exec_done(oi_status_t st, const oi_error_t *err, PGresult *const 
     exec_t *e = ud;
     oi_pg_coalesce_t *c = e->c;
     c->in_flight--;
-    if (st == OI_OK && n == 1u + (c->cfg.first != NULL) + (c->cfg.lock != NULL)) {
+    if (st == OI_OK && n == 1u + (c->cfg.first != NULL) + e->locked) {
         exec_answer(e, res[n - 1]);
     } else if (st != OI_OK && rolled_back(st) && e->n > 1 && !c->closing) {
         exec_rerun_alone(c, e);

@@ -369,7 +369,8 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
                                   rt && rt->voicemail_message ? rt->voicemail_message->value : NULL,
                                   rt ? nonempty(rt->policy_json) : NULL, rt && *policy_agents ? policy_agents : NULL};
     if (rt && strcmp(mode, "delete") != 0 && !req->rotate_outbound_trunk) { /* shared */
-        const char *row[DSP_APPLY_MANY_COLUMNS] = {ws, req->number_id, version, agents};
+        /* no agent to check (a PATCH of the voicemail): NULL, and no lock statement */
+        const char *row[DSP_APPLY_MANY_COLUMNS] = {ws, req->number_id, version, a->n_agents ? agents : NULL};
         memcpy(row + 4, write_params + 3, 7 * sizeof *row);        /* mode … sealed password */
         memcpy(row + 11, write_params + 11, 9 * sizeof *row);      /* inbound trunk … policy's agents */
         dsp_apply_many_add(many, row, on_done_many, a);

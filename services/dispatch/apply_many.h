@@ -23,7 +23,7 @@
 /* Statements out at once (oi_pg_coalesce_config_t.max_in_flight). */
 #define DSP_APPLY_IN_FLIGHT 4
 
-/* A call's values, in this order: workspace, number id, version, agents to check ("{…}"),
+/* A call's values, in this order: workspace, number id, version, agents to check ("{…}", NULL for none),
  * outbound mode ("" keep | put), outbound trunk id, its phone, provider, address, username,
  * sealed password, inbound trunk id, rule id, phone, provider, agent, fallback agent, voicemail,
  * policy (canonical JSON), the policy's agents ("{…}"). NULL = SQL NULL. */

@@ -43,7 +43,8 @@ typedef struct {
     const oi_pg_stmt_t *first;/* NULL, or run before stmt in the same transaction with the same
                                  parameters (a fresh snapshot for stmt); its result is not read */
     const oi_pg_stmt_t *lock; /* NULL, or run before them both with one parameter, the array of
-                                 column lock_column's values (text[]); its result is not read */
+                                 column lock_column's values (text[]), when any of them is not
+                                 NULL; its result is not read */
     size_t lock_column;       /* 0-based, as the values are given */
     size_t columns;           /* values per row */
     size_t max_rows;          /* rows per execution (0: 128) */

@@ -90,7 +90,7 @@ static oi_pg_coalesce_t *coalescer(uv_loop_t *loop, oi_pg_pipeline_t *pg, const 
 /* The lock statement sees one column (the second here); the statement after it, its setting. */
 static const oi_pg_stmt_t LOCK_SEEN = {
     "test_coalesce_lock_seen",
-    "SELECT set_config('oi_test.locked', array_to_string($1::text[], '/'), true)", 1};
+    "SELECT set_config('oi_test.locked', array_to_string($1::text[], '/', '*'), true)", 1};
 static const oi_pg_stmt_t GET_LOCKED = {
     "test_coalesce_get_locked",
     "SELECT v.ord, current_setting('oi_test.locked') || ':' || v.x AS x, cardinality($1::int[]) AS batch "
@@ -190,6 +190,13 @@ static void a_lock_statement_sees_its_column_first(uv_loop_t *loop, oi_pg_pipeli
     cr_assert_str_eq(a[0].value, "k1/k2:a");
     cr_assert_eq(a[1].st, OI_OK);
     cr_assert_str_eq(a[1].value, "k1/k2:b");
+    /* nothing to lock in any row: the lock statement stays home (the setting is the empty one a
+     * finished transaction leaves, or unknown) */
+    answer_t none = {0};
+    oi_pg_coalesce_add(c, (const char *[]){"c", NULL}, on_row, &none);
+    run_until_answered(loop, &none, 1);
+    cr_assert(none.st == OI_BAD_REQUEST || (none.st == OI_OK && strcmp(none.value, ":c") == 0),
+              "the lock statement ran: %d %s", none.st, none.value);
     oi_pg_coalesce_close(&c);
 }
 
