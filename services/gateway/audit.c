@@ -115,6 +115,8 @@ static json_t *shown(const char *key, json_t *v)
         return json_null();
     if (oi_secret_name(key) && !json_is_null(v))
         return json_string(REDACTED);
+    if (!json_is_object(v) && !json_is_array(v)) /* nothing nested to redact: shared, not copied */
+        return json_incref(v);
     json_t *copy = json_deep_copy(v);
     redact(copy, 0); /* nested secrets (metadata, provider_config) */
     return copy;

@@ -16,6 +16,20 @@ Test(secret_names, names)
         cr_expect(oi_secret_name(secret[i]), "%s", secret[i]);
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         cr_expect_not(oi_secret_name(plain[i]), "%s", plain[i]);
+    /* past the length lowered in a copy: the same rule */
+    char name[300];
+    memset(name, 'x', 200);
+    strcpy(name + 200, "_Sip_PassWord_x");
+    cr_expect(oi_secret_name(name));
+    strcpy(name + 200, "-KEY");
+    cr_expect(oi_secret_name(name));
+    strcpy(name + 200, "_keys");
+    cr_expect_not(oi_secret_name(name));
+    memset(name, 'x', 128);
+    strcpy(name + 128, "");
+    cr_expect_not(oi_secret_name(name));
+    strcpy(name + 120, "_api_key");
+    cr_expect(oi_secret_name(name), "exactly as long as the copy holds");
 }
 
 Test(secret_names, strip_at_any_depth)
