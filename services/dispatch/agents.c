@@ -274,7 +274,7 @@ static oi_status_t numbers_of_agent(PGconn *conn, const char *ws, const char *id
     oi_status_t rc = oi_pg_exec(conn,
                                 "SELECT phone_number FROM dispatch.dispatch_rules WHERE workspace_id = $1 "
                                 "AND (agent_id = $2::uuid OR fallback_agent_id = $2::uuid "
-                                "OR policy_agents @> ARRAY[$2::uuid])",
+                                "OR (policy_agents @> ARRAY[$2::uuid] AND policy_agents <> '{}'))",
                                 2, params, &res, err);
     if (rc)
         return rc;
