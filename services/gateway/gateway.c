@@ -11,6 +11,7 @@
 #include "health.h"
 #include "audit_pending.h"
 #include "audit_writer.h"
+#include "idem_db.h"
 #include "pipeline.h"
 #include "purge.h"
 #include "render.h"
@@ -185,6 +186,7 @@ gw_t *gw_start(oi_service_t *svc)
     gw->idem_purge = gw_purge_new(gw, cfg.conninfo, "idempotency records", IDEM_PURGE_SQL, age, cfg.idem_purge_ms);
     snprintf(age, sizeof age, "%d days", cfg.audit_retention_days);
     gw->audit_purge = gw_purge_new(gw, cfg.conninfo, "audit events", AUDIT_PURGE_SQL, age, cfg.idem_purge_ms);
+    gw->idem_db = gw_idem_db_new(gw->loop, cfg.conninfo);
     gw->audit_writer = gw_audit_writer_new(gw->loop, cfg.conninfo);
     gw->audit_pending = gw_audit_pending_new(gw, cfg.conninfo);
     gw_audit_writer_on_draft(gw->audit_writer, gw_audit_pending_watch_retried, gw->audit_pending);
@@ -219,6 +221,7 @@ static void on_http_closed(void *ud)
     gw_purge_close(&gw->idem_purge);
     gw_purge_close(&gw->audit_purge);
     gw_audit_writer_close(&gw->audit_writer);
+    gw_idem_db_close(&gw->idem_db);
     gw_audit_pending_close(&gw->audit_pending); /* before the clients that fail its waits */
     oi_rpc_client_close(&gw->provisioning);
     oi_rpc_client_close(&gw->dispatch);

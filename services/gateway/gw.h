@@ -27,6 +27,7 @@ typedef struct gw_jwt gw_jwt_t;
 typedef struct gw_audit gw_audit_t;
 typedef struct gw_audit_writer gw_audit_writer_t;
 typedef struct gw_audit_pending gw_audit_pending_t;
+typedef struct gw_idem_db gw_idem_db_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -45,6 +46,7 @@ typedef struct {
     oi_near_cache_t *near_routes_form; /* owned: the same as form text (resolve?format=form, the SIP edge's) */
     oi_route_memo_t *route_memo_form;  /* owned with near_routes_form */
     oi_crypto_t *crypto;             /* owned: seals what idempotency records keep (OI_SECRET_KEY) */
+    gw_idem_db_t *idem_db;           /* owned: claims and keeps idempotency records (idem_db.h) */
     gw_purge_t *idem_purge;          /* owned: drops idempotency records past their retention */
     gw_purge_t *audit_purge;         /* owned: drops audit events past theirs */
     gw_audit_writer_t *audit_writer; /* owned: writes audit events before their answers leave */

@@ -1,21 +1,20 @@
 /* idempotency.c: Idempotency-Key on POST. Same key + same request replays the first answer;
  * same key + another request is 409 IDEMPOTENCY_KEY_REUSED. The record is claimed before the
- * handler runs and completed before the answer leaves (pipeline.h); the answer is kept sealed
- * (it may hold a new API key) for OI_IDEMPOTENCY_TTL_HOURS (purge.h). */
+ * handler runs and completed before the answer leaves (pipeline.h), both through idem_db.h; the
+ * answer is kept sealed (it may hold a new API key) for OI_IDEMPOTENCY_TTL_HOURS (purge.h). */
 #define OI_LOG_TAG "gw.idempotency"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gw.h"
+#include "idem_db.h"
 #include "oi/crypto.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "pipeline.h"
 
 #define ADMIN_WORKSPACE "00000000-0000-0000-0000-000000000000"
-/* An in-progress record this old belongs to a request that died: the next one takes it over. */
-#define ABANDONED_AFTER "60 seconds"
 
 typedef enum { IDEM_OWNER, IDEM_REPLAY, IDEM_REUSED, IDEM_IN_PROGRESS } idem_outcome_t;
 
@@ -76,46 +75,29 @@ static char *opened(const gw_req_t *r, const char *column, const char *stored)
     return out;
 }
 
-static oi_status_t claim(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
+/* The claim's row (idem_db.h) as an outcome; OI_OK or why not. */
+static oi_status_t claim_outcome(gw_req_t *r, const PGresult *res, int row, idem_claim_t *cl, oi_error_t *err)
 {
-    idem_claim_t *cl = arg;
-    const char *params[] = {idem_workspace(r), r->idem_key, r->idem_hash};
-    PGresult *res = NULL;
-    oi_status_t rc = oi_pg_exec(c,
-        "INSERT INTO gateway.idempotency_keys(workspace_id, key, request_hash, state) "
-        "VALUES ($1, $2, $3, 'in_progress') ON CONFLICT (workspace_id, key) DO UPDATE "
-        "SET updated_at = now(), created_at = now() WHERE idempotency_keys.state = 'in_progress' "
-        "AND idempotency_keys.request_hash = $3 AND idempotency_keys.updated_at < now() - interval '" ABANDONED_AFTER "' "
-        "RETURNING 1", 3, params, &res, err);
-    if (rc)
-        return rc;
-    bool inserted = PQntuples(res) == 1;
-    PQclear(res);
-    if (inserted) {
+    if (row < 0)
+        return oi_error_set(err, OI_INTERNAL, "idempotency claim answered nothing");
+    if (oi_pg_bool(res, row, "owner")) {
         cl->outcome = IDEM_OWNER;
         return OI_OK;
     }
-    const char *p2[] = {idem_workspace(r), r->idem_key};
-    rc = oi_pg_exec(c, "SELECT request_hash, state, status, headers, body FROM gateway.idempotency_keys "
-                       "WHERE workspace_id = $1 AND key = $2", 2, p2, &res, err);
-    if (rc)
-        return rc;
-    if (PQntuples(res) != 1) { /* forgotten between our two statements: a 5xx; try again as new */
-        PQclear(res);
+    const char *hash = oi_pg_get(res, row, "request_hash");
+    if (!hash) /* forgotten between the claim and the read: a 5xx; try again as new */
         return oi_error_set(err, OI_UNAVAILABLE, "idempotency record changed concurrently; retry");
-    }
-    if (strcmp(oi_pg_get(res, 0, "request_hash"), r->idem_hash) != 0) {
+    if (strcmp(hash, r->idem_hash) != 0) {
         cl->outcome = IDEM_REUSED;
-    } else if (strcmp(oi_pg_get(res, 0, "state"), "done") == 0) {
+    } else if (oi_pg_get(res, row, "state") && strcmp(oi_pg_get(res, row, "state"), "done") == 0) {
         cl->outcome = IDEM_REPLAY;
-        const char *status = oi_pg_get(res, 0, "status");
+        const char *status = oi_pg_get(res, row, "status");
         cl->status = status ? (int)strtol(status, NULL, 10) : 500;
-        cl->headers = opened(r, "headers", oi_pg_get(res, 0, "headers"));
-        cl->body = opened(r, "body", oi_pg_get(res, 0, "body"));
+        cl->headers = opened(r, "headers", oi_pg_get(res, row, "headers"));
+        cl->body = opened(r, "body", oi_pg_get(res, row, "body"));
     } else {
         cl->outcome = IDEM_IN_PROGRESS;
     }
-    PQclear(res);
     return OI_OK;
 }
 
@@ -141,26 +123,32 @@ static void replay(gw_req_t *r, idem_claim_t *cl)
     free(headers);
 }
 
-static void on_claimed(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg)
+static void on_claimed(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
-    idem_claim_t *cl = arg;
+    gw_req_t *r = ud;
+    idem_claim_t cl = {0};
+    oi_error_t e;
+    oi_error_init(&e);
+    if (!st)
+        st = claim_outcome(r, res, row, &cl, &e);
+    else
+        oi_error_take(&e, err);
     if (st) {
-        gw_respond_error(r, err);
-    } else if (cl->outcome == IDEM_OWNER) {
+        gw_respond_error(r, &e);
+    } else if (cl.outcome == IDEM_OWNER) {
         r->idem_owner = true;
         gw_phase_body(r);
-    } else if (cl->outcome == IDEM_REUSED) {
+    } else if (cl.outcome == IDEM_REUSED) {
         gw_respond_status(r, OI_IDEMPOTENCY_KEY_REUSED, NULL);
-    } else if (cl->outcome == IDEM_REPLAY) {
-        replay(r, cl);
+    } else if (cl.outcome == IDEM_REPLAY) {
+        replay(r, &cl);
     } else if (joins_running_job(r)) {
         gw_phase_body(r);
     } else {
         gw_respond_status(r, OI_IDEMPOTENCY_IN_PROGRESS, NULL);
     }
-    free(cl->headers);
-    free(cl->body);
-    free(cl);
+    free(cl.headers);
+    free(cl.body);
 }
 
 void gw_phase_idempotency(gw_req_t *r)
@@ -184,34 +172,45 @@ void gw_phase_idempotency(gw_req_t *r)
     }
     snprintf(r->idem_key, sizeof r->idem_key, "%s", key);
     request_hash(r, r->idem_hash);
-    gw_db(r, claim, oi_xcalloc(1, sizeof(idem_claim_t)), on_claimed);
+    gw_idem_db_claim(r->gw->idem_db, idem_workspace(r), r->idem_key, r->idem_hash, on_claimed, r);
 }
 
-void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *headers, const char *body)
+typedef struct {
+    gw_req_t *r;
+    gw_idempotency_done_fn done;
+    void *ud;
+} finish_t;
+
+static void on_finished(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
-    char st[16];
-    snprintf(st, sizeof st, "%d", status);
+    (void)res;
+    (void)row;
+    finish_t *f = ud;
+    if (st)
+        oi_log_warn(&(oi_log_ctx_t){.request_id = f->r->request_id, .action = "recording idempotent answer"}, "%s",
+                    err ? err->message : oi_status_code(st));
+    f->done(f->r, f->ud);
+    free(f);
+}
+
+void gw_idempotency_finish(gw_req_t *r, int status, const char *headers, const char *body,
+                           gw_idempotency_done_fn done, void *ud)
+{
+    finish_t *f = oi_xmalloc(sizeof *f);
+    *f = (finish_t){r, done, ud};
+    /* 5xx and 202 are not final: forget the key so a retry runs (or re-joins its job) again */
+    if (status >= 500 || status == 202) {
+        gw_idem_db_finish(r->gw->idem_db, idem_workspace(r), r->idem_key, 0, NULL, NULL, on_finished, f);
+        return;
+    }
     char *hb = gw_idempotency_binding("headers", idem_workspace(r), r->idem_key);
     char *bb = gw_idempotency_binding("body", idem_workspace(r), r->idem_key);
     char *sealed_headers = headers ? oi_crypto_seal(r->gw->crypto, OI_SEAL_IDEMPOTENCY, hb, headers) : NULL;
     char *sealed_body = body ? oi_crypto_seal(r->gw->crypto, OI_SEAL_IDEMPOTENCY, bb, body) : NULL;
     free(hb);
     free(bb);
-    const char *params[] = {idem_workspace(r), r->idem_key, st, sealed_headers, sealed_body};
-    oi_error_t err;
-    oi_error_init(&err);
-    if (oi_pg_exec(c, "UPDATE gateway.idempotency_keys SET state = 'done', status = $3::int, headers = $4, "
-                      "body = $5, updated_at = now() WHERE workspace_id = $1 AND key = $2",
-                   5, params, NULL, &err))
-        oi_log_warn(&(oi_log_ctx_t){.request_id = r->request_id, .action = "recording idempotent answer"}, "%s",
-                    err.message);
+    gw_idem_db_finish(r->gw->idem_db, idem_workspace(r), r->idem_key, status, sealed_headers, sealed_body,
+                      on_finished, f);
     free(sealed_headers);
     free(sealed_body);
-}
-
-void gw_idempotency_forget(gw_req_t *r, PGconn *c)
-{
-    const char *params[] = {idem_workspace(r), r->idem_key};
-    oi_pg_exec(c, "DELETE FROM gateway.idempotency_keys WHERE workspace_id = $1 AND key = $2 AND state = 'in_progress'",
-               2, params, NULL, NULL);
 }

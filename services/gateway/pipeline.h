@@ -17,10 +17,11 @@ void gw_phase_rate(gw_req_t *r);
 void gw_phase_idempotency(gw_req_t *r);
 /* server.c: parses the JSON body if the route wants one, then runs the handler. */
 void gw_phase_body(gw_req_t *r);
-/* idempotency.c: records the final answer of an owning request (blocking; threadpool only). */
-void gw_idempotency_store(gw_req_t *r, PGconn *c, int status, const char *headers, const char *body);
-/* idempotency.c: forgets the record of an owning request that failed with a 5xx. */
-void gw_idempotency_forget(gw_req_t *r, PGconn *c);
+/* idempotency.c: an owning request's end: its final answer kept, or (a 5xx, a 202) its record
+ * forgotten; then done(r, ud), whatever became of the record (a failure is logged). */
+typedef void (*gw_idempotency_done_fn)(gw_req_t *r, void *ud);
+void gw_idempotency_finish(gw_req_t *r, int status, const char *headers, const char *body,
+                           gw_idempotency_done_fn done, void *ud);
 /* idempotency.c: what a record's sealed column ("headers", "body") is bound to (new string). */
 char *gw_idempotency_binding(const char *column, const char *workspace, const char *key);
 /* idempotency.c: those two columns, for the re-seal at start (oi/reseal.h): bound in SQL exactly

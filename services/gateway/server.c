@@ -95,25 +95,13 @@ static void send_now(gw_req_t *r, pending_answer_t *a)
     req_free(r);
 }
 
-static oi_status_t store_answer(gw_req_t *r, PGconn *c, void *arg, oi_error_t *err)
-{
-    (void)err;
-    pending_answer_t *a = arg;
-    /* 5xx and 202 are not final: forget the key so a retry runs (or re-joins its job) again */
-    if (a->status >= 500 || a->status == 202)
-        gw_idempotency_forget(r, c);
-    else
-        gw_idempotency_store(r, c, a->status, a->headers, a->body);
-    return OI_OK;
-}
-
-static void on_answer_stored(gw_req_t *r, oi_status_t st, const oi_error_t *err, void *arg) { send_now(r, arg); }
+static void on_answer_kept(gw_req_t *r, void *ud) { send_now(r, ud); }
 
 /* The idempotency record before the answer: a retry that sees our answer must replay it. */
 static void answer_recorded(gw_req_t *r, pending_answer_t *a)
 {
     if (r->idem_owner)
-        gw_db(r, store_answer, a, on_answer_stored);
+        gw_idempotency_finish(r, a->status, a->headers, a->body, on_answer_kept, a);
     else
         send_now(r, a);
 }
