@@ -63,3 +63,40 @@ def test_concurrent_same_key(client, agents):
     for r in rs:
         assert r.status == 201 or (r.status == 409 and r.code == "IDEMPOTENCY_KEY_IN_PROGRESS"), r
     assert len(client.get("/v1/phone-numbers").json) == 1
+
+
+def test_concurrent_distinct_keys_each_replay_their_own(client):
+    """Claims and kept answers of the moment share statements: each request still gets its own."""
+    keys = [uuid.uuid4().hex for _ in range(24)]
+
+    def post(i):
+        return client.post("/v1/agents", {"name": "idem-%d" % i}, headers={"Idempotency-Key": keys[i]})
+
+    with cf.ThreadPoolExecutor(max_workers=24) as ex:
+        first = list(ex.map(post, range(24)))
+        again = list(ex.map(post, range(24)))
+    for i in range(24):
+        assert first[i].status == 201 and first[i].json["name"] == "idem-%d" % i, first[i]
+        assert again[i].status == 201 and again[i].json == first[i].json, (i, again[i])
+    assert len(client.get("/v1/agents?limit=100").json) == 24
+
+
+def test_a_claim_in_progress_refuses_and_an_abandoned_one_is_taken_over(client, ctl):
+    key = uuid.uuid4().hex
+    a = client.post("/v1/agents", {"name": "first"}, headers={"Idempotency-Key": key})
+    assert a.status == 201, a
+    # as if its request were still running: a twin (not a job) is refused
+    ctl.psql("UPDATE gateway.idempotency_keys SET state = 'in_progress', updated_at = now() WHERE key = '%s'" % key)
+    b = client.post("/v1/agents", {"name": "first"}, headers={"Idempotency-Key": key})
+    assert b.status == 409 and b.code == "IDEMPOTENCY_KEY_IN_PROGRESS", b
+    # as if its request had died a while ago: the next one runs and keeps its own answer
+    ctl.psql("UPDATE gateway.idempotency_keys SET updated_at = now() - interval '2 minutes' WHERE key = '%s'" % key)
+    c = client.post("/v1/agents", {"name": "first"}, headers={"Idempotency-Key": key})
+    assert c.status == 201 and c.json["id"] != a.json["id"], c
+    d = client.post("/v1/agents", {"name": "first"}, headers={"Idempotency-Key": key})
+    assert d.status == 201 and d.json == c.json, d
+    # an abandoned claim of another request is no one's to take over
+    ctl.psql("UPDATE gateway.idempotency_keys SET state = 'in_progress', updated_at = now() - interval '2 minutes' "
+             "WHERE key = '%s'" % key)
+    e = client.post("/v1/agents", {"name": "other"}, headers={"Idempotency-Key": key})
+    assert e.status == 409 and e.code == "IDEMPOTENCY_KEY_REUSED", e
