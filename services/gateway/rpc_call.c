@@ -1,6 +1,9 @@
 /* rpc_call.c: an RPC made on behalf of a request, carrying its request id and workspace. A
  * request has at most one call in flight, so the continuation lives in the request. */
+#include <string.h>
+
 #include "gw.h"
+#include "oi/http_server.h"
 #include "oneinbox/v1/carrier.pb-c.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
@@ -22,12 +25,25 @@ oi_rpc_client_t *gw_peer_client(const gw_t *gw, gw_peer_t peer)
     return peer == GW_PEER_PROVISIONING ? gw->provisioning : peer == GW_PEER_DISPATCH ? gw->dispatch : gw->carrier;
 }
 
+static bool is_write(const char *method) { return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0; }
+
+/* A write whose reply never came may have been made or not: the answer says so, and how to
+ * repeat it safely, instead of a bare "timed out". */
 static void on_reply(oi_status_t status, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
 {
     gw_req_t *r = ud;
     gw_rpc_done_fn done = r->rpc_done;
     r->rpc_done = NULL;
-    done(r, status, err, reply);
+    if (status != OI_TIMEOUT || !is_write(oi_http_req_method(r->http))) {
+        done(r, status, err, reply);
+        return;
+    }
+    oi_error_t unknown;
+    oi_error_init(&unknown);
+    oi_error_set(&unknown, OI_TIMEOUT,
+                 "no reply in time: the change may or may not have been made. Repeat it with the same "
+                 "Idempotency-Key (POST) or If-Match (PATCH, DELETE), or read the resource first");
+    done(r, status, &unknown, NULL);
 }
 
 void gw_rpc(gw_req_t *r, gw_peer_t peer, const char *method, const ProtobufCMessage *msg, uint32_t timeout_ms,

@@ -323,6 +323,29 @@ def test_provisioning_signalled_during_a_registration_burst_loses_and_doubles_no
         assert r.status == 200 and r.json["agent_id"] == agent, r
 
 
+def test_a_write_without_reply_says_its_outcome_is_unknown(client, agents, ctl):
+    """Every provisioning replica frozen: a PATCH whose reply never comes answers 504 saying the
+    change may or may not have been made and how to repeat it safely (here it was not: the call's
+    deadline had passed when the thawed replica read it), and repeating it that way works."""
+    n = client.register(outbound_body(agents["primary"])).json
+    names = ["oi-provisioning" + ("" if i == 0 else ".%d" % i) for i in range(ctl.replicas)]
+    for name in names:
+        ctl.kill(name, signal.SIGSTOP)
+    try:
+        r = client.patch("/v1/phone-numbers/" + n["id"], {"friendly_name": "frozen"})
+    finally:
+        for name in names:
+            ctl.kill(name, signal.SIGCONT)
+    assert r.status == 504 and r.code == "TIMEOUT", r
+    message = r.json["detail"]["message"]
+    assert "may or may not have been made" in message and "If-Match" in message, r
+    now = client.get("/v1/phone-numbers/" + n["id"])
+    assert now.status == 200 and now.json["friendly_name"] != "frozen", now
+    again = client.patch("/v1/phone-numbers/" + n["id"], {"friendly_name": "frozen"},
+                         headers={"If-Match": now.headers.get("ETag")})
+    assert again.status == 200 and again.json["friendly_name"] == "frozen", again
+
+
 def test_jobs_ops_api(client, admin, agents):
     r = client.register(outbound_body(agents["primary"]))
     jobs = admin.get("/v1/jobs?kind=register&state=succeeded&limit=5")
