@@ -284,56 +284,72 @@ static oi_status_t numbers_of_agent(PGconn *conn, const char *ws, const char *id
     return OI_OK;
 }
 
+/* One change of agent id of workspace ws, in a transaction of its own: the agent held
+ * (agent_lock.h), sql changing its live row ($1 id, $2 workspace; RETURNING what *row gets),
+ * then the numbers whose rules name it. OI_AGENT_NOT_FOUND when no live agent changed. On OI_OK
+ * *row is the caller's to clear. */
+static oi_status_t agent_change(dsp_t *d, const char *ws, const char *id, const char *sql, int n,
+                                const char *const *params, PGresult **row, dsp_numbers_t *touched, oi_error_t *err)
+{
+    PGconn *conn = NULL;
+    PGresult *res = NULL;
+    oi_status_t rc = dsp_db_acquire(d, &conn, err);
+    if (!rc)
+        rc = oi_pg_begin(conn, err);
+    if (!rc)
+        rc = dsp_agent_lock(conn, id, err);
+    if (!rc)
+        rc = oi_pg_exec(conn, sql, n, params, &res, err);
+    if (!rc && PQntuples(res) != 1)
+        rc = agent_not_found(err, id);
+    if (!rc)
+        rc = numbers_of_agent(conn, ws, id, touched, err);
+    if (!rc)
+        rc = oi_pg_commit(conn, err);
+    dsp_db_release(d, &conn);
+    if (rc && res) {
+        PQclear(res);
+        res = NULL;
+    }
+    *row = res;
+    return rc;
+}
+
+/* The caller's workspace and the agent's id (canonical) from the call. */
+static oi_status_t agent_target(const oi_rpc_ctx_t *ctx, const char *given, char ws[OI_UUID_STR_LEN + 1],
+                                char id[OI_UUID_STR_LEN + 1], oi_error_t *err)
+{
+    oi_status_t rc = dsp_workspace(ctx, ws, err);
+    if (!rc && !oi_uuid_normalize(given, id))
+        rc = agent_not_found(err, "(invalid id)");
+    return rc;
+}
+
 static oi_status_t agent_update(dsp_t *d, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg,
                                 ProtobufCMessage **reply, dsp_numbers_t *touched, oi_error_t *err)
 {
     const Oneinbox__V1__UpdateAgentRequest *req = (const Oneinbox__V1__UpdateAgentRequest *)msg;
     char ws[OI_UUID_STR_LEN + 1], id[OI_UUID_STR_LEN + 1];
-    oi_status_t rc = dsp_workspace(ctx, ws, err);
-    if (!rc && !oi_uuid_normalize(req->id, id))
-        rc = agent_not_found(err, "(invalid id)");
+    oi_status_t rc = agent_target(ctx, req->id, ws, id, err);
     if (!rc)
         rc = dsp_check_update_agent(req, err);
     if (rc)
         return rc;
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    rc = dsp_db_acquire(d, &conn, err);
-    if (rc)
-        goto out;
-    rc = oi_pg_begin(conn, err);
-    if (rc)
-        goto out;
-    rc = dsp_agent_lock(conn, id, err);
-    if (rc)
-        goto out;
     const char *status = req->status ? oi_enum_str(&oneinbox__v1__agent_status__descriptor, (int)req->status) : NULL;
     const char *params[] = {id, ws, req->name ? req->name->value : NULL, status,
                             req->set_voicemail_message ? "t" : "f",
                             req->voicemail_message ? req->voicemail_message->value : NULL};
-    rc = oi_pg_exec(conn,
-                    "UPDATE dispatch.agents SET name = COALESCE($3, name), status = COALESCE($4, status), "
-                    "voicemail_message = CASE WHEN $5::bool THEN $6 ELSE voicemail_message END, updated_at = now() "
-                    "WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL RETURNING " AGENT_COLS,
-                    6, params, &res, err);
+    PGresult *res = NULL;
+    rc = agent_change(d, ws, id,
+                      "UPDATE dispatch.agents SET name = COALESCE($3, name), status = COALESCE($4, status), "
+                      "voicemail_message = CASE WHEN $5::bool THEN $6 ELSE voicemail_message END, updated_at = now() "
+                      "WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL RETURNING " AGENT_COLS,
+                      6, params, &res, touched, err);
     if (rc)
-        goto out;
-    if (PQntuples(res) != 1) {
-        rc = agent_not_found(err, id);
-        goto out;
-    }
-    rc = numbers_of_agent(conn, ws, id, touched, err);
-    if (rc)
-        goto out;
-    rc = oi_pg_commit(conn, err);
-    if (rc)
-        goto out;
+        return rc;
     *reply = &agent_from_row(res, 0)->base;
-out:
-    if (res)
-        PQclear(res);
-    dsp_db_release(d, &conn);
-    return rc;
+    PQclear(res);
+    return OI_OK;
 }
 
 static oi_status_t agent_delete(dsp_t *d, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *msg,
@@ -341,48 +357,23 @@ static oi_status_t agent_delete(dsp_t *d, const oi_rpc_ctx_t *ctx, const Protobu
 {
     const Oneinbox__V1__AgentIdRequest *req = (const Oneinbox__V1__AgentIdRequest *)msg;
     char ws[OI_UUID_STR_LEN + 1], id[OI_UUID_STR_LEN + 1];
-    oi_status_t rc = dsp_workspace(ctx, ws, err);
-    if (!rc && !oi_uuid_normalize(req->id, id))
-        rc = agent_not_found(err, "(invalid id)");
+    oi_status_t rc = agent_target(ctx, req->id, ws, id, err);
     if (rc)
         return rc;
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    rc = dsp_db_acquire(d, &conn, err);
-    if (rc)
-        goto out;
-    rc = oi_pg_begin(conn, err);
-    if (rc)
-        goto out;
-    rc = dsp_agent_lock(conn, id, err);
-    if (rc)
-        goto out;
     const char *params[] = {id, ws};
-    rc = oi_pg_exec(conn,
-                    "UPDATE dispatch.agents SET deleted_at = now(), updated_at = now() "
-                    "WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL RETURNING id",
-                    2, params, &res, err);
+    PGresult *res = NULL;
+    rc = agent_change(d, ws, id,
+                      "UPDATE dispatch.agents SET deleted_at = now(), updated_at = now() "
+                      "WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL RETURNING id",
+                      2, params, &res, touched, err);
     if (rc)
-        goto out;
-    if (PQntuples(res) != 1) {
-        rc = agent_not_found(err, id);
-        goto out;
-    }
-    rc = numbers_of_agent(conn, ws, id, touched, err);
-    if (rc)
-        goto out;
-    rc = oi_pg_commit(conn, err);
-    if (rc)
-        goto out;
+        return rc;
+    PQclear(res);
     Oneinbox__V1__Empty *e = oi_xmalloc(sizeof *e);
     oneinbox__v1__empty__init(e);
     *reply = &e->base;
     oi_log_info(&(oi_log_ctx_t){.request_id = ctx->request_id, .action = "deleting agent"}, "agent %s deleted", id);
-out:
-    if (res)
-        PQclear(res);
-    dsp_db_release(d, &conn);
-    return rc;
+    return OI_OK;
 }
 
 void dsp_agent_update_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const ProtobufCMessage *req)
