@@ -87,9 +87,10 @@ static oi_status_t claim_outcome(gw_req_t *r, const PGresult *res, int row, idem
     const char *hash = oi_pg_get(res, row, "request_hash");
     if (!hash) /* forgotten between the claim and the read: a 5xx; try again as new */
         return oi_error_set(err, OI_UNAVAILABLE, "idempotency record changed concurrently; retry");
+    const char *state = oi_pg_get(res, row, "state");
     if (strcmp(hash, r->idem_hash) != 0) {
         cl->outcome = IDEM_REUSED;
-    } else if (oi_pg_get(res, row, "state") && strcmp(oi_pg_get(res, row, "state"), "done") == 0) {
+    } else if (state && strcmp(state, "done") == 0) {
         cl->outcome = IDEM_REPLAY;
         const char *status = oi_pg_get(res, row, "status");
         cl->status = status ? (int)strtol(status, NULL, 10) : 500;
