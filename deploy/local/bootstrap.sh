@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libhiredis-dev
   libcurl4-openssl-dev libcriterion-dev libpq-dev libjansson-dev libhttp-parser-dev
-  libsodium-dev libjwt-dev libssl-dev libicu-dev libphonenumber-dev
+  libsodium-dev libjwt-dev libssl-dev libicu-dev libphonenumber-dev libjemalloc-dev
   postgresql redis-server
   kamailio kamailio-utils-modules kamailio-extra-modules kamailio-json-modules sipsak
   python3 python3-pytest python3-jwt python3-cryptography python3-jsonschema curl
