@@ -359,6 +359,15 @@ static void apply_chain(dec_t *d, const oi_policy_t *p)
     d->rep->reason = oi_xstrdup(k == 0 ? "primary" : k < n ? why_primary_passed(first) : "voicemail_no_agent");
 }
 
+/* floor(ms / 60000) + 1 for the instants ICU takes (|ms| < 2^53, before 1970 too), else 0: not
+ * kept */
+static int64_t memo_minute(int64_t ms)
+{
+    if (ms <= -(INT64_C(1) << 53) || ms >= (INT64_C(1) << 53))
+        return 0;
+    return (ms >= 0 ? ms / 60000 : (ms - 59999) / 60000) + 1;
+}
+
 uint32_t oi_route_decide_key(const oi_route_t *r, const oi_route_call_t *in)
 {
     const oi_policy_t *p = in->policy;
@@ -368,10 +377,19 @@ uint32_t oi_route_decide_key(const oi_route_t *r, const oi_route_call_t *in)
     const oi_policy_rule_t *rule = p->n_rules ? caller_rule(&d, p) : NULL;
     if (rule)
         return 1 + (uint32_t)(rule - p->rules);
-    const char *closed = p->has_schedule ? schedule_closed(&d, &p->schedule) : NULL;
-    if (!closed)
+    if (!p->has_schedule)
         return 0;
-    return strcmp(closed, "closed_date") == 0 ? OI_ROUTE_KEY_CLOSED_DATE : OI_ROUTE_KEY_AFTER_HOURS;
+    int64_t minute = memo_minute(in->at_ms);
+    oi_route_schedule_memo_t *memo = minute ? in->schedule_memo : NULL;
+    if (memo && memo->minute == minute)
+        return memo->key;
+    const char *closed = schedule_closed(&d, &p->schedule);
+    uint32_t key = !closed ? 0
+                   : strcmp(closed, "closed_date") == 0 ? OI_ROUTE_KEY_CLOSED_DATE
+                                                         : OI_ROUTE_KEY_AFTER_HOURS;
+    if (memo)
+        *memo = (oi_route_schedule_memo_t){minute, key};
+    return key;
 }
 
 Oneinbox__V1__ResolveReply *oi_route_decide(const oi_route_t *r, const oi_route_call_t *in)

@@ -30,6 +30,7 @@ typedef struct entry {
     bool parsed;
     oi_route_t route;        /* owned, policy_json freed once parsed */
     oi_policy_t *policy;      /* owned */
+    oi_route_schedule_memo_t schedule; /* the policy's schedule this minute */
     reply_t replies[REPLIES_MAX];
     size_t n_replies;
 } entry_t;
@@ -57,6 +58,7 @@ static void entry_clear(entry_t *e)
 {
     oi_route_cleanup(&e->route);
     oi_policy_free(&e->policy);
+    e->schedule = (oi_route_schedule_memo_t){0};
     for (size_t i = 0; i < e->n_replies; i++)
         free(e->replies[i].packed);
     e->n_replies = 0;
@@ -170,7 +172,7 @@ const uint8_t *oi_route_memo_answer(oi_route_memo_t *m, const char *to, const oi
         e = entry_add(m, to);
     if (e->seq != v->seq && !entry_fill(e, v))
         return NULL;
-    oi_route_call_t in = {.policy = e->policy, .from = from, .at_ms = at_ms};
+    oi_route_call_t in = {.policy = e->policy, .from = from, .at_ms = at_ms, .schedule_memo = &e->schedule};
     uint32_t key = oi_route_decide_key(&e->route, &in);
     for (size_t i = 0; i < e->n_replies; i++) {
         if (e->replies[i].key == key) {

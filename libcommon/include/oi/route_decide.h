@@ -17,6 +17,14 @@
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oi/route.h"
 
+/* What a policy's schedule answered for one UTC minute: every instant of the minute has the
+ * same local minute and date (oi/tz.h), so the same answer. Kept beside a parsed policy by its
+ * holder (oi/route_memo.h) and cleared with it; zeroed = nothing known. */
+typedef struct {
+    int64_t minute;              /* Unix minutes + 1 (0 = nothing known) */
+    uint32_t key;                /* oi_route_decide_key's answer past the caller rules */
+} oi_route_schedule_memo_t;
+
 typedef struct {
     const char *const *failed;   /* agent ids reported failed for this call (borrowed) */
     size_t n_failed;
@@ -24,6 +32,7 @@ typedef struct {
     const char *from;            /* the caller as given ("" or NULL: withheld) */
     int64_t at_ms;               /* the moment decided for (Unix ms) */
     bool explain;                /* fill the trace */
+    oi_route_schedule_memo_t *schedule_memo; /* oi_route_decide_key: read and kept (borrowed; NULL: none) */
 } oi_route_call_t;
 
 /* A new reply built from heap fields (free with protobuf_c_message_free_unpacked). reason is one

@@ -193,3 +193,32 @@ Test(decide, indexed_rules_agree_with_rules_in_order)
     }
     done(&x);
 }
+
+/* A schedule's answer is kept for the UTC minute it was found in: the next minute is asked again
+ * (17:00 closes the window), a caller rule still comes first, and a moment ICU does not take is
+ * never kept. */
+Test(decide, schedule_key_kept_for_its_minute)
+{
+    run_t x = {.r = route("{\"caller_rules\":[{\"match\":{\"prefix\":\"+44\"},\"action\":\"reject\"}],"
+                          "\"schedule\":{\"time_zone\":\"America/New_York\",\"open\":[{\"days\":[\"mon\"],"
+                          "\"from\":\"09:00\",\"to\":\"17:00\"}]}}")};
+    decide(&x, NULL, MON_0930_NY, NULL);
+    int64_t last_open = MON_0930_NY + (7 * 60 + 29) * 60000LL + 59999; /* Monday 16:59:59.999 */
+    oi_route_schedule_memo_t memo = {0};
+    oi_route_call_t in = {.policy = x.p, .from = "+14155550100", .at_ms = last_open - 59999, .schedule_memo = &memo};
+    cr_expect_eq(oi_route_decide_key(&x.r, &in), 0u);
+    cr_expect_eq(memo.minute, (last_open - 59999) / 60000 + 1);
+    in.at_ms = last_open; /* same minute: the kept answer */
+    cr_expect_eq(oi_route_decide_key(&x.r, &in), 0u);
+    in.at_ms = last_open + 1; /* 17:00: closed, found again */
+    cr_expect_eq(oi_route_decide_key(&x.r, &in), OI_ROUTE_KEY_AFTER_HOURS);
+    cr_expect_eq(memo.key, OI_ROUTE_KEY_AFTER_HOURS);
+    in.from = "+442079460123"; /* the caller rule, whatever the schedule kept */
+    cr_expect_eq(oi_route_decide_key(&x.r, &in), 1u);
+    in.from = "+14155550100";
+    memo = (oi_route_schedule_memo_t){.minute = 1, .key = OI_ROUTE_KEY_CLOSED_DATE};
+    in.at_ms = INT64_C(1) << 60; /* not an instant ICU takes: not read from, nor kept */
+    cr_expect_eq(oi_route_decide_key(&x.r, &in), 0u);
+    cr_expect_eq(memo.minute, 1);
+    done(&x);
+}

@@ -93,3 +93,20 @@ Test(route_memo, refuses_what_does_not_decode_and_stays_bounded)
     free(blob);
     oi_route_memo_destroy(&m);
 }
+
+/* The schedule's answer kept for the minute belongs to the policy it came from: a new value with
+ * other hours is asked again within the same minute. */
+Test(route_memo, new_schedule_is_asked_again_within_the_minute)
+{
+    oi_route_memo_t *m = oi_route_memo_new(4, render_reason);
+    size_t len;
+    uint8_t *blob = snapshot("{\"schedule\":{\"time_zone\":\"America/New_York\",\"open\":[{\"days\":[\"mon\"],"
+                             "\"from\":\"09:00\",\"to\":\"17:00\"}]}}", &len);
+    cr_expect_str_eq(answer(m, "+14155550100", blob, len, 1, NULL), "primary");
+    free(blob);
+    blob = snapshot("{\"schedule\":{\"time_zone\":\"America/New_York\",\"open\":[{\"days\":[\"mon\"],"
+                    "\"from\":\"10:00\",\"to\":\"17:00\"}]}}", &len);
+    cr_expect_str_eq(answer(m, "+14155550100", blob, len, 2, NULL), "after_hours");
+    free(blob);
+    oi_route_memo_destroy(&m);
+}
