@@ -39,12 +39,18 @@ static bool sound_at(const ProtobufCMessage *m, int depth)
 
 bool oi_proto_sound(const ProtobufCMessage *m) { return m && sound_at(m, 0); }
 
-ProtobufCMessage *oi_proto_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *data)
+ProtobufCMessage *oi_proto_unpack_in(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *allocator,
+                                     size_t len, const uint8_t *data)
 {
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, data);
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, allocator, len, data);
     if (m && !oi_proto_sound(m)) {
-        protobuf_c_message_free_unpacked(m, NULL);
+        protobuf_c_message_free_unpacked(m, allocator);
         return NULL;
     }
     return m;
+}
+
+ProtobufCMessage *oi_proto_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *data)
+{
+    return oi_proto_unpack_in(desc, NULL, len, data);
 }

@@ -14,6 +14,8 @@
 #include "rpc_internal.h"
 
 #include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,13 @@
 #include "oi/clock.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/proto_arena.h"
 
 #define CLIENT_BUCKETS 1024
 #define CLIENT_PUMP_BUDGET 512
 #define CLIENT_RETRY_MS 5
 #define CLIENT_DRAIN_RESENDS 16 /* a call refused by a draining replica goes to the next one */
+#define REPLY_ARENA_BYTES 8192  /* a reply unpacks into this much stack before the heap is asked */
 
 typedef struct client_call {
     struct client_call *next;    /* hash chain */
@@ -261,8 +265,13 @@ static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
         return; /* a late reply to a call that already timed out */
     oi_error_t err;
     oi_error_init(&err);
+    /* the reply lives until the callback returns: unpacked into this frame's memory, not a
+     * heap allocation per field */
+    alignas(max_align_t) uint8_t space[REPLY_ARENA_BYTES];
+    oi_proto_arena_t arena;
+    oi_proto_arena_init(&arena, space, sizeof space);
     ProtobufCMessage *reply = NULL;
-    oi_status_t st = rpc_reply_decode(parts.body, parts.body_len, call->reply_desc, &reply, &err);
+    oi_status_t st = rpc_reply_decode(parts.body, parts.body_len, call->reply_desc, &arena.allocator, &reply, &err);
     if (st == OI_DRAINING && call->resends < CLIENT_DRAIN_RESENDS && !c->closing) {
         /* not run there: DEALER's round robin hands it to the next replica */
         call->resends++;
@@ -270,11 +279,10 @@ static void client_on_reply(oi_rpc_client_t *c, const rpc_frames_t *f)
         if (!call->in_backlog)
             backlog_push(c, call);
         backlog_flush(c);
-        return;
+    } else {
+        call_complete(c, call, st, &err, reply);
     }
-    call_complete(c, call, st, &err, reply);
-    if (reply)
-        protobuf_c_message_free_unpacked(reply, NULL);
+    oi_proto_arena_release(&arena);
 }
 
 static void client_pump(oi_rpc_client_t *c)

@@ -99,20 +99,21 @@ static oi_status_t reply_error(const Oneinbox__V1__Reply *r, oi_error_t *err)
 }
 
 oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *reply_desc,
-                             ProtobufCMessage **out, oi_error_t *err)
+                             ProtobufCAllocator *allocator, ProtobufCMessage **out, oi_error_t *err)
 {
     *out = NULL;
-    Oneinbox__V1__Reply *r = (Oneinbox__V1__Reply *)oi_proto_unpack(&oneinbox__v1__reply__descriptor, len, data);
+    Oneinbox__V1__Reply *r =
+        (Oneinbox__V1__Reply *)oi_proto_unpack_in(&oneinbox__v1__reply__descriptor, allocator, len, data);
     if (!r)
         return oi_error_set(err, OI_INTERNAL, "malformed reply from service");
     oi_status_t st = OI_OK;
     if ((int)r->status != (int)OI_OK) {
         st = reply_error(r, err);
     } else if (reply_desc) {
-        *out = oi_proto_unpack(reply_desc, r->payload.len, r->payload.data);
+        *out = oi_proto_unpack_in(reply_desc, allocator, r->payload.len, r->payload.data);
         if (!*out)
             st = oi_error_set(err, OI_INTERNAL, "malformed %s in reply", reply_desc->short_name);
     }
-    oneinbox__v1__reply__free_unpacked(r, NULL);
+    oneinbox__v1__reply__free_unpacked(r, allocator);
     return st;
 }

@@ -73,9 +73,10 @@ uint8_t *rpc_reply_pack(const char *request_id, oi_status_t status, const oi_err
                         const ProtobufCMessage *reply, size_t *len);
 /* Packs an OI_OK Reply around a payload packed already. */
 uint8_t *rpc_reply_pack_bytes(const char *request_id, const void *payload, size_t plen, size_t *len);
-/* Decodes a Reply frame into status/err/payload message (reply_desc may be NULL → *out NULL).
- * Returns the call's status; on OI_OK *out is set (caller frees with free_unpacked). */
+/* Decodes a Reply frame into status/err/payload message (reply_desc may be NULL → *out NULL),
+ * unpacked with allocator (NULL: the default one). Returns the call's status; on OI_OK *out is
+ * set (the caller frees it with free_unpacked and the same allocator, or releases the arena). */
 oi_status_t rpc_reply_decode(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *reply_desc,
-                             ProtobufCMessage **out, oi_error_t *err);
+                             ProtobufCAllocator *allocator, ProtobufCMessage **out, oi_error_t *err);
 
 #endif

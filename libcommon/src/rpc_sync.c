@@ -86,7 +86,7 @@ static oi_status_t sync_receive(oi_rpc_sync_t *s, uint64_t id, const ProtobufCMe
             bool mine = rpc_message_parts(&f, 0, &parts) && rpc_call_id_value(parts.call_id) == id;
             oi_status_t st = OI_OK;
             if (mine)
-                st = rpc_reply_decode(parts.body, parts.body_len, reply_desc, reply, err);
+                st = rpc_reply_decode(parts.body, parts.body_len, reply_desc, NULL, reply, err);
             rpc_frames_close(&f);
             if (mine)
                 return st;

@@ -15,6 +15,9 @@
 
 /* NULL when data does not decode as desc or carries a field numbered 0. */
 ProtobufCMessage *oi_proto_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *data);
+/* The same with allocator (NULL: the default one), e.g. an arena's (oi/proto_arena.h). */
+ProtobufCMessage *oi_proto_unpack_in(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *allocator,
+                                     size_t len, const uint8_t *data);
 /* true when m and every message in it carry no field numbered 0. */
 bool oi_proto_sound(const ProtobufCMessage *m);
 
