@@ -265,9 +265,24 @@ void oi_pg_rollback(PGconn *c)
         PQclear(PQexec(c, "ROLLBACK"));
 }
 
+/* PQfnumber(res, col) without its copy and case folding of col (a malloc per lookup, and rows
+ * are read a column name at a time): a name without capitals or quotes folds to itself, so the
+ * first column of exactly that name is PQfnumber's answer. */
+static int column_of(const PGresult *res, const char *col)
+{
+    for (const char *p = col; *p; p++)
+        if ((*p >= 'A' && *p <= 'Z') || *p == '"')
+            return PQfnumber(res, col);
+    int n = PQnfields(res);
+    for (int i = 0; i < n; i++)
+        if (strcmp(PQfname(res, i), col) == 0)
+            return i;
+    return -1;
+}
+
 const char *oi_pg_get(const PGresult *res, int row, const char *col)
 {
-    int i = PQfnumber(res, col);
+    int i = column_of(res, col);
     if (i < 0 || row >= PQntuples(res) || PQgetisnull(res, row, i))
         return NULL;
     return PQgetvalue(res, row, i);
