@@ -24,6 +24,7 @@ struct oi_near_entry {
     oi_near_entry_t *prev, *next;    /* LRU, most recent first (while ready) */
     uint64_t hash;
     uint64_t stored_ms;
+    uint32_t age_limit_ms;           /* this value's: max_age_ms less its share of the spread */
     char *key;
     char *tag;
     void *data;
@@ -196,7 +197,7 @@ bool oi_near_cache_get(oi_near_cache_t *c, const char *key, uint64_t now_ms, oi_
 {
     size_t len = strlen(key);
     oi_near_entry_t *e = c->usable ? *slot_of(c, key, len, hash_of(key, len)) : NULL;
-    if (e && e->ready && c->max_age_ms && now_ms - e->stored_ms > c->max_age_ms) {
+    if (e && e->ready && c->max_age_ms && now_ms - e->stored_ms > e->age_limit_ms) {
         entry_retire(c, e); /* too old to trust without a fresh read */
         e = NULL;
     }
@@ -242,6 +243,18 @@ oi_near_ticket_t oi_near_cache_begin(oi_near_cache_t *c, const char *key)
     return t;
 }
 
+/* How old e's new value may grow: between half of max_age_ms and all of it, spread by the key
+ * and the value's number. Values stored together (a cache filled by one pass over many keys)
+ * would otherwise all expire in the same millisecond, every max_age_ms, and their re-reads come
+ * as one burst that stalls everything behind it (dispatch.Resolve over 10,000 numbers: p99
+ * 1 ms -> 7 ms, a third of the throughput, in the seconds after each such expiry). */
+static uint32_t age_limit(const oi_near_cache_t *c, const oi_near_entry_t *e)
+{
+    uint32_t half = c->max_age_ms / 2;
+    uint64_t mix = (e->hash ^ (e->seq * UINT64_C(0x9E3779B97F4A7C15))) >> 17;
+    return c->max_age_ms - (uint32_t)(mix % ((uint64_t)half + 1));
+}
+
 static void value_store(oi_near_cache_t *c, oi_near_entry_t *e, const char *tag, const void *data, size_t len,
                         uint64_t now_ms)
 {
@@ -252,6 +265,7 @@ static void value_store(oi_near_cache_t *c, oi_near_entry_t *e, const char *tag,
     e->tag = tag ? oi_xstrdup(tag) : NULL;
     e->stored_ms = now_ms;
     e->seq = ++c->next_seq;
+    e->age_limit_ms = age_limit(c, e);
     e->cost = len + strlen(e->key) + (tag ? strlen(tag) : 0) + NEAR_ENTRY_OVERHEAD;
     e->ready = true;
     lru_push_front(c, e);

@@ -14,8 +14,9 @@
  * the bus is not subscribed (not usable), nothing is served or kept: messages could be missed.
  *
  * Bounds: max_bytes of keys, tags and values (least recently used first out) and max_age_ms per
- * value (a safety net for a writer that could not publish; 0 = none). Pure: no I/O, the clock
- * is passed in. One thread (the loop's). */
+ * value (a safety net for a writer that could not publish; 0 = none). Each value's own limit lies
+ * between half of max_age_ms and all of it, spread over the keys, so values stored together are
+ * not all read again at once. Pure: no I/O, the clock is passed in. One thread (the loop's). */
 #ifndef OI_NEAR_CACHE_H
 #define OI_NEAR_CACHE_H
 

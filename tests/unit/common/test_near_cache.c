@@ -107,13 +107,26 @@ Test(near_cache, failed_reads_leave_nothing_behind)
     oi_near_cache_destroy(&c);
 }
 
-Test(near_cache, old_values_are_read_again)
+/* A value is served until at least half of max_age_ms, never past it; values stored together
+ * do not all expire together. */
+Test(near_cache, old_values_are_read_again_not_all_at_once)
 {
     oi_near_cache_t *c = live_cache(1 << 20, 1000);
-    char got[64];
-    fill(c, "k", "", "v", 100);
-    cr_assert(get_str(c, "k", 1100, got, sizeof got));
-    cr_assert_not(get_str(c, "k", 1101, got, sizeof got));
+    char key[16], got[64];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        fill(c, key, "", "v", 100);
+    }
+    int at[3] = {600, 850, 1101}, served[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 1000; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            served[k] += get_str(c, key, (uint64_t)at[k], got, sizeof got);
+        }
+    }
+    cr_expect_eq(served[0], 1000, "half of max age: every value");
+    cr_expect(served[1] > 100 && served[1] < 900, "three quarters: some (%d)", served[1]);
+    cr_expect_eq(served[2], 0, "past max age: none (%d)", served[2]);
     oi_near_cache_destroy(&c);
 }
 
