@@ -32,9 +32,10 @@ typedef enum { KIND_UNSET = 0, KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } kind_t
 
 typedef struct family family_t;
 
-typedef struct series {
-    struct series *next;
-    struct series *hnext;        /* chain of the (name, labels) index */
+typedef struct oi_metric_series series_t;
+struct oi_metric_series {
+    series_t *next;
+    series_t *hnext;             /* chain of the (name, labels) index */
     const family_t *family;
     uint64_t hash;
     char *labels;                /* owned */
@@ -42,7 +43,7 @@ typedef struct series {
     uint64_t buckets[NBUCKETS];  /* histogram, not cumulative */
     uint64_t count;
     double sum;
-} series_t;
+};
 
 struct family {
     struct family *next;
@@ -212,22 +213,63 @@ void oi_metric_set(const char *name, const char *labels, double value)
     pthread_mutex_unlock(&registry_lock);
 }
 
+/* Lock held; s a histogram's series or NULL. */
+static void observe_locked(series_t *s, double seconds)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        if (seconds <= bucket_bounds[i]) {
+            s->buckets[i]++;
+            break;
+        }
+    }
+    s->count++;
+    s->sum += seconds;
+}
+
 void oi_metric_observe(const char *name, const char *labels, double seconds)
 {
     if (isnan(seconds))
         return;
     pthread_mutex_lock(&registry_lock);
-    series_t *s = lookup(name, labels, KIND_HISTOGRAM);
-    if (s) {
-        for (size_t i = 0; i < NBUCKETS; i++) {
-            if (seconds <= bucket_bounds[i]) {
-                s->buckets[i]++;
-                break;
-            }
-        }
-        s->count++;
-        s->sum += seconds;
-    }
+    observe_locked(lookup(name, labels, KIND_HISTOGRAM), seconds);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static series_t *series_of(const char *name, const char *labels, kind_t kind)
+{
+    pthread_mutex_lock(&registry_lock);
+    series_t *s = lookup(name, labels, kind);
+    pthread_mutex_unlock(&registry_lock);
+    return s;
+}
+
+oi_metric_series_t *oi_metric_counter(const char *name, const char *labels)
+{
+    return series_of(name, labels, KIND_COUNTER);
+}
+
+oi_metric_series_t *oi_metric_histogram(const char *name, const char *labels)
+{
+    return series_of(name, labels, KIND_HISTOGRAM);
+}
+
+void oi_metric_series_inc(oi_metric_series_t *s, double delta)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    s->value += delta;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void oi_metric_series_observe(oi_metric_series_t *s, double seconds)
+{
+    if (!s || isnan(seconds))
+        return;
+    pthread_mutex_lock(&registry_lock);
+    observe_locked(s, seconds);
     pthread_mutex_unlock(&registry_lock);
 }
 

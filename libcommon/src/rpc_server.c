@@ -56,6 +56,7 @@ struct server_method {
     const oi_rpc_method_t *row;
     const ProtobufCMethodDescriptor *desc;
     char wire[96];
+    oi_metric_series_t *ok_total, *duration; /* its calls' series, made by the first answered OK */
 };
 
 struct oi_rpc_call {
@@ -65,7 +66,7 @@ struct oi_rpc_call {
     size_t identity_len;
     uint8_t call_id[RPC_CALL_ID_LEN];
     bool three_frames;           /* the client sent the older [empty][call id][Envelope] form */
-    const struct server_method *m;
+    struct server_method *m;
     ProtobufCMessage *req;
     oi_rpc_ctx_t ctx;
     char *request_id, *workspace_id;
@@ -128,14 +129,33 @@ static void call_free(oi_rpc_call_t *call)
     free(call);
 }
 
+/* The series of a method's calls answered OK, found once (every call of a busy method is one). */
+static void method_series(struct server_method *m)
+{
+    char labels[160];
+    snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", m->wire, oi_status_code(OI_OK));
+    m->ok_total = oi_metric_counter("oi_rpc_server_requests_total", labels);
+    snprintf(labels, sizeof labels, "method=\"%s\"", m->wire);
+    m->duration = oi_metric_histogram("oi_rpc_server_duration_seconds", labels);
+}
+
 static void call_observe(const oi_rpc_call_t *call, oi_status_t status)
 {
+    double secs = (double)(oi_clock_mono_ns() - call->start_ns) / 1e9;
+    struct server_method *m = call->m;
+    if (m && status == OI_OK) {
+        if (!m->ok_total)
+            method_series(m);
+        oi_metric_series_inc(m->ok_total, 1);
+        oi_metric_series_observe(m->duration, secs);
+        return;
+    }
     char labels[160];
     const char *method = call->ctx.method && *call->ctx.method ? call->ctx.method : "unknown";
     snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method, oi_status_code(status));
     oi_metric_inc("oi_rpc_server_requests_total", labels, 1);
     snprintf(labels, sizeof labels, "method=\"%s\"", method);
-    oi_metric_observe("oi_rpc_server_duration_seconds", labels, (double)(oi_clock_mono_ns() - call->start_ns) / 1e9);
+    oi_metric_observe("oi_rpc_server_duration_seconds", labels, secs);
 }
 
 /* bytes: a whole frame from the packers (rpc_internal.h), answered in the form the call came in. */
@@ -230,7 +250,7 @@ static void call_after_work(uv_work_t *w, int status)
 }
 
 /* The method a wire name ("dispatch.Resolve") names, or NULL. */
-static const struct server_method *server_method(const oi_rpc_server_t *s, const char *wire)
+static struct server_method *server_method(const oi_rpc_server_t *s, const char *wire)
 {
     if (strncmp(wire, s->prefix, s->prefix_len) != 0)
         return NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access_metrics.h"
 #include "auth.h"
 #include "dashboard_jwt.h"
 #include "health.h"
@@ -198,6 +199,7 @@ gw_t *gw_start(oi_service_t *svc)
     gw->rate = gw_rate_new(gw->redis);
     gw->auth = gw_auth_cache_new(5000);
     gw->health = gw_health_new(gw);
+    gw->access = gw_access_metrics_new();
     gw->http = oi_http_server_new(gw->loop, &cfg.http, gw_http_on_request, gw);
     int rc = oi_http_server_listen(gw->http, cfg.host, cfg.port);
     if (rc) {
@@ -242,6 +244,7 @@ static void on_http_closed(void *ud)
     oi_route_memo_destroy(&gw->route_memo);
     oi_near_cache_destroy(&gw->near_routes_form);
     oi_route_memo_destroy(&gw->route_memo_form);
+    gw_access_metrics_destroy(&gw->access);
     oi_service_drained(d->svc);
     free(gw);
     free(d);

@@ -28,6 +28,7 @@ typedef struct gw_audit gw_audit_t;
 typedef struct gw_audit_writer gw_audit_writer_t;
 typedef struct gw_audit_pending gw_audit_pending_t;
 typedef struct gw_idem_db gw_idem_db_t;
+typedef struct gw_access_metrics gw_access_metrics_t;
 
 typedef struct {
     uv_loop_t *loop;                 /* borrowed */
@@ -38,6 +39,7 @@ typedef struct {
     oi_rpc_client_t *carrier;        /* owned; health only */
     gw_auth_cache_t *auth;           /* owned */
     gw_health_t *health;             /* owned */
+    gw_access_metrics_t *access;     /* owned: requests counted and timed per route (access_metrics.h) */
     oi_near_bus_t *near_bus;         /* owned, NULL when near caches are off */
     oi_near_cache_t *near_numbers;   /* owned: GET /v1/phone-numbers/{id} bodies, tagged with the workspace */
     oi_near_cache_t *near_routes;    /* owned: GET /v1/routing/resolve bodies by number (no call id), or

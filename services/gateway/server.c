@@ -1,5 +1,6 @@
 /* server.c: request context, the body phase, and the one way out (gw_respond_*). */
 #define OI_LOG_TAG "gw.http"
+#include "access_metrics.h"
 #include "audit.h"
 #include "audit_pending.h"
 #include "audit_writer.h"
@@ -64,12 +65,7 @@ oi_validation_t *gw_req_validation(gw_req_t *r)
 static void log_access(gw_req_t *r, int status)
 {
     double secs = (double)(oi_clock_mono_ns() - r->start_ns) / 1e9;
-    const char *name = r->route ? r->route->name : "unmatched";
-    char labels[160];
-    snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", name, status);
-    oi_metric_inc("oi_gateway_requests_total", labels, 1);
-    snprintf(labels, sizeof labels, "route=\"%s\"", name);
-    oi_metric_observe("oi_gateway_request_duration_seconds", labels, secs);
+    gw_access_metrics_record(r->gw->access, r->route, status, secs);
     oi_log_at(status >= 500 ? OI_LOG_WARN : OI_LOG_INFO, OI_LOG_TAG,
               &(oi_log_ctx_t){.request_id = r->request_id, .action = "answering request"}, "%s %s %d %.1fms",
               oi_http_req_method(r->http), oi_http_req_path(r->http), status, secs * 1000);

@@ -1,6 +1,7 @@
 /* test_metrics.c: the Prometheus registry: values, text format, histograms, threads. */
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,30 @@ Test(metrics, is_safe_across_threads)
     cr_assert_float_eq(oi_metric_get("oi_par_total", "t=\"odd\""), 40000, 1e-9);
     cr_assert_float_eq(oi_metric_get("oi_par_total", "t=\"even\""), 40000, 1e-9);
     cr_assert_float_eq(oi_metric_get("oi_par_seconds", NULL), 80000, 1e-9);
+}
+
+/* A series held by its caller counts into the same series as the name and labels do, renders
+ * the same, and a name that is invalid or of another kind gives no series (counting it: nothing). */
+Test(metrics, held_series_count_like_named_ones)
+{
+    oi_metric_series_t *c = oi_metric_counter("oi_held_total", "code=\"200\"");
+    cr_assert_not_null(c);
+    cr_expect_eq(oi_metric_counter("oi_held_total", "code=\"200\""), c, "one series per name and labels");
+    oi_metric_series_inc(c, 2);
+    oi_metric_inc("oi_held_total", "code=\"200\"", 1);
+    cr_expect_float_eq(oi_metric_get("oi_held_total", "code=\"200\""), 3, 1e-9);
+    oi_metric_series_t *h = oi_metric_histogram("oi_held_seconds", "route=\"x\"");
+    cr_assert_not_null(h);
+    oi_metric_series_observe(h, 0.0007);
+    oi_metric_observe("oi_held_seconds", "route=\"x\"", 20);
+    oi_metric_series_observe(h, NAN); /* not observed */
+    char *text = oi_metrics_render();
+    cr_expect(strstr(text, "oi_held_seconds_bucket{route=\"x\",le=\"0.001\"} 1\n") != NULL, "%s", text);
+    cr_expect(strstr(text, "oi_held_seconds_count{route=\"x\"} 2\n") != NULL, "%s", text);
+    free(text);
+    cr_expect_null(oi_metric_histogram("oi_held_total", "code=\"200\""), "a counter already");
+    cr_expect_null(oi_metric_counter("bad name", ""));
+    cr_expect_null(oi_metric_counter("oi_held_total", "code=\"2\"}\n"));
+    oi_metric_series_inc(NULL, 1);
+    oi_metric_series_observe(NULL, 1);
 }
