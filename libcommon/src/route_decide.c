@@ -359,15 +359,6 @@ static void apply_chain(dec_t *d, const oi_policy_t *p)
     d->rep->reason = oi_xstrdup(k == 0 ? "primary" : k < n ? why_primary_passed(first) : "voicemail_no_agent");
 }
 
-/* floor(ms / 60000) + 1 for the instants ICU takes (|ms| < 2^53, before 1970 too), else 0: not
- * kept */
-static int64_t memo_minute(int64_t ms)
-{
-    if (ms <= -(INT64_C(1) << 53) || ms >= (INT64_C(1) << 53))
-        return 0;
-    return (ms >= 0 ? ms / 60000 : (ms - 59999) / 60000) + 1;
-}
-
 uint32_t oi_route_decide_key(const oi_route_t *r, const oi_route_call_t *in)
 {
     const oi_policy_t *p = in->policy;
@@ -379,8 +370,9 @@ uint32_t oi_route_decide_key(const oi_route_t *r, const oi_route_call_t *in)
         return 1 + (uint32_t)(rule - p->rules);
     if (!p->has_schedule)
         return 0;
-    int64_t minute = memo_minute(in->at_ms);
-    oi_route_schedule_memo_t *memo = minute ? in->schedule_memo : NULL;
+    int64_t minute = 0;
+    oi_route_schedule_memo_t *memo = oi_tz_minute(in->at_ms, &minute) ? in->schedule_memo : NULL;
+    minute++; /* kept as minute + 1: 0 is "nothing known" */
     if (memo && memo->minute == minute)
         return memo->key;
     const char *closed = schedule_closed(&d, &p->schedule);

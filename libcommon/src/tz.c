@@ -144,15 +144,21 @@ static _Thread_local struct {
     oi_tz_local_t local;
 } last;
 
-static int64_t minute_of(int64_t unix_ms) { return unix_ms >= 0 ? unix_ms / 60000 : (unix_ms - 59999) / 60000; }
+bool oi_tz_minute(int64_t unix_ms, int64_t *minute)
+{
+    if (unix_ms <= -(INT64_C(1) << 53) || unix_ms >= (INT64_C(1) << 53)) /* ICU refuses it */
+        return false;
+    *minute = unix_ms >= 0 ? unix_ms / 60000 : (unix_ms - 59999) / 60000;
+    return true;
+}
 
 bool oi_tz_local(const char *zone, int64_t unix_ms, oi_tz_local_t *out)
 {
     size_t len;
     if (!out || !zone_text_ok(zone, &len))
         return false;
-    bool memo = unix_ms > -(INT64_C(1) << 53) && unix_ms < (INT64_C(1) << 53); /* else ICU refuses it */
-    int64_t minute = memo ? minute_of(unix_ms) : 0;
+    int64_t minute = 0;
+    bool memo = oi_tz_minute(unix_ms, &minute);
     if (memo && last.zone[0] && last.minute == minute && strcmp(last.zone, zone) == 0) {
         *out = last.local;
         return true;

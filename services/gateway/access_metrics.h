@@ -10,7 +10,7 @@ typedef struct gw_access_metrics gw_access_metrics_t;
 
 gw_access_metrics_t *gw_access_metrics_new(void);
 void gw_access_metrics_destroy(gw_access_metrics_t **self_p);
-/* route: a row of gw_routes(), or NULL (unmatched). m NULL: counted by name. Loop thread. */
+/* route: a row of gw_routes(), or NULL (unmatched). Loop thread. */
 void gw_access_metrics_record(gw_access_metrics_t *m, const gw_route_t *route, int status, double secs);
 
 #endif

@@ -38,6 +38,12 @@ bool oi_tz_valid(const char *zone);
  * ±180 million years). Thread-safe. */
 bool oi_tz_local(const char *zone, int64_t unix_ms, oi_tz_local_t *out);
 
+/* The UTC minute of unix_ms (floor of unix_ms / 60000) into *minute, when ICU takes the instant
+ * (|unix_ms| < 2^53 ms); false otherwise. Every instant of one UTC minute has the same local
+ * minute and date in every zone (offsets are whole minutes and change on minute boundaries), so
+ * an answer that depends only on those can be kept for the minute. */
+bool oi_tz_minute(int64_t unix_ms, int64_t *minute);
+
 /* Closes the cached calendars. For a clean exit under leak checkers; only once no other thread
  * calls oi_tz_*; a later oi_tz_local reopens what it needs. */
 void oi_tz_shutdown(void);
