@@ -309,16 +309,18 @@ static void on_done_many(oi_status_t st, const oi_error_t *err, const PGresult *
 
 static const char *nonempty(const char *s) { return s && *s ? s : NULL; }
 
-/* "{id,id,…}" of every agent the routing's policy names, "" when it names none (checked by
- * dsp_check_apply_number: it parses). */
-static void policy_agents_array(const Oneinbox__V1__NumberRouting *rt, char *out, size_t cap)
+/* "{id,id,…}" of every agent the routing's policy names, "" when it names none. parsed: that
+ * policy already parsed, or NULL to parse it here (checked by dsp_check_apply_number: it parses). */
+static void policy_agents_array(const Oneinbox__V1__NumberRouting *rt, const oi_policy_t *parsed, char *out,
+                                size_t cap)
 {
     out[0] = '\0';
-    oi_policy_t *p = NULL;
+    oi_policy_t *own = NULL;
     oi_error_t e;
     oi_error_init(&e);
-    if (!rt || !rt->policy_json || !*rt->policy_json || oi_policy_parse(rt->policy_json, &p, &e))
+    if (!parsed && (!rt || !rt->policy_json || !*rt->policy_json || oi_policy_parse(rt->policy_json, &own, &e)))
         return;
+    const oi_policy_t *p = parsed ? parsed : own;
     const char *ids[OI_POLICY_AGENTS_MAX];
     size_t n = oi_policy_agents(p, ids, NULL, OI_POLICY_AGENTS_MAX);
     size_t len = 0;
@@ -326,11 +328,12 @@ static void policy_agents_array(const Oneinbox__V1__NumberRouting *rt, char *out
         len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "{", ids[i]);
     if (n && len < cap)
         snprintf(out + len, cap - len, "}");
-    oi_policy_free(&p);
+    oi_policy_free(&own);
 }
 
 void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto_t *crypto, const char *ws,
-                   const Oneinbox__V1__ApplyNumberRequest *req, dsp_apply_done_cb cb, void *ud)
+                   const Oneinbox__V1__ApplyNumberRequest *req, const oi_policy_t *policy, dsp_apply_done_cb cb,
+                   void *ud)
 {
     OI_ASSERT(many); /* every routing it puts goes through the shared statements */
     OI_ASSERT(req->n_agents <= DSP_APPLY_AGENTS_MAX); /* dsp_check_apply_number ran */
@@ -344,7 +347,7 @@ void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto
     char policy_agents[OI_POLICY_AGENTS_MAX * (OI_UUID_STR_LEN + 1) + 3];
     snprintf(version, sizeof version, "%lld", (long long)req->version);
     agents_array(a, agents, sizeof agents);
-    policy_agents_array(req->routing, policy_agents, sizeof policy_agents);
+    policy_agents_array(req->routing, policy, policy_agents, sizeof policy_agents);
     const Oneinbox__V1__OutboundTrunk *t = req->outbound_trunk;
     const Oneinbox__V1__NumberRouting *rt = req->routing;
     /* sealed to its trunk: the row the password is written into */
@@ -457,9 +460,10 @@ void dsp_apply_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Proto
     char ws[OI_UUID_STR_LEN + 1];
     oi_error_t err;
     oi_error_init(&err);
+    oi_policy_t *policy = NULL;
     oi_status_t rc = dsp_workspace(ctx, ws, &err);
     if (!rc)
-        rc = dsp_check_apply_number(req, &err);
+        rc = dsp_check_apply_number_policy(req, &policy, &err);
     if (rc) {
         oi_rpc_call_reply(&call, rc, &err, NULL);
         return;
@@ -473,5 +477,6 @@ void dsp_apply_on_call(oi_rpc_call_t *call, const oi_rpc_ctx_t *ctx, const Proto
     ac->version = req->version;
     oi_error_init(&ac->err);
     d->busy++;
-    dsp_apply_run(d->pipeline, d->apply_many, d->crypto, ws, req, on_applied, ac);
+    dsp_apply_run(d->pipeline, d->apply_many, d->crypto, ws, req, policy, on_applied, ac);
+    oi_policy_free(&policy);
 }

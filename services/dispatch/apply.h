@@ -26,6 +26,7 @@
 #include "oi/crypto.h"
 #include "oi/pg_coalesce.h"
 #include "oi/pg_pipeline.h"
+#include "oi/routing_policy.h"
 #include "oi/rpc.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 
@@ -48,9 +49,11 @@ typedef void (*dsp_apply_done_cb)(oi_status_t st, const oi_error_t *err, const d
  * coalescer from dsp_apply_many_new on the same pipeline: apply_many.h). ws: the caller's
  * workspace, canonical UUID. req and ws are borrowed for this call only. The outbound trunk's
  * password is sealed with crypto before anything is sent; it is never sent, kept or logged in
- * clear. cb runs exactly once, later, on the loop. */
+ * clear. policy: req's routing policy as dsp_check_apply_number_policy parsed it (borrowed for
+ * this call), or NULL to parse it here. cb runs exactly once, later, on the loop. */
 void dsp_apply_run(oi_pg_pipeline_t *pg, oi_pg_coalesce_t *many, const oi_crypto_t *crypto, const char *ws,
-                   const Oneinbox__V1__ApplyNumberRequest *req, dsp_apply_done_cb cb, void *ud);
+                   const Oneinbox__V1__ApplyNumberRequest *req, const oi_policy_t *policy, dsp_apply_done_cb cb,
+                   void *ud);
 
 /* The dispatch.ApplyNumber handler (on the loop): validates, runs the transaction, invalidates
  * the cached routing of the numbers it touched (also after OI_DB_UNAVAILABLE, whose commit is

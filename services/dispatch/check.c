@@ -294,21 +294,21 @@ static oi_status_t check_apply_outbound(const Oneinbox__V1__ApplyNumberRequest *
     return nested(dsp_check_outbound_trunk(&named, &inner), &inner, "outbound_trunk", err);
 }
 
-/* The routing policy must parse (its own checks: oi/routing_policy.h) and stay small. */
-static oi_status_t check_policy(const char *json, oi_error_t *err)
+/* The routing policy must parse (its own checks: oi/routing_policy.h) and stay small; parsed, it
+ * goes to *kept. */
+static oi_status_t check_policy(const char *json, oi_policy_t **kept, oi_error_t *err)
 {
     if (strlen(json) > DSP_POLICY_MAX)
         return invalid(err, "routing.policy_json", "is too long");
-    oi_policy_t *p = NULL;
     oi_error_t inner;
     oi_error_init(&inner);
-    if (oi_policy_parse(json, &p, &inner))
+    if (oi_policy_parse(json, kept, &inner))
         return invalid(err, "routing.policy_json", inner.message);
-    oi_policy_free(&p);
     return OI_OK;
 }
 
-static oi_status_t check_apply_routing(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+static oi_status_t check_apply_routing(const Oneinbox__V1__ApplyNumberRequest *r, oi_policy_t **policy,
+                                       oi_error_t *err)
 {
     const Oneinbox__V1__NumberRouting *rt = r->routing;
     oi_status_t rc = check_res_id(r->inbound_trunk_id, "inbound_trunk_id", rt != NULL, err);
@@ -323,18 +323,30 @@ static oi_status_t check_apply_routing(const Oneinbox__V1__ApplyNumberRequest *r
     if (!rc && rt->voicemail_message)
         rc = check_text(rt->voicemail_message->value, "routing.voicemail_message", 0, DSP_VOICEMAIL_MAX, true, err);
     if (!rc && rt->policy_json && *rt->policy_json)
-        rc = check_policy(rt->policy_json, err);
+        rc = check_policy(rt->policy_json, policy, err);
     return rc;
 }
 
-oi_status_t dsp_check_apply_number(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+oi_status_t dsp_check_apply_number_policy(const Oneinbox__V1__ApplyNumberRequest *r, oi_policy_t **policy,
+                                          oi_error_t *err)
 {
+    *policy = NULL;
     oi_status_t rc = check_apply_head(r, err);
     if (!rc)
         rc = check_apply_agents(r, err);
     if (!rc)
         rc = check_apply_outbound(r, err);
     if (!rc)
-        rc = check_apply_routing(r, err);
+        rc = check_apply_routing(r, policy, err);
+    if (rc)
+        oi_policy_free(policy);
+    return rc;
+}
+
+oi_status_t dsp_check_apply_number(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err)
+{
+    oi_policy_t *policy;
+    oi_status_t rc = dsp_check_apply_number_policy(r, &policy, err);
+    oi_policy_free(&policy);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "oi/routing_policy.h"
 #include "oi/status.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 
@@ -43,5 +44,10 @@ oi_status_t dsp_check_report_failure(const Oneinbox__V1__ReportFailureRequest *r
  * outbound trunk (locs "outbound_trunk.<field>"; its id empty or outbound_trunk_id) and the
  * routing (locs "routing.<field>"). Messages never quote a value, so a password never leaks. */
 oi_status_t dsp_check_apply_number(const Oneinbox__V1__ApplyNumberRequest *r, oi_error_t *err);
+/* The same, and the routing's policy as it parsed into *policy (NULL when it has none or the
+ * request is refused; the caller frees it with oi_policy_free): the run takes it, so a policy is
+ * parsed once per call. */
+oi_status_t dsp_check_apply_number_policy(const Oneinbox__V1__ApplyNumberRequest *r, oi_policy_t **policy,
+                                          oi_error_t *err);
 
 #endif

@@ -218,7 +218,7 @@ static answer_t apply_in(const char *workspace, const number_t *n)
     oi_error_init(&err);
     cr_assert_eq(dsp_check_apply_number(&n->req, &err), OI_OK, "the test's request is invalid: %s", err.message);
     answer_t a = {0};
-    dsp_apply_run(pg, many, crypto, workspace, &n->req, on_answer, &a);
+    dsp_apply_run(pg, many, crypto, workspace, &n->req, NULL, on_answer, &a);
     cr_assert_not(a.done, "the callback must never run inside the submitting call");
     run_until(&a.done, 10000);
     return a;
@@ -273,6 +273,55 @@ Test(apply_pg, puts_everything_then_a_repeat_writes_nothing)
     char *vm = voicemail_of(&n);
     cr_expect_str_eq(vm, "first");
     free(vm);
+}
+
+/* The agents a routing policy names reach the rule whether the check's parsed policy is handed
+ * to the run (the handler's way: one parse per call) or the run parses it itself. */
+static char *policy_agents_of(const number_t *n)
+{
+    return scalar("SELECT policy_agents::text FROM dispatch.dispatch_rules WHERE id = $1", 1,
+                  (const char *[]){n->rule_id});
+}
+
+Test(apply_pg, a_policy_parsed_once_by_the_check_names_its_agents_in_the_rule)
+{
+    char agent[OI_UUID_STR_LEN + 1], backup[OI_UUID_STR_LEN + 1], other[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    agent_new(ws, backup);
+    agent_new(ws, other);
+    number_t n;
+    number_init(&n, agent);
+    char policy[256];
+    snprintf(policy, sizeof policy, "{\"fallbacks\":[{\"agent_id\":\"%s\",\"on\":[\"busy\"]}]}", backup);
+    n.routing.policy_json = policy;
+    oi_policy_t *parsed = NULL;
+    oi_error_t err;
+    oi_error_init(&err);
+    cr_assert_eq(dsp_check_apply_number_policy(&n.req, &parsed, &err), OI_OK, "%s", err.message);
+    cr_assert_not_null(parsed, "a routing with a policy hands its parse out");
+    answer_t a = {0};
+    dsp_apply_run(pg, many, crypto, ws, &n.req, parsed, on_answer, &a);
+    oi_policy_free(&parsed);
+    run_until(&a.done, 10000);
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    char *named = policy_agents_of(&n), want[64];
+    snprintf(want, sizeof want, "{%s}", backup);
+    cr_expect_str_eq(named, want);
+    free(named);
+
+    snprintf(policy, sizeof policy, "{\"fallbacks\":[{\"agent_id\":\"%s\",\"on\":[\"busy\"]}]}", other);
+    number_patch(&n, 2, "second");
+    a = apply(&n); /* NULL: the run parses */
+    cr_assert_eq(a.st, OI_OK, "%s", a.err.message);
+    named = policy_agents_of(&n);
+    snprintf(want, sizeof want, "{%s}", other);
+    cr_expect_str_eq(named, want);
+    free(named);
+
+    n.routing.policy_json = "{\"fallbacks\":[{\"agent_id\":\"not an id\"}]}";
+    parsed = (oi_policy_t *)&n; /* must come back NULL */
+    cr_expect_eq(dsp_check_apply_number_policy(&n.req, &parsed, &err), OI_INVALID);
+    cr_expect_null(parsed, "a refused request hands out no policy");
 }
 
 Test(apply_pg, an_older_version_is_refused_without_error)
@@ -410,7 +459,7 @@ Test(apply_pg, an_apply_waits_for_a_change_of_its_agent_and_sees_it)
         number_init(&n, agent);
         n.req.rotate_outbound_trunk = rotate; /* a rotation runs alone, not in the shared statement */
         answer_t a = {0};
-        dsp_apply_run(pg, many, crypto, ws, &n.req, on_answer, &a);
+        dsp_apply_run(pg, many, crypto, ws, &n.req, NULL, on_answer, &a);
         run_for(300);
         cr_expect_not(a.done, "round %d: the apply did not wait for the agent's change", rotate);
         pgtest_exec(change, "COMMIT");
@@ -562,8 +611,8 @@ Test(apply_pg, concurrent_versions_of_a_number_end_at_the_newest)
         number_unroute(&gone);
         answer_t a = {0}, b = {0};
         /* both in flight at once, on the pipeline's two connections, in either order */
-        dsp_apply_run(pg, many, crypto, ws, i % 2 ? &put.req : &gone.req, on_answer, &a);
-        dsp_apply_run(pg, many, crypto, ws, i % 2 ? &gone.req : &put.req, on_answer, &b);
+        dsp_apply_run(pg, many, crypto, ws, i % 2 ? &put.req : &gone.req, NULL, on_answer, &a);
+        dsp_apply_run(pg, many, crypto, ws, i % 2 ? &gone.req : &put.req, NULL, on_answer, &b);
         run_until(&a.done, 10000);
         run_until(&b.done, 10000);
         cr_assert(a.st == OI_OK && b.st == OI_OK, "%d: %s / %s", i, a.err.message, b.err.message);
@@ -581,7 +630,7 @@ static void submit_all(number_t *n, answer_t *a, size_t count, const char *const
         oi_error_t err;
         oi_error_init(&err);
         cr_assert_eq(dsp_check_apply_number(&n[i].req, &err), OI_OK, "%s", err.message);
-        dsp_apply_run(pg, many, crypto, workspaces ? workspaces[i] : ws, &n[i].req, on_answer, &a[i]);
+        dsp_apply_run(pg, many, crypto, workspaces ? workspaces[i] : ws, &n[i].req, NULL, on_answer, &a[i]);
     }
     cr_assert_eq(oi_pg_coalesce_pending(many), count, "all of them wait for one shared statement");
     for (size_t i = 0; i < count; i++)
