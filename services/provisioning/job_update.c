@@ -43,10 +43,15 @@ static char *column_copy(const PGresult *res, int row, const char *name)
     return PQfnumber(res, name) >= 0 ? oi_xstrdup(oi_pg_get(res, row, name)) : NULL;
 }
 
-oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, oi_error_t *err)
+oi_status_t prov_update_keep_row(prov_run_t *r, const PGresult *res, int row, const prov_routing_t *routing,
+                                 oi_error_t *err)
 {
     row_state_t *x = oi_xcalloc(1, sizeof *x);
-    oi_status_t rc = prov_number_routing(res, row, &x->routing, err);
+    oi_status_t rc = OI_OK;
+    if (routing)
+        prov_routing_copy(&x->routing, routing);
+    else
+        rc = prov_number_routing(res, row, &x->routing, err);
     if (rc) {
         state_free(x);
         return rc;
@@ -118,7 +123,7 @@ static void on_row(prov_run_t *r, oi_status_t st, const oi_error_t *err, PGresul
         prov_run_step_done(r, OI_OK, NULL);
         return;
     }
-    oi_status_t rc = prov_update_keep_row(r, res[0], 0, &e);
+    oi_status_t rc = prov_update_keep_row(r, res[0], 0, NULL, &e);
     if (rc) {
         prov_run_step_done(r, rc, &e);
         return;
@@ -158,7 +163,7 @@ static void on_row_to_resume(prov_run_t *r, oi_status_t st, const oi_error_t *er
         prov_run_step_done(r, st, err);
     else if (n != 1 || PQntuples(res[0]) != 1)
         prov_run_step_done(r, OI_OK, NULL);
-    else if ((st = prov_update_keep_row(r, res[0], 0, &e)) != OI_OK)
+    else if ((st = prov_update_keep_row(r, res[0], 0, NULL, &e)) != OI_OK)
         prov_run_step_done(r, st, &e);
     else
         resume_outbound(r);

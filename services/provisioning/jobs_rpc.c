@@ -602,7 +602,7 @@ static void on_updated(oi_status_t st, const oi_error_t *err, const PGresult *re
         run = prov_run_new(s->p, &job, NULL, NULL);
         oi_error_t e;
         oi_error_init(&e);
-        if (prov_update_keep_row(run, res, row, &e))
+        if (prov_update_keep_row(run, res, row, &s->merge.routing, &e))
             oi_log_warn(&(oi_log_ctx_t){.request_id = s->job_id, .action = "submitting a job"}, "%s", e.message);
     }
     announce_then_start(s, run, oi_pg_get(res, row, "id"));

@@ -71,7 +71,11 @@ static void merge_routing(prov_merge_t *m, const prov_routing_t *cur, const Onei
         if (!set[k])
             continue;
         OI_FREE(r->policy[k]);
-        r->policy[k] = value[k] && value[k]->value[0] ? oi_xstrdup(value[k]->value) : NULL;
+        if (!value[k] || !value[k]->value[0])
+            continue;
+        r->policy[k] = prov_routing_member_canonical(value[k]->value);
+        if (!r->policy[k]) /* not JSON: kept as given for check_policy_agents to refuse */
+            r->policy[k] = oi_xstrdup(value[k]->value);
     }
 }
 
@@ -82,12 +86,20 @@ static oi_status_t check_policy_agents(prov_merge_t *m, const Oneinbox__V1__Inbo
     if (!u || !(u->set_fallbacks || u->set_schedule || u->set_caller_rules))
         return OI_OK;
     prov_routing_t given = {.present = true};
-    given.policy[OI_POLICY_FALLBACKS] = u->set_fallbacks && u->fallbacks ? u->fallbacks->value : NULL;
-    given.policy[OI_POLICY_SCHEDULE] = u->set_schedule && u->schedule ? u->schedule->value : NULL;
-    given.policy[OI_POLICY_CALLER_RULES] = u->set_caller_rules && u->caller_rules ? u->caller_rules->value : NULL;
-    char *text = prov_routing_policy_json(&given);
+    const Oneinbox__V1__OptString *value[OI_POLICY__MEMBERS] = {u->set_fallbacks ? u->fallbacks : NULL,
+                                                                u->set_schedule ? u->schedule : NULL,
+                                                                u->set_caller_rules ? u->caller_rules : NULL};
+    bool json = true;
+    for (int k = 0; k < OI_POLICY__MEMBERS; k++) {
+        if (value[k] && value[k]->value[0]) {
+            given.policy[k] = prov_routing_member_canonical(value[k]->value);
+            json = json && given.policy[k];
+        }
+    }
+    char *text = json ? prov_routing_policy_json(&given) : NULL;
+    prov_routing_cleanup(&given);
     oi_policy_t *p = NULL;
-    oi_status_t rc = oi_policy_parse(text, &p, err);
+    oi_status_t rc = json ? oi_policy_parse(text, &p, err) : oi_error_set(err, OI_INVALID, "a member is not JSON");
     free(text);
     if (rc) {
         char why[sizeof err->message];

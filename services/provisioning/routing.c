@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oi/buf.h"
 #include "oi/mem.h"
 
 void prov_routing_cleanup(prov_routing_t *r)
@@ -28,6 +29,14 @@ void prov_routing_copy(prov_routing_t *out, const prov_routing_t *in)
         out->policy[m] = oi_xstrdup(in->policy[m]);
 }
 
+char *prov_routing_member_canonical(const char *text)
+{
+    json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    char *canon = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    return canon;
+}
+
 void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRouting *in)
 {
     memset(out, 0, sizeof *out);
@@ -42,7 +51,7 @@ void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRou
     const Oneinbox__V1__OptString *members[OI_POLICY__MEMBERS] = {in->fallbacks, in->schedule, in->caller_rules};
     for (int m = 0; m < OI_POLICY__MEMBERS; m++)
         if (members[m] && members[m]->value && members[m]->value[0])
-            out->policy[m] = oi_xstrdup(members[m]->value);
+            out->policy[m] = prov_routing_member_canonical(members[m]->value);
 }
 
 oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, oi_error_t *err)
@@ -77,6 +86,24 @@ out:
     return rc;
 }
 
+#define ROUTING_JSON_MAX (16u << 20) /* far above what a checked routing comes to */
+
+/* `,"name":text` for every policy member set, then the closing brace: the members are canonical
+ * JSON already (routing.h), so they are copied, never parsed again. */
+static char *with_members(oi_buf_t *b, const prov_routing_t *r)
+{
+    for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
+        if (!r->policy[m])
+            continue;
+        oi_buf_appends(b, b->len > 1 ? ",\"" : "\"");
+        oi_buf_appends(b, oi_policy_member_name((oi_policy_member_t)m));
+        oi_buf_appends(b, "\":");
+        oi_buf_appends(b, r->policy[m]);
+    }
+    oi_buf_append(b, "}", 1);
+    return oi_buf_steal(b, NULL);
+}
+
 char *prov_routing_to_json_text(const prov_routing_t *r)
 {
     if (!r || !r->present)
@@ -85,29 +112,23 @@ char *prov_routing_to_json_text(const prov_routing_t *r)
     json_t *vm = r->voicemail_message ? json_string(r->voicemail_message) : json_null();
     json_t *j = json_pack("{s:s, s:o, s:o}", "agent_id", r->agent_id ? r->agent_id : "", "fallback", fb,
                           "voicemail_message", vm);
-    for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
-        json_t *member = r->policy[m] ? json_loads(r->policy[m], JSON_DECODE_ANY, NULL) : NULL;
-        if (member)
-            json_object_set_new(j, oi_policy_member_name((oi_policy_member_t)m), member);
-    }
-    char *text = json_dumps(j, JSON_COMPACT);
+    char *head = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    return text;
+    oi_buf_t b;
+    oi_buf_init(&b, ROUTING_JSON_MAX);
+    oi_buf_append(&b, head, strlen(head) - 1); /* without its closing brace */
+    free(head);
+    return with_members(&b, r);
 }
 
 char *prov_routing_policy_json(const prov_routing_t *r)
 {
-    if (!r || !r->present)
+    if (!r || !r->present || (!r->policy[0] && !r->policy[1] && !r->policy[2]))
         return NULL;
-    json_t *j = json_object();
-    for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
-        json_t *member = r->policy[m] ? json_loads(r->policy[m], JSON_DECODE_ANY, NULL) : NULL;
-        if (member)
-            json_object_set_new(j, oi_policy_member_name((oi_policy_member_t)m), member);
-    }
-    char *text = json_object_size(j) ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    return text;
+    oi_buf_t b;
+    oi_buf_init(&b, ROUTING_JSON_MAX);
+    oi_buf_append(&b, "{", 1);
+    return with_members(&b, r);
 }
 
 static Oneinbox__V1__OptString *opt_string(const char *v)

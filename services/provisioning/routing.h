@@ -25,7 +25,11 @@ typedef struct {
 void prov_routing_cleanup(prov_routing_t *r);
 /* Deep copy into out (out is overwritten, not cleaned). */
 void prov_routing_copy(prov_routing_t *out, const prov_routing_t *in);
-/* From a request's InboundRouting (NULL → absent). */
+/* text as canonical JSON (compact, as json_dumps writes it), heap; NULL when it is not JSON.
+ * Every policy member enters a prov_routing_t this way (or from the stored JSON), so the JSON
+ * forms below copy members instead of parsing them again. */
+char *prov_routing_member_canonical(const char *text);
+/* From a request's InboundRouting (NULL → absent); a member that is not JSON is left unset. */
 void prov_routing_from_proto(prov_routing_t *out, const Oneinbox__V1__InboundRouting *in);
 /* From the stored JSON text (NULL → absent). OI_INTERNAL on malformed JSON. */
 oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, oi_error_t *err);
