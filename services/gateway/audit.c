@@ -109,13 +109,34 @@ static void redact(json_t *v, int depth)
     }
 }
 
+/* Whether redact would change v: a secret-named member with a value, or a subtree deeper than
+ * DEPTH_MAX levels. Reads only, so a value with nothing to hide is shared instead of copied. */
+static bool has_secret(const json_t *v, int depth)
+{
+    const char *k;
+    json_t *m;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, m) {
+            if (depth >= DEPTH_MAX || (oi_secret_name(k) && !json_is_null(m)) || has_secret(m, depth + 1))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, m) {
+            if (has_secret(m, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
 static json_t *shown(const char *key, json_t *v)
 {
     if (!v)
         return json_null();
     if (oi_secret_name(key) && !json_is_null(v))
         return json_string(REDACTED);
-    if (!json_is_object(v) && !json_is_array(v)) /* nothing nested to redact: shared, not copied */
+    if (!has_secret(v, 0)) /* nothing to redact: shared, not copied (events only read it) */
         return json_incref(v);
     json_t *copy = json_deep_copy(v);
     redact(copy, 0); /* nested secrets (metadata, provider_config) */

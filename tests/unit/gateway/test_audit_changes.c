@@ -53,6 +53,27 @@ Test(audit_changes, nested_objects_compare_whole)
     free(t);
 }
 
+Test(audit_changes, a_value_with_nothing_to_hide_is_shared_one_with_a_secret_copied_and_redacted)
+{
+    json_t *b = json_loads("{\"inbound_routing\":{\"caller_rules\":[{\"match\":{\"prefix\":\"+44\"}}]},"
+                           "\"metadata\":{\"deep\":[{\"api_token\":\"t\"}]}}", 0, NULL);
+    json_t *a = json_loads("{}", 0, NULL);
+    json_t *c = gw_audit_changes(b, a);
+    json_t *routing = json_object_get(b, "inbound_routing");
+    cr_expect_eq(json_object_get(json_object_get(c, "inbound_routing"), "from"), routing,
+                 "nothing secret inside: the event shares the value");
+    json_t *meta = json_object_get(json_object_get(c, "metadata"), "from");
+    cr_expect_neq(meta, json_object_get(b, "metadata"), "a secret inside: the event holds a redacted copy");
+    char *shown = json_dumps(meta, JSON_COMPACT), *source = json_dumps(json_object_get(b, "metadata"), JSON_COMPACT);
+    cr_expect_str_eq(shown, "{\"deep\":[{\"api_token\":\"[redacted]\"}]}");
+    cr_expect_str_eq(source, "{\"deep\":[{\"api_token\":\"t\"}]}", "the resource's own document is left as it was");
+    free(shown);
+    free(source);
+    json_decref(c);
+    json_decref(a);
+    json_decref(b);
+}
+
 /* --- a 202's draft, finished when its job ends --------------------------------------------------- */
 
 static const char *DRAFT = "{\"workspace_id\":\"7c9e6679-7425-40de-944b-e07fc1f90ae7\",\"action\":\"phone_number.created\","
