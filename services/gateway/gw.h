@@ -13,6 +13,7 @@
 #include "oi/redis.h"
 #include "rate_limit.h"
 #include "oi/near_cache.h"
+#include "render.h"
 #include "oi/pg.h"
 #include "oi/route_memo.h"
 #include "oi/rpc.h"
@@ -117,6 +118,7 @@ struct gw_req {
     gw_rpc_done_fn rpc_done;       /* the call in flight's continuation */
     bool answer_form;              /* GET /v1/routing/resolve?format=form: the decision as form text */
     gw_audit_t *audit;             /* owned: the change this request makes, recorded with its answer */
+    gw_render_memo_t render_memo;  /* owned: policy members its number documents share (render.h) */
     oi_near_cache_t *near;         /* the near cache this request fills (borrowed), with its ticket */
     oi_near_ticket_t near_ticket;
     uint64_t start_ns;

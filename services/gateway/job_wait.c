@@ -50,7 +50,7 @@ static void answer_finished(gw_req_t *r, const Oneinbox__V1__Job *j)
     }
     char etag[GW_ETAG_HEADER_MAX];
     gw_etag_header(j->result->version, etag);
-    gw_respond_json(r, r->success_status, etag, gw_render_number(j->result));
+    gw_respond_json(r, r->success_status, etag, gw_render_number_in(j->result, &r->render_memo));
 }
 
 static void answer_accepted(gw_req_t *r, const char *job_id, Oneinbox__V1__JobState state)

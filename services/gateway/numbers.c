@@ -32,7 +32,7 @@ static void on_updated(gw_req_t *r, oi_status_t st, const oi_error_t *err, const
     }
     const Oneinbox__V1__Job *job = (const Oneinbox__V1__Job *)reply;
     if (job->previous)
-        gw_audit_before(r, gw_render_number(job->previous));
+        gw_audit_before(r, gw_render_number_in(job->previous, &r->render_memo));
     gw_job_answer(r, reply, 200);
 }
 

@@ -4,6 +4,7 @@
 #include "query.h"
 
 #include "oi/buf.h"
+#include "oi/mem.h"
 #include "oi/proto_enum.h"
 #include "oi/routing_policy.h"
 #include "oi/secret_names.h"
@@ -11,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,29 +26,54 @@ static json_t *opt_nonempty_or_null(const Oneinbox__V1__OptString *o)
     return o && o->value[0] ? json_string(o->value) : json_null();
 }
 
-/* A policy member, when set: its canonical JSON as stored (absent when unset, so a number
- * using none of them keeps the seeds' exact shape). */
-static void put_policy_member(json_t *o, const char *key, const Oneinbox__V1__OptString *text)
+void gw_render_memo_cleanup(gw_render_memo_t *m)
 {
-    json_t *v = text && text->value[0] ? json_loads(text->value, 0, NULL) : NULL;
-    if (v)
-        json_object_set_new(o, key, v);
+    for (int i = 0; i < OI_POLICY__MEMBERS; i++) {
+        OI_FREE(m->text[i]);
+        json_decref(m->value[i]);
+        m->value[i] = NULL;
+    }
 }
 
-static json_t *render_routing(const Oneinbox__V1__InboundRouting *ir)
+/* Policy member m, when set: its canonical JSON as stored (absent when unset, so a number
+ * using none of them keeps the seeds' exact shape); through memo when given. */
+static void put_policy_member(json_t *o, oi_policy_member_t m, const Oneinbox__V1__OptString *text,
+                              gw_render_memo_t *memo)
+{
+    if (!text || !text->value[0])
+        return;
+    json_t *v;
+    if (memo && memo->text[m] && strcmp(memo->text[m], text->value) == 0) {
+        v = json_incref(memo->value[m]);
+    } else {
+        v = json_loads(text->value, 0, NULL);
+        if (memo && v) {
+            free(memo->text[m]);
+            json_decref(memo->value[m]);
+            memo->text[m] = oi_xstrdup(text->value);
+            memo->value[m] = json_incref(v);
+        }
+    }
+    if (v)
+        json_object_set_new(o, oi_policy_member_name(m), v);
+}
+
+static json_t *render_routing(const Oneinbox__V1__InboundRouting *ir, gw_render_memo_t *memo)
 {
     if (!ir)
         return json_null();
     json_t *fallback = ir->fallback_agent_id ? json_pack("{ss}", "agent_id", ir->fallback_agent_id->value) : json_null();
     json_t *o = json_pack("{ssso so}", "agent_id", ir->agent_id, "fallback", fallback, "voicemail_message",
                           opt_or_null(ir->voicemail_message));
-    put_policy_member(o, "fallbacks", ir->fallbacks);
-    put_policy_member(o, "schedule", ir->schedule);
-    put_policy_member(o, "caller_rules", ir->caller_rules);
+    put_policy_member(o, OI_POLICY_FALLBACKS, ir->fallbacks, memo);
+    put_policy_member(o, OI_POLICY_SCHEDULE, ir->schedule, memo);
+    put_policy_member(o, OI_POLICY_CALLER_RULES, ir->caller_rules, memo);
     return o;
 }
 
-json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
+json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n) { return gw_render_number_in(n, NULL); }
+
+json_t *gw_render_number_in(const Oneinbox__V1__PhoneNumber *n, gw_render_memo_t *memo)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(n->id));
@@ -58,7 +85,7 @@ json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n)
     json_object_set_new(o, "inbound_trunk_id", opt_nonempty_or_null(n->inbound_trunk_id));
     json_object_set_new(o, "outbound_trunk_id", opt_nonempty_or_null(n->outbound_trunk_id));
     json_object_set_new(o, "dispatch_rule_id", opt_nonempty_or_null(n->dispatch_rule_id));
-    json_object_set_new(o, "inbound_routing", render_routing(n->inbound_routing));
+    json_object_set_new(o, "inbound_routing", render_routing(n->inbound_routing, memo));
     json_object_set_new(o, "sms_capable", n->sms_capable ? json_boolean(n->sms_capable->value) : json_null());
     json_object_set_new(o, "created_at", json_string(n->created_at));
     json_object_set_new(o, "updated_at", json_string(n->updated_at));

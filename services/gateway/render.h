@@ -8,8 +8,21 @@
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
 
+/* The routing policy members one request has rendered, as text and parsed value: a PATCH
+ * renders its number before and after, which mostly carry the same members, and each is then
+ * parsed once. Owned by its request (zeroed, then gw_render_memo_cleanup); the values are shared
+ * by the documents rendered with it, which only read them. */
+typedef struct {
+    char *text[3];   /* owned, per policy member (oi/routing_policy.h order) */
+    json_t *value[3]; /* owned reference */
+} gw_render_memo_t;
+
+void gw_render_memo_cleanup(gw_render_memo_t *m);
+
 /* PhoneNumberResponse: every required field present, null where empty. */
 json_t *gw_render_number(const Oneinbox__V1__PhoneNumber *n);
+/* The same, its policy members parsed through memo (NULL: parsed here). */
+json_t *gw_render_number_in(const Oneinbox__V1__PhoneNumber *n, gw_render_memo_t *memo);
 json_t *gw_render_agent(const Oneinbox__V1__Agent *a);
 /* Integration without secrets: metadata keys that look secret are dropped. */
 json_t *gw_render_integration(const Oneinbox__V1__Integration *i);

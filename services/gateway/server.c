@@ -49,6 +49,7 @@ static void req_free(gw_req_t *r)
     gw_near_keep(r, NULL, NULL, 0); /* a fill still open got nothing to keep */
     json_decref(r->body);
     gw_audit_free(r->audit);
+    gw_render_memo_cleanup(&r->render_memo);
     oi_validation_destroy(&r->v);
     if (r->scratch && r->scratch_free)
         r->scratch_free(r->scratch);

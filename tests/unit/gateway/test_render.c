@@ -51,6 +51,38 @@ Test(render, routing_fallback_and_voicemail)
     json_decref(j);
 }
 
+/* A number's before and after rendered through one request's memo: a member both carry is
+ * parsed once and shared; one that changed is parsed anew; the documents read as without it. */
+Test(render, policy_members_a_request_renders_twice_are_parsed_once)
+{
+    Oneinbox__V1__PhoneNumber n = ONEINBOX__V1__PHONE_NUMBER__INIT;
+    Oneinbox__V1__InboundRouting ir = ONEINBOX__V1__INBOUND_ROUTING__INIT;
+    Oneinbox__V1__OptString rules = ONEINBOX__V1__OPT_STRING__INIT, fallbacks = ONEINBOX__V1__OPT_STRING__INIT;
+    ir.agent_id = "a";
+    rules.value = "[{\"match\":{\"prefix\":\"+44\"},\"action\":\"voicemail\"}]";
+    fallbacks.value = "[{\"agent_id\":\"b\",\"on\":[\"busy\"]}]";
+    ir.caller_rules = &rules;
+    ir.fallbacks = &fallbacks;
+    n.inbound_routing = &ir;
+    gw_render_memo_t memo = {0};
+    json_t *before = gw_render_number_in(&n, &memo);
+    char other[] = "[{\"agent_id\":\"c\",\"on\":[\"busy\"]}]";
+    fallbacks.value = other;
+    json_t *after = gw_render_number_in(&n, &memo);
+    json_t *plain = gw_render_number(&n);
+    json_t *rb = json_object_get(before, "inbound_routing"), *ra = json_object_get(after, "inbound_routing");
+    cr_expect_eq(json_object_get(rb, "caller_rules"), json_object_get(ra, "caller_rules"), "the same text: shared");
+    cr_expect_neq(json_object_get(rb, "fallbacks"), json_object_get(ra, "fallbacks"), "another text: its own parse");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(ra, "fallbacks"), 0),
+                                                       "agent_id")), "c");
+    cr_expect(json_equal(after, plain), "the memo changes nothing a reader sees");
+    json_decref(before);
+    json_decref(after);
+    json_decref(plain);
+    gw_render_memo_cleanup(&memo);
+    gw_render_memo_cleanup(&memo); /* twice is harmless */
+}
+
 Test(render, integration_never_shows_secret_looking_metadata)
 {
     Oneinbox__V1__Integration i = ONEINBOX__V1__INTEGRATION__INIT;
