@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "oi/json_dump.h"
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -148,7 +149,7 @@ static void finish(watch_t *w, const Oneinbox__V1__Job *job)
         event = gw_audit_finish(w->draft, after, w->job_id);
         json_decref(after);
     }
-    char *text = event ? json_dumps(event, JSON_COMPACT) : NULL;
+    char *text = event ? oi_json_dump(event) : NULL;
     json_decref(event);
     const char *params[] = {w->job_id, text};
     oi_pg_pipeline_exec(w->p->pg, &FINISH, params, on_finished, w); /* copies the parameters */

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "oi/json_dump.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
@@ -237,7 +238,7 @@ static void on_written(oi_status_t st, const oi_error_t *err, PGresult *const *r
 static void batch_send(gw_audit_writer_t *w, batch_t *b)
 {
     w->writing = true;
-    char *text = json_dumps(b->events, JSON_COMPACT);
+    char *text = oi_json_dump(b->events);
     const char *params[] = {text};
     /* a retry may follow an attempt whose outcome was lost with the connection: the statement
      * that skips what is in already */

@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "gw.h"
 #include "number_schema.h"
+#include "oi/json_dump.h"
 #include "oi/http_server.h"
 #include "oi/ids.h"
 #include "oi/mem.h"
@@ -168,7 +169,7 @@ static void on_number(gw_req_t *r, oi_status_t st, const oi_error_t *err, const 
     }
     const Oneinbox__V1__PhoneNumber *n = (const Oneinbox__V1__PhoneNumber *)reply;
     json_t *j = gw_render_number(n);
-    char *body = json_dumps(j, JSON_COMPACT);
+    char *body = oi_json_dump(j);
     json_decref(j);
     char tag[128], etag[GW_ETAG_HEADER_MAX];
     snprintf(tag, sizeof tag, "%s/%lld", r->workspace_id, (long long)n->version);

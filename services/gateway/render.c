@@ -3,6 +3,7 @@
 
 #include "query.h"
 
+#include "oi/json_dump.h"
 #include "oi/buf.h"
 #include "oi/mem.h"
 #include "oi/proto_enum.h"
@@ -170,7 +171,7 @@ json_t *gw_render_resolve(const Oneinbox__V1__ResolveReply *r)
 uint8_t *gw_render_resolve_body(const Oneinbox__V1__ResolveReply *r, size_t *len)
 {
     json_t *j = gw_render_resolve(r);
-    char *body = json_dumps(j, JSON_COMPACT);
+    char *body = oi_json_dump(j);
     json_decref(j);
     *len = strlen(body);
     return (uint8_t *)body;

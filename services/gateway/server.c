@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oi/json_dump.h"
 #include "oi/clock.h"
 #include "oi/ids.h"
 #include "oi/log.h"
@@ -158,7 +159,7 @@ void gw_respond_json(gw_req_t *r, int status, const char *extra_headers, json_t 
     a->status = status;
     a->headers = oi_xasprintf("X-Request-Id: %s\r\n%s", r->request_id, extra_headers ? extra_headers : "");
     if (body && status != 204)
-        a->body = json_dumps(body, JSON_COMPACT);
+        a->body = oi_json_dump(body);
     answer(r, a, body);
     json_decref(body);
 }
