@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "idem.h"
+#include "oi/json_dump.h"
 #include "oi/assert.h"
 #include "oi/log.h"
 #include "oi/mem.h"
@@ -201,7 +202,7 @@ static const oi_pg_stmt_t RECORD_STEP = {
 
 void prov_job_record_step(prov_t *p, const prov_job_t *job, const char *step, oi_pg_done_cb cb, void *ud)
 {
-    char *payload = json_dumps(job->payload, JSON_COMPACT);
+    char *payload = oi_json_dump(job->payload);
     char lease[24];
     snprintf(lease, sizeof lease, "%d", p->lease_ms);
     const char *params[] = {job->id, step, payload, job->charged ? "t" : "f", job->number_id, p->owner, lease};

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oi/json_dump.h"
 #include "oi/buf.h"
 #include "oi/mem.h"
 
@@ -32,7 +33,7 @@ void prov_routing_copy(prov_routing_t *out, const prov_routing_t *in)
 char *prov_routing_member_canonical(const char *text)
 {
     json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-    char *canon = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *canon = j ? oi_json_dump(j) : NULL;
     json_decref(j);
     return canon;
 }
@@ -79,7 +80,7 @@ oi_status_t prov_routing_from_json_text(prov_routing_t *out, const char *text, o
     for (int m = 0; m < OI_POLICY__MEMBERS; m++) {
         json_t *member = json_object_get(j, oi_policy_member_name((oi_policy_member_t)m));
         if (member && !json_is_null(member))
-            out->policy[m] = json_dumps(member, JSON_COMPACT | JSON_ENCODE_ANY);
+            out->policy[m] = oi_json_dump(member);
     }
 out:
     json_decref(j);
@@ -112,7 +113,7 @@ char *prov_routing_to_json_text(const prov_routing_t *r)
     json_t *vm = r->voicemail_message ? json_string(r->voicemail_message) : json_null();
     json_t *j = json_pack("{s:s, s:o, s:o}", "agent_id", r->agent_id ? r->agent_id : "", "fallback", fb,
                           "voicemail_message", vm);
-    char *head = json_dumps(j, JSON_COMPACT);
+    char *head = oi_json_dump(j);
     json_decref(j);
     oi_buf_t b;
     oi_buf_init(&b, ROUTING_JSON_MAX);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "oi/json_dump.h"
 #include "oi/mem.h"
 #include "quota.h"
 
@@ -24,7 +25,7 @@ static void common_params(prov_t *p, const prov_submit_t *s, char lease[24], cha
 {
     snprintf(lease, 24, "%d", p->lease_ms);
     snprintf(max, 16, "%d", p->max_attempts);
-    *payload = json_dumps(s->payload, JSON_COMPACT);
+    *payload = oi_json_dump(s->payload);
 }
 
 /* $1 job, $2 ws, $3 here, $4 owner, $5 lease, $6 max attempts, $7 sealed, $8 hash, $9 payload, $10 key */
