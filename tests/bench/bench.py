@@ -16,7 +16,8 @@ PostgreSQL without fsync, warn-level logs), runs the scenarios below, prints one
             Redis, and the ratio
   policy    resolve of numbers carrying a full routing policy (20 caller rules, a schedule with
             10 closed dates, 3 fallbacks) beside as many plain numbers, through the gateway (wrk)
-            and over ZeroMQ (bench_loadgen), and the ratios policy / plain
+            and over ZeroMQ (bench_loadgen), and the ratios policy / plain; then PATCH of the
+            numbers with a policy (the voicemail message, the policy carried along)
   register  POST /v1/phone-numbers with a new number per request, wrk; again with a unique
             Idempotency-Key per request
   slow      purchases against a slow carrier (twilio.search and twilio.buy delayed, once per
@@ -654,6 +655,13 @@ class Bench:
         if ratios:
             self.rep.ratio("policy.zmq_ratio", "  ratio policy / plain (ZeroMQ, median of %d rounds)" % len(ratios),
                            statistics.median(ratios))
+        # last: a PATCH changes what the resolves above read. The voicemail message changes; the
+        # whole policy is merged, checked, stored, applied in dispatch and audited with it
+        label = "PATCH /v1/phone-numbers/{id}, %d numbers with a policy" % m
+        if self.args.warmup > 0:
+            self.wrk("patch", self.key, self.args.warmup, ids=files["policy"])
+        say(label)
+        self.wrk_row("policy.patch", label, self.wrk("patch", self.key, self.args.seconds, ids=files["policy"]))
 
     # ---- 5. dispatch.Resolve over ZeroMQ, redis-benchmark
     def zmq(self):
