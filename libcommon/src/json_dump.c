@@ -9,7 +9,10 @@
 
 #define DUMP_MAX ((size_t)1 << 30)
 
-/* The escape of byte c, or NULL when it is written as it is. */
+/* Bytes below 0x20, '"' and '\\': the only ones escaped. */
+static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+/* The escape of byte c, one that needs_escape. */
 static const char *escape_of(unsigned char c, char spare[8])
 {
     switch (c) {
@@ -21,15 +24,10 @@ static const char *escape_of(unsigned char c, char spare[8])
     case '\r': return "\\r";
     case '\t': return "\\t";
     default:
-        if (c >= 0x20)
-            return NULL;
         snprintf(spare, 8, "\\u%04X", c);
         return spare;
     }
 }
-
-/* Bytes below 0x20, '"' and '\\': the only ones escaped. */
-static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
 static oi_status_t put_string(oi_buf_t *b, const char *s, size_t n)
 {
@@ -39,12 +37,9 @@ static oi_status_t put_string(oi_buf_t *b, const char *s, size_t n)
         if (!needs_escape((unsigned char)s[i]))
             continue;
         char spare[8];
-        const char *esc = escape_of((unsigned char)s[i], spare);
-        if (!esc)
-            continue;
         rc = oi_buf_append(b, s + run, i - run);
         if (!rc)
-            rc = oi_buf_appends(b, esc);
+            rc = oi_buf_appends(b, escape_of((unsigned char)s[i], spare));
         run = i + 1;
     }
     if (!rc)

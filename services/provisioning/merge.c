@@ -71,11 +71,8 @@ static void merge_routing(prov_merge_t *m, const prov_routing_t *cur, const Onei
         if (!set[k])
             continue;
         OI_FREE(r->policy[k]);
-        if (!value[k] || !value[k]->value[0])
-            continue;
-        r->policy[k] = prov_routing_member_canonical(value[k]->value);
-        if (!r->policy[k]) /* not JSON: kept as given for check_policy_agents to refuse */
-            r->policy[k] = oi_xstrdup(value[k]->value);
+        if (value[k] && value[k]->value[0]) /* not JSON: left unset, check_policy_agents refuses */
+            r->policy[k] = prov_routing_member_canonical(value[k]->value);
     }
 }
 
@@ -85,6 +82,8 @@ static oi_status_t check_policy_agents(prov_merge_t *m, const Oneinbox__V1__Inbo
 {
     if (!u || !(u->set_fallbacks || u->set_schedule || u->set_caller_rules))
         return OI_OK;
+    /* the members as merge_routing made them canonical (borrowed); one it left unset though given
+     * is not JSON */
     prov_routing_t given = {.present = true};
     const Oneinbox__V1__OptString *value[OI_POLICY__MEMBERS] = {u->set_fallbacks ? u->fallbacks : NULL,
                                                                 u->set_schedule ? u->schedule : NULL,
@@ -92,12 +91,11 @@ static oi_status_t check_policy_agents(prov_merge_t *m, const Oneinbox__V1__Inbo
     bool json = true;
     for (int k = 0; k < OI_POLICY__MEMBERS; k++) {
         if (value[k] && value[k]->value[0]) {
-            given.policy[k] = prov_routing_member_canonical(value[k]->value);
+            given.policy[k] = m->routing.policy[k];
             json = json && given.policy[k];
         }
     }
     char *text = json ? prov_routing_policy_json(&given) : NULL;
-    prov_routing_cleanup(&given);
     oi_policy_t *p = NULL;
     oi_status_t rc = json ? oi_policy_parse(text, &p, err) : oi_error_set(err, OI_INVALID, "a member is not JSON");
     free(text);
