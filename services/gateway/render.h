@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "oi/routing_policy.h"
 #include "oneinbox/v1/carrier.pb-c.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "oneinbox/v1/provisioning.pb-c.h"
@@ -13,8 +14,8 @@
  * parsed once. Owned by its request (zeroed, then gw_render_memo_cleanup); the values are shared
  * by the documents rendered with it, which only read them. */
 typedef struct {
-    char *text[3];   /* owned, per policy member (oi/routing_policy.h order) */
-    json_t *value[3]; /* owned reference */
+    char *text[OI_POLICY__MEMBERS];   /* owned, per policy member */
+    json_t *value[OI_POLICY__MEMBERS]; /* owned reference */
 } gw_render_memo_t;
 
 void gw_render_memo_cleanup(gw_render_memo_t *m);
