@@ -78,6 +78,15 @@ static void setup(void)
 
 static void run_until(const bool *flag, int timeout_ms) { pgtest_run_until(&loop, flag, timeout_ms); }
 
+/* The loop turned for ms, whatever happens: a flag that must stay unset is looked at after. */
+static void run_for(int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(10 * 1000);
+    }
+}
+
 static void teardown(void)
 {
     bool closed = false;
@@ -343,6 +352,48 @@ Test(apply_pg, an_older_version_is_refused_without_error)
     cr_expect_eq(fence_of(&n), 5);
 }
 
+/* A PATCH's apply that waits on a concurrent apply of its number (the fence row held) is decided
+ * by what that one committed, though its statement's snapshot is older: an older version is a
+ * late call (OK, nothing written), a newer one moves the fence and writes. */
+Test(apply_pg, an_apply_waiting_on_a_concurrent_one_is_decided_by_its_commit)
+{
+    char agent[OI_UUID_STR_LEN + 1];
+    agent_new(ws, agent);
+    number_t n;
+    number_init(&n, agent);
+    cr_assert(apply(&n).applied); /* version 1 */
+    struct {
+        int64_t version;
+        bool applied;
+        const char *voicemail;
+        long fence;
+    } rounds[] = {{5, false, "first", 7}, {9, true, "newer", 9}};
+    for (size_t i = 0; i < sizeof rounds / sizeof rounds[0]; i++) {
+        PGconn *other = pgtest_connect(conninfo);
+        pgtest_exec(other, "BEGIN");
+        PGresult *r = PQexecParams(other,
+                                   "UPDATE dispatch.number_versions SET version = greatest(version, 7) "
+                                   "WHERE number_id = $1",
+                                   1, NULL, (const char *[]){n.number_id}, NULL, NULL, 0);
+        cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        number_patch(&n, rounds[i].version, i ? "newer" : "late");
+        answer_t a = {0};
+        dsp_apply_run(pg, many, crypto, ws, &n.req, NULL, on_answer, &a);
+        run_for(300);
+        cr_expect_not(a.done, "round %zu: the apply did not wait for the concurrent one", i);
+        pgtest_exec(other, "COMMIT");
+        PQfinish(other);
+        run_until(&a.done, 10000);
+        cr_assert_eq(a.st, OI_OK, "round %zu: %s", i, a.err.message);
+        cr_expect_eq(a.applied, rounds[i].applied, "round %zu", i);
+        char *vm = voicemail_of(&n);
+        cr_expect_str_eq(vm, rounds[i].voicemail, "round %zu", i);
+        free(vm);
+        cr_expect_eq(fence_of(&n), rounds[i].fence, "round %zu", i);
+    }
+}
+
 Test(apply_pg, a_newer_version_deletes_and_the_older_one_does_not_resurrect_it)
 {
     char agent[OI_UUID_STR_LEN + 1];
@@ -429,15 +480,6 @@ Test(apply_pg, a_repeat_succeeds_even_when_its_agent_is_gone_since)
 }
 
 /* --- the agents' lock (agent_lock.h) ------------------------------------------------------------ */
-
-/* The loop turned for ms, whatever happens: a flag that must stay unset is looked at after. */
-static void run_for(int ms)
-{
-    for (int i = 0; i < ms / 10; i++) {
-        uv_run(&loop, UV_RUN_NOWAIT);
-        usleep(10 * 1000);
-    }
-}
 
 /* An agent deleted by a change still in progress: the apply naming it waits for that change's
  * end, then sees the agent gone (the shared statement and the single one alike). */
