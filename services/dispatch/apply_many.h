@@ -21,8 +21,9 @@
 #include "oi/pg_coalesce.h"
 #include "oi/pg_pipeline.h"
 
-/* Statements out at once (oi_pg_coalesce_config_t.max_in_flight). */
-#define DSP_APPLY_IN_FLIGHT 4
+/* Statements out at once (oi_pg_coalesce_config_t.max_in_flight): one, as provisioning's (its
+ * PROV_COALESCE_IN_FLIGHT says why). */
+#define DSP_APPLY_IN_FLIGHT 1
 
 /* A call's values, in this order: workspace, number id, version, agents to check ("{…}", NULL for none),
  * outbound mode ("" keep | put), outbound trunk id, its phone, provider, address, username,
