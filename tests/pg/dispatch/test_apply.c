@@ -235,6 +235,20 @@ static answer_t apply_in(const char *workspace, const number_t *n)
 
 static answer_t apply(const number_t *n) { return apply_in(ws, n); }
 
+/* n applied while other (a connection, in a transaction) holds what it needs: the apply must
+ * wait for it; other then commits and is closed, and the answer comes. what names other. */
+static answer_t apply_behind(PGconn *other, const number_t *n, const char *what)
+{
+    answer_t a = {0};
+    dsp_apply_run(pg, many, crypto, ws, &n->req, NULL, on_answer, &a);
+    run_for(300);
+    cr_expect_not(a.done, "the apply did not wait for %s", what);
+    pgtest_exec(other, "COMMIT");
+    PQfinish(other);
+    run_until(&a.done, 10000);
+    return a;
+}
+
 static long rules_of(const number_t *n)
 {
     return count("SELECT count(*) FROM dispatch.dispatch_rules WHERE id = $1", n->rule_id);
@@ -378,13 +392,7 @@ Test(apply_pg, an_apply_waiting_on_a_concurrent_one_is_decided_by_its_commit)
         cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
         PQclear(r);
         number_patch(&n, rounds[i].version, i ? "newer" : "late");
-        answer_t a = {0};
-        dsp_apply_run(pg, many, crypto, ws, &n.req, NULL, on_answer, &a);
-        run_for(300);
-        cr_expect_not(a.done, "round %zu: the apply did not wait for the concurrent one", i);
-        pgtest_exec(other, "COMMIT");
-        PQfinish(other);
-        run_until(&a.done, 10000);
+        answer_t a = apply_behind(other, &n, "the concurrent apply");
         cr_assert_eq(a.st, OI_OK, "round %zu: %s", i, a.err.message);
         cr_expect_eq(a.applied, rounds[i].applied, "round %zu", i);
         char *vm = voicemail_of(&n);
@@ -500,13 +508,7 @@ Test(apply_pg, an_apply_waits_for_a_change_of_its_agent_and_sees_it)
         number_t n;
         number_init(&n, agent);
         n.req.rotate_outbound_trunk = rotate; /* a rotation runs alone, not in the shared statement */
-        answer_t a = {0};
-        dsp_apply_run(pg, many, crypto, ws, &n.req, NULL, on_answer, &a);
-        run_for(300);
-        cr_expect_not(a.done, "round %d: the apply did not wait for the agent's change", rotate);
-        pgtest_exec(change, "COMMIT");
-        PQfinish(change);
-        run_until(&a.done, 10000);
+        answer_t a = apply_behind(change, &n, "the agent's change");
         cr_expect_eq(a.st, OI_AGENT_NOT_FOUND, "round %d: got %d: %s", rotate, a.st, a.err.message);
         cr_expect_eq(rules_of(&n), 0, "round %d: a rule names a deleted agent", rotate);
     }
