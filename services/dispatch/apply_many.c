@@ -11,7 +11,7 @@
  * number's row whatever its version (waiting for a concurrent apply of it, then seeing what that
  * committed), never lowers it, and returns the version it is at and the one it had
  * (prior_version), which is how the writes know it moved. A second statement would only have
- * been there for a fresh snapshot; it cost a fifth of a PATCH's dispatch time in the database. */
+ * been there for a fresh snapshot; it cost about a quarter of the pair in the database. */
 #include "apply_many.h"
 
 #include "agent_lock.h"
