@@ -4,15 +4,15 @@
  * whether it puts the outbound trunk or keeps it, and whatever agents it checks, runs with the
  * other such calls of the moment in one transaction over arrays, with the meaning apply.h gives
  * the single ones, row by row:
- *   0. holds the named agents shared (agent_lock.h), once for all the calls (a statement of its
- *      own, before the other one, so that its snapshot sees the holders' commits);
- *   1. moves the fence of each number whose agents all exist in its workspace and whose version is newer
- *      (one row per number: of two calls for a number, the newer version competes and the older
- *      finds it applied);
- *   2. in the same statement, for each call whose fence moved (once per number), puts the outbound trunk (when asked),
- *      the inbound trunk and the rule. An id another workspace owns, or a phone another rule
- *      routes, aborts the transaction; the coalescer then runs every call alone, so the one at
- *      fault gets its own answer.
+ *   0. holds the named agents shared (agent_lock.h), once for all the calls, in a statement of
+ *      its own before the apply statement, so that the apply's snapshot sees the holders' commits;
+ *   1. moves the fence of each number whose agents all exist in its workspace and whose version
+ *      is newer (one row per number: of two calls for a number, the newer version competes and
+ *      the older finds it applied);
+ *   2. in the same statement, for each call whose fence moved (once per number), puts the
+ *      outbound trunk (when asked), the inbound trunk and the rule. An id another workspace owns,
+ *      or a phone another rule routes, aborts the transaction; the coalescer then runs every
+ *      call alone, so the one at fault gets its own answer.
  * Each call's row: moved, fence_version, old_phone, found (the agents found when it did not
  * move), refused. Loop thread only. */
 #ifndef DSP_APPLY_MANY_H
