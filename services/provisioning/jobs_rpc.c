@@ -31,6 +31,7 @@
 #include "oi/mem.h"
 #include "oi/pg.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
+#include "row_cache.h"
 #include "submit.h"
 #include "submit_db.h"
 
@@ -52,6 +53,8 @@ typedef struct {
     prov_merge_t merge;              /* PATCH */
     long long version;               /* PATCH: the row's version the merge is based on */
     int tries;
+    bool from_cache;                 /* PATCH: merged onto the row kept from the last PATCH (row_cache.h) */
+    bool cache_tried;
     const char *check_ids[PROV_MERGE_MAX_CHECKS];    /* agents to check first (borrowed: req, merge) */
     const char *check_fields[PROV_MERGE_MAX_CHECKS];
     int n_check;
@@ -458,6 +461,7 @@ static void on_purchase_written(oi_status_t st, const oi_error_t *err, PGresult 
 
 /* The agents exist before anything is bought (or written). */
 static void after_check(submit_t *s);
+static bool read_again(submit_t *s);
 
 static void on_agents_checked(oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply, void *ud)
 {
@@ -471,6 +475,8 @@ static void on_agents_checked(oi_status_t st, const oi_error_t *err, const Proto
         after_check(s);
         return;
     }
+    if (read_again(s)) /* the agents to check came from a kept row */
+        return;
     oi_error_t e;
     oi_error_init(&e);
     oi_error_set(&e, OI_AGENT_NOT_FOUND, "agent %s not found", rep->missing[0]);
@@ -573,6 +579,20 @@ PROV_RPC(prov_rpc_purchase)
 #define UPD(s) ((const Oneinbox__V1__UpdateNumberRequest *)(s)->req)
 
 static void update_read(submit_t *s);
+static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud);
+
+/* A kept row decides nothing but the write (row_cache.h): any other outcome of a merge onto it is
+ * decided again on the row read now. False when the row was read. */
+static bool read_again(submit_t *s)
+{
+    if (!s->from_cache)
+        return false;
+    s->from_cache = false;
+    prov_row_cache_stale(s->p->rows, UPD(s)->id);
+    prov_merge_cleanup(&s->merge);
+    update_read(s);
+    return true;
+}
 
 static void on_updated(oi_status_t st, const oi_error_t *err, const PGresult *res, int row, void *ud)
 {
@@ -581,6 +601,8 @@ static void on_updated(oi_status_t st, const oi_error_t *err, const PGresult *re
         fail(s, st, err);
         return;
     }
+    if (row < 0 && read_again(s)) /* the kept row was not the current one */
+        return;
     if (row < 0) { /* another change came first: merge on top of it */
         if (++s->tries >= UPDATE_TRIES) {
             fail_msg(s, OI_CONFLICT, "the number keeps changing; retry");
@@ -590,6 +612,7 @@ static void on_updated(oi_status_t st, const oi_error_t *err, const PGresult *re
         update_read(s);
         return;
     }
+    prov_row_cache_put(s->p->rows, res, row);
     prov_run_t *run = NULL;
     if (s->run_here) {
         prov_job_t *job = job_fresh(s, "save_number");
@@ -672,9 +695,12 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
         fail(s, OI_NUMBER_NOT_FOUND, NULL);
         return;
     }
+    if (!s->from_cache)
+        prov_row_cache_put(s->p->rows, res, row);
     oi_status_t refused = update_refused(UPD(s), oi_pg_get(res, row, "status"));
     if (refused) {
-        fail(s, refused, NULL);
+        if (!read_again(s))
+            fail(s, refused, NULL);
         return;
     }
     prov_routing_t cur;
@@ -687,7 +713,8 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
         rc = rotate_trunk(s, res, row, &e);
     if (rc) {
         prov_routing_cleanup(&cur);
-        fail(s, rc, &e);
+        if (!read_again(s))
+            fail(s, rc, &e);
         return;
     }
     s->version = prov_number_version(res, row);
@@ -696,7 +723,8 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
     s->previous = prov_number_to_proto_with(res, row, "", &cur);
     prov_routing_cleanup(&cur);
     if (UPD(s)->if_match > 0 && s->version != UPD(s)->if_match) {
-        precondition_failed(s, s->version);
+        if (!read_again(s))
+            precondition_failed(s, s->version);
         return;
     }
     s->n_check = 0;
@@ -705,7 +733,22 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
     check_agents(s);
 }
 
-static void update_read(submit_t *s) { prov_number_get_coalesced(s->p, s->ctx->workspace_id, UPD(s)->id, on_number_read, s); }
+/* The row kept from the last PATCH of this number, once (not for a rotation: a kept sealed
+ * password may predate a change of OI_SECRET_KEY), else the row read. */
+static void update_read(submit_t *s)
+{
+    PGresult *kept = NULL;
+    if (!s->cache_tried && !UPD(s)->provider_config)
+        kept = prov_row_cache_get(s->p->rows, s->ctx->workspace_id, UPD(s)->id);
+    s->cache_tried = true;
+    s->from_cache = kept != NULL;
+    if (!kept) {
+        prov_number_get_coalesced(s->p, s->ctx->workspace_id, UPD(s)->id, on_number_read, s);
+        return;
+    }
+    on_number_read(OI_OK, NULL, kept, 0, s);
+    PQclear(kept);
+}
 
 PROV_RPC(prov_rpc_update)
 {
@@ -761,6 +804,7 @@ static void on_deleted(oi_status_t st, const oi_error_t *err, PGresult *const *r
         prov_number_get(s->p, s->ctx->workspace_id, DEL(s)->id, on_delete_refused, s); /* why not? */
         return;
     }
+    prov_row_cache_drop(s->p->rows, DEL(s)->id);
     const char *lane = oi_pg_get(res[0], 0, "lane"), *state = oi_pg_get(res[0], 0, "job_state");
     if (!prov_lane_parse(lane, &s->lane))
         s->lane = PROV_LANE_LOCAL;

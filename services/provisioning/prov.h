@@ -24,6 +24,7 @@ typedef struct prov_announcer prov_announcer_t;
 typedef struct prov_retention prov_retention_t;
 typedef struct prov_quarantine prov_quarantine_t;
 typedef struct prov_drift prov_drift_t;
+typedef struct prov_row_cache prov_row_cache_t;
 
 typedef struct prov {
     uv_loop_t *loop;                /* borrowed from the service */
@@ -31,6 +32,7 @@ typedef struct prov {
     oi_pg_pipeline_t *pg;           /* owned: every statement of the service */
     oi_pg_coalesce_t *number_reads; /* owned: PATCH's reads of the number, many per statement */
     oi_pg_coalesce_t *update_writes;/* owned: PATCH's writes (row + job), many per statement */
+    prov_row_cache_t *rows;         /* owned: the rows PATCHes read and wrote last (a hint) */
     oi_pg_coalesce_t *activations;  /* owned: numbers made active with their jobs' success */
     oi_pg_coalesce_t *registrations;/* owned: registrations' jobs and reservations */
     oi_pg_listener_t *listener;     /* owned: LISTEN oi_jobs (other replicas' wake-ups) */

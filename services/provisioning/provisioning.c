@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "job_retention.h"
 #include "quarantine.h"
+#include "row_cache.h"
 #include "drift.h"
 #include "integrations.h"
 #include "jobs_rpc.h"
@@ -94,6 +95,7 @@ typedef struct {
     const char *redis_host;
     int redis_port;
     uint32_t redis_timeout_ms;
+    size_t row_cache_bytes;
 } prov_config_t;
 
 static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
@@ -109,6 +111,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 1000, 1, 10000);
+    cfg->row_cache_bytes = (size_t)oi_config_int(c, "OI_PROV_ROW_CACHE_BYTES", 8 << 20, 0, (int64_t)1 << 32);
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     p->secret_key_previous = oi_config_str(c, "OI_SECRET_KEY_PREVIOUS", "");
     p->purchase_carrier = oi_config_str(c, "OI_PURCHASE_CARRIER", "twilio");
@@ -232,6 +235,7 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
                                                                     .queue_timeout_ms = cfg->queue_timeout_ms,
                                                                     .name = "requests"});
     p->number_reads = prov_number_reads_new(p);
+    p->rows = prov_row_cache_new(cfg->row_cache_bytes);
     p->update_writes = prov_update_writes_new(p);
     p->activations = prov_number_activations_new(p);
     p->registrations = prov_registrations_new(p);
@@ -311,6 +315,7 @@ static void on_pg_closed(void *ud)
     oi_service_t *svc = p->svc;
     prov_waiters_close(&p->waiters);
     oi_crypto_destroy(&p->crypto);
+    prov_row_cache_destroy(&p->rows);
     free(p);
     oi_log_info(&(oi_log_ctx_t){.action = "draining"}, "drained");
     oi_service_drained(svc);
