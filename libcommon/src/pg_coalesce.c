@@ -2,7 +2,8 @@
  *
  * Rows wait in `pending` until the check phase of the loop turn (after every I/O callback of the
  * turn has run; an idle handle keeps the turn from blocking in poll before it), when they leave in executions of at most max_rows while fewer than
- * max_in_flight executions are out. Each execution owns its rows until it answers them. */
+ * max_in_flight executions are out, unless they linger (a timer) for more to join them. Each
+ * execution owns its rows until it answers them. */
 #define OI_LOG_TAG "common.pg"
 #include "oi/pg_coalesce.h"
 
@@ -39,6 +40,8 @@ struct oi_pg_coalesce {
     row_t *pending; /* owned, n_pending of cap_pending used */
     size_t n_pending, cap_pending;
     int in_flight;  /* executions out */
+    size_t last_rows; /* of the execution sent last */
+    uv_timer_t linger; /* running while rows linger */
     bool closing;
     int handles_open;
 };
@@ -261,8 +264,24 @@ static void flush(oi_pg_coalesce_t *c)
         memcpy(e->rows, c->pending, e->n * sizeof *e->rows);
         c->n_pending -= e->n;
         memmove(c->pending, c->pending + e->n, c->n_pending * sizeof *c->pending);
+        c->last_rows = e->n;
         exec_send(c, e);
     }
+}
+
+/* A busy moment (the last execution carried a quarter of linger_rows or more) and nothing out:
+ * the rows wait for others to join them, up to linger_rows or linger_ms. */
+static bool lingers(const oi_pg_coalesce_t *c)
+{
+    return c->cfg.linger_ms && c->in_flight == 0 && c->n_pending < c->cfg.linger_rows &&
+           c->last_rows * 4 >= c->cfg.linger_rows;
+}
+
+static void on_linger_over(uv_timer_t *t)
+{
+    oi_pg_coalesce_t *c = t->data;
+    if (!c->closing)
+        flush(c); /* a later answer re-arms for what is left */
 }
 
 static void on_check(uv_check_t *h)
@@ -273,8 +292,16 @@ static void on_check(uv_check_t *h)
         disarm(c);
         uv_close((uv_handle_t *)&c->check, on_handle_closed);
         uv_close((uv_handle_t *)&c->awake, on_handle_closed);
+        uv_close((uv_handle_t *)&c->linger, on_handle_closed);
         return;
     }
+    if (c->n_pending > 0 && lingers(c)) {
+        if (!uv_is_active((uv_handle_t *)&c->linger))
+            uv_timer_start(&c->linger, on_linger_over, c->cfg.linger_ms, 0);
+        disarm(c); /* the next row added, or the timer, looks again */
+        return;
+    }
+    uv_timer_stop(&c->linger);
     flush(c);
     if (c->n_pending == 0 || c->in_flight >= c->cfg.max_in_flight)
         disarm(c); /* an answer re-arms */
@@ -300,10 +327,13 @@ oi_pg_coalesce_t *oi_pg_coalesce_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, cons
         c->cfg.max_rows = DEFAULT_MAX_ROWS;
     if (c->cfg.max_in_flight <= 0)
         c->cfg.max_in_flight = 1;
+    if (c->cfg.linger_rows == 0 || c->cfg.linger_rows > c->cfg.max_rows)
+        c->cfg.linger_rows = c->cfg.max_rows;
     uv_check_init(loop, &c->check);
     uv_idle_init(loop, &c->awake);
-    c->check.data = c->awake.data = c;
-    c->handles_open = 2;
+    uv_timer_init(loop, &c->linger);
+    c->check.data = c->awake.data = c->linger.data = c;
+    c->handles_open = 3;
     return c;
 }
 

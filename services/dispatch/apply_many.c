@@ -94,7 +94,9 @@ oi_pg_coalesce_t *dsp_apply_many_new(uv_loop_t *loop, oi_pg_pipeline_t *pg)
                                    .lock = &DSP_AGENTS_LOCK_MANY,
                                    .lock_column = DSP_APPLY_MANY_AGENTS,
                                    .columns = DSP_APPLY_MANY_COLUMNS,
-                                   .max_in_flight = DSP_APPLY_IN_FLIGHT};
+                                   .max_in_flight = DSP_APPLY_IN_FLIGHT,
+                                   .linger_ms = DSP_APPLY_LINGER_MS,
+                                   .linger_rows = DSP_APPLY_LINGER_ROWS};
     return oi_pg_coalesce_new(loop, pg, &cfg);
 }
 

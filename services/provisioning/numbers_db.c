@@ -135,7 +135,7 @@ static const oi_pg_stmt_t GET_MANY = {
 oi_pg_coalesce_t *prov_number_reads_new(prov_t *p)
 {
     return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &GET_MANY, .columns = 2,
-                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
+                                                                          PROV_COALESCE_TUNING});
 }
 
 void prov_number_get_coalesced(prov_t *p, const char *ws, const char *id, oi_pg_row_cb cb, void *ud)
@@ -257,7 +257,7 @@ static const oi_pg_stmt_t ACTIVATE_FINISH_MANY = {
 oi_pg_coalesce_t *prov_number_activations_new(prov_t *p)
 {
     return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &ACTIVATE_FINISH_MANY, .columns = 7,
-                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
+                                                                          PROV_COALESCE_TUNING});
 }
 
 void prov_number_activate_finish(prov_t *p, const prov_number_activation_t *a, oi_pg_row_cb cb, void *ud)

@@ -90,7 +90,7 @@ oi_pg_coalesce_t *prov_registrations_new(prov_t *p)
     oi_pg_coalesce_config_t cfg = {.stmt = &REGISTER_MANY,
                                    .first = p->quota_numbers > 0 ? &REGISTER_LOCK : NULL,
                                    .columns = 23,
-                                   .max_in_flight = PROV_COALESCE_IN_FLIGHT};
+                                   PROV_COALESCE_TUNING};
     return oi_pg_coalesce_new(p->loop, p->pg, &cfg);
 }
 
@@ -191,7 +191,7 @@ static const oi_pg_stmt_t UPDATE_MANY = {
 oi_pg_coalesce_t *prov_update_writes_new(prov_t *p)
 {
     return oi_pg_coalesce_new(p->loop, p->pg, &(oi_pg_coalesce_config_t){.stmt = &UPDATE_MANY, .columns = 20,
-                                                                          .max_in_flight = PROV_COALESCE_IN_FLIGHT});
+                                                                          PROV_COALESCE_TUNING});
 }
 
 void prov_submit_update(prov_t *p, const prov_submit_t *s, const char *number_id, long long version,

@@ -225,6 +225,76 @@ static void rows_added_between_turns_go_at_once(uv_loop_t *loop, oi_pg_pipeline_
     oi_pg_coalesce_close(&c);
 }
 
+/* Runs the loop until the n answers are in; false when the watchdog (ms) fired first. */
+static bool answered_within(uv_loop_t *loop, const answer_t *a, int n, uint64_t ms)
+{
+    bool slept = false;
+    uv_timer_t watchdog;
+    uv_timer_init(loop, &watchdog);
+    watchdog.data = &slept;
+    uv_timer_start(&watchdog, on_watchdog, ms, 0);
+    while (total(a, n) < n && !slept)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&watchdog, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return !slept;
+}
+
+static oi_pg_coalesce_t *lingering(uv_loop_t *loop, oi_pg_pipeline_t *pg, uint32_t ms)
+{
+    oi_pg_coalesce_config_t cfg = {.stmt = &ECHO_ROWS, .columns = 1, .linger_ms = ms, .linger_rows = 8};
+    return oi_pg_coalesce_new(loop, pg, &cfg);
+}
+
+/* A busy moment: eight rows in one turn (a quarter of linger_rows or more makes it busy). */
+static void busy(uv_loop_t *loop, oi_pg_coalesce_t *c)
+{
+    answer_t a[8] = {0};
+    for (int i = 0; i < 8; i++)
+        add(c, "busy", &a[i]);
+    cr_assert(answered_within(loop, a, 8, 5000), "linger_rows rows go at once");
+    cr_assert_eq(a[0].batch, 8);
+}
+
+/* A quiet row goes at once; after a busy moment rows wait for others, until linger_rows of them
+ * are there or linger_ms has passed; closing answers the ones waiting. */
+static void a_busy_moment_lingers(uv_loop_t *loop, oi_pg_pipeline_t *pg)
+{
+    oi_pg_coalesce_t *c = lingering(loop, pg, 60000);
+    answer_t quiet = {0};
+    add(c, "quiet", &quiet);
+    cr_assert(answered_within(loop, &quiet, 1, 5000), "a quiet row does not linger");
+    busy(loop, c);
+    answer_t a[8] = {0};
+    add(c, "early", &a[0]);
+    add(c, "early", &a[1]);
+    for (int turn = 0; turn < 20; turn++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        uv_sleep(2);
+    }
+    cr_assert_eq(total(a, 2), 0, "after a busy moment, two rows wait for more");
+    for (int i = 2; i < 8; i++)
+        add(c, "late", &a[i]);
+    cr_assert(answered_within(loop, a, 8, 5000), "linger_rows rows end the wait");
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(a[i].batch, 8, "the early rows went with the late ones");
+    answer_t b[2] = {0};
+    add(c, "closing", &b[0]);
+    add(c, "closing", &b[1]);
+    oi_pg_coalesce_close(&c);
+    run_until_answered(loop, b, 2);
+    cr_assert_eq(b[0].st, OI_UNAVAILABLE);
+
+    c = lingering(loop, pg, 50);
+    busy(loop, c);
+    answer_t t[2] = {0};
+    add(c, "timer", &t[0]);
+    add(c, "timer", &t[1]);
+    cr_assert(answered_within(loop, t, 2, 5000), "linger_ms ends the wait");
+    cr_assert_eq(t[0].batch, 2);
+    oi_pg_coalesce_close(&c);
+}
+
 static void close_fails_what_waits(uv_loop_t *loop, oi_pg_pipeline_t *pg)
 {
     oi_pg_coalesce_t *c = coalescer(loop, pg, &ECHO_ROWS, 0, 0);
@@ -262,6 +332,7 @@ Test(pg_coalesce, rows_against_a_real_server)
     a_first_statement_shares_the_transaction(&loop, pg);
     a_lock_statement_sees_its_column_first(&loop, pg);
     rows_added_between_turns_go_at_once(&loop, pg);
+    a_busy_moment_lingers(&loop, pg);
     close_fails_what_waits(&loop, pg);
     close_all(&loop, &pg);
 }
