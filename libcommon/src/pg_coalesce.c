@@ -269,12 +269,12 @@ static void flush(oi_pg_coalesce_t *c)
     }
 }
 
-/* A busy moment (the last execution carried a quarter of linger_rows or more) and nothing out:
- * the rows wait for others to join them, up to linger_rows or linger_ms. */
+/* A busy moment (the last execution carried half of linger_rows or more) and nothing out: the
+ * rows wait for others to join them, up to linger_rows or linger_ms. */
 static bool lingers(const oi_pg_coalesce_t *c)
 {
     return c->cfg.linger_ms && c->in_flight == 0 && c->n_pending < c->cfg.linger_rows &&
-           c->last_rows * 4 >= c->cfg.linger_rows;
+           c->last_rows * 2 >= c->cfg.linger_rows;
 }
 
 static void on_linger_over(uv_timer_t *t)

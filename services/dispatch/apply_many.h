@@ -26,7 +26,7 @@
 #define DSP_APPLY_IN_FLIGHT 1
 /* Rows of a busy moment linger for others, as provisioning's (PROV_COALESCE_LINGER_MS says why). */
 #define DSP_APPLY_LINGER_MS 2
-#define DSP_APPLY_LINGER_ROWS 24
+#define DSP_APPLY_LINGER_ROWS 20
 
 /* A call's values, in this order: workspace, number id, version, agents to check ("{…}", NULL for none),
  * outbound mode ("" keep | put), outbound trunk id, its phone, provider, address, username,

@@ -82,7 +82,7 @@ typedef struct prov {
  * at 64 connections, 3 ms took the PATCH statements from ~12 rows an execution to ~22-27 and
  * PostgreSQL's CPU per PATCH down by a tenth, the latency's tail unchanged (p99 18 ms). */
 #define PROV_COALESCE_LINGER_MS 2
-#define PROV_COALESCE_LINGER_ROWS 24
+#define PROV_COALESCE_LINGER_ROWS 20
 /* What every coalesced statement of the service is given (oi_pg_coalesce_config_t members). */
 #define PROV_COALESCE_TUNING                                                                           \
     .max_in_flight = PROV_COALESCE_IN_FLIGHT, .linger_ms = PROV_COALESCE_LINGER_MS,                    \

@@ -20,8 +20,8 @@
  * Under light load a row goes out at the end of the loop turn it was added in (no timer, no added
  * wait). Under load, rows gather while the earlier executions are answered, so one executor
  * start and one commit serve many callers: this is what makes a busy write path cheap. A
- * coalescer given linger_ms also holds the rows of a busy moment (its last execution carried a
- * quarter of linger_rows or more) that find nothing out, until linger_rows of them gathered or
+ * coalescer given linger_ms also holds the rows of a busy moment (its last execution carried
+ * half of linger_rows or more) that find nothing out, until linger_rows of them gathered or
  * linger_ms passed: fewer, fuller executions for a few milliseconds more per row, which a
  * saturated database turns into less waiting, not more.
  *

@@ -246,7 +246,7 @@ static oi_pg_coalesce_t *lingering(uv_loop_t *loop, oi_pg_pipeline_t *pg, uint32
     return oi_pg_coalesce_new(loop, pg, &cfg);
 }
 
-/* A busy moment: eight rows in one turn (a quarter of linger_rows or more makes it busy). */
+/* A busy moment: eight rows in one turn (half of linger_rows or more makes it busy). */
 static void busy(uv_loop_t *loop, oi_pg_coalesce_t *c)
 {
     answer_t a[8] = {0};
