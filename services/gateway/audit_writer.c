@@ -15,6 +15,8 @@
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
 #define RETRY_EVENTS_MAX 10000 /* kept for a retry at most (about 1 KB each); the oldest go first */
+#define LINGER_MS 2      /* how long the events of a busy moment wait for others (flush) */
+#define LINGER_EVENTS 20 /* events that end the wait */
 
 typedef struct waiter {
     struct waiter *next;
@@ -41,6 +43,9 @@ struct gw_audit_writer {
     bool closing;
     bool timer_closed;
     uv_timer_t timer;           /* the retries' backoff */
+    uv_timer_t linger;          /* the queued events of a busy moment wait for others */
+    bool linger_closed;
+    size_t last_n;              /* events of the batch sent last */
     uint32_t backoff_ms;
     batch_t *retry_head, *retry_tail; /* owned: answered, not written yet, oldest first */
     size_t retry_events;
@@ -97,7 +102,8 @@ gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
     w->analyze = oi_pg_analyze_new(loop, w->pg_analyze, &ANALYZE_GROWN, OI_PG_ANALYZE_INTERVAL_MS);
     oi_pg_analyze_watch(w->analyze, w->pg);
     uv_timer_init(loop, &w->timer);
-    w->timer.data = w;
+    uv_timer_init(loop, &w->linger);
+    w->timer.data = w->linger.data = w;
     oi_metric_help("oi_gateway_audit_events_total", "counter", "audit events written");
     oi_metric_help("oi_gateway_audit_failures_total", "counter", "audit events that could not be written");
     oi_metric_help("oi_gateway_audit_retry_events", "gauge", "audit events kept to be written again");
@@ -229,7 +235,7 @@ static void keep_for_retry(gw_audit_writer_t *w, batch_t *b, const oi_error_t *e
 
 static void maybe_free(gw_audit_writer_t *w)
 {
-    if (w->closing && !w->writing && w->timer_closed)
+    if (w->closing && !w->writing && w->timer_closed && w->linger_closed)
         free(w);
 }
 
@@ -247,13 +253,35 @@ static void batch_send(gw_audit_writer_t *w, batch_t *b)
     free(text);
 }
 
-/* The queued events go in one INSERT, when none is in flight. */
+static void on_linger_over(uv_timer_t *t);
+
+/* The queued events go in one INSERT, when none is in flight. In a busy moment (the batch sent
+ * last held half of LINGER_EVENTS or more) they wait up to LINGER_MS for LINGER_EVENTS of them,
+ * as oi/pg_coalesce.h's rows do: fewer, fuller statements. */
 static void flush(gw_audit_writer_t *w)
 {
     if (w->writing || !w->queued)
         return;
+    if (w->queued->n < LINGER_EVENTS && w->last_n * 2 >= LINGER_EVENTS) {
+        if (!uv_is_active((uv_handle_t *)&w->linger))
+            uv_timer_start(&w->linger, on_linger_over, LINGER_MS, 0);
+        return;
+    }
+    uv_timer_stop(&w->linger);
     batch_t *b = w->queued;
     w->queued = NULL;
+    w->last_n = b->n;
+    batch_send(w, b);
+}
+
+static void on_linger_over(uv_timer_t *t)
+{
+    gw_audit_writer_t *w = t->data;
+    if (w->closing || w->writing || !w->queued)
+        return;
+    batch_t *b = w->queued;
+    w->queued = NULL;
+    w->last_n = b->n;
     batch_send(w, b);
 }
 
@@ -338,6 +366,13 @@ void gw_audit_writer_add(gw_audit_writer_t *w, json_t *event, gw_audit_written_c
 
 bool gw_audit_writer_healthy(const gw_audit_writer_t *w) { return w && oi_pg_pipeline_healthy(w->pg); }
 
+static void on_linger_closed(uv_handle_t *h)
+{
+    gw_audit_writer_t *w = h->data;
+    w->linger_closed = true;
+    maybe_free(w);
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     gw_audit_writer_t *w = h->data;
@@ -360,6 +395,8 @@ void gw_audit_writer_close(gw_audit_writer_t **self_p)
     retry_gauge(w);
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+    uv_timer_stop(&w->linger);
+    uv_close((uv_handle_t *)&w->linger, on_linger_closed);
     oi_pg_analyze_close(&w->analyze);
     oi_pg_pipeline_close(&w->pg_analyze, NULL, NULL);
     oi_pg_pipeline_close(&w->pg, NULL, NULL); /* fails the batch in flight: on_written drops it */
