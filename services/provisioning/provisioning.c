@@ -111,7 +111,7 @@ static void read_config(oi_config_t *c, prov_t *p, prov_config_t *cfg)
     cfg->redis_host = oi_config_str(c, "OI_REDIS_HOST", "127.0.0.1");
     cfg->redis_port = (int)oi_config_int(c, "OI_REDIS_PORT", 26379, 1, 65535);
     cfg->redis_timeout_ms = (uint32_t)oi_config_int(c, "OI_REDIS_TIMEOUT_MS", 1000, 1, 10000);
-    cfg->row_cache_bytes = (size_t)oi_config_int(c, "OI_PROV_ROW_CACHE_BYTES", 8 << 20, 0, (int64_t)1 << 32);
+    cfg->row_cache_bytes = (size_t)oi_config_int(c, "OI_PROV_ROW_CACHE_BYTES", 16 << 20, 0, (int64_t)1 << 32);
     p->secret_key = oi_config_str_required(c, "OI_SECRET_KEY");
     p->secret_key_previous = oi_config_str(c, "OI_SECRET_KEY_PREVIOUS", "");
     p->purchase_carrier = oi_config_str(c, "OI_PURCHASE_CARRIER", "twilio");
