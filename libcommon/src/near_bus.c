@@ -21,6 +21,7 @@ struct oi_near_bus {
     struct {
         const char *channel;
         oi_near_cache_t *cache;
+        const char *origin; /* NULL: hears every message */
     } caches[NEAR_BUS_CACHES_MAX];
     size_t n_caches;
     const char *channels[NEAR_BUS_CACHES_MAX]; /* distinct, for SUBSCRIBE */
@@ -85,9 +86,15 @@ oi_near_bus_t *oi_near_bus_new(uv_loop_t *loop, const char *redis_host, int redi
 
 void oi_near_bus_attach(oi_near_bus_t *b, const char *channel, oi_near_cache_t *c)
 {
+    oi_near_bus_attach_origin(b, channel, c, NULL);
+}
+
+void oi_near_bus_attach_origin(oi_near_bus_t *b, const char *channel, oi_near_cache_t *c, const char *origin)
+{
     if (b->n_caches == NEAR_BUS_CACHES_MAX || b->redis)
         abort(); /* a programmer error: a fixed, small set of caches, attached before start */
     b->caches[b->n_caches].channel = channel;
+    b->caches[b->n_caches].origin = origin;
     b->caches[b->n_caches++].cache = c;
     for (size_t i = 0; i < b->n_channels; i++)
         if (strcmp(b->channels[i], channel) == 0)
@@ -95,12 +102,21 @@ void oi_near_bus_attach(oi_near_bus_t *b, const char *channel, oi_near_cache_t *
     b->channels[b->n_channels++] = channel;
 }
 
-/* "k1 k2 …": each key of the message, or everything for "*". */
+/* The message begins with "@<origin>". */
+static bool written_by(const char *payload, size_t len, const char *origin)
+{
+    size_t n = strlen(origin);
+    return len > n && payload[0] == '@' && memcmp(payload + 1, origin, n) == 0 && (len == n + 1 || payload[n + 1] == ' ');
+}
+
+/* "[@origin ]k1 k2 …": each key of the message, or everything for "*". */
 static void on_message(const char *channel, const char *payload, size_t len, void *ud)
 {
     oi_near_bus_t *b = ud;
     for (size_t i = 0; i < b->n_caches; i++) {
         if (strcmp(b->caches[i].channel, channel) != 0)
+            continue;
+        if (b->caches[i].origin && written_by(payload, len, b->caches[i].origin))
             continue;
         oi_near_cache_t *c = b->caches[i].cache;
         size_t at = 0;
@@ -112,6 +128,8 @@ static void on_message(const char *channel, const char *payload, size_t len, voi
                 at++;
             if (at == start)
                 break;
+            if (payload[start] == '@')
+                continue; /* the writer's name */
             if (at - start == 1 && payload[start] == '*')
                 oi_near_cache_invalidate_all(c);
             else

@@ -27,6 +27,7 @@ struct oi_near_publisher {
     uv_check_t check; /* sends at the end of the turn's I/O */
     uv_idle_t awake;  /* while keys wait: the loop must not block before its check */
     batch_t *open;    /* the turn's batch, NULL when nothing was added */
+    char *origin_key; /* owned: "@<origin>", NULL: none */
     int handles_open;
     bool closing;
 };
@@ -52,8 +53,23 @@ static void send_open(oi_near_publisher_t *p)
 {
     batch_t *b = p->open;
     p->open = NULL;
-    if (b)
+    if (!b)
+        return;
+    if (!p->origin_key || b->n_keys == 0) {
         oi_near_publish(p->redis, p->channel, (const char *const *)b->keys, b->n_keys, on_published, b);
+        return;
+    }
+    const char **keys = oi_xmalloc((b->n_keys + 1) * sizeof *keys);
+    keys[0] = p->origin_key;
+    memcpy(keys + 1, b->keys, b->n_keys * sizeof *keys);
+    oi_near_publish(p->redis, p->channel, keys, b->n_keys + 1, on_published, b);
+    free(keys);
+}
+
+void oi_near_publisher_set_origin(oi_near_publisher_t *p, const char *origin)
+{
+    free(p->origin_key);
+    p->origin_key = origin ? oi_xasprintf("@%s", origin) : NULL;
 }
 
 static void on_awake(uv_idle_t *h) { (void)h; }
@@ -102,8 +118,10 @@ void oi_near_publisher_add(oi_near_publisher_t *p, const char *const *keys, size
 static void on_handle_closed(uv_handle_t *h)
 {
     oi_near_publisher_t *p = h->data;
-    if (--p->handles_open == 0)
+    if (--p->handles_open == 0) {
+        free(p->origin_key);
         free(p);
+    }
 }
 
 void oi_near_publisher_close(oi_near_publisher_t **self_p)

@@ -114,11 +114,13 @@ static void on_published(oi_status_t st, const redisReply *reply, void *ud)
     free(m);
 }
 
-prov_announcer_t *prov_announcer_new(uv_loop_t *loop, const char *redis_host, int redis_port, uint32_t timeout_ms)
+prov_announcer_t *prov_announcer_new(uv_loop_t *loop, const char *redis_host, int redis_port, uint32_t timeout_ms,
+                                     const char *origin)
 {
     prov_announcer_t *a = oi_xcalloc(1, sizeof *a);
     a->redis = oi_redis_new(loop, redis_host, redis_port, timeout_ms);
     a->publisher = oi_near_publisher_new(loop, a->redis, OI_NEAR_CHANNEL_NUMBERS);
+    oi_near_publisher_set_origin(a->publisher, origin);
     uv_timer_init(loop, &a->retry);
     a->retry.data = a;
     oi_metric_help("oi_provisioning_announcements_total", "counter",

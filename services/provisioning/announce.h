@@ -16,7 +16,10 @@
 
 typedef struct prov_announcer prov_announcer_t;
 
-prov_announcer_t *prov_announcer_new(uv_loop_t *loop, const char *redis_host, int redis_port, uint32_t timeout_ms);
+/* origin: this process's name in its announcements (copied; no space), which its own near
+ * caches attached with it ignore (row_cache.h); NULL for none. */
+prov_announcer_t *prov_announcer_new(uv_loop_t *loop, const char *redis_host, int redis_port, uint32_t timeout_ms,
+                                     const char *origin);
 /* id: the number's id (copied). done may be NULL. */
 void prov_announce_number(prov_announcer_t *a, const char *id, void (*done)(void *ud), void *ud);
 /* Ids still to announce (for metrics and tests). */

@@ -29,6 +29,7 @@
 #include "oi/ids.h"
 #include "oi/log.h"
 #include "oi/mem.h"
+#include "oi/near_bus.h"
 #include "oi/pg.h"
 #include "oneinbox/v1/dispatch.pb-c.h"
 #include "row_cache.h"
@@ -738,8 +739,10 @@ static void on_number_read(oi_status_t st, const oi_error_t *err, const PGresult
 static void update_read(submit_t *s)
 {
     PGresult *kept = NULL;
-    if (!s->cache_tried && !UPD(s)->provider_config)
+    if (!s->cache_tried && !UPD(s)->provider_config) {
+        oi_near_bus_sync(s->p->near_bus); /* what other replicas announced so far */
         kept = prov_row_cache_get(s->p->rows, s->ctx->workspace_id, UPD(s)->id);
+    }
     s->cache_tried = true;
     s->from_cache = kept != NULL;
     if (!kept) {

@@ -33,6 +33,7 @@ typedef struct prov {
     oi_pg_coalesce_t *number_reads; /* owned: PATCH's reads of the number, many per statement */
     oi_pg_coalesce_t *update_writes;/* owned: PATCH's writes (row + job), many per statement */
     prov_row_cache_t *rows;         /* owned: the rows PATCHes read and wrote last (a hint) */
+    struct oi_near_bus *near_bus;   /* owned: other replicas' announcements drop rows kept here */
     oi_pg_coalesce_t *activations;  /* owned: numbers made active with their jobs' success */
     oi_pg_coalesce_t *registrations;/* owned: registrations' jobs and reservations */
     oi_pg_listener_t *listener;     /* owned: LISTEN oi_jobs (other replicas' wake-ups) */

@@ -23,6 +23,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
+#include "oi/near_bus.h"
 #include "oi/pg.h"
 #include "oi/pg_analyze.h"
 #include "oneinbox/v1/carrier.pb-c.h"
@@ -235,14 +236,16 @@ static bool open_modules(prov_t *p, const prov_config_t *cfg)
                                                                     .queue_timeout_ms = cfg->queue_timeout_ms,
                                                                     .name = "requests"});
     p->number_reads = prov_number_reads_new(p);
-    p->rows = prov_row_cache_new(cfg->row_cache_bytes);
+    p->near_bus = oi_near_bus_new(p->loop, cfg->redis_host, cfg->redis_port);
+    p->rows = prov_row_cache_new(cfg->row_cache_bytes, p->near_bus, p->owner);
+    oi_near_bus_start(p->near_bus);
     p->update_writes = prov_update_writes_new(p);
     p->activations = prov_number_activations_new(p);
     p->registrations = prov_registrations_new(p);
     if (!open_clients(p, cfg))
         return false;
     p->waiters = prov_waiters_new(p->loop);
-    p->announcer = prov_announcer_new(p->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms);
+    p->announcer = prov_announcer_new(p->loop, cfg->redis_host, cfg->redis_port, cfg->redis_timeout_ms, p->owner);
     p->engine = prov_engine_new(p);
     p->listener = oi_pg_listener_new(p->loop, cfg->conninfo, PROV_NOTIFY_CHANNEL, on_notify, on_resync, p);
     p->rpc = oi_rpc_server_new(p->loop, &oneinbox__v1__provisioning__descriptor, methods,
@@ -329,6 +332,7 @@ static void finish(drain_t *d)
     oi_rpc_server_destroy(&p->rpc);
     oi_pg_listener_close(&p->listener);
     prov_announcer_close(&p->announcer);
+    oi_near_bus_close(&p->near_bus);
     uv_close((uv_handle_t *)&d->timer, on_drain_timer_closed);
     oi_pg_coalesce_close(&p->number_reads); /* empty by now: every call was answered */
     oi_pg_coalesce_close(&p->update_writes);

@@ -1,5 +1,6 @@
-/* row_cache.c: number rows kept in an oi_near_cache (no bus: see row_cache.h), each value the
- * row's version then its columns, in the order of `columns`, as [int32 length or -1][bytes]. */
+/* row_cache.c: number rows kept in an oi_near_cache on the numbers channel (row_cache.h), each
+ * value the row's version then its columns, in the order of `columns`, as [int32 length or -1]
+ * [bytes]. */
 #include "row_cache.h"
 
 #include <stdbool.h>
@@ -26,7 +27,7 @@ struct prov_row_cache {
     oi_metric_series_t *kept, *read, *stale;
 };
 
-prov_row_cache_t *prov_row_cache_new(size_t max_bytes)
+prov_row_cache_t *prov_row_cache_new(size_t max_bytes, oi_near_bus_t *bus, const char *origin)
 {
     prov_row_cache_t *c = oi_xcalloc(1, sizeof *c);
     oi_metric_help(METRIC, "counter",
@@ -37,7 +38,10 @@ prov_row_cache_t *prov_row_cache_new(size_t max_bytes)
     c->stale = oi_metric_counter(METRIC, "source=\"stale\"");
     if (max_bytes) {
         c->rows = oi_near_cache_new("number_rows", max_bytes, 0);
-        oi_near_cache_set_usable(c->rows, true); /* no bus: the write's version check is the guard */
+        if (bus)
+            oi_near_bus_attach_origin(bus, OI_NEAR_CHANNEL_NUMBERS, c->rows, origin);
+        else
+            oi_near_cache_set_usable(c->rows, true);
     }
     return c;
 }

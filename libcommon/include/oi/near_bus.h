@@ -6,6 +6,9 @@
  * subscriber connection for every channel of its caches: each message invalidates those keys
  * in every cache attached to its channel; while the subscription is down (and until it is
  * confirmed again) the caches are not usable, so nothing published meanwhile can be missed.
+ * A message may begin with "@<origin>", the name of the process that wrote the change: a cache
+ * attached with that origin (the writer's own, which keeps what it wrote) ignores the message,
+ * every other cache ignores the token.
  * oi_near_bus_sync reads what already arrived without waiting: call it before serving a hit,
  * so an answer never predates an invalidation that reached this process before the request.
  * Loop thread only. */
@@ -39,6 +42,8 @@ void oi_near_config_read(oi_config_t *c, oi_near_config_t *out);
 oi_near_bus_t *oi_near_bus_new(uv_loop_t *loop, const char *redis_host, int redis_port);
 /* c (borrowed; outlives the bus) follows channel (a static string). Before oi_near_bus_start. */
 void oi_near_bus_attach(oi_near_bus_t *b, const char *channel, oi_near_cache_t *c);
+/* The same for a cache that ignores the messages of origin (borrowed; outlives the bus; no space). */
+void oi_near_bus_attach_origin(oi_near_bus_t *b, const char *channel, oi_near_cache_t *c, const char *origin);
 /* Connects and subscribes; the caches become usable once every subscription is confirmed. */
 void oi_near_bus_start(oi_near_bus_t *b);
 void oi_near_bus_sync(oi_near_bus_t *b);

@@ -23,6 +23,9 @@ typedef struct oi_near_publisher oi_near_publisher_t;
 
 /* r (borrowed) must outlive the publisher's PUBLISHes; channel: a static string. */
 oi_near_publisher_t *oi_near_publisher_new(uv_loop_t *loop, oi_redis_t *r, const char *channel);
+/* Every PUBLISH begins with "@<origin>" (copied; no space): the writer's own caches attached with
+ * that origin ignore it (oi/near_bus.h). Before the first add. */
+void oi_near_publisher_set_origin(oi_near_publisher_t *p, const char *origin);
 /* keys (copied) join the turn's PUBLISH; cb runs later exactly once, never from inside. A turn
  * that added no key at all publishes nothing and answers OI_OK (as oi_near_publish with none). */
 void oi_near_publisher_add(oi_near_publisher_t *p, const char *const *keys, size_t n, oi_redis_cb cb, void *ud);

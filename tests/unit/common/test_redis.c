@@ -358,6 +358,58 @@ Test(redis, near_caches_of_two_replicas_drop_what_a_writer_published)
     cr_assert_eq(uv_loop_close(&loop), 0);
 }
 
+/* A writer's own cache, attached with the writer's origin, keeps what the writer announced; the
+ * other replicas' caches drop it, and the origin token itself is no key. */
+Test(redis, a_writer_s_own_cache_ignores_its_announcements)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    oi_near_cache_t *own = oi_near_cache_new("rows", 1 << 20, 0), *other = oi_near_cache_new("numbers", 1 << 20, 0);
+    oi_near_bus_t *bus = oi_near_bus_new(&loop, "127.0.0.1", server_port);
+    oi_near_bus_attach_origin(bus, OI_NEAR_CHANNEL_NUMBERS, own, "host/7/ab");
+    oi_near_bus_attach(bus, OI_NEAR_CHANNEL_NUMBERS, other);
+    oi_near_bus_start(bus);
+    run_until_true(&loop, usable, own, 3000);
+    run_until_true(&loop, usable, other, 3000);
+    seen_t pub_state = {0}, s = {0};
+    oi_redis_t *pub = oi_redis_new(&loop, "127.0.0.1", server_port, 500);
+    oi_redis_on_state(pub, on_state, &pub_state);
+    run_until(&loop, &pub_state.ups, 1, 3000);
+    oi_near_publisher_t *p = oi_near_publisher_new(&loop, pub, OI_NEAR_CHANNEL_NUMBERS);
+    oi_near_publisher_set_origin(p, "host/7/ab");
+
+    const char *keys[] = {"n1", "n2", "@host/7/ab", "@host/7/abc"};
+    for (size_t i = 0; i < 4; i++) {
+        cache_fill(own, keys[i]);
+        cache_fill(other, keys[i]);
+    }
+    oi_near_publisher_add(p, (const char *[]){"n1"}, 1, on_reply, &s);
+    run_until(&loop, &s.calls, 1, 2000);
+    usleep(20 * 1000);
+    oi_near_bus_sync(bus);
+    cr_assert(cache_has(own, "n1"), "its own announcement dropped the writer's row");
+    cr_assert_not(cache_has(other, "n1"));
+    cr_assert(cache_has(other, "@host/7/ab"), "the origin token was taken for a key");
+
+    /* another writer (a longer name with the same start, then none at all) drops it everywhere */
+    oi_near_publish(pub, OI_NEAR_CHANNEL_NUMBERS, (const char *[]){"@host/7/abc", "n1"}, 2, on_reply, &s);
+    oi_near_publish(pub, OI_NEAR_CHANNEL_NUMBERS, (const char *[]){"n2"}, 1, on_reply, &s);
+    run_until(&loop, &s.calls, 3, 2000);
+    usleep(20 * 1000);
+    oi_near_bus_sync(bus);
+    cr_assert_not(cache_has(own, "n1"));
+    cr_assert_not(cache_has(own, "n2"));
+    cr_assert(cache_has(own, "@host/7/abc"));
+
+    oi_near_publisher_close(&p);
+    oi_redis_close(&pub);
+    oi_near_bus_close(&bus);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    oi_near_cache_destroy(&own);
+    oi_near_cache_destroy(&other);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
 Test(redis, a_password_protected_server_is_used_with_OI_REDIS_PASSWORD)
 {
     server_stop();

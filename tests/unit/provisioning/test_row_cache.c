@@ -52,7 +52,7 @@ static void put(prov_row_cache_t *c, const char *id, const char *ws, const char 
 
 Test(row_cache, keeps_a_row_whole_with_its_nulls)
 {
-    prov_row_cache_t *c = prov_row_cache_new(1 << 20);
+    prov_row_cache_t *c = prov_row_cache_new(1 << 20, NULL, NULL);
     put(c, ID, WS, "7", "");
     PGresult *got = prov_row_cache_get(c, WS, ID);
     cr_assert_not_null(got);
@@ -72,7 +72,7 @@ Test(row_cache, keeps_a_row_whole_with_its_nulls)
 
 Test(row_cache, answers_only_the_workspace_that_owns_the_row)
 {
-    prov_row_cache_t *c = prov_row_cache_new(1 << 20);
+    prov_row_cache_t *c = prov_row_cache_new(1 << 20, NULL, NULL);
     put(c, ID, WS, "1", "a");
     cr_assert_null(prov_row_cache_get(c, OTHER_WS, ID));
     cr_assert_null(prov_row_cache_get(c, WS, "5f2d2c1e-2222-4c2d-9e0f-000000000009"));
@@ -84,7 +84,7 @@ Test(row_cache, answers_only_the_workspace_that_owns_the_row)
 
 Test(row_cache, a_newer_version_replaces_an_older_never_the_reverse)
 {
-    prov_row_cache_t *c = prov_row_cache_new(1 << 20);
+    prov_row_cache_t *c = prov_row_cache_new(1 << 20, NULL, NULL);
     put(c, ID, WS, "5", "five");
     put(c, ID, WS, "9", "nine");
     put(c, ID, WS, "7", "seven"); /* a read that left before the write of 9 came back after it */
@@ -100,7 +100,7 @@ Test(row_cache, a_newer_version_replaces_an_older_never_the_reverse)
 
 Test(row_cache, a_dropped_or_stale_row_is_read_again)
 {
-    prov_row_cache_t *c = prov_row_cache_new(1 << 20);
+    prov_row_cache_t *c = prov_row_cache_new(1 << 20, NULL, NULL);
     put(c, ID, WS, "2", "x");
     prov_row_cache_drop(c, ID);
     cr_assert_null(prov_row_cache_get(c, WS, ID));
@@ -118,7 +118,7 @@ Test(row_cache, a_dropped_or_stale_row_is_read_again)
 
 Test(row_cache, a_row_without_the_columns_is_not_kept)
 {
-    prov_row_cache_t *c = prov_row_cache_new(1 << 20);
+    prov_row_cache_t *c = prov_row_cache_new(1 << 20, NULL, NULL);
     PGresAttDesc attrs[] = {{.name = "id", .typid = 25, .typlen = -1, .atttypmod = -1},
                             {.name = "workspace_id", .typid = 25, .typlen = -1, .atttypmod = -1},
                             {.name = "version", .typid = 25, .typlen = -1, .atttypmod = -1}};
@@ -135,7 +135,7 @@ Test(row_cache, a_row_without_the_columns_is_not_kept)
 
 Test(row_cache, stays_within_its_bytes_and_zero_keeps_nothing)
 {
-    prov_row_cache_t *c = prov_row_cache_new(16 << 10);
+    prov_row_cache_t *c = prov_row_cache_new(16 << 10, NULL, NULL);
     char id[64];
     for (int i = 0; i < 1000; i++) {
         snprintf(id, sizeof id, "5f2d2c1e-2222-4c2d-9e0f-%012d", i);
@@ -155,7 +155,7 @@ Test(row_cache, stays_within_its_bytes_and_zero_keeps_nothing)
     PQclear(newest);
     prov_row_cache_destroy(&c);
 
-    prov_row_cache_t *off = prov_row_cache_new(0);
+    prov_row_cache_t *off = prov_row_cache_new(0, NULL, NULL);
     put(off, ID, WS, "1", "a");
     cr_assert_null(prov_row_cache_get(off, WS, ID));
     prov_row_cache_stale(off, ID);
