@@ -106,7 +106,8 @@ void oi_near_bus_attach_origin(oi_near_bus_t *b, const char *channel, oi_near_ca
 static bool written_by(const char *payload, size_t len, const char *origin)
 {
     size_t n = strlen(origin);
-    return len > n && payload[0] == '@' && memcmp(payload + 1, origin, n) == 0 && (len == n + 1 || payload[n + 1] == ' ');
+    return len > n && payload[0] == '@' && memcmp(payload + 1, origin, n) == 0 &&
+           (len == n + 1 || payload[n + 1] == ' ');
 }
 
 /* "[@origin ]k1 k2 …": each key of the message, or everything for "*". */

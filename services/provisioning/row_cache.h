@@ -8,8 +8,9 @@
  * write (its new version), under the number's id with its workspace; a row never replaces a
  * newer version of itself, and a DELETE submitted here drops it. A change made through another
  * replica is announced on the near bus (announce.h) and drops the row here; only a PATCH that
- * comes before the announcement pays the write that changes nothing. The rows keep PROV_NUMBER_COLS and PROV_NUMBER_TRUNK_COLS (the trunk password sealed,
- * as stored), at most max_bytes, least recently used out first; 0 keeps nothing. Loop thread. */
+ * comes before the announcement pays the write that changes nothing. The rows keep
+ * PROV_NUMBER_COLS and PROV_NUMBER_TRUNK_COLS (the trunk password sealed, as stored), at most
+ * max_bytes, least recently used out first; 0 keeps nothing. Loop thread. */
 #ifndef PROV_ROW_CACHE_H
 #define PROV_ROW_CACHE_H
 
