@@ -13,6 +13,7 @@
 
 #include "oi/buf.h"
 #include "oi/assert.h"
+#include "oi/linger.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 
@@ -40,8 +41,9 @@ struct oi_pg_coalesce {
     row_t *pending; /* owned, n_pending of cap_pending used */
     size_t n_pending, cap_pending;
     int in_flight;  /* executions out */
-    size_t last_rows; /* of the execution sent last */
-    uv_timer_t linger; /* running while rows linger */
+    oi_linger_t lingering; /* whether rows wait for others (oi/linger.h) */
+    uv_timer_t linger; /* running while rows wait */
+    uv_loop_t *loop;
     bool closing;
     int handles_open;
 };
@@ -253,7 +255,8 @@ static void fail_pending(oi_pg_coalesce_t *c)
     }
 }
 
-static void flush(oi_pg_coalesce_t *c)
+/* timed_out: the rows waited for others until linger_ms ran out. */
+static void flush(oi_pg_coalesce_t *c, bool timed_out)
 {
     size_t max = c->cfg.max_rows;
     while (c->n_pending > 0 && c->in_flight < c->cfg.max_in_flight) {
@@ -264,24 +267,17 @@ static void flush(oi_pg_coalesce_t *c)
         memcpy(e->rows, c->pending, e->n * sizeof *e->rows);
         c->n_pending -= e->n;
         memmove(c->pending, c->pending + e->n, c->n_pending * sizeof *c->pending);
-        c->last_rows = e->n;
+        oi_linger_sent(&c->lingering, e->n, timed_out, uv_now(c->loop));
+        timed_out = false;
         exec_send(c, e);
     }
-}
-
-/* A busy moment (the last execution carried half of linger_rows or more) and nothing out: the
- * rows wait for others to join them, up to linger_rows or linger_ms. */
-static bool lingers(const oi_pg_coalesce_t *c)
-{
-    return c->cfg.linger_ms && c->in_flight == 0 && c->n_pending < c->cfg.linger_rows &&
-           c->last_rows * 2 >= c->cfg.linger_rows;
 }
 
 static void on_linger_over(uv_timer_t *t)
 {
     oi_pg_coalesce_t *c = t->data;
     if (!c->closing)
-        flush(c); /* a later answer re-arms for what is left */
+        flush(c, true); /* a later answer re-arms for what is left */
 }
 
 static void on_check(uv_check_t *h)
@@ -295,14 +291,15 @@ static void on_check(uv_check_t *h)
         uv_close((uv_handle_t *)&c->linger, on_handle_closed);
         return;
     }
-    if (c->n_pending > 0 && lingers(c)) {
+    bool idle = c->n_pending > 0 && c->in_flight == 0;
+    if (idle && oi_linger_hold(&c->lingering, c->n_pending, uv_now(c->loop))) {
         if (!uv_is_active((uv_handle_t *)&c->linger))
             uv_timer_start(&c->linger, on_linger_over, c->cfg.linger_ms, 0);
         disarm(c); /* the next row added, or the timer, looks again */
         return;
     }
     uv_timer_stop(&c->linger);
-    flush(c);
+    flush(c, false);
     if (c->n_pending == 0 || c->in_flight >= c->cfg.max_in_flight)
         disarm(c); /* an answer re-arms */
 }
@@ -329,6 +326,8 @@ oi_pg_coalesce_t *oi_pg_coalesce_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, cons
         c->cfg.max_in_flight = 1;
     if (c->cfg.linger_rows == 0 || c->cfg.linger_rows > c->cfg.max_rows)
         c->cfg.linger_rows = c->cfg.max_rows;
+    c->lingering = (oi_linger_t){.ms = c->cfg.linger_ms, .rows = c->cfg.linger_rows};
+    c->loop = loop;
     uv_check_init(loop, &c->check);
     uv_idle_init(loop, &c->awake);
     uv_timer_init(loop, &c->linger);

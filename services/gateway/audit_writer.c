@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "oi/json_dump.h"
+#include "oi/linger.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/metrics.h"
@@ -44,8 +45,9 @@ struct gw_audit_writer {
     bool timer_closed;
     uv_timer_t timer;           /* the retries' backoff */
     uv_timer_t linger;          /* the queued events of a busy moment wait for others */
+    oi_linger_t lingering;      /* whether they do (oi/linger.h) */
+    uv_loop_t *loop;
     bool linger_closed;
-    size_t last_n;              /* events of the batch sent last */
     uint32_t backoff_ms;
     batch_t *retry_head, *retry_tail; /* owned: answered, not written yet, oldest first */
     size_t retry_events;
@@ -103,6 +105,8 @@ gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
     oi_pg_analyze_watch(w->analyze, w->pg);
     uv_timer_init(loop, &w->timer);
     uv_timer_init(loop, &w->linger);
+    w->lingering = (oi_linger_t){.ms = LINGER_MS, .rows = LINGER_EVENTS};
+    w->loop = loop;
     w->timer.data = w->linger.data = w;
     oi_metric_help("oi_gateway_audit_events_total", "counter", "audit events written");
     oi_metric_help("oi_gateway_audit_failures_total", "counter", "audit events that could not be written");
@@ -253,36 +257,34 @@ static void batch_send(gw_audit_writer_t *w, batch_t *b)
     free(text);
 }
 
-static void on_linger_over(uv_timer_t *t);
-
-/* The queued events go in one INSERT, when none is in flight. In a busy moment (the batch sent
- * last held half of LINGER_EVENTS or more) they wait up to LINGER_MS for LINGER_EVENTS of them,
- * as oi/pg_coalesce.h's rows do: fewer, fuller statements. */
-static void flush(gw_audit_writer_t *w)
+static void send_queued(gw_audit_writer_t *w, bool timed_out)
 {
-    if (w->writing || !w->queued)
-        return;
-    if (w->queued->n < LINGER_EVENTS && w->last_n * 2 >= LINGER_EVENTS) {
-        if (!uv_is_active((uv_handle_t *)&w->linger))
-            uv_timer_start(&w->linger, on_linger_over, LINGER_MS, 0);
-        return;
-    }
     uv_timer_stop(&w->linger);
     batch_t *b = w->queued;
     w->queued = NULL;
-    w->last_n = b->n;
+    oi_linger_sent(&w->lingering, b->n, timed_out, uv_now(w->loop));
     batch_send(w, b);
 }
 
 static void on_linger_over(uv_timer_t *t)
 {
     gw_audit_writer_t *w = t->data;
-    if (w->closing || w->writing || !w->queued)
+    if (!w->closing && !w->writing && w->queued)
+        send_queued(w, true);
+}
+
+/* The queued events go in one INSERT, when none is in flight; in a busy moment they may wait up
+ * to LINGER_MS for LINGER_EVENTS of them, as oi/pg_coalesce.h's rows do (oi/linger.h). */
+static void flush(gw_audit_writer_t *w)
+{
+    if (w->writing || !w->queued)
         return;
-    batch_t *b = w->queued;
-    w->queued = NULL;
-    w->last_n = b->n;
-    batch_send(w, b);
+    if (oi_linger_hold(&w->lingering, w->queued->n, uv_now(w->loop))) {
+        if (!uv_is_active((uv_handle_t *)&w->linger))
+            uv_timer_start(&w->linger, on_linger_over, LINGER_MS, 0);
+        return;
+    }
+    send_queued(w, false);
 }
 
 static void retry_send(gw_audit_writer_t *w)

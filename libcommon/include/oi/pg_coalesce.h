@@ -20,10 +20,10 @@
  * Under light load a row goes out at the end of the loop turn it was added in (no timer, no added
  * wait). Under load, rows gather while the earlier executions are answered, so one executor
  * start and one commit serve many callers: this is what makes a busy write path cheap. A
- * coalescer given linger_ms also holds the rows of a busy moment (its last execution carried
- * half of linger_rows or more) that find nothing out, until linger_rows of them gathered or
- * linger_ms passed: fewer, fuller executions for a few milliseconds more per row, which a
- * saturated database turns into less waiting, not more.
+ * coalescer given linger_ms also holds the rows of a busy moment that find nothing out, until
+ * linger_rows of them gathered or linger_ms passed (oi/linger.h says when): fewer, fuller
+ * executions for a few milliseconds more per row, which a saturated database turns into less
+ * waiting, not more.
  *
  * A statement error (a key one row broke, a deadlock with another writer) rolls the whole
  * execution back; its rows are then run again one by one, so every caller gets the answer its
