@@ -43,7 +43,6 @@ struct oi_pg_coalesce {
     int in_flight;  /* executions out */
     oi_linger_t lingering; /* whether rows wait for others (oi/linger.h) */
     uv_timer_t linger; /* running while rows wait */
-    uv_loop_t *loop;
     bool closing;
     int handles_open;
 };
@@ -255,8 +254,7 @@ static void fail_pending(oi_pg_coalesce_t *c)
     }
 }
 
-/* timed_out: the rows waited for others until linger_ms ran out. */
-static void flush(oi_pg_coalesce_t *c, bool timed_out)
+static void flush(oi_pg_coalesce_t *c)
 {
     size_t max = c->cfg.max_rows;
     while (c->n_pending > 0 && c->in_flight < c->cfg.max_in_flight) {
@@ -267,8 +265,7 @@ static void flush(oi_pg_coalesce_t *c, bool timed_out)
         memcpy(e->rows, c->pending, e->n * sizeof *e->rows);
         c->n_pending -= e->n;
         memmove(c->pending, c->pending + e->n, c->n_pending * sizeof *c->pending);
-        oi_linger_sent(&c->lingering, e->n, timed_out, uv_now(c->loop));
-        timed_out = false;
+        oi_linger_sent(&c->lingering, e->n);
         exec_send(c, e);
     }
 }
@@ -277,7 +274,7 @@ static void on_linger_over(uv_timer_t *t)
 {
     oi_pg_coalesce_t *c = t->data;
     if (!c->closing)
-        flush(c, true); /* a later answer re-arms for what is left */
+        flush(c); /* a later answer re-arms for what is left */
 }
 
 static void on_check(uv_check_t *h)
@@ -292,14 +289,14 @@ static void on_check(uv_check_t *h)
         return;
     }
     bool idle = c->n_pending > 0 && c->in_flight == 0;
-    if (idle && oi_linger_hold(&c->lingering, c->n_pending, uv_now(c->loop))) {
+    if (idle && oi_linger_hold(&c->lingering, c->n_pending)) {
         if (!uv_is_active((uv_handle_t *)&c->linger))
             uv_timer_start(&c->linger, on_linger_over, c->cfg.linger_ms, 0);
         disarm(c); /* the next row added, or the timer, looks again */
         return;
     }
     uv_timer_stop(&c->linger);
-    flush(c, false);
+    flush(c);
     if (c->n_pending == 0 || c->in_flight >= c->cfg.max_in_flight)
         disarm(c); /* an answer re-arms */
 }
@@ -327,7 +324,6 @@ oi_pg_coalesce_t *oi_pg_coalesce_new(uv_loop_t *loop, oi_pg_pipeline_t *pg, cons
     if (c->cfg.linger_rows == 0 || c->cfg.linger_rows > c->cfg.max_rows)
         c->cfg.linger_rows = c->cfg.max_rows;
     c->lingering = (oi_linger_t){.ms = c->cfg.linger_ms, .rows = c->cfg.linger_rows};
-    c->loop = loop;
     uv_check_init(loop, &c->check);
     uv_idle_init(loop, &c->awake);
     uv_timer_init(loop, &c->linger);

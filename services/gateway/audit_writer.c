@@ -46,7 +46,6 @@ struct gw_audit_writer {
     uv_timer_t timer;           /* the retries' backoff */
     uv_timer_t linger;          /* the queued events of a busy moment wait for others */
     oi_linger_t lingering;      /* whether they do (oi/linger.h) */
-    uv_loop_t *loop;
     bool linger_closed;
     uint32_t backoff_ms;
     batch_t *retry_head, *retry_tail; /* owned: answered, not written yet, oldest first */
@@ -106,7 +105,6 @@ gw_audit_writer_t *gw_audit_writer_new(uv_loop_t *loop, const char *conninfo)
     uv_timer_init(loop, &w->timer);
     uv_timer_init(loop, &w->linger);
     w->lingering = (oi_linger_t){.ms = LINGER_MS, .rows = LINGER_EVENTS};
-    w->loop = loop;
     w->timer.data = w->linger.data = w;
     oi_metric_help("oi_gateway_audit_events_total", "counter", "audit events written");
     oi_metric_help("oi_gateway_audit_failures_total", "counter", "audit events that could not be written");
@@ -257,12 +255,12 @@ static void batch_send(gw_audit_writer_t *w, batch_t *b)
     free(text);
 }
 
-static void send_queued(gw_audit_writer_t *w, bool timed_out)
+static void send_queued(gw_audit_writer_t *w)
 {
     uv_timer_stop(&w->linger);
     batch_t *b = w->queued;
     w->queued = NULL;
-    oi_linger_sent(&w->lingering, b->n, timed_out, uv_now(w->loop));
+    oi_linger_sent(&w->lingering, b->n);
     batch_send(w, b);
 }
 
@@ -270,7 +268,7 @@ static void on_linger_over(uv_timer_t *t)
 {
     gw_audit_writer_t *w = t->data;
     if (!w->closing && !w->writing && w->queued)
-        send_queued(w, true);
+        send_queued(w);
 }
 
 /* The queued events go in one INSERT, when none is in flight; in a busy moment they may wait up
@@ -279,12 +277,12 @@ static void flush(gw_audit_writer_t *w)
 {
     if (w->writing || !w->queued)
         return;
-    if (oi_linger_hold(&w->lingering, w->queued->n, uv_now(w->loop))) {
+    if (oi_linger_hold(&w->lingering, w->queued->n)) {
         if (!uv_is_active((uv_handle_t *)&w->linger))
             uv_timer_start(&w->linger, on_linger_over, LINGER_MS, 0);
         return;
     }
-    send_queued(w, false);
+    send_queued(w);
 }
 
 static void retry_send(gw_audit_writer_t *w)
