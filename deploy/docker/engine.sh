@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034
-# engine.sh: sourced by the image scripts. Picks the container engine (podman or docker,
-# whichever is installed; OI_CONTAINER_ENGINE=podman|docker chooses when both are) and the
+# engine.sh: sourced by the image scripts. Picks the container engine (podman, or a docker whose
+# daemon answers; OI_CONTAINER_ENGINE=podman|docker chooses when both are) and the
 # flags these machines need: rootful podman runs with runc (crun refuses a hybrid cgroup
 # hierarchy) and every container gets explicit nofile/nproc limits, within this shell's own. Builds and the container
 # run use the host's network: there is no registry to pull from and nothing to publish.
@@ -9,10 +9,11 @@ oi_engine_init() {
   if [[ -z $ENGINE ]]; then
     if command -v podman >/dev/null 2>&1; then
       ENGINE=podman
-    elif command -v docker >/dev/null 2>&1; then
+    elif command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; then
       ENGINE=docker
     else
-      echo "no container engine: apt-get install podman runc (deploy/local/bootstrap.sh does)" >&2
+      echo "no container engine (or a docker client whose daemon does not answer): apt-get install" \
+        "podman runc (deploy/local/bootstrap.sh does)" >&2
       return 1
     fi
   fi

@@ -18,10 +18,12 @@ PACKAGES=(
 if ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
 fi
-# `make image` and `make test`'s container run: a container engine (podman, unless docker is
-# there already; rootful, with runc) and debootstrap for the Debian base image
+# `make image` and `make test`'s container run: a container engine (podman, unless a docker
+# whose daemon answers is there already; rootful, with runc) and debootstrap for the Debian base
+# image. A docker client without a daemon (some machines ship one) does not count.
 PACKAGES+=(debootstrap)
-if ! command -v podman >/dev/null 2>&1 && ! command -v docker >/dev/null 2>&1; then
+if ! command -v podman >/dev/null 2>&1 &&
+  ! { command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; }; then
   PACKAGES+=(podman runc)
 fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -177,10 +177,21 @@ class ProcessRunner:
 
 # ---- containers of the built image ---------------------------------------------------------------
 
+def docker_answers():
+    """A docker client whose daemon answers (some machines ship the client alone)."""
+    if not shutil.which('docker'):
+        return False
+    try:
+        return subprocess.run(['docker', 'info'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def engine_argv():
     """The engine and its global flags, as deploy/docker/engine.sh chooses them."""
     name = os.environ.get('OI_CONTAINER_ENGINE') or shutil.which('podman') and 'podman' or \
-        shutil.which('docker') and 'docker'
+        docker_answers() and 'docker'
     if not name:
         return None
     argv = [name]
