@@ -291,7 +291,7 @@ static void on_check(uv_check_t *h)
     bool idle = c->n_pending > 0 && c->in_flight == 0;
     if (idle && oi_linger_hold(&c->lingering, c->n_pending)) {
         if (!uv_is_active((uv_handle_t *)&c->linger))
-            uv_timer_start(&c->linger, on_linger_over, c->cfg.linger_ms, 0);
+            uv_timer_start(&c->linger, on_linger_over, c->lingering.ms, 0);
         disarm(c); /* the next row added, or the timer, looks again */
         return;
     }

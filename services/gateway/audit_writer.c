@@ -279,7 +279,7 @@ static void flush(gw_audit_writer_t *w)
         return;
     if (oi_linger_hold(&w->lingering, w->queued->n)) {
         if (!uv_is_active((uv_handle_t *)&w->linger))
-            uv_timer_start(&w->linger, on_linger_over, LINGER_MS, 0);
+            uv_timer_start(&w->linger, on_linger_over, w->lingering.ms, 0);
         return;
     }
     send_queued(w);

@@ -79,9 +79,9 @@ typedef struct prov {
  * its parameters, its commit), so a PATCH load spent an eighth more of the database's CPU with
  * four out at once, for smaller batches and a longer tail. */
 #define PROV_COALESCE_IN_FLIGHT 1
-/* A busy moment's rows linger for others (oi_pg_coalesce_config_t.linger_ms): under a PATCH load
- * at 64 connections, 3 ms took the PATCH statements from ~12 rows an execution to ~22-27 and
- * PostgreSQL's CPU per PATCH down by a tenth, the latency's tail unchanged (p99 18 ms). */
+/* A busy moment's rows linger for others (oi_pg_coalesce_config_t.linger_ms, oi/linger.h): under a
+ * PATCH load at 64 connections, 2 ms / 20 rows took the PATCH statements from ~12 rows an
+ * execution to ~20-27 and PostgreSQL's CPU per PATCH down by a tenth, p99 unchanged (~18 ms). */
 #define PROV_COALESCE_LINGER_MS 2
 #define PROV_COALESCE_LINGER_ROWS 20
 /* What every coalesced statement of the service is given (oi_pg_coalesce_config_t members). */

@@ -5,8 +5,9 @@
  * After a big batch (half of `rows` or more) the rows that find nothing out wait up to `ms` for
  * `rows` of them; after a small one they go at once, so a quiet moment never waits. Under a PATCH
  * load at 64 connections this took PostgreSQL's CPU per PATCH down by about a tenth and the rate
- * up by 3-8 % (interleaved runs); its price is up to `ms` more per statement for a load that fills half a batch and
- * never a whole one (16 clients registering: ~5 % fewer numbers a second). A rule that stopped
+ * up by 3-8 % (interleaved runs); its price is up to `ms` more per statement for a load that
+ * fills half a batch and never a whole one (16 clients registering: ~5 % fewer numbers a
+ * second). A rule that stopped
  * waiting after waits that gained little gave the PATCH gain back (most waits there gain
  * nothing: what pays is fewer statements at once, not fuller ones), so there is none. Pure: the
  * caller runs the timer. */

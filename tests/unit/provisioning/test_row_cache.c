@@ -50,6 +50,14 @@ static void put(prov_row_cache_t *c, const char *id, const char *ws, const char 
     PQclear(res);
 }
 
+/* id's row is kept for ws. */
+static void assert_kept(prov_row_cache_t *c, const char *ws, const char *id)
+{
+    PGresult *got = prov_row_cache_get(c, ws, id);
+    cr_assert_not_null(got);
+    PQclear(got);
+}
+
 Test(row_cache, keeps_a_row_whole_with_its_nulls)
 {
     prov_row_cache_t *c = prov_row_cache_new(1 << 20, NULL, NULL);
@@ -76,9 +84,7 @@ Test(row_cache, answers_only_the_workspace_that_owns_the_row)
     put(c, ID, WS, "1", "a");
     cr_assert_null(prov_row_cache_get(c, OTHER_WS, ID));
     cr_assert_null(prov_row_cache_get(c, WS, "5f2d2c1e-2222-4c2d-9e0f-000000000009"));
-    PGresult *got = prov_row_cache_get(c, WS, ID);
-    cr_assert_not_null(got);
-    PQclear(got);
+    assert_kept(c, WS, ID);
     prov_row_cache_destroy(&c);
 }
 
@@ -110,9 +116,7 @@ Test(row_cache, a_dropped_or_stale_row_is_read_again)
     cr_assert_null(prov_row_cache_get(c, WS, ID));
     cr_assert_eq(oi_metric_get("oi_provisioning_patch_rows_total", "source=\"stale\""), stale + 1);
     put(c, ID, WS, "1", "older than the dropped one, but nothing is kept now");
-    PGresult *got = prov_row_cache_get(c, WS, ID);
-    cr_assert_not_null(got);
-    PQclear(got);
+    assert_kept(c, WS, ID);
     prov_row_cache_destroy(&c);
 }
 
