@@ -115,15 +115,17 @@ extern "C" bool oi_phone_region(const char *e164, char out[3])
     return false;
 }
 
-extern "C" bool oi_phone_region_known(const char *iso2)
+extern "C" int oi_phone_country_code(const char *iso2)
 {
     if (!is_upper_iso2(iso2))
-        return false;
+        return 0;
     try {
         // 0 for a region without metadata ("ZZ", "XX"): one map lookup, where
         // GetSupportedRegions would copy the whole set on every call
-        return PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(iso2) != 0;
+        return PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(iso2);
     } catch (...) {
-        return false;
+        return 0;
     }
 }
+
+extern "C" bool oi_phone_region_known(const char *iso2) { return oi_phone_country_code(iso2) != 0; }

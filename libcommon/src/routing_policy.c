@@ -584,6 +584,46 @@ static void index_key(oi_policy_key_t *k, const char *text, size_t rule)
     k->rule = (uint16_t)rule;
 }
 
+/* The number's bit in the sieve: a multiplicative hash's top 8 bits. */
+static void sieve_bit(uint64_t digits, size_t *word, uint64_t *mask)
+{
+    unsigned bit = (unsigned)((digits * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+    *word = bit / 64 % OI_POLICY_SIEVE_WORDS;
+    *mask = UINT64_C(1) << (bit % 64);
+}
+
+static void sieve_add(oi_policy_index_t *x, uint64_t digits)
+{
+    size_t w;
+    uint64_t m;
+    sieve_bit(digits, &w, &m);
+    x->number_sieve[w] |= m;
+}
+
+static bool sieve_has(const oi_policy_index_t *x, uint64_t digits)
+{
+    size_t w;
+    uint64_t m;
+    sieve_bit(digits, &w, &m);
+    return (x->number_sieve[w] & m) != 0;
+}
+
+/* A country key also knows its calling code; an unknown code lets every caller through. */
+static void index_country(oi_policy_index_t *x, const char *iso2, size_t rule)
+{
+    oi_policy_key_t *k = &x->countries[x->n_countries++];
+    index_key(k, iso2, rule);
+    int code = oi_phone_country_code(iso2);
+    k->code = code > 0 && code < 1000 ? (uint16_t)code : 0;
+    if (!k->code) {
+        x->lead_digits = 0x3FF;
+        return;
+    }
+    while (code >= 10)
+        code /= 10;
+    x->lead_digits |= (uint16_t)(1u << code);
+}
+
 /* p->index from p->rules: a number listed twice keeps its first rule (sorted stably by rule
  * order first, then deduplicated). */
 static void build_index(oi_policy_t *p)
@@ -601,12 +641,14 @@ static void build_index(oi_policy_t *p)
         for (size_t j = 0; j < r->n_numbers; j++) {
             if (!e164_digits(r->numbers[j], &x->numbers[x->n_numbers].digits))
                 continue; /* checked E.164 before: never */
+            sieve_add(x, x->numbers[x->n_numbers].digits);
             x->numbers[x->n_numbers++].rule = (uint16_t)i;
         }
-        if (r->kind == OI_MATCH_PREFIX)
+        if (r->kind == OI_MATCH_PREFIX) {
             index_key(&x->prefixes[x->n_prefixes++], r->prefix, i);
-        else if (r->kind == OI_MATCH_COUNTRY)
-            index_key(&x->countries[x->n_countries++], r->country, i);
+            x->lead_digits |= (uint16_t)(1u << (r->prefix[1] - '0')); /* "+" then 1-9: checked */
+        } else if (r->kind == OI_MATCH_COUNTRY)
+            index_country(x, r->country, i);
         else if (r->kind == OI_MATCH_ANONYMOUS && x->anonymous < 0)
             x->anonymous = (int)i;
     }
@@ -624,33 +666,53 @@ static void build_index(oi_policy_t *p)
     x->n_numbers = kept;
 }
 
+/* Whether e164 ("+" and digits) starts with the calling code (1 to 3 digits). */
+static bool has_code(const char *e164, unsigned code)
+{
+    unsigned v = 0;
+    for (const char *c = e164 + 1; c < e164 + 4 && *c >= '0' && *c <= '9'; c++) {
+        v = v * 10 + (unsigned)(*c - '0');
+        if (v == code)
+            return true;
+    }
+    return false;
+}
+
 int oi_policy_first_rule(const oi_policy_t *p, const char *e164, const char *(*region_of)(void *), void *ud)
 {
     const oi_policy_index_t *x = &p->index;
     if (p->n_rules == 0)
         return -1;
-    int best = e164 ? -1 : x->anonymous;
     if (!e164)
-        return best;
+        return x->anonymous;
+    int best = -1;
     oi_policy_number_t key;
     const oi_policy_number_t *hit = NULL;
-    if (x->n_numbers && e164_digits(e164, &key.digits)) /* not E.164: in no list (they hold E.164) */
+    /* not E.164: in no list (they hold E.164) */
+    if (x->n_numbers && e164_digits(e164, &key.digits) && sieve_has(x, key.digits))
         hit = bsearch(&key, x->numbers, x->n_numbers, sizeof *x->numbers, cmp_number);
     if (hit)
         best = hit->rule;
+    /* prefixes and calling codes follow a "+": nothing else can match them */
+    unsigned lead = e164[0] == '+' && e164[1] ? (unsigned)(e164[1] - '0') : 10;
+    if (lead > 9 || !(x->lead_digits & (1u << lead)))
+        return best;
     for (size_t i = 0; i < x->n_prefixes && (best < 0 || x->prefixes[i].rule < best); i++) {
         if (strncmp(e164, x->prefixes[i].text, x->prefixes[i].len) == 0) {
             best = x->prefixes[i].rule;
             break;
         }
     }
-    if (x->n_countries && (best < 0 || x->countries[0].rule < best)) {
-        const char *region = region_of(ud);
-        for (size_t i = 0; *region && i < x->n_countries && (best < 0 || x->countries[i].rule < best); i++) {
-            if (strcmp(region, x->countries[i].text) == 0) {
-                best = x->countries[i].rule;
-                break;
-            }
+    const char *region = NULL; /* asked once, and only of a caller some country's code fits */
+    for (size_t i = 0; i < x->n_countries && (best < 0 || x->countries[i].rule < best); i++) {
+        const oi_policy_key_t *k = &x->countries[i];
+        if (k->code && !has_code(e164, k->code))
+            continue;
+        if (!region)
+            region = region_of(ud);
+        if (strcmp(region, k->text) == 0) {
+            best = k->rule;
+            break;
         }
     }
     return best;
@@ -723,6 +785,17 @@ void oi_policy_free(oi_policy_t **self_p)
     free(p->index.prefixes);
     free(p->index.countries);
     OI_FREE(*self_p);
+}
+
+size_t oi_policy_bytes(const oi_policy_t *p)
+{
+    if (!p)
+        return 0;
+    size_t n = sizeof *p + p->n_rules * sizeof *p->rules + p->schedule.n_closed * sizeof *p->schedule.closed;
+    for (size_t i = 0; i < p->n_rules; i++)
+        n += p->rules[i].n_numbers * sizeof *p->rules[i].numbers;
+    n += p->index.n_numbers * sizeof *p->index.numbers;
+    return n + (p->index.n_prefixes + p->index.n_countries) * sizeof(oi_policy_key_t);
 }
 
 bool oi_policy_empty(const oi_policy_t *p) { return !p || (!p->n_fallbacks && !p->has_schedule && !p->n_rules); }

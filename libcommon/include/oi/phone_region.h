@@ -28,6 +28,11 @@ bool oi_phone_region(const char *e164, char out[3]);
  * numbering metadata for ("GB" yes; "gb", "ZZ", "XX", "GBR" no). */
 bool oi_phone_region_known(const char *iso2);
 
+/* The country calling code of a region ("GB" → 44, "US" → 1), 0 for anything
+ * oi_phone_region_known refuses. Every number oi_phone_region places in a region starts with
+ * "+" and that code. */
+int oi_phone_country_code(const char *iso2);
+
 #ifdef __cplusplus
 }
 #endif

@@ -98,25 +98,35 @@ typedef struct {
     char text[17];              /* a prefix, or an ISO country */
     uint16_t len;
     uint16_t rule;
+    uint16_t code;              /* a country's calling code (44 for GB), 0 when unknown */
 } oi_policy_key_t;
+/* Most callers match no rule, and the sieves say so without touching the lists: a caller whose
+ * number's bit is clear in number_sieve is listed nowhere, one whose first digit is not in
+ * lead_digits starts with no prefix and no country's calling code. */
+#define OI_POLICY_SIEVE_WORDS 4
 typedef struct {
+    uint64_t number_sieve[OI_POLICY_SIEVE_WORDS]; /* a bit per listed number, by its digits' hash */
+    uint16_t lead_digits;        /* bit d: a prefix or a country's calling code starts with d (or
+                                  * a country's code is unknown: all bits) */
+    int anonymous;               /* the first anonymous rule, -1 none */
     oi_policy_number_t *numbers; /* owned, sorted by e164, n_numbers */
     size_t n_numbers;
     oi_policy_key_t *prefixes;   /* owned, in rule order */
     size_t n_prefixes;
     oi_policy_key_t *countries;  /* owned, in rule order */
     size_t n_countries;
-    int anonymous;               /* the first anonymous rule, -1 none */
 } oi_policy_index_t;
 
+/* What every call reads comes first (the caller rules' index, whether a schedule applies), so a
+ * decision touches few cache lines; the rest is read when a branch needs it. */
 typedef struct {
+    oi_policy_index_t index;    /* the rules, indexed */
+    size_t n_rules;
+    bool has_schedule;
+    oi_policy_rule_t *rules;    /* owned, n_rules of them */
     oi_policy_fallback_t fallbacks[OI_POLICY_FALLBACKS_MAX];
     size_t n_fallbacks;
-    bool has_schedule;
     oi_policy_schedule_t schedule;
-    oi_policy_rule_t *rules;    /* owned, n_rules of them */
-    size_t n_rules;
-    oi_policy_index_t index;    /* the rules, indexed */
 } oi_policy_t;
 
 /* Checks inbound_routing's member m of obj (loc = the inbound_routing object's location).
@@ -130,10 +140,12 @@ json_t *oi_policy_check_member(oi_validation_t *v, const oi_loc_t *loc, json_t *
 oi_status_t oi_policy_parse(const char *json_text, oi_policy_t **out, oi_error_t *err);
 void oi_policy_free(oi_policy_t **self_p);
 bool oi_policy_empty(const oi_policy_t *p);
+/* The bytes p holds, allocations included (0 for NULL). */
+size_t oi_policy_bytes(const oi_policy_t *p);
 
 /* The first caller rule matching a caller given as normalised E.164 (NULL: withheld) whose
- * country is region ("" unknown; asked only when a country rule exists, through region_of),
- * or -1. Same answer as trying the rules in order. */
+ * country is region ("" unknown; asked through region_of only when a country rule's calling code
+ * starts the number), or -1. Same answer as trying the rules in order. */
 int oi_policy_first_rule(const oi_policy_t *p, const char *e164, const char *(*region_of)(void *), void *ud);
 
 /* Every agent the policy names, in order (fallbacks, caller rules, after hours), each with the
