@@ -29,7 +29,9 @@ struct oi_near_entry {
     char *tag;
     void *data;
     size_t len;
-    size_t cost;                     /* bytes counted against max_bytes while ready */
+    size_t cost;                     /* bytes counted against max_bytes while ready, derived's too */
+    void *derived;                   /* owned (freed by the cache's derived_free) while ready */
+    size_t derived_cost;             /* its share of cost */
     uint64_t seq;                    /* the stored value's number (oi_near_value_t.seq) */
     uint32_t fills;
     bool ready, stale, in_table;
@@ -45,6 +47,7 @@ struct oi_near_cache {
     uint64_t epoch;
     uint64_t next_seq;               /* numbers every value stored, from 1 */
     size_t tickets_out;              /* begun, not ended */
+    oi_near_derived_free_fn derived_free;
     bool usable, closing;
     oi_near_stats_t stats;
 };
@@ -67,8 +70,17 @@ oi_near_cache_t *oi_near_cache_new(const char *name, size_t max_bytes, uint32_t 
 
 const char *oi_near_cache_name(const oi_near_cache_t *c) { return c->name; }
 
-static void entry_free(oi_near_entry_t *e)
+static void derived_drop(oi_near_cache_t *c, oi_near_entry_t *e)
 {
+    if (e->derived)
+        c->derived_free(e->derived);
+    e->derived = NULL;
+    e->derived_cost = 0;
+}
+
+static void entry_free(oi_near_cache_t *c, oi_near_entry_t *e)
+{
+    derived_drop(c, e);
     free(e->key);
     free(e->tag);
     free(e->data);
@@ -146,6 +158,7 @@ static void value_drop(oi_near_cache_t *c, oi_near_entry_t *e)
         return;
     lru_unlink(c, e);
     c->stats.bytes -= e->cost;
+    derived_drop(c, e);
     e->ready = false;
     free(e->data);
     free(e->tag);
@@ -161,12 +174,13 @@ static void entry_retire(oi_near_cache_t *c, oi_near_entry_t *e)
         table_remove(c, e);
     e->stale = true;
     if (e->fills == 0)
-        entry_free(e);
+        entry_free(c, e);
 }
 
-static void evict_to_fit(oi_near_cache_t *c)
+/* Least recently used values out until the bytes fit; spared (if not NULL) stays. */
+static void evict_to_fit(oi_near_cache_t *c, const oi_near_entry_t *spared)
 {
-    while (c->stats.bytes > c->max_bytes && c->lru_tail) {
+    while (c->stats.bytes > c->max_bytes && c->lru_tail && c->lru_tail != spared) {
         c->stats.evicted++;
         entry_retire(c, c->lru_tail);
     }
@@ -206,6 +220,8 @@ bool oi_near_cache_get(oi_near_cache_t *c, const char *key, uint64_t now_ms, oi_
         return false;
     }
     c->stats.hits++;
+    if (e->derived) /* what the reader will read next, fetched while the LRU list is mended */
+        __builtin_prefetch(e->derived);
     if (c->lru_head != e) {
         lru_unlink(c, e);
         lru_push_front(c, e);
@@ -214,6 +230,8 @@ bool oi_near_cache_get(oi_near_cache_t *c, const char *key, uint64_t now_ms, oi_
     out->data = e->data;
     out->len = e->len;
     out->seq = e->seq;
+    out->derived = e->derived;
+    out->entry = e;
     return true;
 }
 
@@ -284,7 +302,7 @@ void oi_near_cache_end(oi_near_cache_t *c, oi_near_ticket_t *t, const char *tag,
     c->tickets_out--;
     if (c->closing) {
         if (e->fills == 0 && !e->in_table)
-            entry_free(e);
+            entry_free(c, e);
         if (c->tickets_out == 0)
             cache_free(c);
         return;
@@ -292,7 +310,7 @@ void oi_near_cache_end(oi_near_cache_t *c, oi_near_ticket_t *t, const char *tag,
     bool keep = data && !e->stale && t->epoch == c->epoch && c->usable;
     if (keep) {
         value_store(c, e, tag, data, len, now_ms);
-        evict_to_fit(c);
+        evict_to_fit(c, NULL);
         return;
     }
     if (data)
@@ -312,6 +330,23 @@ void oi_near_cache_invalidate(oi_near_cache_t *c, const char *key, size_t len)
 }
 
 void oi_near_cache_invalidate_all(oi_near_cache_t *c) { retire_all(c); }
+
+void oi_near_cache_set_derived_free(oi_near_cache_t *c, oi_near_derived_free_fn free_fn) { c->derived_free = free_fn; }
+
+bool oi_near_cache_keep_derived(oi_near_cache_t *c, const oi_near_value_t *v, void *derived, size_t bytes)
+{
+    oi_near_entry_t *e = v->entry;
+    if (!c->derived_free || !derived || !e || !e->ready || e->seq != v->seq)
+        return false; /* not a live hit: nothing to keep it with */
+    if (e->derived && e->derived != derived)
+        c->derived_free(e->derived);
+    e->derived = derived;
+    c->stats.bytes = c->stats.bytes - e->derived_cost + bytes;
+    e->cost = e->cost - e->derived_cost + bytes;
+    e->derived_cost = bytes;
+    evict_to_fit(c, e);
+    return true;
+}
 
 oi_near_stats_t oi_near_cache_stats(const oi_near_cache_t *c)
 {
@@ -338,7 +373,7 @@ static void cache_free(oi_near_cache_t *c)
         oi_near_entry_t *e = c->buckets[i];
         while (e) {
             oi_near_entry_t *next = e->hnext;
-            entry_free(e);
+            entry_free(c, e);
             e = next;
         }
     }

@@ -143,7 +143,7 @@ static bool open_modules(dsp_t *d, const dsp_config_t *cfg)
     d->cache = dsp_cache_new(d);
     if (cfg->near.max_bytes > 0) {
         d->near = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
-        d->memo = oi_route_memo_new(DSP_ROUTE_MEMO_MAX, dsp_resolve_pack);
+        d->memo = oi_route_memo_new(d->near, dsp_resolve_pack);
         d->near_bus = oi_near_bus_new(d->loop, cfg->redis_host, cfg->redis_port);
         oi_near_bus_attach(d->near_bus, OI_NEAR_CHANNEL_ROUTES, d->near);
         oi_near_bus_start(d->near_bus);

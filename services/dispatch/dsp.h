@@ -47,6 +47,5 @@ typedef struct dsp {
 #define DSP_PIPELINE_CONNECTIONS_MAX 4 /* the pipeline opens min(OI_PG_POOL_SIZE, this) */
 #define DSP_FAILURE_TTL_S 3600
 #define DSP_POLICY_SLOTS 1024
-#define DSP_ROUTE_MEMO_MAX 4096 /* numbers with a policy kept parsed */
 
 #endif

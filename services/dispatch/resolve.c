@@ -270,12 +270,12 @@ static bool near_answer(dsp_t *d, oi_rpc_call_t **call, const char *to, const ch
     oi_near_value_t v;
     if (!oi_near_cache_get(d->near, to, uv_now(d->loop), &v))
         return false;
-    if (!oi_route_is_snapshot(v.data, v.len)) {
+    if (!oi_route_memo_applies(&v)) {
         oi_rpc_call_reply_packed(call, v.data, v.len);
         return true;
     }
     size_t len = 0;
-    const uint8_t *packed = oi_route_memo_answer(d->memo, to, &v, from, oi_clock_now_ms(), &len);
+    const uint8_t *packed = oi_route_memo_answer(d->memo, &v, from, oi_clock_now_ms(), &len);
     if (!packed)
         return false;
     oi_rpc_call_reply_packed(call, packed, len);

@@ -129,9 +129,9 @@ static void open_near_caches(gw_t *gw, const gw_config_t *cfg)
     size_t half = cfg->near.max_bytes / 2;
     gw->near_numbers = oi_near_cache_new("numbers", cfg->near.max_bytes, cfg->near.max_age_ms);
     gw->near_routes = oi_near_cache_new("routes", cfg->near.max_bytes, cfg->near.max_age_ms);
-    gw->route_memo = oi_route_memo_new(GW_ROUTE_MEMO_MAX, gw_render_resolve_body);
+    gw->route_memo = oi_route_memo_new(gw->near_routes, gw_render_resolve_body);
     gw->near_routes_form = oi_near_cache_new("routes_form", half, cfg->near.max_age_ms);
-    gw->route_memo_form = oi_route_memo_new(GW_ROUTE_MEMO_MAX, gw_render_resolve_form);
+    gw->route_memo_form = oi_route_memo_new(gw->near_routes_form, gw_render_resolve_form);
     gw->near_bus = oi_near_bus_new(gw->loop, cfg->redis_host, cfg->redis_port);
     oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_NUMBERS, gw->near_numbers);
     oi_near_bus_attach(gw->near_bus, OI_NEAR_CHANNEL_ROUTES, gw->near_routes);

@@ -138,7 +138,6 @@ void gw_respond_document(gw_req_t *r, const char *content_type, const char *extr
                          size_t len);
 /* A number answer's ETag header line ("ETag: \"<version>\"\r\n"); "" for version 0. */
 #define GW_ETAG_HEADER_MAX 48
-#define GW_ROUTE_MEMO_MAX 4096 /* numbers with a routing policy kept parsed */
 #define GW_REDIS_TIMEOUT_MS 200 /* a rate check waits this long for Redis, then lets the request through */
 void gw_etag_header(long long version, char out[GW_ETAG_HEADER_MAX]);
 /* If-Match of a PATCH or DELETE into *version (0: none or "*"). false when it was answered:

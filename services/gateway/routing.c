@@ -63,12 +63,12 @@ static bool near_resolve(gw_req_t *r, const char *to, const char *from)
     oi_near_value_t v;
     if (!gw_near_lookup(r, f.near, to, &v))
         return false;
-    if (!oi_route_is_snapshot(v.data, v.len)) {
+    if (!oi_route_memo_applies(&v)) {
         respond_decision(r, v.data, v.len);
         return true;
     }
     size_t len = 0;
-    const uint8_t *body = oi_route_memo_answer(f.memo, to, &v, from, oi_clock_now_ms(), &len);
+    const uint8_t *body = oi_route_memo_answer(f.memo, &v, from, oi_clock_now_ms(), &len);
     if (!body)
         return false; /* a snapshot that does not parse: the source answers (no fill begun) */
     respond_decision(r, (const char *)body, len);

@@ -41,7 +41,12 @@ typedef struct {
     const void *data;
     size_t len;
     uint64_t seq;
+    void *derived;          /* what a reader kept with this value (oi_near_cache_keep_derived) */
+    oi_near_entry_t *entry; /* the value's own, for oi_near_cache_keep_derived */
 } oi_near_value_t;
+
+/* Frees a derived form (oi_near_cache_keep_derived). */
+typedef void (*oi_near_derived_free_fn)(void *derived);
 
 typedef struct {
     uint64_t hits, misses, stored, refused, invalidated, evicted, flushes;
@@ -68,6 +73,19 @@ oi_near_ticket_t oi_near_cache_begin(oi_near_cache_t *c, const char *key);
  * read failed, nothing to keep. Either way the ticket is spent. */
 void oi_near_cache_end(oi_near_cache_t *c, oi_near_ticket_t *t, const char *tag, const void *data, size_t len,
                        uint64_t now_ms);
+
+/* A reader's parsed form of a value can live with it: kept with the value, found by the next
+ * hit on the same value (oi_near_value_t.derived) without a lookup of its own, and freed with
+ * free_fn when the value goes (replaced, invalidated, evicted, too old, the cache destroyed).
+ * Its bytes count against max_bytes like the value's. One free_fn per cache, set before the
+ * first keep. */
+void oi_near_cache_set_derived_free(oi_near_cache_t *c, oi_near_derived_free_fn free_fn);
+/* Keeps derived with v (a hit of the last oi_near_cache_get, no other call on the cache since),
+ * counting `bytes` for it: a different derived form kept before is freed, the same one just
+ * counted anew (it grew). Room is made from the least recently used values, never v's, so v and
+ * derived stay valid after the call. false (derived stays the caller's) when v is no such hit or
+ * no free_fn is set. */
+bool oi_near_cache_keep_derived(oi_near_cache_t *c, const oi_near_value_t *v, void *derived, size_t bytes);
 
 /* key (len bytes, not NUL-terminated) changed at its source. */
 void oi_near_cache_invalidate(oi_near_cache_t *c, const char *key, size_t len);

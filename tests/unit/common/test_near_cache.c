@@ -2,6 +2,7 @@
  * bounds. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "oi/near_cache.h"
@@ -195,5 +196,95 @@ Test(near_cache, every_stored_value_has_its_own_sequence_number)
     fill(c, "n2", "ws", "two again", 3);
     cr_assert(oi_near_cache_get(c, "n2", 4, &b2));
     cr_expect_neq(b.seq, b2.seq); /* a new value, even of the same key */
+    oi_near_cache_destroy(&c);
+}
+
+/* --- derived forms ------------------------------------------------------------------------------ */
+
+static int derived_freed;
+static void count_free(void *derived)
+{
+    derived_freed++;
+    free(derived);
+}
+
+static void *keep_on(oi_near_cache_t *c, const char *key, uint64_t now, size_t bytes)
+{
+    oi_near_value_t v;
+    cr_assert(oi_near_cache_get(c, key, now, &v));
+    char *d = strdup(key);
+    cr_assert(oi_near_cache_keep_derived(c, &v, d, bytes));
+    return d;
+}
+
+/* A derived form is found with its value and freed whenever the value goes: replaced, invalidated,
+ * too old, everything invalidated, the cache unusable or destroyed. */
+Test(near_cache, a_derived_form_lives_and_goes_with_its_value)
+{
+    derived_freed = 0;
+    oi_near_cache_t *c = live_cache(1 << 20, 1000);
+    oi_near_cache_set_derived_free(c, count_free);
+    fill(c, "n1", "", "v1", 0);
+    void *d = keep_on(c, "n1", 0, 100);
+    oi_near_value_t v;
+    cr_assert(oi_near_cache_get(c, "n1", 1, &v));
+    cr_expect_eq(v.derived, d);
+    fill(c, "n1", "", "v2", 2); /* replaced */
+    cr_expect_eq(derived_freed, 1);
+    cr_assert(oi_near_cache_get(c, "n1", 2, &v));
+    cr_expect_null(v.derived);
+    keep_on(c, "n1", 2, 100);
+    oi_near_cache_invalidate(c, "n1", 2);
+    cr_expect_eq(derived_freed, 2);
+    fill(c, "n1", "", "v3", 10);
+    keep_on(c, "n1", 10, 100);
+    cr_expect_not(oi_near_cache_get(c, "n1", 5000, &v)); /* too old */
+    cr_expect_eq(derived_freed, 3);
+    fill(c, "n1", "", "v4", 5000);
+    keep_on(c, "n1", 5000, 100);
+    oi_near_cache_invalidate_all(c);
+    cr_expect_eq(derived_freed, 4);
+    fill(c, "n1", "", "v5", 5000);
+    keep_on(c, "n1", 5000, 100);
+    oi_near_cache_set_usable(c, false);
+    cr_expect_eq(derived_freed, 5);
+    oi_near_cache_set_usable(c, true);
+    fill(c, "n1", "", "v6", 5000);
+    keep_on(c, "n1", 5000, 100);
+    oi_near_cache_destroy(&c);
+    cr_expect_eq(derived_freed, 6);
+}
+
+/* Its bytes count: kept anew when it grows, a different form replaces (frees) the first, and
+ * room is made from other values, never its own. Nothing is kept without a live hit. */
+Test(near_cache, a_derived_form_counts_against_the_bytes)
+{
+    derived_freed = 0;
+    oi_near_cache_t *c = live_cache(1000, 0);
+    oi_near_cache_set_derived_free(c, count_free);
+    fill(c, "n1", "", "v1", 0);
+    fill(c, "n2", "", "v2", 0);
+    size_t base = oi_near_cache_stats(c).bytes;
+    void *d = keep_on(c, "n2", 0, 100);
+    cr_expect_eq(oi_near_cache_stats(c).bytes, base + 100);
+    oi_near_value_t v;
+    cr_assert(oi_near_cache_get(c, "n2", 0, &v));
+    cr_expect(oi_near_cache_keep_derived(c, &v, d, 300)); /* the same, grown */
+    cr_expect_eq(oi_near_cache_stats(c).bytes, base + 300);
+    cr_expect_eq(derived_freed, 0);
+    keep_on(c, "n2", 0, 200); /* another form */
+    cr_expect_eq(derived_freed, 1);
+    cr_expect_eq(oi_near_cache_stats(c).bytes, base + 200);
+    keep_on(c, "n2", 0, 950); /* past the bound: n1 goes, n2 stays */
+    cr_expect_not(oi_near_cache_get(c, "n1", 0, &v));
+    cr_expect(oi_near_cache_get(c, "n2", 0, &v));
+    cr_expect_eq(oi_near_cache_stats(c).evicted, 1);
+    oi_near_value_t stale = v;
+    fill(c, "n2", "", "v2b", 0);
+    char *mine = strdup("x");
+    cr_expect_not(oi_near_cache_keep_derived(c, &stale, mine, 10), "an older value's hit");
+    oi_near_value_t none = {0};
+    cr_expect_not(oi_near_cache_keep_derived(c, &none, mine, 10), "no hit at all");
+    free(mine);
     oi_near_cache_destroy(&c);
 }
