@@ -410,9 +410,9 @@ sip_env() {
 sip_ping() { sipsak -s "sip:ping@127.0.0.1:$SIP_PORT" -H 127.0.0.1 >/dev/null 2>&1; }
 
 sip_up() {
+  sip_env # stack.env names the edge's settings, whether it runs already or starts now
   if alive oi-sip-edge kamailio; then log "SIP edge already running"; return 0; fi
   command -v kamailio >/dev/null || die "kamailio is missing (deploy/local/bootstrap.sh installs it)"
-  sip_env
   local logf=$RUN/logs/oi-sip-edge.log
   printf '\n==== oi-sip-edge start %s\n' "$(date -u +%FT%TZ)" >>"$logf"
   (cd "$ROOT" && exec setsid deploy/sip/edge.sh </dev/null >>"$logf" 2>&1) &
