@@ -19,10 +19,21 @@ class Stack:
         self.run_dir = env["OI_RUN_DIR"]
         self.replicas = int(env.get("OI_REPLICAS", "1"))
 
-    def _sh(self, *args, env=None):
+    def _sh(self, *args, env=None, unset=()):
         e = dict(os.environ, OI_RUN_DIR=self.run_dir, **(env or {}))
+        for name in unset:
+            e.pop(name, None)
         r = subprocess.run([STACK, *args], env=e, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, (args, r.stdout[-2000:], r.stderr[-2000:])
+
+    def up(self, unset=()):
+        """stack.sh up, as `make run` runs it again; unset: variables of this environment left out."""
+        self._sh("up", unset=unset)
+
+    def running(self):
+        """{process name: pid} of every piece with a pid file."""
+        d = os.path.join(self.run_dir, "pids")
+        return {f[:-4]: self.pid(f[:-4]) for f in sorted(os.listdir(d)) if f.endswith(".pid")}
 
     def start(self, name, env=None):
         """env: extra variables for this start (e.g. another OI_PURCHASE_CARRIER)."""
