@@ -29,6 +29,12 @@ static void check_members(const char *text)
     json_decref(doc);
 }
 
+static bool same_decision(const Oneinbox__V1__ResolveReply *a, const Oneinbox__V1__ResolveReply *b)
+{
+    const char *x = a->agent_id ? a->agent_id->value : "", *y = b->agent_id ? b->agent_id->value : "";
+    return strcmp(a->reason, b->reason) == 0 && strcmp(x, y) == 0 && a->n_steps == b->n_steps;
+}
+
 static void decide_some(const oi_policy_t *p)
 {
     static const char *const callers[] = {"+14155550100", "+442079460123", "", "+16135550100", "x"};
@@ -43,12 +49,17 @@ static void decide_some(const oi_policy_t *p)
     r.primary = (oi_agent_state_t){.present = true, .active = true};
     for (size_t c = 0; c < sizeof callers / sizeof callers[0]; c++) {
         for (size_t t = 0; t < sizeof moments / sizeof moments[0]; t++) {
+            Oneinbox__V1__ResolveReply *reps[2];
             for (int explain = 0; explain < 2; explain++) {
                 oi_route_call_t in = {.policy = p, .from = callers[c], .at_ms = moments[t], .explain = explain};
-                Oneinbox__V1__ResolveReply *rep = oi_route_decide(&r, &in);
-                protobuf_c_message_free_unpacked(&rep->base, NULL);
+                reps[explain] = oi_route_decide(&r, &in);
                 (void)oi_route_decide_key(&r, &in);
             }
+            /* the index (explain off) decides what the rules tried in order (explain on) decide */
+            if (!same_decision(reps[0], reps[1]))
+                abort();
+            for (int i = 0; i < 2; i++)
+                protobuf_c_message_free_unpacked(&reps[i]->base, NULL);
         }
     }
 }
