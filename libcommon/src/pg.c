@@ -267,13 +267,15 @@ void oi_pg_rollback(PGconn *c)
 
 /* PQfnumber(res, col) without its copy and case folding of col (a malloc per lookup, and rows
  * are read a column name at a time): a name without capitals or quotes folds to itself, so the
- * first column of exactly that name is PQfnumber's answer. */
-static int column_of(const PGresult *res, const char *col)
+ * first column of exactly that name is PQfnumber's answer (or the hinted one of that name). */
+int oi_pg_field(const PGresult *res, const char *col, int hint)
 {
     for (const char *p = col; *p; p++)
         if ((*p >= 'A' && *p <= 'Z') || *p == '"')
             return PQfnumber(res, col);
     int n = PQnfields(res);
+    if (hint >= 0 && hint < n && strcmp(PQfname(res, hint), col) == 0)
+        return hint;
     for (int i = 0; i < n; i++)
         if (strcmp(PQfname(res, i), col) == 0)
             return i;
@@ -282,7 +284,7 @@ static int column_of(const PGresult *res, const char *col)
 
 const char *oi_pg_get(const PGresult *res, int row, const char *col)
 {
-    int i = column_of(res, col);
+    int i = oi_pg_field(res, col, -1);
     if (i < 0 || row >= PQntuples(res) || PQgetisnull(res, row, i))
         return NULL;
     return PQgetvalue(res, row, i);

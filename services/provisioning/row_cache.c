@@ -62,26 +62,13 @@ static int64_t version_of(const void *data, size_t len)
     return v;
 }
 
-/* Column name's field in res, -1 when none. The rows come with the columns in this order, so the
- * field after the previous one is looked at first (PQfnumber would copy and fold every name). */
-static int field_of(const PGresult *res, const char *name, int after)
-{
-    int n = PQnfields(res);
-    if (after + 1 < n && strcmp(PQfname(res, after + 1), name) == 0)
-        return after + 1;
-    for (int i = 0; i < n; i++)
-        if (strcmp(PQfname(res, i), name) == 0)
-            return i;
-    return -1;
-}
-
 /* The row as a value (heap, *len set); NULL when a column is missing or the version unreadable. */
 static uint8_t *encode(const PGresult *res, int row, size_t *len)
 {
     int field[N_COLUMNS];
     size_t total = sizeof(int64_t);
     for (size_t i = 0; i < N_COLUMNS; i++) {
-        field[i] = field_of(res, columns[i], i ? field[i - 1] : -1);
+        field[i] = oi_pg_field(res, columns[i], i ? field[i - 1] + 1 : 0); /* the rows come in this order */
         if (field[i] < 0)
             return NULL;
         total += sizeof(int32_t) + (PQgetisnull(res, row, field[i]) ? 0 : (size_t)PQgetlength(res, row, field[i]));

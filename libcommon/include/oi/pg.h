@@ -48,6 +48,10 @@ oi_status_t oi_pg_begin(PGconn *c, oi_error_t *err);
 oi_status_t oi_pg_commit(PGconn *c, oi_error_t *err);
 void oi_pg_rollback(PGconn *c);
 
+/* The field of column col in res (PQfnumber's answer, without its copy of the name), -1 when
+ * none. hint: a field looked at first (-1: none), for a caller reading the columns in the
+ * result's order. */
+int oi_pg_field(const PGresult *res, const char *col, int hint);
 /* Column helpers on a result row: NULL when SQL NULL. Borrowed from res. */
 const char *oi_pg_get(const PGresult *res, int row, const char *col);
 /* Returns a new heap copy or NULL. */
