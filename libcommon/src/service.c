@@ -5,11 +5,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "oi/crypto.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/rpc.h"
+#include "oi/sched.h"
 
 struct oi_service {
     const char *name;         /* borrowed (string literal) */
@@ -25,6 +27,17 @@ struct oi_service {
     bool drained;
     bool forced; /* the grace expired before the modules drained */
 };
+
+/* Before anything starts a thread, so that every thread of the service inherits the policy. */
+static void sched_threads(oi_config_t *config)
+{
+    if (!oi_config_bool(config, "OI_SCHED_BATCH", true))
+        return;
+    int rc = oi_sched_batch();
+    if (rc != 0)
+        oi_log_warn(&(oi_log_ctx_t){.action = "starting"}, "SCHED_BATCH refused (%s): threads keep the default policy",
+                    strerror(rc));
+}
 
 oi_service_t *oi_service_new(const char *name)
 {
@@ -42,8 +55,9 @@ oi_service_t *oi_service_new(const char *name)
         oi_log_error(NULL, "libsodium failed to initialise");
         exit(2);
     }
-    uv_loop_init(&s->loop);
     s->config = oi_config_new();
+    sched_threads(s->config);
+    uv_loop_init(&s->loop);
     s->grace_ms = (uint32_t)oi_config_int(s->config, "OI_SHUTDOWN_GRACE_MS", 10000, 0, 600000);
     return s;
 }
