@@ -15,7 +15,7 @@
 #include "oi/pg.h"
 #include "waiters.h"
 
-typedef struct {
+typedef struct prov_wait {
     prov_t *p;
     oi_rpc_call_t *call;
     char id[OI_UUID_STR_LEN + 1];
@@ -24,12 +24,43 @@ typedef struct {
     int64_t until_ms;          /* monotonic */
     bool timed_out;
     Oneinbox__V1__PhoneNumber *previous; /* owned, NULL: none; goes into the answer */
+    bool held;                 /* the answer waits for prov_wait_release */
+    bool kept;                 /* an answer came while held: */
+    oi_status_t kept_status;
+    oi_error_t kept_err;
+    ProtobufCMessage *kept_reply; /* owned copy, NULL: none */
 } wait_t;
 
 static void wait_start(wait_t *w);
 
+static ProtobufCMessage *message_copy(const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = oi_xmalloc(n + 1);
+    protobuf_c_message_pack(m, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+    free(buf);
+    return copy;
+}
+
+/* While held, the answer is kept (copied: reply is borrowed) for prov_wait_release. */
+static bool keep_if_held(wait_t *w, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
+{
+    if (!w->held)
+        return false;
+    w->kept = true;
+    w->kept_status = st;
+    oi_error_init(&w->kept_err);
+    if (err)
+        w->kept_err = *err;
+    w->kept_reply = reply ? message_copy(reply) : NULL;
+    return true;
+}
+
 static void reply_and_free(wait_t *w, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
+    if (keep_if_held(w, st, err, reply))
+        return;
     if (!st && reply && w->previous) { /* a shallow copy carries it: reply is borrowed */
         Oneinbox__V1__Job job = *(const Oneinbox__V1__Job *)reply;
         job.previous = w->previous;
@@ -40,6 +71,17 @@ static void reply_and_free(wait_t *w, oi_status_t st, const oi_error_t *err, con
     if (w->previous)
         protobuf_c_message_free_unpacked(&w->previous->base, NULL);
     free(w);
+}
+
+void prov_wait_release(prov_wait_t *w)
+{
+    w->held = false;
+    if (!w->kept)
+        return; /* the wait goes on: its end answers */
+    ProtobufCMessage *reply = w->kept_reply;
+    reply_and_free(w, w->kept_status, w->kept_status ? &w->kept_err : NULL, reply);
+    if (reply)
+        protobuf_c_message_free_unpacked(reply, NULL);
 }
 
 /* The job as we last knew it, for a wait that ends without news. */
@@ -124,8 +166,8 @@ void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char
     prov_wait_answer_with(p, call, ws, id, wait_ms, watch, state, NULL);
 }
 
-void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
-                           prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous)
+static wait_t *wait_new(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms,
+                        prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous, bool held)
 {
     wait_t *w = oi_xcalloc(1, sizeof *w);
     w->previous = previous;
@@ -135,11 +177,33 @@ void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const
     snprintf(w->ws, sizeof w->ws, "%s", ws ? ws : "");
     w->state = state;
     w->until_ms = oi_clock_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
-    wait_start(w);
-    if (!watch)
-        return;
-    watch_t *x = oi_xcalloc(1, sizeof *x); /* the waiter exists first: an end after the watch is never missed */
+    w->held = held;
+    return w;
+}
+
+/* The watch comes after the waiter: an end after the watch is never missed. */
+static void watch_start(prov_t *p, const char *id)
+{
+    watch_t *x = oi_xcalloc(1, sizeof *x);
     x->p = p;
     snprintf(x->id, sizeof x->id, "%s", id);
     prov_job_watch(p, id, on_watched, x);
+}
+
+void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
+                           prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous)
+{
+    wait_start(wait_new(p, call, ws, id, wait_ms, state, previous, false)); /* may be answered (freed) at once */
+    if (watch)
+        watch_start(p, id);
+}
+
+prov_wait_t *prov_wait_answer_held(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms,
+                                   bool watch, prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous)
+{
+    wait_t *w = wait_new(p, call, ws, id, wait_ms, state, previous, true);
+    wait_start(w);
+    if (watch)
+        watch_start(p, id);
+    return w;
 }

@@ -132,6 +132,29 @@ def test_redis_slow_resolve_answers_from_postgres_within_its_timeout(stack, clie
     assert resolve(internal, routed).json["agent_id"] == agents["routing"]
 
 
+def test_a_patch_while_redis_answers_nothing_is_answered_after_its_announcement(stack, client, routed, ctl):
+    """A PATCH's announcement to the near caches and its job run side by side, and the answer
+    leaves once both are done (jobs_rpc.c, job_wait.h). With Redis paused the job ends at once
+    and the announcement waits out OI_REDIS_TIMEOUT_MS (1 s): the job's answer is kept until
+    then, never sent before, and is the whole change, seen at once through every gateway."""
+    path = "/v1/phone-numbers/" + routed["id"]
+    assert client.get(path).status == 200  # the gateway's rate-limit lease is taken before the pause
+    port = stack["OI_REDIS_PORT"]
+    paused = subprocess.run(["redis-cli", "-p", str(port), "CLIENT", "PAUSE", "3000", "ALL"],
+                            capture_output=True, text=True, timeout=10, env=redis_env(stack))
+    assert paused.returncode == 0 and "OK" in paused.stdout, paused
+    message = "paused-" + uuid.uuid4().hex[:8]
+    t0 = time.time()
+    r = client.patch(path, {"inbound_routing": {"voicemail_message": message}})
+    took = time.time() - t0
+    assert r.status == 200 and r.json["inbound_routing"]["voicemail_message"] == message, r
+    assert 0.9 < took < 1.9, "the PATCH took %.2f s" % took  # one timeout, then the kept answer
+    time.sleep(2.2)  # the pause is over
+    for url in stack["OI_GATEWAY_URLS"].split(","):
+        got = oiclient.Client(url, client.token, timeout=10).get(path)
+        assert got.status == 200 and got.json["inbound_routing"]["voicemail_message"] == message, got
+
+
 def test_flushed_redis_rewarms_with_one_miss_per_number(stack, internal, agents, routed, ctl):
     """Redis loses everything (FLUSHDB: generation, versions, snapshots, failures). The replicas
     resynchronise at once and a number needs one database read to be cached again."""
