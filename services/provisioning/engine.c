@@ -14,6 +14,13 @@
 
 #define CLAIM_MAX 16           /* jobs one claim statement may take */
 #define SUCCESS_BATCH_MAX 256  /* successes written by one statement */
+/* How long a success waits for others to share its statement. The run answered its waiters
+ * already and the write only records the end (a lost one is resumed after the lease, and its
+ * steps are idempotent), so the wait is on nobody's path; a busy moment's successes go in ~60 a
+ * statement instead of ~20: PostgreSQL's CPU per PATCH 5-11 us lower, PATCH +2 % (interleaved
+ * runs). Its price: a job read right after it ended (GET /v1/jobs/{id}, a waiter on another
+ * replica woken by the statement's NOTIFY) may say running up to this much longer. */
+#define SUCCESS_LINGER_MS 10
 #define NOTIFY_COALESCE_MS 10  /* 'work' notifications are sent at most this often per lane */
 #define HEARTBEAT_IDS_MAX 4096 /* leases renewed by one statement */
 
@@ -305,7 +312,7 @@ void prov_engine_defer_success(prov_engine_t *e, const char *id)
     if (e->n_success == SUCCESS_BATCH_MAX)
         write_successes(e);
     else
-        flush_arm(e, 0); /* the next loop turn: whatever else finished meanwhile goes along */
+        flush_arm(e, SUCCESS_LINGER_MS);
 }
 
 /* --- leases ------------------------------------------------------------------------------------ */

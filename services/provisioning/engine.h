@@ -27,7 +27,8 @@ void prov_engine_adopt(prov_engine_t *e, prov_run_t *r);
 void prov_engine_adopt_cancel(prov_engine_t *e, prov_run_t *r);
 /* A run ends (it frees itself after this). */
 void prov_engine_run_ended(prov_engine_t *e, prov_run_t *r);
-/* The success of job id is to be written (batched). */
+/* The success of job id is to be written: within SUCCESS_LINGER_MS (engine.c), with the others
+ * that ended meanwhile. */
 void prov_engine_defer_success(prov_engine_t *e, const char *id);
 /* A job of lane is queued and due in delay_ms (0: now): claim it then. notify: tell the other
  * replicas too (this one may have no room). */
