@@ -1,6 +1,10 @@
 /* proto_unpack.c: unpacking that refuses what cannot round-trip (oi/proto_unpack.h). */
 #include "oi/proto_unpack.h"
 
+#include <stdlib.h>
+
+#include "oi/mem.h"
+
 #define DEPTH_MAX 64
 
 static bool sound_at(const ProtobufCMessage *m, int depth);
@@ -53,4 +57,14 @@ ProtobufCMessage *oi_proto_unpack_in(const ProtobufCMessageDescriptor *desc, Pro
 ProtobufCMessage *oi_proto_unpack(const ProtobufCMessageDescriptor *desc, size_t len, const uint8_t *data)
 {
     return oi_proto_unpack_in(desc, NULL, len, data);
+}
+
+ProtobufCMessage *oi_proto_copy(const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = oi_xmalloc(n + 1);
+    protobuf_c_message_pack(m, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+    free(buf);
+    return copy;
 }

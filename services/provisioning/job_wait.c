@@ -13,6 +13,7 @@
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/pg.h"
+#include "oi/proto_unpack.h"
 #include "waiters.h"
 
 typedef struct prov_wait {
@@ -33,16 +34,6 @@ typedef struct prov_wait {
 
 static void wait_start(wait_t *w);
 
-static ProtobufCMessage *message_copy(const ProtobufCMessage *m)
-{
-    size_t n = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = oi_xmalloc(n + 1);
-    protobuf_c_message_pack(m, buf);
-    ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
-    free(buf);
-    return copy;
-}
-
 /* While held, the answer is kept (copied: reply is borrowed) for prov_wait_release. */
 static bool keep_if_held(wait_t *w, oi_status_t st, const oi_error_t *err, const ProtobufCMessage *reply)
 {
@@ -53,7 +44,7 @@ static bool keep_if_held(wait_t *w, oi_status_t st, const oi_error_t *err, const
     oi_error_init(&w->kept_err);
     if (err)
         w->kept_err = *err;
-    w->kept_reply = reply ? message_copy(reply) : NULL;
+    w->kept_reply = reply ? oi_proto_copy(reply) : NULL;
     return true;
 }
 

@@ -27,6 +27,7 @@
 #include "numbers_db.h"
 #include "oi/clock.h"
 #include "oi/ids.h"
+#include "oi/proto_unpack.h"
 #include "oi/log.h"
 #include "oi/mem.h"
 #include "oi/near_bus.h"
@@ -164,17 +165,6 @@ static prov_job_t *job_fresh(submit_t *s, const char *step)
     j->number_id = nid ? oi_xstrdup(nid) : NULL;
     j->created_ms = oi_clock_now_ms();
     return j;
-}
-
-/* A copy of the request the run owns (the call's is freed with the answer). */
-static ProtobufCMessage *request_copy(const ProtobufCMessage *req)
-{
-    size_t n = protobuf_c_message_get_packed_size(req);
-    uint8_t *buf = oi_xmalloc(n + 1);
-    protobuf_c_message_pack(req, buf);
-    ProtobufCMessage *copy = protobuf_c_message_unpack(req->descriptor, NULL, n, buf);
-    free(buf);
-    return copy;
 }
 
 /* Starts the run when it is ours to run; a job queued for want of room is announced to every
@@ -317,7 +307,7 @@ static void on_registered(oi_status_t st, const oi_error_t *err, const PGresult 
     prov_run_t *run = NULL;
     if (s->run_here) {
         prov_job_t *job = job_fresh(s, "");
-        ProtobufCMessage *req = request_copy(s->req);
+        ProtobufCMessage *req = oi_proto_copy(s->req); /* the run's: the call's goes with the answer */
         run = prov_run_new(s->p, &job, &req, NULL);
         if (s->integ.trunk_address || s->integ.auth_username || s->integ.auth_password)
             prov_register_keep_integration(run, &s->integ);
@@ -459,7 +449,7 @@ static void on_purchase_written(oi_status_t st, const oi_error_t *err, PGresult 
     prov_run_t *run = NULL;
     if (s->run_here) {
         prov_job_t *job = job_fresh(s, "");
-        ProtobufCMessage *req = request_copy(s->req);
+        ProtobufCMessage *req = oi_proto_copy(s->req); /* the run's: the call's goes with the answer */
         run = prov_run_new(s->p, &job, &req, NULL);
     }
     start_and_wait(s, run);

@@ -18,6 +18,8 @@ ProtobufCMessage *oi_proto_unpack(const ProtobufCMessageDescriptor *desc, size_t
 /* The same with allocator (NULL: the default one), e.g. an arena's (oi/proto_arena.h). */
 ProtobufCMessage *oi_proto_unpack_in(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *allocator,
                                      size_t len, const uint8_t *data);
+/* A deep copy of m (packed, then unpacked), owned by the caller (protobuf_c_message_free_unpacked). */
+ProtobufCMessage *oi_proto_copy(const ProtobufCMessage *m);
 /* true when m and every message in it carry no field numbered 0. */
 bool oi_proto_sound(const ProtobufCMessage *m);
 

@@ -38,3 +38,22 @@ Test(proto_unpack, a_newer_peers_unknown_field_is_kept)
     protobuf_c_message_free_unpacked(m, NULL);
     cr_expect_null(oi_proto_unpack(&oneinbox__v1__envelope__descriptor, 3, (const uint8_t *)"\x0a\x05x"));
 }
+
+Test(proto_unpack, a_copy_is_whole_and_owns_its_strings)
+{
+    char to[] = "+14155550101";
+    Oneinbox__V1__ResolveRequest req = ONEINBOX__V1__RESOLVE_REQUEST__INIT;
+    req.to = to;
+    req.from = (char *)"+14155550100";
+    req.at_unix_ms = 1764806400000;
+    req.explain = 1;
+    Oneinbox__V1__ResolveRequest *copy = (Oneinbox__V1__ResolveRequest *)oi_proto_copy(&req.base);
+    cr_assert_not_null(copy);
+    to[1] = '9'; /* the original changes: the copy does not */
+    cr_expect_str_eq(copy->to, "+14155550101");
+    cr_expect_str_eq(copy->from, "+14155550100");
+    cr_expect_eq(copy->at_unix_ms, 1764806400000);
+    cr_expect(copy->explain);
+    cr_expect_str_eq(copy->call_id, "");
+    protobuf_c_message_free_unpacked(&copy->base, NULL);
+}
