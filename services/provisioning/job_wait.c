@@ -151,12 +151,6 @@ static void on_watched(oi_status_t st, const oi_error_t *err, PGresult *const *r
     free(x);
 }
 
-void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
-                      prov_job_state_t state)
-{
-    prov_wait_answer_with(p, call, ws, id, wait_ms, watch, state, NULL);
-}
-
 static wait_t *wait_new(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms,
                         prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous, bool held)
 {
@@ -181,20 +175,25 @@ static void watch_start(prov_t *p, const char *id)
     prov_job_watch(p, id, on_watched, x);
 }
 
-void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
-                           prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous)
+/* The wait registered, then the watch. A wait not held may be answered (and freed) at once. */
+static wait_t *wait_begin(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
+                          prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous, bool held)
 {
-    wait_start(wait_new(p, call, ws, id, wait_ms, state, previous, false)); /* may be answered (freed) at once */
+    wait_t *w = wait_new(p, call, ws, id, wait_ms, state, previous, held);
+    wait_start(w);
     if (watch)
         watch_start(p, id);
+    return w;
+}
+
+void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
+                      prov_job_state_t state)
+{
+    (void)wait_begin(p, call, ws, id, wait_ms, watch, state, NULL, false);
 }
 
 prov_wait_t *prov_wait_answer_held(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms,
                                    bool watch, prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous)
 {
-    wait_t *w = wait_new(p, call, ws, id, wait_ms, state, previous, true);
-    wait_start(w);
-    if (watch)
-        watch_start(p, id);
-    return w;
+    return wait_begin(p, call, ws, id, wait_ms, watch, state, previous, true);
 }

@@ -14,16 +14,13 @@
  * state: what to say if the wait runs out without news (running or queued). */
 void prov_wait_answer(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
                       prov_job_state_t state);
-/* The same for a change of a number: the answer carries it as it was before (Job.previous, for
- * the audit trail). previous is taken (freed with the wait). */
-void prov_wait_answer_with(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms, bool watch,
-                           prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous);
-
 /* A wait whose answer may not leave yet: something else the caller is told only after (a near
  * cache's announcement) runs beside the job. Whatever ends the wait first keeps its answer until
  * prov_wait_release, which sends it or lets the next end send it. */
 typedef struct prov_wait prov_wait_t;
-/* prov_wait_answer_with, held. The wait stays valid until released (exactly once). */
+/* prov_wait_answer, held; previous (taken, NULL: none): the number as it was before the change, in
+ * the answer's Job.previous (for the audit trail). The wait stays valid until released (exactly
+ * once). */
 prov_wait_t *prov_wait_answer_held(prov_t *p, oi_rpc_call_t *call, const char *ws, const char *id, int wait_ms,
                                    bool watch, prov_job_state_t state, Oneinbox__V1__PhoneNumber *previous);
 void prov_wait_release(prov_wait_t *w);

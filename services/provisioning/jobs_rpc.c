@@ -177,13 +177,21 @@ static void start(submit_t *s, prov_run_t *run)
         prov_engine_queued(s->p->engine, s->lane, 0, true);
 }
 
+/* The call handed to a waiter for the job about to start, held (job_wait.h). */
+static prov_wait_t *wait_held(submit_t *s, const prov_run_t *run)
+{
+    prov_wait_t *w = prov_wait_answer_held(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
+                                           run ? PROV_JOB_RUNNING : PROV_JOB_QUEUED, s->previous);
+    s->previous = NULL;
+    return w;
+}
+
 /* Hands the call to a waiter, then starts the job. */
 static void start_and_wait(submit_t *s, prov_run_t *run)
 {
-    prov_wait_answer_with(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
-                          run ? PROV_JOB_RUNNING : PROV_JOB_QUEUED, s->previous);
-    s->previous = NULL;
+    prov_wait_t *w = wait_held(s, run);
     start(s, run);
+    prov_wait_release(w); /* nothing else to wait for */
     submit_free(s);
 }
 
@@ -192,12 +200,10 @@ static void on_announced(void *ud) { prov_wait_release(ud); }
 /* The row a reader may hold changed: every replica's near cache drops it before anything
  * acknowledges the change. The job runs meanwhile (the announcement is a Redis round trip, about
  * half a millisecond under load, that the answer used to wait for before the job started); the
- * call's answer leaves once both are done (job_wait.h). */
+ * call's answer leaves once both are done. */
 static void announce_and_start(submit_t *s, prov_run_t *run, const char *number_id)
 {
-    prov_wait_t *w = prov_wait_answer_held(s->p, s->call, s->ctx->workspace_id, s->job_id, wait_of(s->req), false,
-                                           run ? PROV_JOB_RUNNING : PROV_JOB_QUEUED, s->previous);
-    s->previous = NULL;
+    prov_wait_t *w = wait_held(s, run);
     prov_announce_number(s->p->announcer, number_id, on_announced, w);
     start(s, run);
     submit_free(s);
